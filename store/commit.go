@@ -1,0 +1,172 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Group commit: every write is a function run by the single writer goroutine
+// inside a transaction shared with whatever other writes are queued at that
+// moment. Each function runs under its own SAVEPOINT, so one failing request
+// does not undo the others; the batch commits once (one fsync), and only then
+// is each caller answered. Under load, batches grow by themselves: while one
+// commit syncs, the next requests queue up behind it.
+
+type writeReq struct {
+	fn      func(*Tx) error
+	done    chan error
+	changed []int64
+	queued  time.Time
+}
+
+// Tx is a write transaction as a write function sees it.
+type Tx struct {
+	s       *Store
+	tx      *sql.Tx
+	ctx     context.Context
+	changed []int64
+}
+
+// Exec runs a statement written with ? placeholders.
+func (t *Tx) Exec(query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(t.ctx, t.s.q(query), args...)
+}
+
+// QueryRow runs a query written with ? placeholders.
+func (t *Tx) QueryRow(query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(t.ctx, t.s.q(query), args...)
+}
+
+// Query runs a query written with ? placeholders.
+func (t *Tx) Query(query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(t.ctx, t.s.q(query), args...)
+}
+
+// Touch records that a mailbox changed, so the hub announces it after commit.
+func (t *Tx) Touch(mailboxID int64) { t.changed = append(t.changed, mailboxID) }
+
+// Write runs fn in the next group commit and returns once that commit is
+// durable (or failed). fn must not block on anything but the database.
+func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
+	req := &writeReq{fn: fn, done: make(chan error, 1), queued: time.Now()}
+	select {
+	case s.writes <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.stop:
+		return errors.New("store: closed")
+	}
+	// Once queued, the write happens whatever the caller's context says:
+	// waiting for the answer keeps "accepted" and "durable" the same thing.
+	return <-req.done
+}
+
+func (s *Store) writer() {
+	defer s.stopped.Done()
+	batch := make([]*writeReq, 0, s.maxB)
+	for {
+		var first *writeReq
+		select {
+		case first = <-s.writes:
+		case <-s.stop:
+			// Drain what was queued before Close.
+			for {
+				select {
+				case r := <-s.writes:
+					s.commit([]*writeReq{r})
+				default:
+					return
+				}
+			}
+		}
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < s.maxB {
+			select {
+			case r := <-s.writes:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+func (s *Store) commit(batch []*writeReq) {
+	start := time.Now()
+	ctx := context.Background()
+	errs := make([]error, len(batch))
+	fail := func(err error) {
+		for _, r := range batch {
+			r.done <- err
+		}
+		s.metrics.commitErrors.Inc()
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		fail(fmt.Errorf("store: begin: %w", err))
+		return
+	}
+	single := len(batch) == 1
+	for i, r := range batch {
+		t := &Tx{s: s, tx: tx, ctx: ctx}
+		if single {
+			errs[i] = safeRun(r.fn, t)
+		} else {
+			if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+				errs[i] = err
+				continue
+			}
+			errs[i] = safeRun(r.fn, t)
+			if errs[i] != nil {
+				if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT w"); err != nil {
+					_ = tx.Rollback()
+					fail(fmt.Errorf("store: rollback to savepoint: %w", err))
+					return
+				}
+			}
+			if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT w"); err != nil {
+				_ = tx.Rollback()
+				fail(fmt.Errorf("store: release savepoint: %w", err))
+				return
+			}
+		}
+		if errs[i] == nil {
+			r.changed = t.changed
+		}
+	}
+	if single && errs[0] != nil {
+		_ = tx.Rollback()
+		batch[0].done <- errs[0]
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		fail(fmt.Errorf("store: commit: %w", err))
+		return
+	}
+	s.metrics.commits.Inc()
+	s.metrics.batchSize.Observe(float64(len(batch)))
+	s.metrics.commitSeconds.Observe(time.Since(start).Seconds())
+	for i, r := range batch {
+		if errs[i] == nil {
+			s.hub.Publish(r.changed...)
+		}
+		s.metrics.writeWait.Observe(time.Since(r.queued).Seconds())
+		r.done <- errs[i]
+	}
+}
+
+// safeRun turns a panic in a write function into an error, so one bad request
+// cannot take the writer (and every other caller) down.
+func safeRun(fn func(*Tx) error, t *Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("store: panic in write: %v", p)
+		}
+	}()
+	return fn(t)
+}

@@ -1,0 +1,71 @@
+package store
+
+import "sync"
+
+// Hub announces committed changes to mailboxes. A subscriber is told that a
+// mailbox changed, not what changed: it asks the store for the changes since
+// the MODSEQ it last saw, which is also what a reconnecting QRESYNC client
+// does, so there is one way to catch up.
+type Hub struct {
+	mu   sync.Mutex
+	subs map[int64]map[*Subscription]struct{}
+}
+
+// Subscription receives a token on C whenever one of its mailboxes changes.
+// C has room for one token: changes that arrive while one is pending merge.
+type Subscription struct {
+	C         chan struct{}
+	hub       *Hub
+	mailboxes []int64
+}
+
+// NewHub returns an empty hub.
+func NewHub() *Hub { return &Hub{subs: map[int64]map[*Subscription]struct{}{}} }
+
+// Subscribe watches the given mailboxes.
+func (h *Hub) Subscribe(mailboxIDs ...int64) *Subscription {
+	sub := &Subscription{C: make(chan struct{}, 1), hub: h, mailboxes: mailboxIDs}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, id := range mailboxIDs {
+		m := h.subs[id]
+		if m == nil {
+			m = map[*Subscription]struct{}{}
+			h.subs[id] = m
+		}
+		m[sub] = struct{}{}
+	}
+	return sub
+}
+
+// Close stops the subscription.
+func (sub *Subscription) Close() {
+	h := sub.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, id := range sub.mailboxes {
+		if m := h.subs[id]; m != nil {
+			delete(m, sub)
+			if len(m) == 0 {
+				delete(h.subs, id)
+			}
+		}
+	}
+}
+
+// Publish wakes the subscribers of each mailbox. It never blocks.
+func (h *Hub) Publish(mailboxIDs ...int64) {
+	if len(mailboxIDs) == 0 {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, id := range mailboxIDs {
+		for sub := range h.subs[id] {
+			select {
+			case sub.C <- struct{}{}:
+			default:
+			}
+		}
+	}
+}

@@ -1,0 +1,178 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"wardmail/blob"
+)
+
+// MessageRef is what a session keeps per message: its UID, flags and MODSEQ.
+type MessageRef struct {
+	UID    uint32
+	Flags  []string
+	ModSeq uint64
+}
+
+// Message is a message row with what FETCH needs short of the body.
+type Message struct {
+	MessageRef
+	InternalDate time.Time
+	Size         int64
+	ContentID    int64
+	Hash         string
+	Summary      []byte // message.Summary, marshalled
+}
+
+// Snapshot returns every message of a mailbox in UID order together with the
+// mailbox's state, read consistently (one read transaction).
+func (s *Store) Snapshot(ctx context.Context, mailboxID int64) ([]MessageRef, *Mailbox, error) {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() { _ = tx.Rollback() }()
+	m, err := scanMailbox(tx.QueryRowContext(ctx, s.q(`SELECT `+mailboxCols+` FROM mailboxes WHERE id = ?`), mailboxID))
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT uid, flags, keywords, modseq FROM mail WHERE mailbox_id = ? ORDER BY uid`), mailboxID)
+	if err != nil {
+		return nil, nil, err
+	}
+	refs, err := scanRefs(rows)
+	return refs, m, err
+}
+
+func scanRefs(rows *sql.Rows) ([]MessageRef, error) {
+	defer rows.Close()
+	var out []MessageRef
+	for rows.Next() {
+		var r MessageRef
+		var bits int64
+		var kw string
+		if err := rows.Scan(&r.UID, &bits, &kw, &r.ModSeq); err != nil {
+			return nil, err
+		}
+		r.Flags = decodeFlags(bits, kw)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Changes returns what changed in a mailbox after MODSEQ since: rows whose
+// flags changed or that arrived, and UIDs expunged (RFC 7162 3.2.5, 3.2.10),
+// with the mailbox's state at that moment.
+func (s *Store) Changes(ctx context.Context, mailboxID int64, since uint64) (changed []MessageRef, vanished []uint32, m *Mailbox, err error) {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer func() { _ = tx.Rollback() }()
+	m, err = scanMailbox(tx.QueryRowContext(ctx, s.q(`SELECT `+mailboxCols+` FROM mailboxes WHERE id = ?`), mailboxID))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if m.HighestModSeq <= since {
+		return nil, nil, m, nil
+	}
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT uid, flags, keywords, modseq FROM mail WHERE mailbox_id = ? AND modseq > ? ORDER BY uid`), mailboxID, since)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if changed, err = scanRefs(rows); err != nil {
+		return nil, nil, nil, err
+	}
+	vrows, err := tx.QueryContext(ctx, s.q(`SELECT uid FROM vanished WHERE mailbox_id = ? AND modseq > ? ORDER BY uid`), mailboxID, since)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer vrows.Close()
+	for vrows.Next() {
+		var uid uint32
+		if err := vrows.Scan(&uid); err != nil {
+			return nil, nil, nil, err
+		}
+		vanished = append(vanished, uid)
+	}
+	return changed, vanished, m, vrows.Err()
+}
+
+// Messages returns the rows for the given UIDs (sorted ascending), skipping
+// UIDs that no longer exist.
+func (s *Store) Messages(ctx context.Context, mailboxID int64, uids []uint32) ([]Message, error) {
+	var out []Message
+	for _, rg := range UIDRanges(uids) {
+		rows, err := s.r.QueryContext(ctx, s.q(`SELECT m.uid, m.flags, m.keywords, m.modseq, m.internal_date, c.size, c.id, c.hash, c.summary
+			FROM mail m JOIN contents c ON c.id = m.content_id
+			WHERE m.mailbox_id = ? AND m.uid >= ? AND m.uid <= ? ORDER BY m.uid`), mailboxID, rg[0], rg[1])
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var msg Message
+			var bits, date int64
+			var kw string
+			if err := rows.Scan(&msg.UID, &bits, &kw, &msg.ModSeq, &date, &msg.Size, &msg.ContentID, &msg.Hash, &msg.Summary); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			msg.Flags = decodeFlags(bits, kw)
+			msg.InternalDate = time.Unix(date, 0)
+			out = append(out, msg)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Body returns a message's bytes.
+func (s *Store) Body(ctx context.Context, contentID int64) ([]byte, error) {
+	var hash string
+	var inline []byte
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT hash, inline_body FROM contents WHERE id = ?`), contentID).Scan(&hash, &inline)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	} else if err != nil {
+		return nil, err
+	}
+	if inline != nil {
+		if s.sealer != nil {
+			return s.sealer.Open(hash, inline)
+		}
+		if blob.IsSealed(inline) {
+			return nil, fmt.Errorf("store: body %s is encrypted but no key file is configured", hash)
+		}
+		return inline, nil
+	}
+	return s.blobs.Get(ctx, hash)
+}
+
+// UIDRanges turns a list of UIDs into inclusive ranges, sorting a copy first
+// when needed.
+func UIDRanges(uids []uint32) [][2]uint32 {
+	if len(uids) == 0 {
+		return nil
+	}
+	if !sort.SliceIsSorted(uids, func(i, j int) bool { return uids[i] < uids[j] }) {
+		uids = append([]uint32(nil), uids...)
+		sort.Slice(uids, func(i, j int) bool { return uids[i] < uids[j] })
+	}
+	out := [][2]uint32{{uids[0], uids[0]}}
+	for _, u := range uids[1:] {
+		last := &out[len(out)-1]
+		switch {
+		case u == last[1] || u == last[1]+1:
+			last[1] = u
+		default:
+			out = append(out, [2]uint32{u, u})
+		}
+	}
+	return out
+}

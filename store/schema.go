@@ -1,0 +1,70 @@
+package store
+
+// SchemaV1 is the first schema, in SQL that SQLite and PostgreSQL both accept
+// (INTEGER PRIMARY KEY is an alias of the rowid in SQLite; the postgres
+// dialect maps it to an identity column when it lands).
+//
+// Dates are Unix seconds. Flags are a bit set (FlagSeen...) plus a
+// space-separated list of keywords, so unseen counts are an indexable
+// "flags & 1 = 0" in both databases.
+const SchemaV1 = `
+CREATE TABLE orgs (
+	id INTEGER PRIMARY KEY,
+	name TEXT NOT NULL UNIQUE,
+	code TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE people (
+	id INTEGER PRIMARY KEY,
+	email TEXT NOT NULL UNIQUE,
+	name TEXT NOT NULL DEFAULT '',
+	org_id INTEGER NOT NULL REFERENCES orgs(id),
+	role TEXT NOT NULL DEFAULT '',
+	site TEXT NOT NULL DEFAULT '',
+	password_hash TEXT NOT NULL DEFAULT '',
+	disabled INTEGER NOT NULL DEFAULT 0,
+	quota_bytes INTEGER NOT NULL DEFAULT 0,
+	created_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL
+);
+CREATE INDEX people_org ON people(org_id);
+CREATE TABLE domains (
+	name TEXT PRIMARY KEY
+);
+CREATE TABLE mailboxes (
+	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	person_id INTEGER NOT NULL REFERENCES people(id),
+	name TEXT NOT NULL,
+	special_use TEXT NOT NULL DEFAULT '',
+	uid_next INTEGER NOT NULL DEFAULT 1,
+	highest_modseq INTEGER NOT NULL DEFAULT 1,
+	subscribed INTEGER NOT NULL DEFAULT 1,
+	created_at INTEGER NOT NULL,
+	UNIQUE (person_id, name)
+);
+CREATE TABLE contents (
+	id INTEGER PRIMARY KEY,
+	hash TEXT NOT NULL UNIQUE,
+	size INTEGER NOT NULL,
+	inline_body BLOB,
+	summary BLOB NOT NULL,
+	created_at INTEGER NOT NULL
+);
+CREATE TABLE mail (
+	mailbox_id INTEGER NOT NULL,
+	uid INTEGER NOT NULL,
+	content_id INTEGER NOT NULL REFERENCES contents(id),
+	flags INTEGER NOT NULL DEFAULT 0,
+	keywords TEXT NOT NULL DEFAULT '',
+	modseq INTEGER NOT NULL,
+	internal_date INTEGER NOT NULL,
+	PRIMARY KEY (mailbox_id, uid)
+);
+CREATE INDEX mail_modseq ON mail(mailbox_id, modseq);
+CREATE INDEX mail_content ON mail(content_id);
+CREATE TABLE vanished (
+	mailbox_id INTEGER NOT NULL,
+	uid INTEGER NOT NULL,
+	modseq INTEGER NOT NULL,
+	PRIMARY KEY (mailbox_id, uid)
+);
+`

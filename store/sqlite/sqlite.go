@@ -1,0 +1,94 @@
+// Package sqlite opens the embedded default store: one SQLite database in WAL
+// mode beside a folder of blobs. Writes go through one connection (the
+// store's group-commit writer); reads use a pool of read-only connections, so
+// readers never wait for a commit.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"wardmail/blob"
+	"wardmail/blob/fsblob"
+	"wardmail/store"
+)
+
+// Options tune Open.
+type Options struct {
+	// KeyFile, when set, turns on AES-256-GCM at rest for every body.
+	KeyFile   string
+	InlineMax int // bodies up to this size stay in SQL; default 8 KiB, -1 for none
+	Logger    *slog.Logger
+	Now       func() time.Time
+	// Readers is the size of the read pool (default 8).
+	Readers int
+}
+
+// DefaultInlineMax is the default Options.InlineMax (see docs/decisions.md).
+const DefaultInlineMax = 8 << 10
+
+// Open opens (creating if needed) the store in dir: dir/wardmail.db and
+// dir/blobs/.
+func Open(ctx context.Context, dir string, opt Options) (*store.Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	var sealer *blob.Sealer
+	if opt.KeyFile != "" {
+		var err error
+		if sealer, err = blob.LoadKeyFile(opt.KeyFile); err != nil {
+			return nil, err
+		}
+	}
+	blobs, err := fsblob.Open(filepath.Join(dir, "blobs"), sealer)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, "wardmail.db")
+	w, err := sql.Open(driverName, writerDSN(path))
+	if err != nil {
+		return nil, err
+	}
+	// The writer creates the file and switches it to WAL before readers open.
+	if err := w.PingContext(ctx); err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
+	}
+	r, err := sql.Open(driverName, readerDSN(path))
+	if err != nil {
+		_ = w.Close()
+		return nil, err
+	}
+	if opt.Readers <= 0 {
+		opt.Readers = 8
+	}
+	r.SetMaxOpenConns(opt.Readers)
+	r.SetMaxIdleConns(opt.Readers)
+	inline := opt.InlineMax
+	if inline == 0 {
+		inline = DefaultInlineMax
+	} else if inline < 0 {
+		inline = 0
+	}
+	return store.Open(ctx, store.Config{
+		Writer: w, Reader: r, Dialect: Dialect{}, Blobs: blobs, Sealer: sealer,
+		InlineMax: inline, Logger: opt.Logger, Now: opt.Now,
+	})
+}
+
+// Dialect is SQLite's store.Dialect.
+type Dialect struct{}
+
+// Name implements store.Dialect.
+func (Dialect) Name() string { return "sqlite" }
+
+// Rebind implements store.Dialect: SQLite takes ? as it is.
+func (Dialect) Rebind(q string) string { return q }
+
+// Schema implements store.Dialect.
+func (Dialect) Schema() []string { return []string{store.SchemaV1} }

@@ -1,0 +1,193 @@
+// Package store holds every mailbox: people and organisations as the mail
+// system sees them, mailboxes with their UIDs, flags and MODSEQs (RFC 9051,
+// RFC 7162), message rows and the content they point at.
+//
+// The store speaks portable SQL through database/sql and imports no driver:
+// store/sqlite (the embedded default) and, later, store/postgres open the
+// database and hand it here. Every write goes through one writer goroutine that
+// commits concurrent requests together (group commit, see commit.go) and
+// answers each caller only after its batch is durable; readers use their own
+// connections, so a flood of deliveries does not block mailbox reads.
+//
+// Message bodies live in a blob.Store named by their SHA-256, or inline in SQL
+// when small; either way a body is written once however many people receive it.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"wardmail/blob"
+)
+
+// Errors callers map to protocol replies.
+var (
+	ErrNotFound      = errors.New("not found")
+	ErrExists        = errors.New("already exists")
+	ErrInvalidName   = errors.New("invalid mailbox name")
+	ErrCannotDelete  = errors.New("mailbox cannot be deleted")
+	ErrTooManyWrites = errors.New("the write queue is full")
+)
+
+// Dialect is what differs between SQL databases.
+type Dialect interface {
+	// Name is "sqlite" or "postgres".
+	Name() string
+	// Rebind turns a query written with ? placeholders into the database's form.
+	Rebind(query string) string
+	// Schema returns the migrations, in order; migration i brings the schema
+	// from version i to i+1.
+	Schema() []string
+}
+
+// Config is what Open needs.
+type Config struct {
+	// Writer is the connection pool writes go through; Open limits it to one
+	// connection. Reader serves reads; it may be the same pool for databases
+	// with MVCC (PostgreSQL) but for SQLite it is a separate read-only pool.
+	Writer, Reader *sql.DB
+	Dialect        Dialect
+	Blobs          blob.Store
+	// Sealer, when set, encrypts bodies kept inline in SQL (the blob store
+	// seals its own files).
+	Sealer *blob.Sealer
+	// InlineMax is the largest body kept inline in SQL rather than as a blob
+	// file. Zero keeps every body in the blob store.
+	InlineMax int
+	// MaxBatch bounds how many write requests one commit carries.
+	MaxBatch int
+	Logger   *slog.Logger
+	// Now returns the current time (tests replace it).
+	Now func() time.Time
+}
+
+// Store is the mail store. It is safe for concurrent use.
+type Store struct {
+	w, r      *sql.DB
+	dialect   Dialect
+	blobs     blob.Store
+	sealer    *blob.Sealer
+	inlineMax int
+	log       *slog.Logger
+	now       func() time.Time
+
+	hub     *Hub
+	writes  chan *writeReq
+	maxB    int
+	stop    chan struct{}
+	stopped sync.WaitGroup
+
+	closeOnce sync.Once
+	closeErr  error
+	metrics *Metrics
+
+	stmtMu sync.Mutex
+	stmts  map[string]string // ? query -> rebound query
+}
+
+// Open migrates the schema and starts the writer.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Writer == nil || cfg.Reader == nil || cfg.Dialect == nil || cfg.Blobs == nil {
+		return nil, errors.New("store: Writer, Reader, Dialect and Blobs are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 256
+	}
+	cfg.Writer.SetMaxOpenConns(1)
+	s := &Store{
+		w: cfg.Writer, r: cfg.Reader, dialect: cfg.Dialect, blobs: cfg.Blobs, sealer: cfg.Sealer,
+		inlineMax: cfg.InlineMax, log: cfg.Logger, now: cfg.Now,
+		hub: NewHub(), writes: make(chan *writeReq, 4096), maxB: cfg.MaxBatch,
+		stop: make(chan struct{}), metrics: newMetrics(), stmts: map[string]string{},
+	}
+	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	s.stopped.Add(1)
+	go s.writer()
+	return s, nil
+}
+
+// Close stops the writer after the requests already queued are committed, and
+// closes the databases.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		s.stopped.Wait()
+		s.closeErr = s.w.Close()
+		if s.r != s.w {
+			s.closeErr = errors.Join(s.closeErr, s.r.Close())
+		}
+	})
+	return s.closeErr
+}
+
+// Hub returns the change hub that announces committed mailbox changes.
+func (s *Store) Hub() *Hub { return s.hub }
+
+// Metrics returns the store's Prometheus collector.
+func (s *Store) Metrics() *Metrics { return s.metrics }
+
+// Blobs returns the blob store bodies are kept in.
+func (s *Store) Blobs() blob.Store { return s.blobs }
+
+// q rebinds a query for the dialect, once per distinct query text.
+func (s *Store) q(query string) string {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if r, ok := s.stmts[query]; ok {
+		return r
+	}
+	r := s.dialect.Rebind(query)
+	s.stmts[query] = r
+	return r
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	steps := s.dialect.Schema()
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("store: schema_version: %w", err)
+	}
+	var v int
+	err := s.w.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, err := s.w.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return fmt.Errorf("store: reading schema version: %w", err)
+	}
+	if v > len(steps) {
+		return fmt.Errorf("store: the database has schema version %d but this wardmail knows only %d: upgrade wardmail", v, len(steps))
+	}
+	for i := v; i < len(steps); i++ {
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, steps[i]); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("store: migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, s.dialect.Rebind(`UPDATE schema_version SET version = ?`), i+1); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("store: migration %d: %w", i+1, err)
+		}
+		s.log.Info("schema migrated", "version", i+1)
+	}
+	return nil
+}
