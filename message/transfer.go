@@ -1,0 +1,98 @@
+package message
+
+import "encoding/base64"
+
+// Content-Transfer-Encoding decoding (RFC 2045 6), lenient: what cannot be
+// decoded is skipped or kept as written, never an error, because mail with
+// broken encodings is still mail a user wants to search.
+
+// decodeTransfer decodes a body in the transfer encoding enc (lower case),
+// producing at most max bytes when max > 0.
+func decodeTransfer(enc string, b []byte, max int) []byte {
+	switch enc {
+	case "base64":
+		return decodeBase64(b, max)
+	case "quoted-printable":
+		return decodeQP(b, max)
+	}
+	if max > 0 && len(b) > max {
+		return b[:max]
+	}
+	return b
+}
+
+// decodeBase64 decodes base64 text (RFC 2045 6.8), ignoring characters
+// outside the alphabet (line breaks, and garbage) and stopping at padding.
+func decodeBase64(b []byte, max int) []byte {
+	want := len(b)
+	if max > 0 {
+		want = min(want, (max/3+1)*4)
+	}
+	clean := make([]byte, 0, want)
+	for _, c := range b {
+		if len(clean) == want {
+			break
+		}
+		switch {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '+', c == '/':
+			clean = append(clean, c)
+		case c == '=':
+			want = len(clean)
+		}
+	}
+	if len(clean)%4 == 1 {
+		clean = clean[:len(clean)-1] // a lone sextet carries no whole byte
+	}
+	out := make([]byte, base64.RawStdEncoding.DecodedLen(len(clean)))
+	n, _ := base64.RawStdEncoding.Decode(out, clean)
+	out = out[:n]
+	if max > 0 && len(out) > max {
+		out = out[:max]
+	}
+	return out
+}
+
+// decodeQP decodes quoted-printable text (RFC 2045 6.7). "=XX" becomes the
+// byte, "=" at the end of a line joins it to the next, and any other "=" is
+// kept as written.
+func decodeQP(b []byte, max int) []byte {
+	size := len(b)
+	if max > 0 {
+		size = min(size, max)
+	}
+	out := make([]byte, 0, size)
+	for i := 0; i < len(b); i++ {
+		if max > 0 && len(out) >= max {
+			break
+		}
+		c := b[i]
+		if c != '=' {
+			out = append(out, c)
+			continue
+		}
+		switch {
+		case i+2 < len(b) && isHex(b[i+1]) && isHex(b[i+2]):
+			out = append(out, unhex(b[i+1])<<4|unhex(b[i+2]))
+			i += 2
+		case i+1 < len(b) && b[i+1] == '\n':
+			i++
+		case i+2 < len(b) && b[i+1] == '\r' && b[i+2] == '\n':
+			i += 2
+		default:
+			// Soft break with white space before the line end
+			// (RFC 2045 6.7 rule 3 allows it), or a stray "=".
+			j := i + 1
+			for j < len(b) && (b[j] == ' ' || b[j] == '\t') {
+				j++
+			}
+			if n := blankLineAt(b, j, len(b)); n > 0 {
+				i = j + n - 1
+			} else if j == len(b) {
+				i = j
+			} else {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,206 @@
+package smtpd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"wardmail/auth"
+	"wardmail/store"
+	"wardmail/submit"
+)
+
+// Authenticator checks a person's credentials (auth.Login does).
+type Authenticator interface {
+	Authenticate(ctx context.Context, username, password string) (*store.Person, error)
+}
+
+// session is one SMTP connection's transaction state.
+type session struct {
+	srv    *Server
+	conn   *smtp.Conn
+	log    *slog.Logger
+	sender submit.Sender
+	from   string
+	rcpts  []submit.Recipient
+	bad    int
+}
+
+var (
+	errAuthUnavailable = &smtp.SMTPError{Code: 454, EnhancedCode: smtp.EnhancedCode{4, 7, 0},
+		Message: "Sign-in is temporarily unavailable; your password was not counted as wrong, please try again shortly"}
+	errInternal = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
+		Message: "Internal error; please try again later"}
+)
+
+func (s *session) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), s.srv.cfg.ReadTimeout)
+}
+
+// Reset implements smtp.Session.
+func (s *session) Reset() {
+	s.from = ""
+	s.rcpts = nil
+}
+
+// Logout implements smtp.Session.
+func (s *session) Logout() error { return nil }
+
+// AuthMechanisms implements smtp.AuthSession: only the submission door
+// offers AUTH.
+func (s *session) AuthMechanisms() []string {
+	if !s.srv.cfg.Submission {
+		return nil
+	}
+	return []string{sasl.Plain, sasl.Login}
+}
+
+// Auth implements smtp.AuthSession.
+func (s *session) Auth(mech string) (sasl.Server, error) {
+	if !s.srv.cfg.Submission {
+		return nil, smtp.ErrAuthUnsupported
+	}
+	check := func(identity, username, password string) error {
+		if identity != "" && identity != username {
+			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Acting for another person is not supported"}
+		}
+		return s.authenticate(username, password)
+	}
+	switch mech {
+	case sasl.Plain:
+		return sasl.NewPlainServer(check), nil
+	case sasl.Login:
+		return newLoginServer(func(u, p string) error { return check("", u, p) }), nil
+	}
+	return nil, smtp.ErrAuthUnknownMechanism
+}
+
+func (s *session) authenticate(username, password string) (err error) {
+	defer s.recover(&err)
+	ctx, cancel := s.ctx()
+	defer cancel()
+	p, err := s.srv.cfg.Auth.Authenticate(ctx, username, password)
+	switch {
+	case err == nil:
+		s.sender.Person = p
+		s.log = s.log.With("person", p.Email)
+		s.log.Info("signed in")
+		s.srv.m.auth.WithLabelValues(s.sender.Door, "ok").Inc()
+		return nil
+	case errors.Is(err, auth.ErrUnavailable):
+		s.log.Warn("sign-in unavailable", "err", err)
+		s.srv.m.auth.WithLabelValues(s.sender.Door, "unavailable").Inc()
+		return errAuthUnavailable
+	default:
+		s.log.Info("sign-in failed")
+		s.srv.m.auth.WithLabelValues(s.sender.Door, "failed").Inc()
+		return s.refused(smtp.ErrAuthFailed)
+	}
+}
+
+// Mail implements smtp.Session.
+func (s *session) Mail(from string, opts *smtp.MailOptions) (err error) {
+	defer s.recover(&err)
+	if s.srv.cfg.Submission && s.sender.Person == nil {
+		return s.refused(&smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0},
+			Message: "Sign in first: this is the submission port (AUTH after STARTTLS)"})
+	}
+	ctx, cancel := s.ctx()
+	defer cancel()
+	if err := s.srv.cfg.Pipeline.CheckFrom(ctx, &s.sender, from); err != nil {
+		return s.refused(toSMTP(err))
+	}
+	if opts != nil && opts.Size > s.srv.cfg.Pipeline.MaxMessageBytes() {
+		return s.refused(&smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4},
+			Message: fmt.Sprintf("The message is %d bytes; the limit is %d", opts.Size, s.srv.cfg.Pipeline.MaxMessageBytes())})
+	}
+	s.from = from
+	return nil
+}
+
+// Rcpt implements smtp.Session.
+func (s *session) Rcpt(to string, opts *smtp.RcptOptions) (err error) {
+	defer s.recover(&err)
+	if len(s.rcpts) >= s.srv.cfg.Pipeline.MaxRecipients() {
+		return toSMTP(submit.ErrTooManyRecipients)
+	}
+	ctx, cancel := s.ctx()
+	defer cancel()
+	r, err := s.srv.cfg.Pipeline.CheckRecipient(ctx, &s.sender, to)
+	if err != nil {
+		return s.refused(toSMTP(err))
+	}
+	s.rcpts = append(s.rcpts, r)
+	return nil
+}
+
+// Data implements smtp.Session.
+func (s *session) Data(r io.Reader) (err error) {
+	defer s.recover(&err)
+	start := time.Now()
+	// go-smtp enforces MaxMessageBytes on r; the extra byte tells us it did.
+	body, err := io.ReadAll(io.LimitReader(r, s.srv.cfg.Pipeline.MaxMessageBytes()+1))
+	if err != nil {
+		var se *smtp.SMTPError
+		if errors.As(err, &se) {
+			return se
+		}
+		if errors.Is(err, smtp.ErrTooLongLine) {
+			return &smtp.SMTPError{Code: 500, EnhancedCode: smtp.EnhancedCode{5, 5, 6},
+				Message: fmt.Sprintf("A line of the message is longer than %d bytes; wrap it or send it as an attachment", s.srv.cfg.MaxLineLength)}
+		}
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "The connection broke while reading the message"}
+	}
+	ctx, cancel := s.ctx()
+	defer cancel()
+	res, err := s.srv.cfg.Pipeline.Submit(ctx, &s.sender, s.from, s.rcpts, body)
+	if err != nil {
+		return toSMTP(err)
+	}
+	s.srv.m.dataSeconds.WithLabelValues(s.sender.Door).Observe(time.Since(start).Seconds())
+	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: "OK: queued as " + res.ID}
+}
+
+// refused counts a refused command; too many before any mail is accepted
+// closes the session (CONVENTIONS: strict before authentication).
+func (s *session) refused(err *smtp.SMTPError) error {
+	s.bad++
+	if s.bad >= s.srv.cfg.MaxBadCommands {
+		s.log.Info("closing after too many refused commands", "count", s.bad)
+		s.srv.m.closed.WithLabelValues(s.sender.Door, "too_many_errors").Inc()
+		go func() {
+			// Let go-smtp write this reply first.
+			time.Sleep(50 * time.Millisecond)
+			_ = s.conn.Close()
+		}()
+		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: err.Message + "; too many errors, closing the connection"}
+	}
+	return err
+}
+
+// recover turns a panic in our code into a 451 reply, logged with its stack
+// and counted.
+func (s *session) recover(err *error) {
+	if p := recover(); p != nil {
+		s.log.Error("panic in SMTP session", "panic", p, "stack", string(debug.Stack()))
+		s.srv.m.panicked()
+		*err = errInternal
+	}
+}
+
+// toSMTP maps the pipeline's refusals to SMTP replies; anything else is an
+// internal error (logged where it happened).
+func toSMTP(err error) *smtp.SMTPError {
+	var e *submit.Error
+	if errors.As(err, &e) {
+		return &smtp.SMTPError{Code: e.Code, EnhancedCode: smtp.EnhancedCode{e.Enhanced[0], e.Enhanced[1], e.Enhanced[2]}, Message: e.Message}
+	}
+	return errInternal
+}

@@ -1,0 +1,149 @@
+package submit
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"wardmail/directory"
+	"wardmail/store"
+)
+
+// Defaults (DESIGN section 4).
+const (
+	DefaultMaxRecipients   = 500
+	DefaultMaxMessageBytes = 35 << 20
+	DefaultMaxHeaderLine   = 998 // RFC 5322 2.1.1
+)
+
+// Config is what a Pipeline needs.
+type Config struct {
+	Store    *store.Store
+	Hostname string
+	// LocalDomains are accepted in addition to the domains of the people in
+	// the directory.
+	LocalDomains    []string
+	MaxRecipients   int
+	MaxMessageBytes int64
+	MaxHeaderLine   int
+	Logger          *slog.Logger
+	Now             func() time.Time
+}
+
+// Pipeline checks and delivers messages.
+type Pipeline struct {
+	cfg     Config
+	metrics *metrics
+}
+
+// New returns a Pipeline, filling in defaults.
+func New(cfg Config) *Pipeline {
+	if cfg.MaxRecipients <= 0 {
+		cfg.MaxRecipients = DefaultMaxRecipients
+	}
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if cfg.MaxHeaderLine <= 0 {
+		cfg.MaxHeaderLine = DefaultMaxHeaderLine
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	for i, d := range cfg.LocalDomains {
+		cfg.LocalDomains[i] = strings.ToLower(d)
+	}
+	return &Pipeline{cfg: cfg, metrics: newMetrics()}
+}
+
+// Metrics returns the pipeline's Prometheus collector.
+func (p *Pipeline) Metrics() prometheus.Collector { return p.metrics }
+
+// MaxMessageBytes is the size limit the doors advertise (SMTP SIZE).
+func (p *Pipeline) MaxMessageBytes() int64 { return p.cfg.MaxMessageBytes }
+
+// MaxRecipients is the limit on recipients named in one message.
+func (p *Pipeline) MaxRecipients() int { return p.cfg.MaxRecipients }
+
+// Sender is who hands a message over, and how.
+type Sender struct {
+	// Person is the authenticated sender; nil for mail arriving from other
+	// servers on the inbound door.
+	Person     *store.Person
+	Door       string // "smtp", "submission", "imap", "web"
+	RemoteAddr string
+	Helo       string
+	TLS        bool
+}
+
+// Recipient is a resolved recipient.
+type Recipient struct {
+	Address  string
+	PersonID int64 // 0 for an address in another domain
+}
+
+// CheckFrom checks the envelope sender (SMTP MAIL FROM). An authenticated
+// sender may only use their own address (RFC 6409 6.1).
+func (p *Pipeline) CheckFrom(ctx context.Context, s *Sender, from string) error {
+	if s.Person == nil {
+		if from == "" {
+			return nil // the null reverse-path of a bounce (RFC 5321 4.5.5)
+		}
+		if _, err := directory.ValidateAddress(from); err != nil {
+			return refuse(553, 5, 1, 7, "The sender address %q is not valid: %v", from, err)
+		}
+		return nil
+	}
+	if !strings.EqualFold(strings.TrimSpace(from), s.Person.Email) {
+		return refuse(553, 5, 7, 1, "You are signed in as %s and can only send as that address, not as %q", s.Person.Email, from)
+	}
+	return nil
+}
+
+// CheckRecipient resolves one recipient (SMTP RCPT TO).
+func (p *Pipeline) CheckRecipient(ctx context.Context, s *Sender, rcpt string) (Recipient, error) {
+	addr, err := directory.ValidateAddress(rcpt)
+	if err != nil {
+		return Recipient{}, refuse(553, 5, 1, 3, "The recipient address %q is not valid: %v", rcpt, err)
+	}
+	domain := addr[strings.LastIndexByte(addr, '@')+1:]
+	local, err := p.isLocal(ctx, domain)
+	if err != nil {
+		p.cfg.Logger.Error("checking a recipient domain", "err", err)
+		return Recipient{}, ErrUnavailable
+	}
+	if !local {
+		if s.Person == nil {
+			return Recipient{}, refuse(554, 5, 7, 1, "This server does not relay: %s is not a domain it receives mail for", domain)
+		}
+		// Outbound delivery (the queue) is a later piece of work.
+		return Recipient{}, refuse(550, 5, 7, 1, "Mail to other domains (%s) is not enabled on this server yet", domain)
+	}
+	person, err := p.cfg.Store.PersonByEmail(ctx, addr)
+	if errors.Is(err, store.ErrNotFound) {
+		return Recipient{}, refuse(550, 5, 1, 1, "There is nobody called %s here: check the address in the directory", addr)
+	} else if err != nil {
+		p.cfg.Logger.Error("looking up a recipient", "err", err)
+		return Recipient{}, ErrUnavailable
+	}
+	if person.Disabled {
+		return Recipient{}, refuse(550, 5, 2, 1, "The mailbox of %s is disabled", addr)
+	}
+	return Recipient{Address: addr, PersonID: person.ID}, nil
+}
+
+func (p *Pipeline) isLocal(ctx context.Context, domain string) (bool, error) {
+	for _, d := range p.cfg.LocalDomains {
+		if d == domain {
+			return true, nil
+		}
+	}
+	return p.cfg.Store.IsLocalDomain(ctx, domain)
+}
