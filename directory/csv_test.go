@@ -268,6 +268,22 @@ func TestParseRowLimit(t *testing.T) {
 	}
 }
 
+// TestParseFileLimit lowers the file size limit, which is otherwise 2 GiB.
+func TestParseFileLimit(t *testing.T) {
+	defer directory.SetMaxFileBytes(100)()
+	text := "email,name,org\n" + // 15 bytes
+		"a@example.test,Ann,Org\n" + // 38
+		"bad,Bob,Org\n" + // 50
+		"c@example.test,Carol,Org\n" + // 75
+		"d@example.test,Dan,Org\n" // 98
+	if _, p := parse(t, text); p == nil || len(p) != 2 {
+		t.Fatalf("98 bytes: %v", p)
+	}
+	expectProblems(t, text+"e@example.test,Eve,Org\n",
+		`dir.csv:3: email "bad": the address has no @`,
+		`dir.csv:6: the file is larger than 100 bytes`)
+}
+
 func TestParseCallbackError(t *testing.T) {
 	stop := errors.New("database is down")
 	err := directory.ParseCSV(strings.NewReader("email,name,org\na@example.test,A,O\nb@example.test,B,O\n"), "dir.csv",

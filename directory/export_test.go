@@ -6,3 +6,10 @@ func SetMaxRows(n int) (restore func()) {
 	maxRows = n
 	return func() { maxRows = old }
 }
+
+// SetMaxFileBytes lowers the file size limit until restore is called.
+func SetMaxFileBytes(n int64) (restore func()) {
+	old := maxFileBytes
+	maxFileBytes = n
+	return func() { maxFileBytes = old }
+}

@@ -15,8 +15,11 @@ const (
 	maxRecordBytes = MaxLineBytes
 )
 
-// maxRows is MaxRows, lowered by tests.
-var maxRows = MaxRows
+// maxRows and maxFileBytes are MaxRows and MaxFileBytes, lowered by tests.
+var (
+	maxRows      = MaxRows
+	maxFileBytes = int64(MaxFileBytes)
+)
 
 // limitError is a bound that stops the import where it is hit.
 type limitError struct {
@@ -81,8 +84,8 @@ func (s *lineSource) next() error {
 	}
 	s.line++
 	s.total += int64(len(line))
-	if s.total > MaxFileBytes {
-		return &limitError{s.line, fmt.Sprintf("the file is larger than %d bytes", int64(MaxFileBytes))}
+	if s.total > maxFileBytes {
+		return &limitError{s.line, fmt.Sprintf("the file is larger than %d bytes", maxFileBytes)}
 	}
 	if s.line == 1 {
 		line = bytes.TrimPrefix(line, bom)

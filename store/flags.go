@@ -21,12 +21,6 @@ var flagBits = []struct {
 	{FlagSeen, 1}, {FlagAnswered, 2}, {FlagFlagged, 4}, {FlagDeleted, 8}, {FlagDraft, 16},
 }
 
-// bitSeen and bitDeleted are used in SQL filters.
-const (
-	bitSeen    = 1
-	bitDeleted = 8
-)
-
 // MaxKeywords bounds the keywords one message may carry.
 const MaxKeywords = 64
 

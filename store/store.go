@@ -84,7 +84,7 @@ type Store struct {
 
 	closeOnce sync.Once
 	closeErr  error
-	metrics *Metrics
+	metrics   *Metrics
 
 	stmtMu sync.Mutex
 	stmts  map[string]string // ? query -> rebound query
@@ -190,4 +190,10 @@ func (s *Store) migrate(ctx context.Context) error {
 		s.log.Info("schema migrated", "version", i+1)
 	}
 	return nil
+}
+
+// Ping checks that the database answers a read.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.r.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
 }

@@ -32,6 +32,11 @@ func open(t *testing.T, opt sqlite.Options) *store.Store {
 
 func addPeople(t *testing.T, s *store.Store, emails ...string) []int64 {
 	t.Helper()
+	return addPeopleB(t, s, emails)
+}
+
+func addPeopleB(t testing.TB, s *store.Store, emails []string) []int64 {
+	t.Helper()
 	ctx := context.Background()
 	var recs []store.PersonRecord
 	for _, e := range emails {

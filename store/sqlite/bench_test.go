@@ -1,0 +1,77 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"wardmail/store/sqlite"
+)
+
+// BenchmarkDeliverParallel delivers 2 KB messages to one person each from
+// many goroutines, as concurrent SMTP sessions do: group commit at work.
+// Run with -tags modernc to measure the pure-Go driver.
+func BenchmarkDeliverParallel(b *testing.B) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, b.TempDir(), sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	emails := make([]string, 100)
+	for i := range emails {
+		emails[i] = fmt.Sprintf("p%d@nhs.test", i)
+	}
+	ids := addPeopleB(b, s, emails)
+	body := make([]byte, 2048)
+	for i := range body {
+		body[i] = 'a' + byte(i%26)
+	}
+	var n atomic.Int64
+	b.SetParallelism(10) // 20 goroutines on 2 cores
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			msg := append([]byte(fmt.Sprintf("Subject: %d\r\n\r\n", i)), body...)
+			c, err := s.PrepareContent(ctx, msg, []byte(`{}`))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if _, err := s.Deliver(ctx, c, []int64{ids[i%int64(len(ids))]}, time.Now()); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkSnapshot10k reads the state of a 10,000-message mailbox, as
+// IMAP SELECT does.
+func BenchmarkSnapshot10k(b *testing.B) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, b.TempDir(), sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ids := addPeopleB(b, s, []string{"big@nhs.test"})
+	for i := 0; i < 10000; i++ {
+		c, _ := s.PrepareContent(ctx, []byte(fmt.Sprintf("Subject: %d\r\n\r\nx\r\n", i)), []byte(`{}`))
+		if _, err := s.Deliver(ctx, c, ids, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	inbox, _ := s.MailboxByName(ctx, ids[0], "INBOX")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		refs, _, err := s.Snapshot(ctx, inbox.ID)
+		if err != nil || len(refs) != 10000 {
+			b.Fatal(err, len(refs))
+		}
+	}
+}
