@@ -1,0 +1,38 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+
+	"wardmail/sim"
+)
+
+func runSim(args []string) error {
+	if len(args) == 0 || args[0] != "gen" {
+		return errors.New("usage: wardmail sim gen --people N --orgs N --out FILE.csv [--seed N] [--domain D]")
+	}
+	fs := flag.NewFlagSet("sim gen", flag.ExitOnError)
+	cfg := sim.GenConfig{}
+	fs.IntVar(&cfg.People, "people", 1200000, "people in the service")
+	fs.IntVar(&cfg.Orgs, "orgs", 250, "organisations")
+	fs.Uint64Var(&cfg.Seed, "seed", 2016, "random seed (same seed, same service)")
+	fs.StringVar(&cfg.Domain, "domain", sim.DemoDomain, "everyone's mail domain")
+	out := fs.String("out", "", "CSV file to write (a directory import file)")
+	_ = fs.Parse(args[1:])
+	if *out == "" || cfg.People < 1 || cfg.Orgs < 1 {
+		return errors.New("--out, a positive --people and --orgs are required")
+	}
+	f, err := os.Create(*out)
+	if err != nil {
+		return err
+	}
+	orgs, err := sim.WritePeopleCSV(f, cfg)
+	if err = errors.Join(err, f.Close()); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %d people in %d organisations to %s (largest %s: %d; smallest: %d)\n",
+		cfg.People, len(orgs), *out, orgs[0].Name, orgs[0].People, orgs[len(orgs)-1].People)
+	return nil
+}
