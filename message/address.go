@@ -11,17 +11,18 @@ import "strings"
 const maxAddresses = 10000
 
 // parseAddressList parses the value of an address field (From, To, ...).
-func parseAddressList(v string) []Address {
+func parseAddressList(v string, b *budget) []Address {
 	v = clean(v)
 	if strings.TrimSpace(v) == "" {
 		return nil
 	}
-	ap := addrParser{s: v}
+	ap := addrParser{s: v, budget: b}
 	return ap.list()
 }
 
 type addrParser struct {
 	s       string
+	budget  *budget
 	out     []Address
 	inGroup bool
 
@@ -77,7 +78,7 @@ func (ap *addrParser) list() []Address {
 			// RFC 5322 3.4 group: display-name ":" [group-list] ";".
 			// A colon after an address has started is just text.
 			if !ap.inGroup && !ap.inAngle && !strings.Contains(ap.raw.String(), "@") {
-				name := DecodeHeader(strings.Join(ap.words, " "))
+				name := ap.budget.decode(strings.Join(ap.words, " "))
 				ap.reset()
 				if name != "" {
 					ap.out = append(ap.out, Address{Group: name})
@@ -130,7 +131,7 @@ func (ap *addrParser) finish() {
 	if addr == "" && name == "" {
 		return
 	}
-	a := Address{Name: DecodeHeader(name)}
+	a := Address{Name: ap.budget.decode(name)}
 	if at := strings.LastIndexByte(addr, '@'); at >= 0 {
 		a.Mailbox, a.Host = unquoteLocal(addr[:at]), addr[at+1:]
 	} else {

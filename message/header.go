@@ -3,6 +3,7 @@ package message
 import (
 	"bytes"
 	"strings"
+	"unicode/utf8"
 )
 
 // Header scanning. RFC 5322 2.2: a header section is a sequence of fields,
@@ -111,6 +112,18 @@ func eachField(hdr []byte, fn func(f field) bool) {
 // CRLFs, keep the white space), trimmed of surrounding white space. The
 // result is the bytes as written; see clean for making it valid UTF-8.
 func unfold(v []byte) string {
+	return unfoldMax(v, len(v))
+}
+
+// unfoldMax is unfold of at most the first max bytes of v, cut where a
+// UTF-8 sequence starts.
+func unfoldMax(v []byte, max int) string {
+	if len(v) > max {
+		for max > 0 && !utf8.RuneStart(v[max]) {
+			max--
+		}
+		v = v[:max]
+	}
 	v = bytes.Trim(v, " \t\r\n")
 	if bytes.IndexByte(v, '\n') < 0 && bytes.IndexByte(v, '\r') < 0 {
 		return string(v)
@@ -210,6 +223,13 @@ func fieldIndex(name []byte) int {
 // the first wins, as in most IMAP servers.
 type headers [hCount]string
 
+// How much of a field value Summarize reads: address lists are bounded by
+// their count of addresses too, and References by its count of ids.
+const (
+	maxValue     = 64 << 10
+	maxAddrValue = 1 << 20
+)
+
 // readHeaders collects the fields of the header section hdr.
 func readHeaders(hdr []byte) headers {
 	var h headers
@@ -217,7 +237,14 @@ func readHeaders(hdr []byte) headers {
 	eachField(hdr, func(f field) bool {
 		if k := fieldIndex(f.name); k >= 0 && !seen[k] {
 			seen[k] = true
-			h[k] = unfold(f.value)
+			switch {
+			case k == hReferences:
+				h[k] = unfold(f.value)
+			case k >= hFrom && k <= hBcc:
+				h[k] = unfoldMax(f.value, maxAddrValue)
+			default:
+				h[k] = unfoldMax(f.value, maxValue)
+			}
 		}
 		return true
 	})

@@ -17,7 +17,7 @@ const (
 
 // parseMediaType parses a Content-Type value. ok is false when there is no
 // valid type/subtype, in which case RFC 2045 5.2 says to use the default.
-func parseMediaType(v string) (typ, sub string, params [][2]string, ok bool) {
+func parseMediaType(v string, b *budget) (typ, sub string, params [][2]string, ok bool) {
 	head, rest, _ := strings.Cut(v, ";")
 	t, s, found := strings.Cut(head, "/")
 	if !found {
@@ -32,17 +32,17 @@ func parseMediaType(v string) (typ, sub string, params [][2]string, ok bool) {
 	if !isToken(typ) || !isToken(sub) {
 		return "", "", nil, false
 	}
-	return typ, sub, parseParams(rest), true
+	return typ, sub, parseParams(rest, b), true
 }
 
 // parseDisposition parses a Content-Disposition value (RFC 2183).
-func parseDisposition(v string) (disp string, params [][2]string) {
+func parseDisposition(v string, b *budget) (disp string, params [][2]string) {
 	head, rest, _ := strings.Cut(v, ";")
 	disp = strings.ToLower(strings.TrimSpace(head))
 	if !isToken(disp) {
 		disp = ""
 	}
-	return disp, parseParams(rest)
+	return disp, parseParams(rest, b)
 }
 
 // isToken reports whether s is an RFC 2045 5.1 token.
@@ -82,7 +82,7 @@ func splitParams(s string) []rawParam {
 			i = j
 			continue
 		}
-		name := strings.ToLower(strings.TrimSpace(s[i:j]))
+		name := clean(strings.ToLower(strings.TrimSpace(s[i:j])))
 		j++
 		for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
 			j++
@@ -120,7 +120,7 @@ func splitParams(s string) []rawParam {
 // parameters, but common in file names), all in UTF-8. The first occurrence
 // of a name wins, except that an RFC 2231 value beats a plain one, as RFC 2231
 // 4 intends.
-func parseParams(s string) [][2]string {
+func parseParams(s string, b *budget) [][2]string {
 	raw := splitParams(s)
 	if len(raw) == 0 {
 		return nil
@@ -147,11 +147,11 @@ func parseParams(s string) [][2]string {
 			continue
 		}
 		if index(base) < 0 {
-			out = append(out, [2]string{base, DecodeHeader(p.value)})
+			out = append(out, [2]string{base, b.decode(p.value)})
 		}
 	}
 	for _, base := range extended {
-		if v, ok := joinRFC2231(raw, base); ok {
+		if v, ok := joinRFC2231(raw, base, b); ok {
 			out[index(base)][1] = v
 		}
 	}
@@ -171,7 +171,7 @@ func contains(list []string, s string) bool {
 // "base*" alone (RFC 2231 4), or "base*0", "base*1*", ... (RFC 2231 3, 4.1).
 // Sections are taken in order from 0 until one is missing. The charset comes
 // from the first section when it is encoded.
-func joinRFC2231(raw []rawParam, base string) (string, bool) {
+func joinRFC2231(raw []rawParam, base string, b *budget) (string, bool) {
 	type section struct {
 		value   string
 		encoded bool
@@ -225,6 +225,9 @@ func joinRFC2231(raw []rawParam, base string) (string, bool) {
 		} else {
 			buf = append(buf, v...)
 		}
+	}
+	if !b.spend(len(buf)) {
+		label = ""
 	}
 	return clean(decodeCharset(label, buf, 0)), true
 }

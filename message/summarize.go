@@ -30,29 +30,47 @@ var ErrEmpty = errors.New("message: the message is empty")
 //     text/plain; charset=us-ascii (RFC 2045 5.2), or message/rfc822 inside
 //     multipart/digest (RFC 2046 5.1.5);
 //   - a multipart without a boundary, whose boundary never occurs, or that is
-//     nested deeper than MaxDepth or past MaxParts becomes a text/plain;
-//     charset=us-ascii leaf, so every multipart Part has at least one child;
+//     nested deeper than MaxDepth, past MaxParts or past the bound on bytes
+//     searched for boundaries (8 times the message size plus 16 MB, which
+//     only hostile input reaches) becomes a text/plain; charset=us-ascii
+//     leaf, so every multipart Part has at least one child;
 //   - a message/rfc822 or message/global part that cannot be parsed in place
 //     (transfer-encoded in base64 or quoted-printable, or past the limits)
 //     becomes an application/octet-stream leaf, so every such Part has its
 //     Message;
 //   - a missing final boundary ends the last part at the end of its parent;
 //   - a body part whose first line is not a header field has no header;
-//   - header text is made valid UTF-8 (see DecodeHeader).
+//   - header text is made valid UTF-8 (see DecodeHeader);
+//   - of a header field only the first 64 KB are read (1 MB for address
+//     lists, which keep at most 10,000 addresses; References keeps at most
+//     1,000 ids), and past 4 MB of header text decoded from encoded words
+//     or RFC 2231 charsets, the rest of the message's header text is only
+//     made valid UTF-8.
 //
 // Offsets in the Summary (and in enclosed Summaries) are positions in body.
 func Summarize(body []byte) (*Summary, error) {
 	if len(body) == 0 {
 		return nil, ErrEmpty
 	}
-	p := parser{b: body}
+	p := parser{b: body, searchBudget: searchFactor*len(body) + searchSlack, decode: decodeBudget}
 	return p.message(0, len(body), 0), nil
 }
 
-// parser carries the body and the count of parts made so far.
+// Each multipart searches its whole body for its boundary, so nesting makes
+// the same bytes searched once per level. The bytes searched are bounded to
+// searchFactor times the message plus searchSlack; real mail, even a large
+// attachment under a few levels of nesting, stays far below.
+const (
+	searchFactor = 8
+	searchSlack  = 16 << 20
+)
+
+// parser carries the body and what has been spent of the limits.
 type parser struct {
-	b     []byte
-	parts int
+	b            []byte
+	parts        int    // Part values made
+	searchBudget int    // bytes multiparts may still search for boundaries
+	decode       budget // for decoding header text
 }
 
 // message summarises the message in b[start:end].
@@ -60,7 +78,7 @@ func (p *parser) message(start, end, depth int) *Summary {
 	hEnd := headerEnd(p.b, start, end)
 	h := readHeaders(p.b[start:hEnd])
 	s := &Summary{
-		Envelope:   h.envelope(),
+		Envelope:   h.envelope(&p.decode),
 		References: parseReferences(h[hReferences]),
 		HeaderSize: int64(hEnd - start),
 	}
@@ -70,16 +88,16 @@ func (p *parser) message(start, end, depth int) *Summary {
 }
 
 // envelope builds the RFC 9051 7.5.2 envelope from the header fields.
-func (h *headers) envelope() Envelope {
+func (h *headers) envelope(b *budget) Envelope {
 	e := Envelope{
 		Date:      clean(h[hDate]),
-		Subject:   DecodeHeader(h[hSubject]),
-		From:      parseAddressList(h[hFrom]),
-		Sender:    parseAddressList(h[hSender]),
-		ReplyTo:   parseAddressList(h[hReplyTo]),
-		To:        parseAddressList(h[hTo]),
-		Cc:        parseAddressList(h[hCc]),
-		Bcc:       parseAddressList(h[hBcc]),
+		Subject:   b.decode(h[hSubject]),
+		From:      parseAddressList(h[hFrom], b),
+		Sender:    parseAddressList(h[hSender], b),
+		ReplyTo:   parseAddressList(h[hReplyTo], b),
+		To:        parseAddressList(h[hTo], b),
+		Cc:        parseAddressList(h[hCc], b),
+		Bcc:       parseAddressList(h[hBcc], b),
 		InReplyTo: clean(h[hInReplyTo]),
 		MessageID: clean(h[hMessageID]),
 	}
@@ -98,7 +116,7 @@ func (h *headers) envelope() Envelope {
 func (p *parser) part(hs, bs, end int, h *headers, depth int, inDigest bool) *Part {
 	p.parts++
 	pt := &Part{HeaderStart: int64(hs), BodyStart: int64(bs), End: int64(end)}
-	typ, sub, params, ok := parseMediaType(h[hContentType])
+	typ, sub, params, ok := parseMediaType(h[hContentType], &p.decode)
 	switch {
 	case ok:
 		pt.Type, pt.Subtype, pt.Params = typ, sub, params
@@ -109,18 +127,19 @@ func (p *parser) part(hs, bs, end int, h *headers, depth int, inDigest bool) *Pa
 	}
 	pt.Encoding = strings.ToLower(firstWord(h[hEncoding]))
 	pt.ID = clean(h[hContentID])
-	pt.Description = DecodeHeader(h[hDescription])
+	pt.Description = p.decode.decode(h[hDescription])
 	pt.MD5 = clean(h[hMD5])
 	pt.Location = clean(strings.Join(strings.Fields(h[hLocation]), "")) // RFC 2557 4.4.2
 	pt.Language = parseLanguage(h[hLanguage])
 	if v := h[hDisposition]; v != "" {
-		pt.Disposition, pt.DispParams = parseDisposition(v)
+		pt.Disposition, pt.DispParams = parseDisposition(v, &p.decode)
 	}
 
 	switch {
 	case pt.Type == "multipart":
 		boundary := pt.Param("boundary")
-		if boundary != "" && depth < MaxDepth {
+		if boundary != "" && depth < MaxDepth && p.searchBudget >= end-bs {
+			p.searchBudget -= end - bs
 			pt.Children = p.multipart(bs, end, boundary, depth+1, pt.Subtype == "digest")
 		}
 		if len(pt.Children) == 0 {

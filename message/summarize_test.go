@@ -335,7 +335,7 @@ func TestSummarizeParams(t *testing.T) {
 func TestSummarizeAddresses(t *testing.T) {
 	test := func(v string, want ...Address) {
 		t.Helper()
-		got := parseAddressList(v)
+		got := parseAddressList(v, nil)
 		if len(want) == 0 {
 			want = nil
 		}

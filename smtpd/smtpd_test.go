@@ -62,7 +62,7 @@ func start(t *testing.T, cfg submit.Config) *env {
 	e := &env{st: st, people: map[string]int64{}}
 	var recs []store.PersonRecord
 	for _, addr := range []string{"alice@nhs.test", "bob@nhs.test", "carol@nhs.test"} {
-		recs = append(recs, store.PersonRecord{Email: addr, Name: strings.Title(strings.Split(addr, "@")[0]), Org: "Leeds Teaching Hospitals NHS Trust", PasswordHash: h})
+		recs = append(recs, store.PersonRecord{Email: addr, Name: strings.Split(addr, "@")[0], Org: "Leeds Teaching Hospitals NHS Trust", PasswordHash: h})
 	}
 	if _, _, err := st.UpsertPeople(ctx, recs); err != nil {
 		t.Fatal(err)

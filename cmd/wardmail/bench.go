@@ -1,0 +1,32 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"time"
+
+	"wardmail/bench"
+)
+
+func runBench(args []string) error {
+	if len(args) == 0 || args[0] != "deliver" {
+		return errors.New("usage: wardmail bench deliver [--clients 20] [--messages 20000] [--size 2048]")
+	}
+	fs := flag.NewFlagSet("bench deliver", flag.ExitOnError)
+	cfg := bench.DeliverConfig{Out: os.Stderr}
+	fs.IntVar(&cfg.Clients, "clients", 20, "concurrent SMTP submission clients")
+	fs.IntVar(&cfg.Messages, "messages", 20000, "messages to send")
+	fs.IntVar(&cfg.Size, "size", 2048, "message size in bytes")
+	fs.IntVar(&cfg.People, "people", 200, "recipients the messages spread over")
+	fs.IntVar(&cfg.Readers, "readers", 4, "concurrent IMAP LOGIN+SELECT samplers")
+	fs.DurationVar(&cfg.Idle, "idle", 5*time.Second, "how long to measure IMAP opens before the load")
+	fs.StringVar(&cfg.DataDir, "data", "", "data folder (default: a temporary one)")
+	_ = fs.Parse(args[1:])
+	res, err := bench.Deliver(context.Background(), cfg)
+	if res != nil {
+		res.Print(os.Stdout)
+	}
+	return err
+}

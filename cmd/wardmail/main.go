@@ -1,0 +1,65 @@
+// Command wardmail runs and administers Wardmail. It parses flags and wires
+// packages together; the work is done in the packages.
+//
+//	wardmail serve --data DIR [flags]     run every door
+//	wardmail demo [--data DIR]            seed the demo health service and serve
+//	wardmail directory import --data DIR FILE.csv
+//	wardmail user add|passwd|list|disable|enable --data DIR ...
+//	wardmail bench deliver [flags]        measure delivery end to end
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+const usage = `usage: wardmail COMMAND [flags]
+
+commands:
+  serve               run Wardmail (SMTP, submission, IMAP, HTTP)
+  demo                seed a small demo health service and serve it
+  directory import    import people from a CSV file (all rows or none)
+  user add|passwd|list|disable|enable
+                      manage single people (passwords are read from stdin)
+  bench deliver       measure SMTP submission to IMAP visibility
+  sim gen             write a synthetic health service as a directory CSV
+  version             print the version
+
+Run "wardmail COMMAND -h" for a command's flags.
+`
+
+var version = "dev"
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	cmd, args := os.Args[1], os.Args[2:]
+	var err error
+	switch cmd {
+	case "serve":
+		err = runServe(args)
+	case "demo":
+		err = runDemo(args)
+	case "directory":
+		err = runDirectory(args)
+	case "user":
+		err = runUser(args)
+	case "bench":
+		err = runBench(args)
+	case "sim":
+		err = runSim(args)
+	case "version":
+		fmt.Println("wardmail", version)
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "wardmail: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "wardmail:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"text/tabwriter"
+
+	"wardmail/directory"
+	"wardmail/store"
+)
+
+const userUsage = `usage:
+  wardmail user add --data DIR --email ADDR --name NAME --org ORG [--role R] [--site S]  (password on stdin; empty for none)
+  wardmail user passwd --data DIR ADDR   (new password on stdin)
+  wardmail user list --data DIR [--after ADDR] [--limit N]
+  wardmail user disable|enable --data DIR ADDR`
+
+func runUser(args []string) error {
+	if len(args) == 0 {
+		return errors.New(userUsage)
+	}
+	ctx := context.Background()
+	fs := flag.NewFlagSet("user "+args[0], flag.ExitOnError)
+	data := fs.String("data", "", "data folder")
+	switch args[0] {
+	case "add":
+		email := fs.String("email", "", "address")
+		name := fs.String("name", "", "display name")
+		org := fs.String("org", "", "organisation")
+		role := fs.String("role", "", "role")
+		site := fs.String("site", "", "site")
+		_ = fs.Parse(args[1:])
+		addr, err := directory.ValidateAddress(*email)
+		if err != nil {
+			return fmt.Errorf("--email: %w", err)
+		}
+		if *name == "" || *org == "" {
+			return errors.New("--name and --org are required")
+		}
+		pw, err := readPassword("Password (empty for none): ")
+		if err != nil {
+			return err
+		}
+		rec := store.PersonRecord{Email: addr, Name: *name, Org: *org, Role: *role, Site: *site}
+		if pw != "" {
+			if rec.PasswordHash, err = hashNew(ctx, pw); err != nil {
+				return err
+			}
+		}
+		st, err := openStore(ctx, *data)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		added, _, err := st.UpsertPeople(ctx, []store.PersonRecord{rec})
+		if err != nil {
+			return err
+		}
+		if added == 1 {
+			fmt.Println("added", addr)
+		} else {
+			fmt.Println("updated", addr)
+		}
+		return nil
+	case "passwd", "disable", "enable":
+		_ = fs.Parse(args[1:])
+		if fs.NArg() != 1 {
+			return errors.New(userUsage)
+		}
+		st, err := openStore(ctx, *data)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		p, err := st.PersonByEmail(ctx, fs.Arg(0))
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("there is nobody called %s", fs.Arg(0))
+		} else if err != nil {
+			return err
+		}
+		switch args[0] {
+		case "disable", "enable":
+			if err := st.SetDisabled(ctx, p.ID, args[0] == "disable"); err != nil {
+				return err
+			}
+			fmt.Println(args[0]+"d", p.Email)
+			return nil
+		}
+		pw, err := readPassword("New password: ")
+		if err != nil {
+			return err
+		}
+		h, err := hashNew(ctx, pw)
+		if err != nil {
+			return err
+		}
+		if err := st.SetPassword(ctx, p.ID, h); err != nil {
+			return err
+		}
+		fmt.Println("password changed for", p.Email)
+		return nil
+	case "list":
+		after := fs.String("after", "", "list people after this address")
+		limit := fs.Int("limit", 100, "how many")
+		_ = fs.Parse(args[1:])
+		st, err := openStore(ctx, *data)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		people, err := st.People(ctx, *after, *limit)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "EMAIL\tNAME\tORGANISATION\tROLE\tSITE\tSIGN-IN")
+		for _, p := range people {
+			signin := "password"
+			switch {
+			case p.Disabled:
+				signin = "disabled"
+			case p.PasswordHash == "":
+				signin = "no password"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Email, p.Name, p.Org, p.Role, p.Site, signin)
+		}
+		return tw.Flush()
+	}
+	return errors.New(userUsage)
+}

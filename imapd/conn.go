@@ -1,0 +1,354 @@
+package imapd
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"wardmail/imapd/wire"
+	"wardmail/store"
+)
+
+// state is a connection state (RFC 9051 3).
+type state uint8
+
+const (
+	stateNotAuth state = 1 << iota
+	stateAuth
+	stateSelected
+)
+
+// conn is one client connection. Everything but shutdown runs on the
+// connection's own goroutine.
+type conn struct {
+	srv *Server
+	nc  net.Conn
+	cid string
+	log *slog.Logger
+	lim *Limits
+
+	r *wire.Reader
+	w *wire.Writer
+
+	// ctx is cancelled when the connection ends; store calls use it.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	tls    bool
+	state  state
+	person *store.Person
+	sel    *selected
+
+	// Extensions the client turned on (RFC 5161 ENABLE, RFC 7162 3.1).
+	condstore, qresync, rev2 bool
+
+	preAuthCmds int
+	badCmds     int
+	okText      string // the tagged OK text for the running command, when not the default
+
+	mu      sync.Mutex // guards closing and the read deadline against shutdown
+	closing bool
+}
+
+func (s *Server) newConn(nc net.Conn, implicitTLS bool) *conn {
+	c := &conn{srv: s, nc: nc, cid: newCID(), lim: &s.cfg.Limits, tls: implicitTLS, state: stateNotAuth}
+	c.log = s.log.With("cid", c.cid)
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.setStreams(nc)
+	return c
+}
+
+// setStreams (re)builds the buffered reader and writer over nc.
+func (c *conn) setStreams(nc net.Conn) {
+	br := bufio.NewReaderSize(nc, 16<<10)
+	bw := bufio.NewWriterSize(deadlineWriter{nc, c.lim.WriteTimeout}, 64<<10)
+	if c.r == nil {
+		c.r = wire.NewReader(br, wire.Limits{MaxLine: c.lim.MaxLine, MaxDepth: c.lim.MaxDepth, MaxArgs: c.lim.MaxArgs})
+		c.r.LiteralLimit = c.literalLimit
+		c.r.Continue = func() error { return c.w.Raw("+ Ready for literal data\r\n").Flush() }
+		c.w = wire.NewWriter(bw)
+	} else {
+		c.r.Reset(br)
+		c.w.Reset(bw)
+	}
+}
+
+// deadlineWriter gives every write to the network a deadline, so a client
+// that stops reading cannot hold a session forever.
+type deadlineWriter struct {
+	nc      net.Conn
+	timeout time.Duration
+}
+
+func (d deadlineWriter) Write(b []byte) (int, error) {
+	if err := d.nc.SetWriteDeadline(time.Now().Add(d.timeout)); err != nil {
+		return 0, err
+	}
+	return d.nc.Write(b)
+}
+
+func (c *conn) literalLimit(command string) int64 {
+	if c.state == stateNotAuth {
+		return c.lim.MaxPreAuthLiteral
+	}
+	if command == "APPEND" {
+		return c.lim.MaxLiteral
+	}
+	return int64(c.lim.MaxLine)
+}
+
+// shutdown asks the connection to say BYE and end; it is called by
+// Server.Close from another goroutine. A blocked read returns at once.
+func (c *conn) shutdown() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closing = true
+	_ = c.nc.SetReadDeadline(time.Now())
+}
+
+// armRead sets the read deadline for the connection's state, or reports
+// false when the server is shutting down.
+func (c *conn) armRead(timeout time.Duration) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return false
+	}
+	_ = c.nc.SetReadDeadline(time.Now().Add(timeout))
+	return true
+}
+
+func (c *conn) isClosing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closing
+}
+
+func (c *conn) readTimeout() time.Duration {
+	if c.state == stateNotAuth {
+		return c.lim.PreAuthTimeout
+	}
+	return c.lim.IdleTimeout
+}
+
+func (c *conn) serve() {
+	c.srv.metrics.connections.Inc()
+	defer c.srv.metrics.connections.Dec()
+	defer c.cancel()
+	defer func() {
+		if c.sel != nil {
+			c.sel.close()
+		}
+		if err := c.nc.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			c.log.Debug("closing connection", "err", err)
+		}
+	}()
+	c.log.Info("connection opened", "remote", c.nc.RemoteAddr().String(), "tls", c.tls)
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		// Handshake now, within the pre-authentication deadline, so a
+		// failed handshake is logged as such.
+		_ = tc.SetDeadline(time.Now().Add(c.lim.PreAuthTimeout))
+		if err := tc.HandshakeContext(c.ctx); err != nil {
+			c.log.Info("TLS handshake failed", "err", err)
+			return
+		}
+		_ = tc.SetDeadline(time.Time{})
+	}
+	c.w.Raw("* OK [CAPABILITY ").Raw(c.capabilities()).Raw("] Wardmail IMAP ready.\r\n")
+	if c.w.Flush() != nil {
+		return
+	}
+	for {
+		if !c.armRead(c.readTimeout()) {
+			c.bye("Server shutting down.")
+			return
+		}
+		cmd, err := c.r.ReadCommand()
+		if err != nil {
+			if !c.readFailed(err) {
+				return
+			}
+			continue
+		}
+		if !c.run(cmd) {
+			return
+		}
+	}
+}
+
+// readFailed answers a command the reader refused and reports whether the
+// connection goes on.
+func (c *conn) readFailed(err error) bool {
+	var we *wire.Error
+	if errors.As(err, &we) {
+		kind := "BAD"
+		if we.No {
+			kind = "NO"
+		}
+		c.w.Raw(we.Tag).SP().Raw(kind).SP()
+		if we.Code != "" {
+			c.w.Raw("[").Raw(we.Code).Raw("] ")
+		}
+		c.w.Raw(we.Msg).CRLF()
+		if we.Fatal {
+			c.bye("Closing the connection after a protocol error.")
+			return false
+		}
+		if c.state == stateNotAuth && !we.No {
+			c.bye("Too many errors before authentication.")
+			return false
+		}
+		return c.countBad() && c.w.Flush() == nil
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		if c.isClosing() {
+			c.bye("Server shutting down.")
+		} else {
+			c.bye("Autologout; idle for too long.")
+		}
+		return false
+	}
+	if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+		c.log.Debug("read failed", "err", err)
+	}
+	return false
+}
+
+// countBad counts a BAD answer and says BYE past the limit.
+func (c *conn) countBad() bool {
+	c.badCmds++
+	if c.badCmds >= c.lim.MaxBadCommands {
+		c.bye("Too many invalid commands.")
+		return false
+	}
+	return true
+}
+
+// bye sends an untagged BYE and flushes.
+func (c *conn) bye(text string) {
+	c.w.Raw("* BYE ").Raw(text).CRLF()
+	if err := c.w.Flush(); err != nil {
+		c.log.Debug("writing BYE", "err", err)
+	}
+}
+
+// run runs one command and writes its tagged answer. It reports whether the
+// connection goes on.
+func (c *conn) run(cmd *wire.Command) (goOn bool) {
+	spec, known := commands[cmd.Name]
+	if cmd.UID && !spec.uid {
+		known = false
+	}
+	name := cmd.Name
+	if cmd.UID {
+		name = "UID " + name
+	}
+	if !known {
+		c.srv.metrics.command("unknown", resultBAD, 0)
+		c.tagged(cmd.Tag, "BAD", "", "Unknown command.")
+		if c.state == stateNotAuth {
+			c.bye("Unknown command before authentication.")
+			return false
+		}
+		return c.countBad() && c.w.Flush() == nil
+	}
+	if c.state == stateNotAuth {
+		c.preAuthCmds++
+		if c.preAuthCmds > c.lim.MaxPreAuthCommands {
+			c.bye("Too many commands before authentication.")
+			return false
+		}
+	}
+	if spec.states&c.state == 0 {
+		c.srv.metrics.command(name, resultBAD, 0)
+		c.tagged(cmd.Tag, "BAD", "", stateError(c.state))
+		return c.countBad() && c.w.Flush() == nil
+	}
+	start := time.Now()
+	c.okText = ""
+	err := c.call(spec.fn, cmd)
+	if errors.Is(err, errClosed) {
+		c.srv.metrics.command(name, resultOK, time.Since(start))
+		return false
+	}
+	if c.sel != nil && !errors.Is(err, errAnswered) {
+		// RFC 9051 7.5.1: no EXPUNGE during FETCH, STORE or SEARCH.
+		if serr := c.sync(!spec.noExpunge || cmd.UID); serr != nil {
+			c.log.Warn("reporting mailbox changes", "err", serr)
+		}
+	}
+	result := resultOK
+	switch {
+	case err == nil || errors.Is(err, errLogout):
+		text := c.okText
+		if text == "" {
+			text = name + " completed."
+		}
+		c.tagged(cmd.Tag, "OK", "", text)
+	case errors.Is(err, errAnswered):
+	default:
+		re := storeError(err)
+		if re == nil {
+			c.log.Error("command failed", "command", name, "err", err)
+			re = &respError{code: "UNAVAILABLE", msg: "Internal error; try again later."}
+		}
+		kind := "NO"
+		result = resultNO
+		if re.bad {
+			kind, result = "BAD", resultBAD
+		}
+		c.tagged(cmd.Tag, kind, re.code, re.msg)
+		if re.bad && !c.countBad() {
+			c.srv.metrics.command(name, result, time.Since(start))
+			return false
+		}
+	}
+	c.srv.metrics.command(name, result, time.Since(start))
+	if werr := c.w.Flush(); werr != nil {
+		return false
+	}
+	return !errors.Is(err, errLogout)
+}
+
+// call runs a handler, turning a panic into "* BYE internal error".
+func (c *conn) call(fn handler, cmd *wire.Command) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.srv.metrics.panics.Inc()
+			c.log.Error("panic in command", "command", cmd.Name, "panic", p, "stack", string(debug.Stack()))
+			c.bye("Internal error.")
+			err = errClosed
+		}
+	}()
+	return fn(c, cmd)
+}
+
+// tagged writes a tagged status response.
+func (c *conn) tagged(tag, kind, code, text string) {
+	c.w.Raw(tag).SP().Raw(kind).SP()
+	if code != "" {
+		c.w.Byte('[').Raw(code).Raw("] ")
+	}
+	c.w.Raw(text).CRLF()
+}
+
+// untagged writes "* OK [code] text" and the like.
+func (c *conn) untagged(kind, code, text string) { c.tagged("*", kind, code, text) }
+
+func stateError(s state) string {
+	switch s {
+	case stateNotAuth:
+		return "Sign in first."
+	case stateAuth:
+		return "Select a mailbox first."
+	}
+	return "Command not valid in this state."
+}

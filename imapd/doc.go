@@ -1,0 +1,28 @@
+// Package imapd is Wardmail's IMAP server: the protocol engine for mail
+// clients, written here because no maintained Go library serves CONDSTORE
+// and QRESYNC. The wire subpackage reads commands and writes responses; this
+// package holds one file per command family, over the store (mailboxes,
+// UIDs, flags, MODSEQs) and the message package (envelopes, structures and
+// sections from the stored summary, never reparsing bodies for FETCH).
+//
+// Implemented:
+//   - RFC 9051 IMAP4rev2 and RFC 3501 IMAP4rev1 (both at once; a client
+//     opts into rev2 with ENABLE)
+//   - RFC 2177 IDLE (woken by the store's change hub, not by polling)
+//   - RFC 2342 NAMESPACE, RFC 2971 ID, RFC 3691 UNSELECT, RFC 5161 ENABLE
+//   - RFC 3516 BINARY (FETCH BINARY, BINARY.PEEK, BINARY.SIZE; literal8)
+//   - RFC 4315 UIDPLUS (APPENDUID, COPYUID, UID EXPUNGE)
+//   - RFC 4731 ESEARCH (RETURN MIN MAX COUNT ALL)
+//   - RFC 4959 SASL-IR and RFC 4616 PLAIN; LOGIN; RFC 9051 STARTTLS and
+//     LOGINDISABLED before TLS; RFC 8314 implicit TLS (ServeTLS)
+//   - RFC 5258 LIST-EXTENDED, RFC 5819 LIST-STATUS, RFC 6154 SPECIAL-USE
+//     and CREATE-SPECIAL-USE, RFC 3348 CHILDREN
+//   - RFC 5530 response codes
+//   - RFC 6851 MOVE
+//   - RFC 7162 CONDSTORE and QRESYNC (MODSEQ, CHANGEDSINCE, UNCHANGEDSINCE,
+//     SELECT (QRESYNC ...), VANISHED)
+//   - RFC 7888 LITERAL+, RFC 7889 APPENDLIMIT
+//   - RFC 8438 STATUS=SIZE, RFC 9208 QUOTA (GETQUOTA, GETQUOTAROOT)
+//
+// \Recent is not kept (RFC 9051 dropped it): RECENT counts are 0.
+package imapd

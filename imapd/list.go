@@ -1,0 +1,228 @@
+package imapd
+
+import (
+	"strings"
+
+	"wardmail/imapd/wire"
+	"wardmail/store"
+)
+
+// listOptions are LIST's selection and return options (RFC 5258 3, RFC 6154
+// 5.1, RFC 5819).
+type listOptions struct {
+	subscribed   bool // selection SUBSCRIBED
+	specialOnly  bool // selection SPECIAL-USE
+	recursive    bool // RECURSIVEMATCH
+	retSubscribe bool // RETURN (SUBSCRIBED)
+	status       []string
+}
+
+// cmdList lists mailboxes (RFC 9051 6.3.9, RFC 5258 LIST-EXTENDED, RFC 5819
+// LIST-STATUS, RFC 6154 SPECIAL-USE).
+func cmdList(c *conn, cmd *wire.Command) error {
+	args := cmd.Args
+	var opt listOptions
+	if len(args) > 0 && args[0].Kind == wire.List {
+		for _, o := range args[0].List {
+			switch {
+			case o.IsAtom("SUBSCRIBED"):
+				opt.subscribed = true
+			case o.IsAtom("SPECIAL-USE"):
+				opt.specialOnly = true
+			case o.IsAtom("RECURSIVEMATCH"):
+				opt.recursive = true
+			case o.IsAtom("REMOTE"):
+			default:
+				return bad("Unknown LIST selection option.")
+			}
+		}
+		if opt.recursive && !opt.subscribed && !opt.specialOnly {
+			return bad("RECURSIVEMATCH needs another selection option.")
+		}
+		args = args[1:]
+	}
+	if len(args) != 2 && len(args) != 4 {
+		return bad("LIST takes a reference and a mailbox pattern.")
+	}
+	if len(args) == 4 {
+		if !args[2].IsAtom("RETURN") || args[3].Kind != wire.List {
+			return bad("Expected RETURN (options).")
+		}
+		ret := args[3].List
+		for i := 0; i < len(ret); i++ {
+			switch {
+			case ret[i].IsAtom("SUBSCRIBED"):
+				opt.retSubscribe = true
+			case ret[i].IsAtom("CHILDREN"), ret[i].IsAtom("SPECIAL-USE"):
+				// Always returned.
+			case ret[i].IsAtom("STATUS"):
+				if i+1 >= len(ret) || ret[i+1].Kind != wire.List {
+					return bad("STATUS needs a list of items.")
+				}
+				i++
+				items, err := statusItems(ret[i].List)
+				if err != nil {
+					return err
+				}
+				opt.status = items
+			default:
+				return bad("Unknown LIST return option.")
+			}
+		}
+	}
+	ref, ok := args[0].AString()
+	if !ok {
+		return bad("Invalid reference name.")
+	}
+	var patterns []string
+	if args[1].Kind == wire.List {
+		for _, p := range args[1].List {
+			s, ok := p.AString()
+			if !ok {
+				return bad("Invalid mailbox pattern.")
+			}
+			patterns = append(patterns, s)
+		}
+	} else {
+		s, ok := args[1].AString()
+		if !ok {
+			return bad("Invalid mailbox pattern.")
+		}
+		patterns = []string{s}
+	}
+	if len(patterns) == 1 && patterns[0] == "" && !opt.subscribed && !opt.specialOnly {
+		// The hierarchy delimiter and root (RFC 9051 6.3.9).
+		c.w.Raw(`* LIST (\Noselect) "/" ""`).CRLF()
+		return nil
+	}
+	return c.list(ref, patterns, opt, "LIST")
+}
+
+// cmdLsub lists subscribed mailboxes (RFC 3501 6.3.9; deprecated by RFC 9051
+// but still used by IMAP4rev1 clients).
+func cmdLsub(c *conn, cmd *wire.Command) error {
+	if len(cmd.Args) != 2 {
+		return bad("LSUB takes a reference and a mailbox pattern.")
+	}
+	ref, ok1 := cmd.Args[0].AString()
+	pat, ok2 := cmd.Args[1].AString()
+	if !ok1 || !ok2 {
+		return bad("LSUB takes a reference and a mailbox pattern.")
+	}
+	return c.list(ref, []string{pat}, listOptions{subscribed: true}, "LSUB")
+}
+
+func (c *conn) list(ref string, patterns []string, opt listOptions, resp string) error {
+	mbs, err := c.srv.cfg.Store.Mailboxes(c.ctx, c.person.ID)
+	if err != nil {
+		return err
+	}
+	var pats []string
+	for _, p := range patterns {
+		full := ref + p
+		if d, ok := decodeMUTF7(full); ok {
+			full = d
+		}
+		if len(full) >= 5 && strings.EqualFold(full[:5], "INBOX") && (len(full) == 5 || full[5:6] == store.Delimiter) {
+			full = "INBOX" + full[5:]
+		}
+		pats = append(pats, full)
+	}
+	matches := func(name string) bool {
+		for _, p := range pats {
+			if matchPattern(p, name) {
+				return true
+			}
+		}
+		return false
+	}
+	for i := range mbs {
+		mb := &mbs[i]
+		if mb.PersonID != c.person.ID {
+			continue
+		}
+		if !matches(mb.Name) {
+			continue
+		}
+		if opt.specialOnly && mb.SpecialUse == "" {
+			continue
+		}
+		childInfo := false
+		if opt.subscribed && !mb.Subscribed {
+			if !opt.recursive || !hasSubscribedChild(mbs, mb.Name) {
+				continue
+			}
+			childInfo = true
+		}
+		var attrs []string
+		if hasChild(mbs, mb.Name) {
+			attrs = append(attrs, `\HasChildren`)
+		} else {
+			attrs = append(attrs, `\HasNoChildren`)
+		}
+		if mb.SpecialUse != "" {
+			attrs = append(attrs, mb.SpecialUse)
+		}
+		if mb.Subscribed && (opt.subscribed || opt.retSubscribe) && resp == "LIST" {
+			attrs = append(attrs, `\Subscribed`)
+		}
+		c.w.Raw("* ").Raw(resp).Raw(" (").Raw(strings.Join(attrs, " ")).Raw(`) "/" `)
+		c.writeMailbox(mb.Name)
+		if childInfo {
+			c.w.Raw(` ("CHILDINFO" ("SUBSCRIBED"))`)
+		}
+		c.w.CRLF()
+		if opt.status != nil {
+			if err := c.writeStatus(mb, opt.status); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func hasChild(mbs []store.Mailbox, name string) bool {
+	prefix := name + store.Delimiter
+	for i := range mbs {
+		if strings.HasPrefix(mbs[i].Name, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasSubscribedChild(mbs []store.Mailbox, name string) bool {
+	prefix := name + store.Delimiter
+	for i := range mbs {
+		if mbs[i].Subscribed && strings.HasPrefix(mbs[i].Name, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchPattern matches a LIST pattern: "*" matches anything, "%" anything
+// but the delimiter (RFC 9051 6.3.9). It runs in O(len(p)*len(name)).
+func matchPattern(p, name string) bool {
+	// prev[j]: p[:i] matches name[:j].
+	prev := make([]bool, len(name)+1)
+	cur := make([]bool, len(name)+1)
+	prev[0] = true
+	for i := 0; i < len(p); i++ {
+		pc := p[i]
+		cur[0] = prev[0] && (pc == '*' || pc == '%')
+		for j := 1; j <= len(name); j++ {
+			nc := name[j-1]
+			switch pc {
+			case '*':
+				cur[j] = prev[j] || cur[j-1]
+			case '%':
+				cur[j] = prev[j] || (cur[j-1] && nc != '/')
+			default:
+				cur[j] = prev[j-1] && pc == nc
+			}
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(name)]
+}

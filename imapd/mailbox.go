@@ -1,0 +1,104 @@
+package imapd
+
+import (
+	"strings"
+
+	"wardmail/imapd/wire"
+	"wardmail/store"
+)
+
+// specialUses are the RFC 6154 attributes a mailbox may be created with.
+var specialUses = []string{`\All`, `\Archive`, `\Drafts`, `\Flagged`, `\Junk`, `\Sent`, `\Trash`}
+
+// cmdCreate creates a mailbox, with an optional special use (RFC 9051 6.3.4,
+// RFC 6154 3 CREATE-SPECIAL-USE).
+func cmdCreate(c *conn, cmd *wire.Command) error {
+	if len(cmd.Args) < 1 || len(cmd.Args) > 2 {
+		return bad("CREATE takes a mailbox name and optional parameters.")
+	}
+	name, err := mailboxArg(cmd.Args[0])
+	if err != nil {
+		return err
+	}
+	// A trailing delimiter declares an intent to create children; the name
+	// is created without it (RFC 9051 6.3.4).
+	name = strings.TrimSuffix(name, store.Delimiter)
+	use := ""
+	if len(cmd.Args) == 2 {
+		p := cmd.Args[1]
+		if p.Kind != wire.List || len(p.List) != 2 || !p.List[0].IsAtom("USE") || p.List[1].Kind != wire.List {
+			return bad("CREATE parameters must be (USE (attributes)).")
+		}
+		attrs := p.List[1].List
+		if len(attrs) > 1 {
+			return no("USEATTR", "A mailbox can have only one special use here.")
+		}
+		if len(attrs) == 1 {
+			if use = canonicalUse(attrs[0]); use == "" {
+				return no("USEATTR", "Unknown special-use attribute.")
+			}
+		}
+	}
+	if name == "INBOX" {
+		return no("ALREADYEXISTS", "INBOX always exists.")
+	}
+	if _, err := c.srv.cfg.Store.CreateMailbox(c.ctx, c.person.ID, name, use); err != nil {
+		return err
+	}
+	return nil
+}
+
+func canonicalUse(a wire.Arg) string {
+	if a.Kind != wire.Atom {
+		return ""
+	}
+	for _, u := range specialUses {
+		if strings.EqualFold(a.S, u) {
+			return u
+		}
+	}
+	return ""
+}
+
+// cmdDelete deletes a mailbox (RFC 9051 6.3.5).
+func cmdDelete(c *conn, cmd *wire.Command) error {
+	if len(cmd.Args) != 1 {
+		return bad("DELETE takes a mailbox name.")
+	}
+	name, err := mailboxArg(cmd.Args[0])
+	if err != nil {
+		return err
+	}
+	return c.srv.cfg.Store.DeleteMailbox(c.ctx, c.person.ID, name)
+}
+
+// cmdRename renames a mailbox and its children (RFC 9051 6.3.6).
+func cmdRename(c *conn, cmd *wire.Command) error {
+	if len(cmd.Args) != 2 {
+		return bad("RENAME takes two mailbox names.")
+	}
+	from, err := mailboxArg(cmd.Args[0])
+	if err != nil {
+		return err
+	}
+	to, err := mailboxArg(cmd.Args[1])
+	if err != nil {
+		return err
+	}
+	return c.srv.cfg.Store.RenameMailbox(c.ctx, c.person.ID, from, strings.TrimSuffix(to, store.Delimiter))
+}
+
+func cmdSubscribe(c *conn, cmd *wire.Command) error   { return subscribe(c, cmd, true) }
+func cmdUnsubscribe(c *conn, cmd *wire.Command) error { return subscribe(c, cmd, false) }
+
+// subscribe serves SUBSCRIBE and UNSUBSCRIBE (RFC 9051 6.3.7, 6.3.8).
+func subscribe(c *conn, cmd *wire.Command, on bool) error {
+	if len(cmd.Args) != 1 {
+		return bad("%s takes a mailbox name.", cmd.Name)
+	}
+	name, err := mailboxArg(cmd.Args[0])
+	if err != nil {
+		return err
+	}
+	return c.srv.cfg.Store.SetSubscribed(c.ctx, c.person.ID, name, on)
+}

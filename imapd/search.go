@@ -1,0 +1,339 @@
+package imapd
+
+import (
+	"strings"
+
+	"wardmail/imapd/wire"
+	"wardmail/message"
+	"wardmail/store"
+)
+
+// maxSearchText bounds the decoded text one message contributes to BODY and
+// TEXT searches.
+const maxSearchText = 4 << 20
+
+// cmdSearch serves SEARCH and UID SEARCH (RFC 9051 6.4.4), with ESEARCH
+// results (RFC 4731, RFC 9051 7.3.4) and MODSEQ (RFC 7162 3.1.5).
+func cmdSearch(c *conn, cmd *wire.Command) error {
+	args := cmd.Args
+	var ret []string
+	esearch := c.rev2
+	if len(args) >= 2 && args[0].IsAtom("RETURN") {
+		if args[1].Kind != wire.List {
+			return bad("RETURN needs a list of options.")
+		}
+		esearch = true
+		for _, o := range args[1].List {
+			if o.Kind != wire.Atom {
+				return bad("Invalid RETURN option.")
+			}
+			switch opt := strings.ToUpper(o.S); opt {
+			case "MIN", "MAX", "COUNT", "ALL":
+				ret = append(ret, opt)
+			default:
+				return bad("Unsupported RETURN option %q.", o.S)
+			}
+		}
+		args = args[2:]
+	}
+	if len(ret) == 0 {
+		ret = []string{"ALL"}
+	}
+	if len(args) >= 2 && args[0].IsAtom("CHARSET") {
+		cs, _ := args[1].AString()
+		switch strings.ToUpper(cs) {
+		case "UTF-8", "US-ASCII":
+		default:
+			return no("BADCHARSET (UTF-8 US-ASCII)", "Only UTF-8 and US-ASCII searches are supported.")
+		}
+		args = args[2:]
+	}
+	root, err := parseSearchKeys(args)
+	if err != nil {
+		return err
+	}
+	if err := c.sync(false); err != nil {
+		return err
+	}
+	matched, highest, usedModSeq, err := c.search(root)
+	if err != nil {
+		return err
+	}
+	if usedModSeq {
+		c.enableCondstore()
+	}
+	s := c.sel
+	nums := make([]uint32, len(matched))
+	for k, i := range matched {
+		if cmd.UID {
+			nums[k] = s.msgs[i].uid
+		} else {
+			nums[k] = uint32(i + 1)
+		}
+	}
+	if !esearch {
+		c.w.Raw("* SEARCH")
+		for _, n := range nums {
+			c.w.SP().Uint(uint64(n))
+		}
+		if usedModSeq && len(nums) > 0 {
+			c.w.Raw(" (MODSEQ ").Uint(highest).Raw(")")
+		}
+		c.w.CRLF()
+		return nil
+	}
+	c.w.Raw("* ESEARCH (TAG ").String(cmd.Tag).Raw(")")
+	if cmd.UID {
+		c.w.Raw(" UID")
+	}
+	for _, r := range ret {
+		switch r {
+		case "MIN":
+			if len(nums) > 0 {
+				c.w.Raw(" MIN ").Uint(uint64(nums[0]))
+			}
+		case "MAX":
+			if len(nums) > 0 {
+				c.w.Raw(" MAX ").Uint(uint64(nums[len(nums)-1]))
+			}
+		case "COUNT":
+			c.w.Raw(" COUNT ").Uint(uint64(len(nums)))
+		case "ALL":
+			if len(nums) > 0 {
+				c.w.Raw(" ALL ").Raw(formatSet(nums))
+			}
+		}
+	}
+	if usedModSeq && len(nums) > 0 {
+		c.w.Raw(" MODSEQ ").Uint(highest)
+	}
+	c.w.CRLF()
+	return nil
+}
+
+// searchMsg is what evaluating the criteria may look at for one message.
+type searchMsg struct {
+	seq  uint32
+	m    msgState
+	row  *store.Message
+	sum  *message.Summary
+	body []byte
+	text *string // decoded body text, computed once
+}
+
+// search evaluates the criteria over every message of the session and
+// returns the matching indices, the highest MODSEQ among them, and whether
+// the criteria used MODSEQ.
+func (c *conn) search(root *searchKey) (matched []int, highest uint64, usedModSeq bool, err error) {
+	s := c.sel
+	var needs searchNeeds
+	root.needs(&needs)
+	usedModSeq = root.uses("MODSEQ")
+	var rows map[uint32]*store.Message
+	if needs.row && len(s.msgs) > 0 {
+		uids := make([]uint32, len(s.msgs))
+		for i, m := range s.msgs {
+			uids[i] = m.uid
+		}
+		if rows, err = c.messages(uids); err != nil {
+			return nil, 0, false, err
+		}
+	}
+	star := s.maxUID()
+	for i, m := range s.msgs {
+		sm := &searchMsg{seq: uint32(i + 1), m: m}
+		if needs.row {
+			if sm.row = rows[m.uid]; sm.row == nil {
+				continue // removed by another session
+			}
+			if sm.sum, err = message.Unmarshal(sm.row.Summary); err != nil {
+				c.log.Error("stored summary unreadable", "mailbox", s.mb.ID, "uid", m.uid, "err", err)
+				continue
+			}
+		}
+		if needs.body {
+			if sm.body, err = c.srv.cfg.Store.Body(c.ctx, sm.row.ContentID); err != nil {
+				return nil, 0, false, err
+			}
+		}
+		if root.match(sm, uint32(len(s.msgs)), star) {
+			matched = append(matched, i)
+			highest = max(highest, m.modseq)
+		}
+	}
+	return matched, highest, usedModSeq, nil
+}
+
+// messages reads rows for many UIDs. The store runs one query per run of
+// consecutive UIDs, so small gaps (expunged messages) are filled in to keep
+// the number of queries low; rows for UIDs not asked for are dropped.
+func (c *conn) messages(uids []uint32) (map[uint32]*store.Message, error) {
+	want := make(map[uint32]*store.Message, len(uids))
+	for _, u := range uids {
+		want[u] = nil
+	}
+	cover := make([]uint32, 0, len(uids))
+	budget := len(uids) + 1024 // extra UIDs we are willing to ask for
+	for k, u := range uids {
+		if k > 0 {
+			prev := uids[k-1]
+			if gap := int(u - prev - 1); gap > 0 && gap <= 64 && budget >= gap {
+				for g := prev + 1; g < u; g++ {
+					cover = append(cover, g)
+				}
+				budget -= gap
+			}
+		}
+		cover = append(cover, u)
+	}
+	list, err := c.srv.cfg.Store.Messages(c.ctx, c.sel.mb.ID, cover)
+	if err != nil {
+		return nil, err
+	}
+	for k := range list {
+		if _, ok := want[list[k].UID]; ok {
+			want[list[k].UID] = &list[k]
+		}
+	}
+	return want, nil
+}
+
+func (k *searchKey) uses(op string) bool {
+	if k.op == op {
+		return true
+	}
+	for _, kid := range k.kids {
+		if kid.uses(op) {
+			return true
+		}
+	}
+	return false
+}
+
+func (k *searchKey) match(sm *searchMsg, count, star uint32) bool {
+	switch k.op {
+	case "ALL":
+		return true
+	case "NONE":
+		return false
+	case "AND":
+		for _, kid := range k.kids {
+			if !kid.match(sm, count, star) {
+				return false
+			}
+		}
+		return true
+	case "OR":
+		return k.kids[0].match(sm, count, star) || k.kids[1].match(sm, count, star)
+	case "NOT":
+		return !k.kids[0].match(sm, count, star)
+	case "SEQ":
+		return k.set.contains(sm.seq, count)
+	case "UID":
+		return k.set.contains(sm.m.uid, star)
+	case "FLAG":
+		return hasFlagFold(sm.m.flags, k.flag)
+	case "NOFLAG":
+		return !hasFlagFold(sm.m.flags, k.flag)
+	case "MODSEQ":
+		return sm.m.modseq >= k.n
+	case "LARGER":
+		return uint64(sm.row.Size) > k.n
+	case "SMALLER":
+		return uint64(sm.row.Size) < k.n
+	case "BEFORE", "ON", "SINCE":
+		return compareDay(k.op, dayNumber(sm.row.InternalDate.UTC()), k.day)
+	case "SENTBEFORE", "SENTON", "SENTSINCE":
+		t, err := message.ParseDate(sm.sum.Envelope.Date)
+		if err != nil {
+			return false
+		}
+		return compareDay(k.op[4:], dayNumber(t), k.day)
+	case "SUBJECT":
+		return containsFold(sm.sum.Envelope.Subject, k.value)
+	case "FROM":
+		return addressesMatch(sm.sum.Envelope.From, k.value)
+	case "TO":
+		return addressesMatch(sm.sum.Envelope.To, k.value)
+	case "CC":
+		return addressesMatch(sm.sum.Envelope.Cc, k.value)
+	case "BCC":
+		return addressesMatch(sm.sum.Envelope.Bcc, k.value)
+	case "HEADER":
+		v := message.HeaderValue(sm.body, sm.sum.HeaderSize, k.field)
+		if k.value == "" {
+			return v != "" || headerPresent(sm.body, sm.sum.HeaderSize, k.field)
+		}
+		return containsFold(message.DecodeHeader(v), k.value)
+	case "BODY":
+		return containsFold(sm.bodyText(), k.value)
+	case "TEXT":
+		hdr := sm.body[:min(int64(len(sm.body)), sm.sum.HeaderSize)]
+		return containsFold(message.DecodeHeader(string(hdr)), k.value) || containsFold(sm.bodyText(), k.value)
+	}
+	return false
+}
+
+func (sm *searchMsg) bodyText() string {
+	if sm.text == nil {
+		t := sm.sum.Text(sm.body, maxSearchText)
+		sm.text = &t
+	}
+	return *sm.text
+}
+
+func compareDay(op string, day, key int) bool {
+	switch op {
+	case "BEFORE":
+		return day < key
+	case "ON":
+		return day == key
+	default: // SINCE
+		return day >= key
+	}
+}
+
+func hasFlagFold(flags []string, f string) bool {
+	for _, x := range flags {
+		if strings.EqualFold(x, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether needle (already lower case) occurs in hay,
+// ignoring case.
+func containsFold(hay, needle string) bool {
+	if needle == "" {
+		return true
+	}
+	return strings.Contains(strings.ToLower(hay), needle)
+}
+
+func addressesMatch(list []message.Address, needle string) bool {
+	for _, a := range list {
+		if containsFold(a.Name, needle) || containsFold(a.Addr(), needle) || containsFold(a.Group, needle) {
+			return true
+		}
+		if needle != "" && strings.Contains(needle, "<") &&
+			containsFold(a.Name+" <"+a.Addr()+">", needle) {
+			return true
+		}
+	}
+	return false
+}
+
+// headerPresent reports whether the top-level header has the field, for
+// HEADER searches with an empty string (RFC 9051 6.4.4: all messages that
+// have the field).
+func headerPresent(body []byte, headerSize int64, field string) bool {
+	end := min(int64(len(body)), headerSize)
+	prefix := strings.ToLower(field) + ":"
+	for _, line := range strings.Split(string(body[:end]), "\n") {
+		if strings.HasPrefix(strings.ToLower(line), prefix) {
+			return true
+		}
+	}
+	return false
+}

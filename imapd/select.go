@@ -1,0 +1,243 @@
+package imapd
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"wardmail/imapd/wire"
+	"wardmail/store"
+)
+
+func cmdSelect(c *conn, cmd *wire.Command) error  { return c.selectMailbox(cmd, false) }
+func cmdExamine(c *conn, cmd *wire.Command) error { return c.selectMailbox(cmd, true) }
+
+// qresyncParams are SELECT's QRESYNC parameters (RFC 7162 3.2.5).
+type qresyncParams struct {
+	uidValidity uint32
+	modseq      uint64
+	known       numSet // known UIDs, or nil for all
+}
+
+// selectMailbox serves SELECT and EXAMINE (RFC 9051 6.3.2, 6.3.3) with the
+// CONDSTORE and QRESYNC parameters (RFC 7162 3.1.8, 3.2.5).
+func (c *conn) selectMailbox(cmd *wire.Command, readOnly bool) error {
+	if len(cmd.Args) < 1 || len(cmd.Args) > 2 {
+		return bad("%s takes a mailbox name and optional parameters.", cmd.Name)
+	}
+	name, err := mailboxArg(cmd.Args[0])
+	if err != nil {
+		return err
+	}
+	var qr *qresyncParams
+	condstore := false
+	if len(cmd.Args) == 2 {
+		if cmd.Args[1].Kind != wire.List {
+			return bad("%s parameters must be a list.", cmd.Name)
+		}
+		params := cmd.Args[1].List
+		for i := 0; i < len(params); i++ {
+			switch {
+			case params[i].IsAtom("CONDSTORE"):
+				condstore = true
+			case params[i].IsAtom("QRESYNC"):
+				if !c.qresync {
+					return bad("Enable QRESYNC first.")
+				}
+				if i+1 >= len(params) {
+					return bad("QRESYNC needs its parameters.")
+				}
+				i++
+				if qr, err = parseQresync(params[i]); err != nil {
+					return err
+				}
+			default:
+				return bad("Unknown %s parameter.", cmd.Name)
+			}
+		}
+	}
+
+	// Leaving the old mailbox happens even if the new one fails
+	// (RFC 9051 6.3.2); IMAP4rev2 and QRESYNC clients are told so.
+	if c.sel != nil {
+		c.sel.close()
+		c.sel = nil
+		c.state = stateAuth
+		if c.qresync || c.rev2 {
+			c.untagged("OK", "CLOSED", "Previous mailbox closed.")
+		}
+	}
+	if condstore {
+		c.enableCondstore()
+	}
+	mb, err := c.srv.cfg.Store.MailboxByName(c.ctx, c.person.ID, name)
+	if err != nil {
+		return err
+	}
+	if mb.PersonID != c.person.ID { // belt and braces: names resolve per person
+		return no("NONEXISTENT", "No such mailbox.")
+	}
+	// Subscribe before the snapshot, so no change falls between them.
+	sub := c.srv.cfg.Store.Hub().Subscribe(mb.ID)
+	refs, mb, err := c.srv.cfg.Store.Snapshot(c.ctx, mb.ID)
+	if err != nil {
+		sub.Close()
+		return err
+	}
+	s := &selected{mb: mb, readOnly: readOnly, condstore: c.condstore, modseq: mb.HighestModSeq, sub: sub,
+		msgs: make([]msgState, len(refs))}
+	keywords := map[string]bool{}
+	for i, r := range refs {
+		s.msgs[i] = msgState{uid: r.UID, flags: r.Flags, modseq: r.ModSeq}
+		for _, f := range r.Flags {
+			if !strings.HasPrefix(f, `\`) {
+				keywords[f] = true
+			}
+		}
+	}
+
+	flags := `\Answered \Flagged \Deleted \Seen \Draft`
+	kw := make([]string, 0, len(keywords))
+	for k := range keywords {
+		kw = append(kw, k)
+	}
+	slices.Sort(kw)
+	for _, k := range kw {
+		flags += " " + k
+	}
+	c.w.Raw("* FLAGS (").Raw(flags).Raw(")\r\n")
+	c.w.Raw("* ").Uint(uint64(len(s.msgs))).Raw(" EXISTS\r\n")
+	if !c.rev2 {
+		c.w.Raw("* 0 RECENT\r\n")
+	}
+	c.untagged("OK", "UIDVALIDITY "+strconv.FormatUint(uint64(mb.UIDValidity()), 10), "UIDs valid.")
+	c.untagged("OK", "UIDNEXT "+strconv.FormatUint(uint64(mb.UIDNext), 10), "Predicted next UID.")
+	if readOnly {
+		c.untagged("OK", "PERMANENTFLAGS ()", "No permanent flags in a read-only mailbox.")
+	} else {
+		c.untagged("OK", `PERMANENTFLAGS (`+flags+` \*)`, "Flags allowed.")
+	}
+	c.untagged("OK", "HIGHESTMODSEQ "+strconv.FormatUint(mb.HighestModSeq, 10), "Highest MODSEQ.")
+	if c.rev2 {
+		c.w.Raw(`* LIST () "/" `)
+		c.writeMailbox(mb.Name)
+		c.w.CRLF()
+	}
+	c.sel = s
+	c.state = stateSelected
+	if qr != nil && qr.uidValidity == mb.UIDValidity() {
+		if err := c.qresyncSelect(qr, refs); err != nil {
+			return err
+		}
+	}
+	if readOnly {
+		c.okText = "[READ-ONLY] EXAMINE completed."
+	} else {
+		c.okText = "[READ-WRITE] SELECT completed."
+	}
+	return nil
+}
+
+func parseQresync(a wire.Arg) (*qresyncParams, error) {
+	if a.Kind != wire.List || len(a.List) < 2 || len(a.List) > 4 {
+		return nil, bad("QRESYNC takes (uidvalidity modseq [known-uids [seq-match]]).")
+	}
+	l := a.List
+	uv, err := parseNumber(l[0], 32)
+	if err != nil || uv == 0 {
+		return nil, bad("Invalid UIDVALIDITY in QRESYNC.")
+	}
+	ms, err := parseNumber(l[1], 63)
+	if err != nil || ms == 0 {
+		return nil, bad("Invalid MODSEQ in QRESYNC.")
+	}
+	q := &qresyncParams{uidValidity: uint32(uv), modseq: ms}
+	if len(l) >= 3 {
+		if l[2].Kind != wire.Atom {
+			return nil, bad("Invalid known UIDs in QRESYNC.")
+		}
+		if q.known, err = parseNumSet(l[2].S); err != nil {
+			return nil, err
+		}
+	}
+	// The sequence match data (l[3]) only helps a server that forgot old
+	// expunges; this one keeps every tombstone, so it is checked for form
+	// and otherwise ignored.
+	if len(l) == 4 && (l[3].Kind != wire.List || len(l[3].List) != 2) {
+		return nil, bad("Invalid sequence match data in QRESYNC.")
+	}
+	return q, nil
+}
+
+// qresyncSelect reports what changed since the client's MODSEQ: removed
+// UIDs as VANISHED (EARLIER) and changed messages as FETCH (RFC 7162 3.2.5.1).
+// Changed messages come from the snapshot; removals come from a read after
+// it, minus the UIDs the snapshot still holds (those vanished later and are
+// reported by the next sync).
+func (c *conn) qresyncSelect(qr *qresyncParams, refs []store.MessageRef) error {
+	s := c.sel
+	_, vanished, _, err := c.srv.cfg.Store.Changes(c.ctx, s.mb.ID, qr.modseq)
+	if err != nil {
+		return err
+	}
+	var gone []uint32
+	for _, uid := range vanished {
+		if s.index(uid) >= 0 {
+			continue
+		}
+		if qr.known != nil && !qr.known.contains(uid, s.maxUID()) {
+			continue
+		}
+		gone = append(gone, uid)
+	}
+	if len(gone) > 0 {
+		c.w.Raw("* VANISHED (EARLIER) ").Raw(formatSet(gone)).CRLF()
+	}
+	for i, r := range refs {
+		if r.ModSeq > qr.modseq {
+			c.writeFlagsFetch(i, false)
+		}
+	}
+	return nil
+}
+
+// parseNumber reads an atom as an unsigned number of at most bits bits.
+func parseNumber(a wire.Arg, bits int) (uint64, error) {
+	if a.Kind != wire.Atom || a.S == "" || a.S[0] == '+' {
+		return 0, bad("Expected a number.")
+	}
+	n, err := strconv.ParseUint(a.S, 10, bits)
+	if err != nil {
+		return 0, bad("Expected a number.")
+	}
+	return n, nil
+}
+
+// cmdClose leaves the mailbox, silently removing \Deleted messages when it
+// was selected read-write (RFC 9051 6.4.1).
+func cmdClose(c *conn, cmd *wire.Command) error {
+	if len(cmd.Args) != 0 {
+		return bad("CLOSE takes no arguments.")
+	}
+	s := c.sel
+	if !s.readOnly {
+		if _, err := c.srv.cfg.Store.Expunge(c.ctx, s.mb.ID, nil); err != nil {
+			return err
+		}
+	}
+	s.close()
+	c.sel = nil
+	c.state = stateAuth
+	return nil
+}
+
+// cmdUnselect leaves the mailbox without expunging (RFC 3691).
+func cmdUnselect(c *conn, cmd *wire.Command) error {
+	if len(cmd.Args) != 0 {
+		return bad("UNSELECT takes no arguments.")
+	}
+	c.sel.close()
+	c.sel = nil
+	c.state = stateAuth
+	return nil
+}

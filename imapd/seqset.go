@@ -1,0 +1,188 @@
+package imapd
+
+import (
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// numRange is one element of a sequence set (RFC 9051 9 "sequence-set"):
+// lo:hi, where 0 stands for "*".
+type numRange struct{ lo, hi uint32 }
+
+// numSet is a parsed sequence set of message numbers or UIDs.
+type numSet []numRange
+
+// maxSetRanges bounds the ranges one set may hold.
+const maxSetRanges = 10000
+
+// parseNumSet parses "1:3,5,7:*".
+func parseNumSet(s string) (numSet, error) {
+	if s == "" {
+		return nil, bad("Empty sequence set.")
+	}
+	parts := strings.Split(s, ",")
+	if len(parts) > maxSetRanges {
+		return nil, bad("Sequence set too long.")
+	}
+	set := make(numSet, 0, len(parts))
+	for _, p := range parts {
+		lo, hi, isRange := strings.Cut(p, ":")
+		a, err := parseSetNum(lo)
+		if err != nil {
+			return nil, err
+		}
+		b := a
+		if isRange {
+			if b, err = parseSetNum(hi); err != nil {
+				return nil, err
+			}
+		}
+		set = append(set, numRange{a, b})
+	}
+	return set, nil
+}
+
+func parseSetNum(s string) (uint32, error) {
+	if s == "*" {
+		return 0, nil
+	}
+	if s == "" || s[0] == '0' || s[0] == '+' {
+		return 0, bad("Invalid number %q in sequence set.", s)
+	}
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		return 0, bad("Invalid number %q in sequence set.", s)
+	}
+	return uint32(n), nil
+}
+
+// bounds returns the range with "*" replaced by star, low end first.
+func (r numRange) bounds(star uint32) (uint32, uint32) {
+	lo, hi := r.lo, r.hi
+	if lo == 0 {
+		lo = star
+	}
+	if hi == 0 {
+		hi = star
+	}
+	if lo > hi {
+		lo, hi = hi, lo
+	}
+	return lo, hi
+}
+
+// contains reports whether n is in the set, "*" being star.
+func (set numSet) contains(n, star uint32) bool {
+	for _, r := range set {
+		lo, hi := r.bounds(star)
+		if lo <= n && n <= hi {
+			return true
+		}
+	}
+	return false
+}
+
+// dynamic reports whether the set uses "*".
+func (set numSet) dynamic() bool {
+	for _, r := range set {
+		if r.lo == 0 || r.hi == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// formatSet writes sorted numbers as a compact sequence set ("1:3,5").
+func formatSet(nums []uint32) string {
+	if len(nums) == 0 {
+		return ""
+	}
+	if !slices.IsSorted(nums) {
+		nums = slices.Clone(nums)
+		slices.Sort(nums)
+	}
+	var sb strings.Builder
+	start, prev := nums[0], nums[0]
+	flush := func() {
+		if sb.Len() > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(strconv.FormatUint(uint64(start), 10))
+		if prev != start {
+			sb.WriteByte(':')
+			sb.WriteString(strconv.FormatUint(uint64(prev), 10))
+		}
+	}
+	for _, n := range nums[1:] {
+		if n == prev || n == prev+1 {
+			prev = n
+			continue
+		}
+		flush()
+		start, prev = n, n
+	}
+	flush()
+	return sb.String()
+}
+
+// expandSet lists the members of a set with no "*" in ascending order, up
+// to limit members; it reports false past the limit.
+func expandSet(set numSet, limit int) ([]uint32, bool) {
+	var out []uint32
+	for _, r := range set {
+		lo, hi := r.bounds(0)
+		if int(hi-lo) >= limit || len(out)+int(hi-lo)+1 > limit {
+			return nil, false
+		}
+		for n := lo; ; n++ {
+			out = append(out, n)
+			if n == hi {
+				break
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), true
+}
+
+// indices resolves a set against the session's messages and returns their
+// indices (sequence number - 1), ascending and unique. Message numbers past
+// the end are an error (RFC 9051 9 "seq-number"); UIDs that do not exist
+// are skipped (RFC 9051 6.4.9).
+func (s *selected) indices(set numSet, uid bool) ([]int, error) {
+	n := len(s.msgs)
+	var out []int
+	if !uid {
+		if n == 0 {
+			return nil, bad("The mailbox is empty: no message numbers are valid.")
+		}
+		for _, r := range set {
+			lo, hi := r.bounds(uint32(n))
+			if int64(hi) > int64(n) {
+				return nil, bad("Message number %d does not exist: the mailbox holds %d messages.", hi, n)
+			}
+			for i := int(lo) - 1; i < int(hi); i++ {
+				out = append(out, i)
+			}
+		}
+	} else {
+		if n == 0 {
+			return nil, nil
+		}
+		star := s.msgs[n-1].uid
+		for _, r := range set {
+			lo, hi := r.bounds(star)
+			i := sort.Search(n, func(i int) bool { return s.msgs[i].uid >= lo })
+			for ; i < n && s.msgs[i].uid <= hi; i++ {
+				out = append(out, i)
+			}
+		}
+	}
+	if len(set) > 1 {
+		slices.Sort(out)
+		out = slices.Compact(out)
+	}
+	return out, nil
+}

@@ -1,0 +1,223 @@
+package imapd
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"wardmail/store"
+)
+
+// Authenticator checks a person's credentials. auth.Login implements it.
+// It returns an error matching auth.ErrBadCredentials for wrong credentials
+// and one wrapping auth.ErrUnavailable when it cannot decide now.
+type Authenticator interface {
+	Authenticate(ctx context.Context, username, password string) (*store.Person, error)
+}
+
+// Limits bound what one connection may do. Zero fields take the defaults.
+type Limits struct {
+	MaxLine            int           // longest command line, default 64 KiB
+	MaxLiteral         int64         // largest APPEND literal, advertised as APPENDLIMIT; default 35 MiB
+	MaxPreAuthLiteral  int64         // largest literal before authentication, default 4 KiB (RFC 7888 LITERAL- size)
+	MaxDepth           int           // deepest list nesting, default 16
+	MaxArgs            int           // most arguments in one command, default 10,000
+	MaxPreAuthCommands int           // commands before authentication, default 20
+	MaxBadCommands     int           // BAD answers before disconnecting, default 10
+	IdleTimeout        time.Duration // authenticated inactivity and IDLE refresh, default 30 min (RFC 9051 5.4)
+	PreAuthTimeout     time.Duration // inactivity before authentication, default 60 s
+	WriteTimeout       time.Duration // longest a client may take to accept output, default 2 min
+	// QuotaBytes is the storage limit GETQUOTA reports; 0 reports no limit.
+	QuotaBytes int64
+}
+
+func (l *Limits) setDefaults() {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&l.MaxLine, 64<<10)
+	def(&l.MaxDepth, 16)
+	def(&l.MaxArgs, 10000)
+	def(&l.MaxPreAuthCommands, 20)
+	def(&l.MaxBadCommands, 10)
+	if l.MaxLiteral <= 0 {
+		l.MaxLiteral = 35 << 20
+	}
+	if l.MaxPreAuthLiteral <= 0 {
+		l.MaxPreAuthLiteral = 4 << 10
+	}
+	if l.IdleTimeout <= 0 {
+		l.IdleTimeout = 30 * time.Minute
+	}
+	if l.PreAuthTimeout <= 0 {
+		l.PreAuthTimeout = 60 * time.Second
+	}
+	if l.WriteTimeout <= 0 {
+		l.WriteTimeout = 2 * time.Minute
+	}
+}
+
+// Config is what New needs.
+type Config struct {
+	Store *store.Store
+	Auth  Authenticator
+	// TLS enables STARTTLS on Serve and is required by ServeTLS. Without it,
+	// sign-in is refused on plain connections (LOGINDISABLED).
+	TLS      *tls.Config
+	Logger   *slog.Logger
+	Hostname string
+	Limits   Limits
+	// Metrics lets servers share one set of metrics; nil makes a new set.
+	Metrics *Metrics
+}
+
+// ErrServerClosed is returned by Serve and ServeTLS after Close.
+var ErrServerClosed = errors.New("imapd: server closed")
+
+// Server is an IMAP server.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	metrics *Metrics
+
+	mu        sync.Mutex
+	closed    bool
+	listeners map[net.Listener]struct{}
+	conns     map[*conn]struct{}
+	wg        sync.WaitGroup
+}
+
+// New returns a server.
+func New(cfg Config) *Server {
+	cfg.Limits.setDefaults()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Hostname == "" {
+		cfg.Hostname = "localhost"
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
+	}
+	return &Server{
+		cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics,
+		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{},
+	}
+}
+
+// Metrics returns the server's Prometheus collector.
+func (s *Server) Metrics() *Metrics { return s.metrics }
+
+// Serve accepts plain connections that may upgrade with STARTTLS (port 143).
+func (s *Server) Serve(l net.Listener) error { return s.serve(l, false) }
+
+// ServeTLS accepts connections on a listener, wrapping each in TLS (implicit
+// TLS, port 993, RFC 8314).
+func (s *Server) ServeTLS(l net.Listener) error {
+	if s.cfg.TLS == nil {
+		return errors.New("imapd: ServeTLS needs Config.TLS")
+	}
+	return s.serve(tls.NewListener(l, s.cfg.TLS), true)
+}
+
+func (s *Server) serve(l net.Listener, implicitTLS bool) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.listeners[l] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, l)
+		s.mu.Unlock()
+	}()
+	var backoff time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closed := s.closed
+			s.mu.Unlock()
+			if closed {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				s.log.Warn("accept failed; retrying", "err", err, "after", backoff)
+				time.Sleep(backoff)
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		c := s.newConn(nc, implicitTLS)
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			_ = nc.Close()
+			return ErrServerClosed
+		}
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			c.serve()
+			s.mu.Lock()
+			delete(s.conns, c)
+			s.mu.Unlock()
+		}()
+	}
+}
+
+// Close stops the listeners, tells every connection "* BYE" once its current
+// command is done, and waits (at most 10 s, then closes them hard).
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	var errs []error
+	for l := range s.listeners {
+		if err := l.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.shutdown()
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		s.mu.Lock()
+		for c := range s.conns {
+			_ = c.nc.Close()
+		}
+		s.mu.Unlock()
+		<-done
+	}
+	return errors.Join(errs...)
+}
+
+// newCID returns a short random connection id for log lines.
+func newCID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

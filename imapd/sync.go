@@ -1,0 +1,245 @@
+package imapd
+
+import (
+	"errors"
+	"slices"
+	"sort"
+	"strings"
+
+	"wardmail/store"
+)
+
+// msgState is what a session knows of one message: enough to number it,
+// to tell a flag change from none, and to answer FETCH FLAGS/UID/MODSEQ
+// without the database.
+type msgState struct {
+	uid    uint32
+	flags  []string
+	modseq uint64
+}
+
+// selected is the session's view of its selected mailbox. The message list
+// is the session's sequence-number map (RFC 9051 2.3.1.2): it changes only
+// when this session is told of a change, never behind the client's back.
+type selected struct {
+	mb        *store.Mailbox
+	readOnly  bool
+	condstore bool
+	msgs      []msgState
+	// modseq is the MODSEQ up to which changes have been taken in.
+	modseq uint64
+	sub    *store.Subscription
+	// expunged holds UIDs removed by others but not yet reported, because
+	// the command running did not allow EXPUNGE (RFC 9051 7.5.1). They keep
+	// their sequence numbers until reported.
+	expunged map[uint32]bool
+	// woken forces the next sync to ask the store even without a token.
+	woken bool
+}
+
+func (s *selected) close() {
+	if s.sub != nil {
+		s.sub.Close()
+		s.sub = nil
+	}
+}
+
+// wake makes the next sync look for changes.
+func (s *selected) wake() { s.woken = true }
+
+// index returns the index of uid, or -1.
+func (s *selected) index(uid uint32) int {
+	i := sort.Search(len(s.msgs), func(i int) bool { return s.msgs[i].uid >= uid })
+	if i < len(s.msgs) && s.msgs[i].uid == uid {
+		return i
+	}
+	return -1
+}
+
+// maxUID is the highest UID the session knows.
+func (s *selected) maxUID() uint32 {
+	if len(s.msgs) == 0 {
+		return 0
+	}
+	return s.msgs[len(s.msgs)-1].uid
+}
+
+// setFlags records flags and MODSEQ this session learnt (from its own STORE
+// or FETCH), so the next sync does not report them again.
+func (s *selected) setFlags(ref store.MessageRef) {
+	if i := s.index(ref.UID); i >= 0 {
+		s.msgs[i].flags = ref.Flags
+		if ref.ModSeq > s.msgs[i].modseq {
+			s.msgs[i].modseq = ref.ModSeq
+		}
+	}
+}
+
+// sync reports what changed in the selected mailbox since the session last
+// looked: new messages as EXISTS, flag changes as FETCH, and removals as
+// EXPUNGE or VANISHED when allowExpunge (RFC 9051 7.5.1, RFC 7162 3.2.10).
+// It asks the store only when the hub said the mailbox changed.
+func (c *conn) sync(allowExpunge bool) error {
+	s := c.sel
+	pending := s.woken
+	select {
+	case <-s.sub.C:
+		pending = true
+	default:
+	}
+	s.woken = false
+	if pending {
+		if err := c.takeChanges(); err != nil {
+			return err
+		}
+	}
+	if allowExpunge && len(s.expunged) > 0 {
+		c.reportExpunged()
+	}
+	return nil
+}
+
+func (c *conn) takeChanges() error {
+	s := c.sel
+	changed, vanished, mb, err := c.srv.cfg.Store.Changes(c.ctx, s.mb.ID, s.modseq)
+	if errors.Is(err, store.ErrNotFound) {
+		// Deleted by another session: every message is gone.
+		for _, m := range s.msgs {
+			s.markExpunged(m.uid)
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, uid := range vanished {
+		if s.index(uid) >= 0 {
+			s.markExpunged(uid)
+		}
+	}
+	last := s.maxUID()
+	added := false
+	for _, ref := range changed {
+		if ref.UID > last {
+			s.msgs = append(s.msgs, msgState{uid: ref.UID, flags: ref.Flags, modseq: ref.ModSeq})
+			added = true
+			continue
+		}
+		i := s.index(ref.UID)
+		if i < 0 || s.expunged[ref.UID] {
+			continue
+		}
+		m := &s.msgs[i]
+		same := sameFlags(m.flags, ref.Flags)
+		if same && (!s.condstore || m.modseq >= ref.ModSeq) {
+			continue
+		}
+		m.flags = ref.Flags
+		m.modseq = max(m.modseq, ref.ModSeq)
+		c.writeFlagsFetch(i, false)
+	}
+	if added {
+		c.w.Raw("* ").Uint(uint64(len(s.msgs))).Raw(" EXISTS").CRLF()
+	}
+	s.mb = mb
+	if mb.HighestModSeq > s.modseq {
+		s.modseq = mb.HighestModSeq
+	}
+	return nil
+}
+
+func (s *selected) markExpunged(uid uint32) {
+	if s.expunged == nil {
+		s.expunged = map[uint32]bool{}
+	}
+	s.expunged[uid] = true
+}
+
+// reportExpunged sends the pending removals and renumbers.
+func (c *conn) reportExpunged() {
+	s := c.sel
+	uids := make([]uint32, 0, len(s.expunged))
+	for uid := range s.expunged {
+		uids = append(uids, uid)
+	}
+	s.expunged = nil
+	c.removeMessages(uids)
+}
+
+// removeMessages drops messages from the session and tells the client, as
+// VANISHED when QRESYNC is on and EXPUNGE otherwise.
+func (c *conn) removeMessages(uids []uint32) {
+	s := c.sel
+	if len(uids) == 0 {
+		return
+	}
+	slices.Sort(uids)
+	if c.qresync {
+		var gone []uint32
+		for _, uid := range uids {
+			if s.index(uid) >= 0 {
+				gone = append(gone, uid)
+			}
+		}
+		if len(gone) > 0 {
+			c.w.Raw("* VANISHED ").Raw(formatSet(gone)).CRLF()
+		}
+	} else {
+		// Highest first, so earlier numbers stay valid as we go.
+		for k := len(uids) - 1; k >= 0; k-- {
+			if i := s.index(uids[k]); i >= 0 {
+				c.w.Raw("* ").Uint(uint64(i + 1)).Raw(" EXPUNGE").CRLF()
+			}
+		}
+	}
+	keep := s.msgs[:0]
+	for _, m := range s.msgs {
+		if _, found := slices.BinarySearch(uids, m.uid); !found {
+			keep = append(keep, m)
+		}
+	}
+	clear(s.msgs[len(keep):])
+	s.msgs = keep
+	for _, uid := range uids {
+		delete(s.expunged, uid)
+	}
+}
+
+// writeFlagsFetch writes "* n FETCH (UID u FLAGS (...) [MODSEQ (m)])" for a
+// message whose flags changed. silentFlags leaves FLAGS out (STORE .SILENT
+// with CONDSTORE, RFC 7162 3.1.3).
+func (c *conn) writeFlagsFetch(i int, silentFlags bool) {
+	m := c.sel.msgs[i]
+	c.w.Raw("* ").Uint(uint64(i + 1)).Raw(" FETCH (UID ").Uint(uint64(m.uid))
+	if !silentFlags {
+		c.w.Raw(" FLAGS ")
+		writeFlags(c, m.flags)
+	}
+	if c.sel.condstore {
+		c.w.Raw(" MODSEQ (").Uint(m.modseq).Raw(")")
+	}
+	c.w.Raw(")").CRLF()
+}
+
+func writeFlags(c *conn, flags []string) {
+	c.w.Byte('(')
+	for i, f := range flags {
+		if i > 0 {
+			c.w.SP()
+		}
+		c.w.Raw(f)
+	}
+	c.w.Byte(')')
+}
+
+func sameFlags(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !strings.EqualFold(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}

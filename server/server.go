@@ -1,0 +1,153 @@
+// Package server wires Wardmail's parts together and starts every door. It
+// is what `wardmail serve` runs, and what tests and benchmarks start with a
+// Config to get a real server on loopback ports (":0" picks a free port).
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"wardmail/auth"
+	"wardmail/imapd"
+	"wardmail/smtpd"
+	"wardmail/store"
+	"wardmail/store/sqlite"
+	"wardmail/submit"
+	"wardmail/web"
+)
+
+// Server is a running Wardmail.
+type Server struct {
+	Store    *store.Store
+	Login    *auth.Login
+	Pipeline *submit.Pipeline
+	Registry *prometheus.Registry
+	TLS      *tls.Config
+	// Addrs are the addresses the doors listen on, by config key
+	// ("smtp", "submission", "imap", ...).
+	Addrs map[string]string
+
+	log     *slog.Logger
+	closers []func() error
+	wg      sync.WaitGroup
+	errs    chan error
+}
+
+// Start opens the store in cfg.DataDir and starts every configured door.
+func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	st, err := sqlite.Open(ctx, cfg.DataDir, sqlite.Options{KeyFile: cfg.KeyFile, InlineMax: cfg.InlineMax, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("opening the store: %w", err)
+	}
+	s := &Server{Store: st, Registry: prometheus.NewRegistry(), Addrs: map[string]string{}, log: log, errs: make(chan error, 8)}
+	s.closers = append(s.closers, st.Close)
+	fail := func(err error) (*Server, error) {
+		_ = s.Close()
+		return nil, err
+	}
+
+	s.TLS, err = LoadTLS(cfg.TLSCert, cfg.TLSKey, cfg.DataDir, cfg.Hostname)
+	if err != nil {
+		return fail(err)
+	}
+	params := auth.DefaultParams()
+	if cfg.Argon2Memory > 0 {
+		params.Memory = cfg.Argon2Memory
+	}
+	if cfg.Argon2Time > 0 {
+		params.Time = cfg.Argon2Time
+	}
+	if cfg.Argon2Threads > 0 {
+		params.Threads = cfg.Argon2Threads
+	}
+	hasher := auth.NewHasher(params, cfg.HashWorkers, cfg.HashWait)
+	s.Login = auth.NewLogin(st, hasher)
+	s.Pipeline = submit.New(submit.Config{
+		Store: st, Hostname: cfg.Hostname, LocalDomains: cfg.LocalDomains,
+		MaxRecipients: cfg.MaxRecipients, MaxMessageBytes: cfg.MaxMessageBytes, Logger: log,
+	})
+
+	smtpMetrics := smtpd.NewMetrics()
+	inbound := smtpd.New(smtpd.Config{Pipeline: s.Pipeline, TLS: s.TLS, Hostname: cfg.Hostname, Logger: log, Metrics: smtpMetrics})
+	submission := smtpd.New(smtpd.Config{Pipeline: s.Pipeline, Auth: s.Login, Submission: true, TLS: s.TLS,
+		Hostname: cfg.Hostname, Logger: log, Metrics: smtpMetrics})
+	imap := imapd.New(imapd.Config{Store: st, Auth: s.Login, TLS: s.TLS, Hostname: cfg.Hostname, Logger: log})
+	s.closers = append(s.closers, inbound.Close, submission.Close, imap.Close)
+
+	for _, c := range []prometheus.Collector{
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		st.Metrics(), hasher, s.Pipeline.Metrics(), smtpMetrics, imap.Metrics(),
+	} {
+		if err := s.Registry.Register(c); err != nil {
+			return fail(fmt.Errorf("registering metrics: %w", err))
+		}
+	}
+
+	httpSrv := &http.Server{
+		Handler:           web.New(web.Config{Store: st, Registry: s.Registry, Logger: log}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	s.closers = append(s.closers, httpSrv.Close)
+
+	doors := []struct {
+		key, addr string
+		serve     func(net.Listener) error
+	}{
+		{"smtp", cfg.SMTPAddr, inbound.Serve},
+		{"submission", cfg.SubmissionAddr, submission.Serve},
+		{"submissions", cfg.SubmissionsAddr, submission.ServeTLS},
+		{"imap", cfg.IMAPAddr, imap.Serve},
+		{"imaps", cfg.IMAPSAddr, imap.ServeTLS},
+		{"http", cfg.HTTPAddr, httpSrv.Serve},
+	}
+	for _, d := range doors {
+		if d.addr == "" {
+			continue
+		}
+		l, err := net.Listen("tcp", d.addr)
+		if err != nil {
+			return fail(fmt.Errorf("%s door: %w", d.key, err))
+		}
+		s.Addrs[d.key] = l.Addr().String()
+		log.Info("listening", "door", d.key, "addr", l.Addr().String())
+		s.wg.Add(1)
+		go func(key string, serve func(net.Listener) error) {
+			defer s.wg.Done()
+			if err := serve(l); err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, http.ErrServerClosed) {
+				s.errs <- fmt.Errorf("%s door: %w", key, err)
+			}
+		}(d.key, d.serve)
+	}
+	return s, nil
+}
+
+// Err returns a channel that receives an error when a door stops on its own.
+func (s *Server) Err() <-chan error { return s.errs }
+
+// Close stops the doors, then the store (which commits what is queued).
+func (s *Server) Close() error {
+	var err error
+	// Doors first, store last.
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		if e := s.closers[i](); e != nil && !errors.Is(e, net.ErrClosed) {
+			err = errors.Join(err, e)
+		}
+	}
+	s.closers = nil
+	s.wg.Wait()
+	return err
+}
