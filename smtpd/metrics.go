@@ -1,7 +1,6 @@
 package smtpd
 
 import (
-	"fmt"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -60,6 +59,3 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 		c.Collect(ch)
 	}
 }
-
-func sprintf(format string, v ...any) string { return fmt.Sprintf(format, v...) }
-func sprint(v ...any) string                 { return fmt.Sprint(v...) }

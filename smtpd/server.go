@@ -12,6 +12,7 @@ package smtpd
 
 import (
 	"crypto/tls"
+	"fmt"
 	"log/slog"
 	"net"
 	"sync/atomic"
@@ -128,5 +129,10 @@ func (s *Server) NewSession(c *smtp.Conn) (smtp.Session, error) {
 
 type slogAdapter struct{ log *slog.Logger }
 
-func (a slogAdapter) Printf(format string, v ...any) { a.log.Warn("smtp", "msg", sprintf(format, v...)) }
-func (a slogAdapter) Println(v ...any)               { a.log.Warn("smtp", "msg", sprint(v...)) }
+// Printf implements smtp.Logger.
+func (a slogAdapter) Printf(format string, v ...any) {
+	a.log.Warn("smtp", "msg", fmt.Sprintf(format, v...))
+}
+
+// Println implements smtp.Logger.
+func (a slogAdapter) Println(v ...any) { a.log.Warn("smtp", "msg", fmt.Sprint(v...)) }
