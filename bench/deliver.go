@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -120,16 +121,12 @@ func Deliver(ctx context.Context, cfg DeliverConfig) (*DeliverResult, error) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			c, err := smtp.DialStartTLS(subAddr, tlsc)
+			c, err := dialAuth(subAddr, tlsc, senders[i+1])
 			if err != nil {
 				sendErr.Store(err)
 				return
 			}
 			defer c.Close()
-			if err := c.Auth(sasl.NewPlainClient("", senders[i+1], benchPassword)); err != nil {
-				sendErr.Store(err)
-				return
-			}
 			rng := rand.New(rand.NewPCG(uint64(i), 7))
 			for sent.Add(1) <= int64(cfg.Messages) {
 				to := recipients[rng.IntN(len(recipients))]
@@ -245,6 +242,7 @@ func makeBody(size int) string {
 func sampleOpens(addr string, tlsc *tls.Config, readers []string, d time.Duration, stop chan struct{}) []time.Duration {
 	var mu sync.Mutex
 	var out []time.Duration
+	failed := 0
 	deadline := time.Now().Add(d)
 	var wg sync.WaitGroup
 	for _, r := range readers {
@@ -275,7 +273,13 @@ func sampleOpens(addr string, tlsc *tls.Config, readers []string, d time.Duratio
 				_ = c.Logout().Wait()
 				_ = c.Close()
 				if err != nil {
-					return
+					// A temporary NO [UNAVAILABLE] when the hashing pool
+					// is saturated: count it, wait, go on, as a client would.
+					mu.Lock()
+					failed++
+					mu.Unlock()
+					time.Sleep(200 * time.Millisecond)
+					continue
 				}
 				mu.Lock()
 				out = append(out, el)
@@ -284,6 +288,9 @@ func sampleOpens(addr string, tlsc *tls.Config, readers []string, d time.Duratio
 		}(r)
 	}
 	wg.Wait()
+	if failed > 0 {
+		fmt.Fprintf(os.Stderr, "  (%d IMAP sign-ins answered NO [UNAVAILABLE] while the hashing pool was full; retried)\n", failed)
+	}
 	return out
 }
 
@@ -312,14 +319,11 @@ func watchVisible(subAddr, imapAddr string, tlsc *tls.Config, sender, watcher st
 	if err != nil {
 		return nil, err
 	}
-	s, err := smtp.DialStartTLS(subAddr, tlsc)
+	s, err := dialAuth(subAddr, tlsc, sender)
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
-	if err := s.Auth(sasl.NewPlainClient("", sender, benchPassword)); err != nil {
-		return nil, err
-	}
 	var out []time.Duration
 	var n uint32
 	for i := 0; ; i++ {
@@ -340,6 +344,30 @@ func watchVisible(subAddr, imapAddr string, tlsc *tls.Config, sender, watcher st
 		}
 		out = append(out, time.Since(t0))
 	}
+}
+
+// dialAuth connects and signs in over SMTP submission. While the server's
+// password-hashing pool is saturated it answers 454 (temporary); like a mail
+// client, this waits and tries again on a new connection.
+func dialAuth(addr string, tlsc *tls.Config, user string) (*smtp.Client, error) {
+	var err error
+	for try := 0; try < 30; try++ {
+		var c *smtp.Client
+		if c, err = smtp.DialStartTLS(addr, tlsc); err != nil {
+			return nil, err
+		}
+		err = c.Auth(sasl.NewPlainClient("", user, benchPassword))
+		if err == nil {
+			return c, nil
+		}
+		_ = c.Close()
+		var se *smtp.SMTPError
+		if !errors.As(err, &se) || se.Code != 454 {
+			return nil, err
+		}
+		time.Sleep(time.Duration(100*(try+1)) * time.Millisecond)
+	}
+	return nil, err
 }
 
 // awaitExists waits until the IDLE session reports at least n messages.

@@ -199,6 +199,7 @@ func (c *conn) readFailed(err error) bool {
 		c.w.Raw(we.Msg).CRLF()
 		if we.Fatal {
 			c.bye("Closing the connection after a protocol error.")
+			c.drain()
 			return false
 		}
 		if c.state == stateNotAuth && !we.No {
@@ -220,6 +221,16 @@ func (c *conn) readFailed(err error) bool {
 		c.log.Debug("read failed", "err", err)
 	}
 	return false
+}
+
+// drain reads and drops what the client is still sending (briefly and
+// boundedly) before the connection closes, so that closing with unread data
+// does not reset the connection before the client has read the answer.
+func (c *conn) drain() {
+	if !c.armRead(500 * time.Millisecond) {
+		return
+	}
+	_, _ = io.CopyN(io.Discard, c.nc, 1<<20)
 }
 
 // countBad counts a BAD answer and says BYE past the limit.

@@ -1,9 +1,25 @@
 package imapd
 
 import (
+	"encoding/json"
+
 	"wardmail/imapd/wire"
 	"wardmail/message"
 )
+
+// envelopeOnly reads just the envelope of a stored summary, for the common
+// FETCH (FLAGS ENVELOPE) of a whole mailbox: decoding the MIME structure of
+// every message as well more than doubles the cost. It depends on the
+// stored form being JSON with the envelope under "e" (message/json.go).
+func envelopeOnly(b []byte) (*message.Summary, error) {
+	var v struct {
+		Envelope message.Envelope `json:"e"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, err
+	}
+	return &message.Summary{Envelope: v.Envelope}, nil
+}
 
 // writeEnvelope renders an ENVELOPE from the stored summary, without
 // touching the body (RFC 9051 7.5.2):

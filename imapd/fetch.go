@@ -94,10 +94,17 @@ func (c *conn) writeVanishedEarlier(set numSet, since uint64) {
 func (c *conn) fetch(idx []int, items []fetchItem, uidCmd bool) error {
 	s := c.sel
 	needRows, needBody, setSeen := false, false, false
+	needSum, envOnly := false, true // envOnly: the summary is read for ENVELOPE alone
 	for _, it := range items {
 		needRows = needRows || it.needsRow()
 		needBody = needBody || it.needsBody()
 		setSeen = setSeen || (it.needsBody() && !it.peek)
+		switch it.kind {
+		case itemEnvelope:
+			needSum = true
+		case itemBody, itemBodyStructure, itemSection, itemBinary, itemBinarySize:
+			needSum, envOnly = true, false
+		}
 	}
 	flagsChanged := map[int]bool{}
 	if setSeen && !s.readOnly {
@@ -139,7 +146,13 @@ func (c *conn) fetch(idx []int, items []fetchItem, uidCmd bool) error {
 				continue // removed by another session; its EXPUNGE comes later
 			}
 			var err error
-			if sum, err = message.Unmarshal(row.Summary); err != nil {
+			switch {
+			case needSum && envOnly:
+				sum, err = envelopeOnly(row.Summary)
+			case needSum:
+				sum, err = message.Unmarshal(row.Summary)
+			}
+			if err != nil {
 				c.log.Error("stored summary unreadable", "mailbox", s.mb.ID, "uid", m.uid, "err", err)
 				return no("SERVERBUG", "A stored message is damaged; the administrators have been told.")
 			}

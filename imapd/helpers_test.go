@@ -69,7 +69,8 @@ func (a *switchAuth) setDown(v bool) {
 }
 
 type envOptions struct {
-	limits Limits
+	limits       Limits
+	expectPanics float64
 }
 
 func newEnv(t testing.TB, opts ...func(*envOptions)) *testEnv {
@@ -130,8 +131,8 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *testEnv {
 			t.Errorf("closing server: %v", err)
 		}
 		wg.Wait()
-		if n := testutil.ToFloat64(e.srv.Metrics().panics); n != 0 {
-			t.Errorf("panics metric is %v, want 0", n)
+		if n := testutil.ToFloat64(e.srv.Metrics().panics); n != o.expectPanics {
+			t.Errorf("panics metric is %v, want %v", n, o.expectPanics)
 		}
 		if err := st.Close(); err != nil {
 			t.Errorf("closing store: %v", err)
@@ -202,20 +203,37 @@ func (e *testEnv) client(t testing.TB, user string, opts *imapclient.Options) *i
 // submission pipeline does.
 func (e *testEnv) deliver(t testing.TB, personID int64, body string) uint32 {
 	t.Helper()
+	uid, err := e.deliverErr(personID, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uid
+}
+
+// deliverAsync delivers from another goroutine.
+func (e *testEnv) deliverAsync(t testing.TB, personID int64, body string) {
+	go func() {
+		if _, err := e.deliverErr(personID, body); err != nil {
+			t.Errorf("deliver: %v", err)
+		}
+	}()
+}
+
+func (e *testEnv) deliverErr(personID int64, body string) (uint32, error) {
 	ctx := context.Background()
 	sum, err := message.Summarize([]byte(body))
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	c, err := e.store.PrepareContent(ctx, []byte(body), sum.Marshal())
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	d, err := e.store.Deliver(ctx, c, []int64{personID}, time.Date(2024, 3, 5, 10, 0, 0, 0, time.UTC))
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
-	return d[0].UID
+	return d[0].UID, nil
 }
 
 // rawConn is a line-level client for exact exchanges.

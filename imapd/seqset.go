@@ -84,16 +84,6 @@ func (set numSet) contains(n, star uint32) bool {
 	return false
 }
 
-// dynamic reports whether the set uses "*".
-func (set numSet) dynamic() bool {
-	for _, r := range set {
-		if r.lo == 0 || r.hi == 0 {
-			return true
-		}
-	}
-	return false
-}
-
 // formatSet writes sorted numbers as a compact sequence set ("1:3,5").
 func formatSet(nums []uint32) string {
 	if len(nums) == 0 {
@@ -125,26 +115,6 @@ func formatSet(nums []uint32) string {
 	}
 	flush()
 	return sb.String()
-}
-
-// expandSet lists the members of a set with no "*" in ascending order, up
-// to limit members; it reports false past the limit.
-func expandSet(set numSet, limit int) ([]uint32, bool) {
-	var out []uint32
-	for _, r := range set {
-		lo, hi := r.bounds(0)
-		if int(hi-lo) >= limit || len(out)+int(hi-lo)+1 > limit {
-			return nil, false
-		}
-		for n := lo; ; n++ {
-			out = append(out, n)
-			if n == hi {
-				break
-			}
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out), true
 }
 
 // indices resolves a set against the session's messages and returns their

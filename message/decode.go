@@ -149,8 +149,8 @@ func isUTF8Label(label string) bool {
 // line breaks, and cuts it to at most max bytes when max > 0.
 func decodeCharset(label string, b []byte, max int) string {
 	out := convertCharset(label, b)
-	if max > 0 && len(out) > max {
-		out = out[:max]
+	if max > 0 {
+		out = cutBytes(out, max)
 	}
 	return fixUTF8(string(out), true)
 }

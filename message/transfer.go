@@ -1,6 +1,9 @@
 package message
 
-import "encoding/base64"
+import (
+	"encoding/base64"
+	"unicode/utf8"
+)
 
 // Content-Transfer-Encoding decoding (RFC 2045 6), lenient: what cannot be
 // decoded is skipped or kept as written, never an error, because mail with
@@ -16,7 +19,30 @@ func decodeTransfer(enc string, b []byte, max int) []byte {
 		return decodeQP(b, max)
 	}
 	if max > 0 && len(b) > max {
-		return b[:max]
+		return cutBytes(b, max)
+	}
+	return b
+}
+
+// cutBytes returns b cut to at most n bytes. When it cuts, it also drops a
+// UTF-8 sequence left incomplete at the end (the text may be in another
+// charset, but a few bytes less of a text that is cut anyway do no harm).
+func cutBytes(b []byte, n int) []byte {
+	if len(b) <= n {
+		return b
+	}
+	return dropIncomplete(b[:n])
+}
+
+// dropIncomplete drops a UTF-8 sequence left incomplete at the end of b.
+func dropIncomplete(b []byte) []byte {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-3; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				b = b[:i]
+			}
+			break
+		}
 	}
 	return b
 }
@@ -46,8 +72,8 @@ func decodeBase64(b []byte, max int) []byte {
 	out := make([]byte, base64.RawStdEncoding.DecodedLen(len(clean)))
 	n, _ := base64.RawStdEncoding.Decode(out, clean)
 	out = out[:n]
-	if max > 0 && len(out) > max {
-		out = out[:max]
+	if max > 0 {
+		out = cutBytes(out, max)
 	}
 	return out
 }
@@ -63,7 +89,7 @@ func decodeQP(b []byte, max int) []byte {
 	out := make([]byte, 0, size)
 	for i := 0; i < len(b); i++ {
 		if max > 0 && len(out) >= max {
-			break
+			return dropIncomplete(out)
 		}
 		c := b[i]
 		if c != '=' {

@@ -1,0 +1,78 @@
+package imapd
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var updateGolden = flag.Bool("update", false, "rewrite the golden transcripts from the server's answers")
+
+// TestTranscripts replays the exchanges in testdata/transcripts against a
+// fresh server: "C: " lines are sent as they are, and the server's answer
+// must be exactly the "S: " lines that follow (literals inline, with CR and
+// LF written as \r and \n). Alice has the test messages below in her INBOX.
+func TestTranscripts(t *testing.T) {
+	files, err := filepath.Glob("testdata/transcripts/*.txt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no transcripts: %v", err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			e := newEnv(t)
+			e.deliver(t, e.alice, simpleMsg)
+			e.deliver(t, e.alice, multipartMsg)
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := e.raw(t)
+			var out []string
+			lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+			for i := 0; i < len(lines); i++ {
+				l := lines[i]
+				if !strings.HasPrefix(l, "C: ") {
+					if strings.HasPrefix(l, "#") || l == "" {
+						out = append(out, l)
+					}
+					continue
+				}
+				out = append(out, l)
+				cmd := l[3:]
+				r.send(cmd + "\r\n")
+				var want []string
+				for i+1 < len(lines) && strings.HasPrefix(lines[i+1], "S: ") {
+					i++
+					want = append(want, lines[i][3:])
+				}
+				var got []string
+				for {
+					resp := r.readResponse()
+					got = append(got, escapeCRLF(resp))
+					// Untagged data goes on; a tagged answer or a
+					// continuation request ends the exchange.
+					if !strings.HasPrefix(resp, "* ") {
+						break
+					}
+				}
+				for _, g := range got {
+					out = append(out, "S: "+g)
+				}
+				if !*updateGolden && strings.Join(got, "\n") != strings.Join(want, "\n") {
+					t.Errorf("after %q:\n got %s\nwant %s", cmd, strings.Join(got, "\n     "), strings.Join(want, "\n     "))
+				}
+			}
+			if *updateGolden {
+				if err := os.WriteFile(file, []byte(strings.Join(out, "\n")+"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func escapeCRLF(s string) string {
+	return strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(s)
+}
