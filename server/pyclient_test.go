@@ -28,6 +28,13 @@ func startTestServer(t *testing.T, emails ...string) *server.Server {
 			t.Error(err)
 		}
 	})
+	seedPeople(t, srv, emails...)
+	return srv
+}
+
+// seedPeople adds people whose password is "pw-"+email.
+func seedPeople(t *testing.T, srv *server.Server, emails ...string) {
+	t.Helper()
 	var recs []store.PersonRecord
 	for _, e := range emails {
 		h, err := auth.HashPassword(auth.TestParams(), "pw-"+e)
@@ -39,7 +46,6 @@ func startTestServer(t *testing.T, emails ...string) *server.Server {
 	if _, _, err := srv.Store.UpsertPeople(context.Background(), recs); err != nil {
 		t.Fatal(err)
 	}
-	return srv
 }
 
 // TestPythonClients drives the server with Python's smtplib and imaplib, a
