@@ -18,7 +18,7 @@ func cmdAppend(c *conn, cmd *wire.Command) error {
 	if len(args) < 2 || len(args) > 4 {
 		return bad("APPEND takes a mailbox, optional flags and date, and a message literal.")
 	}
-	name, err := mailboxArg(args[0])
+	name, err := c.mailboxArg(args[0])
 	if err != nil {
 		return err
 	}

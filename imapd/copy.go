@@ -21,7 +21,7 @@ func copyOrMove(c *conn, cmd *wire.Command, move bool) error {
 	if err != nil {
 		return err
 	}
-	name, err := mailboxArg(cmd.Args[1])
+	name, err := c.mailboxArg(cmd.Args[1])
 	if err != nil {
 		return err
 	}

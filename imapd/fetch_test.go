@@ -184,3 +184,32 @@ func TestFetchErrors(t *testing.T) {
 }
 
 var _ = imapclient.Options{}
+
+func TestFetchMacrosAndRFC822(t *testing.T) {
+	e := newEnv(t)
+	e.deliver(t, e.alice, simpleMsg)
+	r := e.raw(t)
+	r.login("alice@nhs.test")
+	if got := r.cmd("I", `ID ("name" "test")`); got[0] != `* ID ("name" "Wardmail")` {
+		t.Errorf("ID: %q", got)
+	}
+	r.cmd("S", "EXAMINE INBOX")
+	env := `ENVELOPE ("Tue, 05 Mar 2024 09:00:00 +0000" "Ward round at 9" (("Carol Jones" NIL "carol" "nhs.test")) ` +
+		`(("Carol Jones" NIL "carol" "nhs.test")) (("Carol Jones" NIL "carol" "nhs.test")) (("Alice" NIL "alice" "nhs.test")) NIL NIL NIL "<round@nhs.test>")`
+	fast := `FLAGS () INTERNALDATE "05-Mar-2024 10:00:00 +0000" RFC822.SIZE 181`
+	for _, tc := range []struct{ cmd, want string }{
+		{"FETCH 1 FAST", "* 1 FETCH (" + fast + ")"},
+		{"FETCH 1 ALL", "* 1 FETCH (" + fast + " " + env + ")"},
+		{"FETCH 1 FULL", "* 1 FETCH (" + fast + " " + env + ` BODY ("TEXT" "PLAIN" ("CHARSET" "us-ascii") NIL NIL "7BIT" 20 1))`},
+		{"FETCH 1 (RFC822.SIZE RFC822.TEXT)", "* 1 FETCH (RFC822.SIZE 181 RFC822.TEXT {20}\r\nSee you on ward 7.\r\n)"},
+		{"FETCH 1 RFC822", "* 1 FETCH (RFC822 {181}\r\n" + simpleMsg + ")"},
+		{"FETCH 1 (BODY[TEXT]<100.5>)", "* 1 FETCH (BODY[TEXT]<100> {0}\r\n)"},
+		{"FETCH 1 (BODY.PEEK[1])", "* 1 FETCH (BODY[1] {20}\r\nSee you on ward 7.\r\n)"},
+		{"FETCH 1 (BODY.PEEK[2])", "* 1 FETCH (BODY[2] {0}\r\n)"},
+		{"CHECK", "X OK CHECK completed."},
+	} {
+		if got := r.cmd("X", tc.cmd); got[0] != tc.want {
+			t.Errorf("%s:\n got %q\nwant %q", tc.cmd, got[0], tc.want)
+		}
+	}
+}

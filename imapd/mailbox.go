@@ -16,7 +16,7 @@ func cmdCreate(c *conn, cmd *wire.Command) error {
 	if len(cmd.Args) < 1 || len(cmd.Args) > 2 {
 		return bad("CREATE takes a mailbox name and optional parameters.")
 	}
-	name, err := mailboxArg(cmd.Args[0])
+	name, err := c.mailboxArg(cmd.Args[0])
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func cmdDelete(c *conn, cmd *wire.Command) error {
 	if len(cmd.Args) != 1 {
 		return bad("DELETE takes a mailbox name.")
 	}
-	name, err := mailboxArg(cmd.Args[0])
+	name, err := c.mailboxArg(cmd.Args[0])
 	if err != nil {
 		return err
 	}
@@ -77,11 +77,11 @@ func cmdRename(c *conn, cmd *wire.Command) error {
 	if len(cmd.Args) != 2 {
 		return bad("RENAME takes two mailbox names.")
 	}
-	from, err := mailboxArg(cmd.Args[0])
+	from, err := c.mailboxArg(cmd.Args[0])
 	if err != nil {
 		return err
 	}
-	to, err := mailboxArg(cmd.Args[1])
+	to, err := c.mailboxArg(cmd.Args[1])
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func subscribe(c *conn, cmd *wire.Command, on bool) error {
 	if len(cmd.Args) != 1 {
 		return bad("%s takes a mailbox name.", cmd.Name)
 	}
-	name, err := mailboxArg(cmd.Args[0])
+	name, err := c.mailboxArg(cmd.Args[0])
 	if err != nil {
 		return err
 	}

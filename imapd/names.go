@@ -17,7 +17,26 @@ import (
 
 var mutf7 = base64.NewEncoding("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,").WithPadding(base64.NoPadding)
 
-// mailboxArg reads a mailbox name argument.
+// mailboxArg reads a mailbox name argument: UTF-8 as it is from a client
+// that enabled IMAP4rev2, modified UTF-7 (or UTF-8) from others.
+func (c *conn) mailboxArg(a wire.Arg) (string, error) {
+	if c.rev2 {
+		s, ok := a.AString()
+		if !ok || s == "" {
+			return "", bad("Expected a mailbox name.")
+		}
+		if !utf8.ValidString(s) {
+			return "", no("CANNOT", "Mailbox names must be UTF-8.")
+		}
+		if strings.EqualFold(s, "INBOX") {
+			return "INBOX", nil
+		}
+		return s, nil
+	}
+	return mailboxArg(a)
+}
+
+// mailboxArg reads a mailbox name argument from an IMAP4rev1 client.
 func mailboxArg(a wire.Arg) (string, error) {
 	s, ok := a.AString()
 	if !ok || s == "" {
@@ -67,8 +86,17 @@ func decodeMUTF7(s string) (string, bool) {
 		for k := range u {
 			u[k] = uint16(b[2*k])<<8 | uint16(b[2*k+1])
 		}
+		for k := 0; k < len(u); k++ {
+			// Surrogates must come in pairs.
+			if utf16.IsSurrogate(rune(u[k])) {
+				if u[k] >= 0xdc00 || k+1 >= len(u) || u[k+1] < 0xdc00 || u[k+1] > 0xdfff {
+					return "", false
+				}
+				k++
+			}
+		}
 		for _, r := range utf16.Decode(u) {
-			if r < 0x20 || (r < 0x7f) || r == utf8.RuneError {
+			if r >= 0x20 && r < 0x7f {
 				return "", false // printable ASCII must not be encoded
 			}
 			sb.WriteRune(r)

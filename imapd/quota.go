@@ -11,7 +11,7 @@ func cmdGetQuotaRoot(c *conn, cmd *wire.Command) error {
 	if len(cmd.Args) != 1 {
 		return bad("GETQUOTAROOT takes a mailbox name.")
 	}
-	name, err := mailboxArg(cmd.Args[0])
+	name, err := c.mailboxArg(cmd.Args[0])
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ func (c *conn) selectMailbox(cmd *wire.Command, readOnly bool) error {
 	if len(cmd.Args) < 1 || len(cmd.Args) > 2 {
 		return bad("%s takes a mailbox name and optional parameters.", cmd.Name)
 	}
-	name, err := mailboxArg(cmd.Args[0])
+	name, err := c.mailboxArg(cmd.Args[0])
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ func cmdStatus(c *conn, cmd *wire.Command) error {
 	if len(cmd.Args) != 2 || cmd.Args[1].Kind != wire.List {
 		return bad("STATUS takes a mailbox name and a list of items.")
 	}
-	name, err := mailboxArg(cmd.Args[0])
+	name, err := c.mailboxArg(cmd.Args[0])
 	if err != nil {
 		return err
 	}
