@@ -197,3 +197,51 @@ func imapCode(err error) string {
 	}
 	return "non-IMAP error: " + strings.TrimSpace(err.Error())
 }
+
+func TestListExtended(t *testing.T) {
+	e := newEnv(t)
+	r := e.raw(t)
+	r.login("alice@nhs.test")
+	r.cmd("C1", "CREATE Projects/Audit")
+	r.cmd("C2", "UNSUBSCRIBE Projects")
+	for _, tc := range []struct {
+		cmd  string
+		want []string
+	}{
+		{`LIST "" ("Sent" "Trash") RETURN (SUBSCRIBED CHILDREN)`, []string{
+			`* LIST (\HasNoChildren \Sent \Subscribed) "/" "Sent"`,
+			`* LIST (\HasNoChildren \Trash \Subscribed) "/" "Trash"`,
+		}},
+		{`LIST (SUBSCRIBED RECURSIVEMATCH) "" "Proj%"`, []string{
+			`* LIST (\HasChildren) "/" "Projects" ("CHILDINFO" ("SUBSCRIBED"))`,
+		}},
+		{`LIST "Projects/" "%"`, []string{`* LIST (\HasNoChildren) "/" "Projects/Audit"`}},
+		{`LSUB "" "Projects*"`, []string{`* LSUB (\HasNoChildren) "/" "Projects/Audit"`}},
+	} {
+		got := r.cmd("X", tc.cmd)
+		if !slices.Equal(got[:len(got)-1], tc.want) || !strings.HasPrefix(last(got), "X OK") {
+			t.Errorf("%s:\n got %q\nwant %q", tc.cmd, got, tc.want)
+		}
+	}
+}
+
+func TestIMAP4rev2Session(t *testing.T) {
+	e := newEnv(t)
+	e.deliver(t, e.alice, simpleMsg)
+	r := e.raw(t)
+	r.login("alice@nhs.test")
+	if got := r.cmd("E", "ENABLE IMAP4rev2 UTF8=ACCEPT"); got[0] != "* ENABLED IMAP4rev2" {
+		t.Errorf("ENABLE: %q", got)
+	}
+	r.cmd("C", `CREATE "Réunions"`)
+	if got := r.cmd("L", `LIST "" "R*"`); got[0] != `* LIST (\HasNoChildren) "/" "Réunions"` {
+		t.Errorf("UTF-8 name: %q", got)
+	}
+	got := r.cmd("S", "SELECT INBOX")
+	if slices.Contains(got, "* 0 RECENT") || !slices.Contains(got, `* LIST () "/" INBOX`) {
+		t.Errorf("rev2 SELECT: %q", got)
+	}
+	if got := r.cmd("X", "SEARCH ALL"); got[0] != `* ESEARCH (TAG "X") ALL 1` {
+		t.Errorf("rev2 SEARCH: %q", got)
+	}
+}

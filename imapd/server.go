@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"sync"
@@ -79,8 +80,9 @@ type Config struct {
 	Metrics *Metrics
 }
 
-// ErrServerClosed is returned by Serve and ServeTLS after Close.
-var ErrServerClosed = errors.New("imapd: server closed")
+// ErrServerClosed is returned by Serve and ServeTLS after Close. It wraps
+// net.ErrClosed, so callers that check for a closed listener see it too.
+var ErrServerClosed = fmt.Errorf("imapd: server closed: %w", net.ErrClosed)
 
 // Server is an IMAP server.
 type Server struct {
