@@ -164,29 +164,13 @@ func (c *conn) search(root *searchKey) (matched []int, highest uint64, usedModSe
 	return matched, highest, usedModSeq, nil
 }
 
-// messages reads rows for many UIDs. The store runs one query per run of
-// consecutive UIDs, so small gaps (expunged messages) are filled in to keep
-// the number of queries low; rows for UIDs not asked for are dropped.
+// messages reads rows for many UIDs, keyed by UID (nil for UIDs gone).
 func (c *conn) messages(uids []uint32) (map[uint32]*store.Message, error) {
 	want := make(map[uint32]*store.Message, len(uids))
 	for _, u := range uids {
 		want[u] = nil
 	}
-	cover := make([]uint32, 0, len(uids))
-	budget := len(uids) + 1024 // extra UIDs we are willing to ask for
-	for k, u := range uids {
-		if k > 0 {
-			prev := uids[k-1]
-			if gap := int(u - prev - 1); gap > 0 && gap <= 64 && budget >= gap {
-				for g := prev + 1; g < u; g++ {
-					cover = append(cover, g)
-				}
-				budget -= gap
-			}
-		}
-		cover = append(cover, u)
-	}
-	list, err := c.srv.cfg.Store.Messages(c.ctx, c.sel.mb.ID, cover)
+	list, err := c.srv.cfg.Store.Messages(c.ctx, c.sel.mb.ID, uids)
 	if err != nil {
 		return nil, err
 	}

@@ -183,8 +183,8 @@ func TestEachPathMatchesFindPart(t *testing.T) {
 	s := mustSummarize(t, rfc822Msg)
 	var got []string
 	eachPath(s, nil, func(path []int, p *Part) {
-		if findPart(s, path) != p {
-			t.Errorf("findPart(%v) is not the part listed", path)
+		if FindPart(s, path) != p {
+			t.Errorf("FindPart(%v) is not the part listed", path)
 		}
 		got = append(got, fmt.Sprint(path))
 	})

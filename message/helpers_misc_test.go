@@ -236,18 +236,18 @@ func TestDecodeTransfer(t *testing.T) {
 		{"base64", "a", ""},
 		{"7bit", "as is", "as is"},
 	} {
-		if got := string(decodeTransfer(c.enc, []byte(c.in), 0)); got != c.want {
+		if got := string(DecodeTransfer(c.enc, []byte(c.in), 0)); got != c.want {
 			t.Errorf("%s %q = %q, want %q", c.enc, c.in, got, c.want)
 		}
 	}
-	if got := decodeTransfer("base64", []byte(strings.Repeat("QUFB", 1000)), 10); string(got) != "AAAAAAAAAA" {
+	if got := DecodeTransfer("base64", []byte(strings.Repeat("QUFB", 1000)), 10); string(got) != "AAAAAAAAAA" {
 		t.Errorf("bounded base64: %q", got)
 	}
 	// Cutting does not leave half a UTF-8 sequence.
-	if got := decodeTransfer("quoted-printable", []byte("a=C3=A9=C3=A9"), 4); string(got) != "aé" {
+	if got := DecodeTransfer("quoted-printable", []byte("a=C3=A9=C3=A9"), 4); string(got) != "aé" {
 		t.Errorf("bounded quoted-printable: %q", got)
 	}
-	if got := decodeTransfer("base64", []byte("w6nDqcOp"), 5); string(got) != "éé" {
+	if got := DecodeTransfer("base64", []byte("w6nDqcOp"), 5); string(got) != "éé" {
 		t.Errorf("bounded base64 UTF-8: %q", got)
 	}
 	if got := cutBytes([]byte("ab€"), 4); string(got) != "ab" {

@@ -37,7 +37,7 @@ func Section(body []byte, s *Summary, part []int, spec string, fields []string, 
 	}
 	var p *Part
 	if len(part) > 0 {
-		if p = findPart(s, part); p == nil {
+		if p = FindPart(s, part); p == nil {
 			return []byte{}, nil
 		}
 	}
@@ -86,8 +86,9 @@ func cut(body []byte, start, end int64) ([]byte, error) {
 	return body[start:end:end], nil
 }
 
-// findPart resolves a part path (RFC 9051 6.4.5), or returns nil.
-func findPart(s *Summary, path []int) *Part {
+// FindPart resolves a part path as RFC 9051 6.4.5 numbers parts (the
+// numbering Section uses), or returns nil.
+func FindPart(s *Summary, path []int) *Part {
 	var cur *Part // nil: at the level of message msg
 	msg := s
 	for _, n := range path {

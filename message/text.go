@@ -59,7 +59,7 @@ func (w *textWriter) part(p *Part, depth int) {
 		if room < (1<<31)/factor {
 			want = room * factor
 		}
-		dec := decodeTransfer(p.Encoding, w.body[p.BodyStart:p.End], want)
+		dec := DecodeTransfer(p.Encoding, w.body[p.BodyStart:p.End], want)
 		text := decodeCharset(p.Param("charset"), dec, want)
 		if isHTML {
 			text = stripHTML(text)

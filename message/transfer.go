@@ -9,9 +9,10 @@ import (
 // decoded is skipped or kept as written, never an error, because mail with
 // broken encodings is still mail a user wants to search.
 
-// decodeTransfer decodes a body in the transfer encoding enc (lower case),
-// producing at most max bytes when max > 0.
-func decodeTransfer(enc string, b []byte, max int) []byte {
+// DecodeTransfer decodes a body in the transfer encoding enc (lower case),
+// producing at most max bytes when max > 0. Encodings other than base64 and
+// quoted-printable are returned as they are.
+func DecodeTransfer(enc string, b []byte, max int) []byte {
 	switch enc {
 	case "base64":
 		return decodeBase64(b, max)

@@ -102,11 +102,22 @@ func (s *Store) Changes(ctx context.Context, mailboxID int64, since uint64) (cha
 	return changed, vanished, m, vrows.Err()
 }
 
-// Messages returns the rows for the given UIDs (sorted ascending), skipping
-// UIDs that no longer exist.
+// Messages returns the rows for the given UIDs, ascending, skipping UIDs
+// that no longer exist. UIDs in a few runs are read run by run; UIDs in many
+// runs (a mailbox with expunge gaps, a scattered search result) are read as
+// one span and filtered here, so the query count stays small either way.
 func (s *Store) Messages(ctx context.Context, mailboxID int64, uids []uint32) ([]Message, error) {
+	ranges := UIDRanges(uids)
+	var keep map[uint32]bool
+	if len(ranges) > maxRangeQueries {
+		keep = make(map[uint32]bool, len(uids))
+		for _, u := range uids {
+			keep[u] = true
+		}
+		ranges = [][2]uint32{{ranges[0][0], ranges[len(ranges)-1][1]}}
+	}
 	var out []Message
-	for _, rg := range UIDRanges(uids) {
+	for _, rg := range ranges {
 		rows, err := s.r.QueryContext(ctx, s.q(`SELECT m.uid, m.flags, m.keywords, m.modseq, m.internal_date, c.size, c.id, c.hash, c.summary
 			FROM mail m JOIN contents c ON c.id = m.content_id
 			WHERE m.mailbox_id = ? AND m.uid >= ? AND m.uid <= ? ORDER BY m.uid`), mailboxID, rg[0], rg[1])
@@ -121,6 +132,9 @@ func (s *Store) Messages(ctx context.Context, mailboxID int64, uids []uint32) ([
 				rows.Close()
 				return nil, err
 			}
+			if keep != nil && !keep[msg.UID] {
+				continue
+			}
 			msg.Flags = decodeFlags(bits, kw)
 			msg.InternalDate = time.Unix(date, 0)
 			out = append(out, msg)
@@ -131,6 +145,10 @@ func (s *Store) Messages(ctx context.Context, mailboxID int64, uids []uint32) ([
 	}
 	return out, nil
 }
+
+// maxRangeQueries is how many runs of UIDs Messages reads one by one before
+// it reads their whole span in one query instead.
+const maxRangeQueries = 8
 
 // Body returns a message's bytes.
 func (s *Store) Body(ctx context.Context, contentID int64) ([]byte, error) {

@@ -301,3 +301,27 @@ func TestEncryptionAtRest(t *testing.T) {
 		t.Fatal("an encrypted body was returned without the key")
 	}
 }
+
+// Scattered UIDs (more runs than Messages reads one by one) come back
+// exactly as asked: no neighbours, no gaps filled.
+func TestMessagesScatteredUIDs(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, sqlite.Options{})
+	ids := addPeople(t, s, "a@nhs.test")
+	for i := 0; i < 40; i++ {
+		deliver(t, s, fmt.Sprintf("Subject: %d\r\n\r\nx\r\n", i), ids[0])
+	}
+	inbox, _ := s.MailboxByName(ctx, ids[0], "INBOX")
+	want := []uint32{1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 33, 38, 99}
+	msgs, err := s.Messages(ctx, inbox.ID, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []uint32
+	for _, m := range msgs {
+		got = append(got, m.UID)
+	}
+	if !slices.Equal(got, want[:len(want)-1]) {
+		t.Fatalf("got UIDs %v, want %v", got, want[:len(want)-1])
+	}
+}
