@@ -1,24 +1,25 @@
 package imapd
 
 import (
-	"encoding/json"
-
 	"wardmail/imapd/wire"
 	"wardmail/message"
+	"wardmail/store"
 )
 
 // envelopeOnly reads just the envelope of a stored summary, for the common
 // FETCH (FLAGS ENVELOPE) of a whole mailbox: decoding the MIME structure of
-// every message as well more than doubles the cost. It depends on the
-// stored form being JSON with the envelope under "e" (message/json.go).
-func envelopeOnly(b []byte) (*message.Summary, error) {
-	var v struct {
-		Envelope message.Envelope `json:"e"`
+// every message as well more than doubles the cost.
+// Decoded envelopes are kept in the server's cache by content id.
+func (c *conn) envelopeOnly(row *store.Message) (*message.Summary, error) {
+	e := c.srv.envs.get(row.ContentID)
+	if e == nil {
+		var err error
+		if e, err = message.UnmarshalEnvelope(row.Summary); err != nil {
+			return nil, err
+		}
+		c.srv.envs.put(row.ContentID, e)
 	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return nil, err
-	}
-	return &message.Summary{Envelope: v.Envelope}, nil
+	return &message.Summary{Envelope: *e}, nil
 }
 
 // writeEnvelope renders an ENVELOPE from the stored summary, without

@@ -148,7 +148,7 @@ func (c *conn) fetch(idx []int, items []fetchItem, uidCmd bool) error {
 			var err error
 			switch {
 			case needSum && envOnly:
-				sum, err = envelopeOnly(row.Summary)
+				sum, err = c.envelopeOnly(row)
 			case needSum:
 				sum, err = message.Unmarshal(row.Summary)
 			}

@@ -36,6 +36,9 @@ type Limits struct {
 	WriteTimeout       time.Duration // longest a client may take to accept output, default 2 min
 	// QuotaBytes is the storage limit GETQUOTA reports; 0 reports no limit.
 	QuotaBytes int64
+	// EnvelopeCache is how many decoded envelopes the server keeps in
+	// memory (about 0.5 KB each), default 100,000; -1 keeps none.
+	EnvelopeCache int
 }
 
 func (l *Limits) setDefaults() {
@@ -49,6 +52,9 @@ func (l *Limits) setDefaults() {
 	def(&l.MaxArgs, 10000)
 	def(&l.MaxPreAuthCommands, 20)
 	def(&l.MaxBadCommands, 10)
+	if l.EnvelopeCache == 0 {
+		l.EnvelopeCache = 100000
+	}
 	if l.MaxLiteral <= 0 {
 		l.MaxLiteral = 35 << 20
 	}
@@ -89,6 +95,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	metrics *Metrics
+	envs    *envelopeCache
 
 	mu        sync.Mutex
 	closed    bool
@@ -110,7 +117,7 @@ func New(cfg Config) *Server {
 		cfg.Metrics = NewMetrics()
 	}
 	return &Server{
-		cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics,
+		cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics, envs: newEnvelopeCache(cfg.Limits.EnvelopeCache),
 		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{},
 	}
 }

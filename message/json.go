@@ -1,6 +1,7 @@
 package message
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 )
@@ -67,4 +68,28 @@ func (p *Part) check(depth int, n *int) error {
 		return p.Message.check(depth+1, n)
 	}
 	return nil
+}
+
+// UnmarshalEnvelope reads only the envelope of a summary stored by Marshal,
+// for the common FETCH (FLAGS ENVELOPE) of a whole mailbox. Marshal writes
+// the envelope first, so decoding stops before the MIME structure, which is
+// most of the bytes; a summary with its keys in another order still works,
+// at the cost of a full decode.
+func UnmarshalEnvelope(b []byte) (*Envelope, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		return nil, fmt.Errorf("message: reading a summary: not an object")
+	}
+	if t, err := d.Token(); err == nil && t == "e" {
+		var e Envelope
+		if err := d.Decode(&e); err != nil {
+			return nil, fmt.Errorf("message: reading a summary: %w", err)
+		}
+		return &e, nil
+	}
+	s, err := Unmarshal(b)
+	if err != nil {
+		return nil, err
+	}
+	return &s.Envelope, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"wardmail/bench"
@@ -21,9 +22,22 @@ func runBench(args []string) error {
 	fs.IntVar(&cfg.Size, "size", 2048, "message size in bytes")
 	fs.IntVar(&cfg.People, "people", 200, "recipients the messages spread over")
 	fs.IntVar(&cfg.Readers, "readers", 4, "concurrent IMAP LOGIN+SELECT samplers")
+	fs.DurationVar(&cfg.OpenEvery, "open-every", 500*time.Millisecond, "each sampler's interval between LOGIN+SELECTs")
 	fs.DurationVar(&cfg.Idle, "idle", 5*time.Second, "how long to measure IMAP opens before the load")
 	fs.StringVar(&cfg.DataDir, "data", "", "data folder (default: a temporary one)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	_ = fs.Parse(args[1:])
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	res, err := bench.Deliver(context.Background(), cfg)
 	if res != nil {
 		res.Print(os.Stdout)
