@@ -272,3 +272,56 @@ func HeaderValue(body []byte, headerSize int64, name string) string {
 	})
 	return v
 }
+
+// RemoveHeader returns body without every instance of the named header field
+// (compared without regard to case), continuation lines included, in the
+// header body[:headerSize] (headerSize <= 0: find the end of the header).
+// It returns body itself when the field is absent. Submission uses it to
+// drop Bcc (RFC 5322 3.6.3) so that no recipient learns who was copied
+// blind.
+func RemoveHeader(body []byte, headerSize int64, name string) []byte {
+	end := len(body)
+	if headerSize > 0 && headerSize <= int64(end) {
+		end = int(headerSize)
+	} else {
+		end = headerEnd(body, 0, end)
+	}
+	want := []byte(name)
+	var cut [][2]int
+	eachField(body[:end], func(f field) bool {
+		if bytes.EqualFold(f.name, want) {
+			start := cap(body) - cap(f.raw) // offset of f.raw within body
+			cut = append(cut, [2]int{start, start + len(f.raw)})
+		}
+		return true
+	})
+	if len(cut) == 0 {
+		return body
+	}
+	out := make([]byte, 0, len(body))
+	prev := 0
+	for _, c := range cut {
+		out = append(out, body[prev:c[0]]...)
+		prev = c[1]
+	}
+	return append(out, body[prev:]...)
+}
+
+// CountHeader returns how many times the named field appears in the header
+// body[:headerSize] (headerSize <= 0: find the end of the header).
+func CountHeader(body []byte, headerSize int64, name string) int {
+	end := len(body)
+	if headerSize > 0 && headerSize <= int64(end) {
+		end = int(headerSize)
+	} else {
+		end = headerEnd(body, 0, end)
+	}
+	n, want := 0, []byte(name)
+	eachField(body[:end], func(f field) bool {
+		if bytes.EqualFold(f.name, want) {
+			n++
+		}
+		return true
+	})
+	return n
+}

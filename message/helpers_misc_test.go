@@ -271,3 +271,16 @@ func TestDecodeBudget(t *testing.T) {
 		t.Errorf("nil budget: %q", got)
 	}
 }
+
+func TestRemoveHeader(t *testing.T) {
+	in := "From: a@x\r\nBcc: secret@x,\r\n  other@x\r\nTo: b@x\r\nbcc: again@x\r\n\r\nBcc: in the body stays\r\n"
+	got := string(RemoveHeader([]byte(in), 0, "Bcc"))
+	want := "From: a@x\r\nTo: b@x\r\n\r\nBcc: in the body stays\r\n"
+	if got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	same := []byte("From: a@x\r\n\r\nbody")
+	if got := RemoveHeader(same, 0, "Bcc"); &got[0] != &same[0] {
+		t.Fatal("a message without the field was copied")
+	}
+}

@@ -241,6 +241,19 @@ func TestInboundRefusals(t *testing.T) {
 	}
 }
 
+func TestMailLoopRefused(t *testing.T) {
+	e := start(t, submit.Config{})
+	c := dial(t, e.inbound, false)
+	body := strings.Repeat("Received: from a by b; Tue, 05 Mar 2024 09:00:00 +0000\r\n", 50) +
+		"From: x@ext.test\r\nSubject: loop\r\n\r\nround and round\r\n"
+	if got := code(send(c, "x@ext.test", []string{"alice@nhs.test"}, body)); got != "554 5.4.6" {
+		t.Errorf("a message with 50 Received fields: %q, want 554 5.4.6", got)
+	}
+	if n := len(inbox(t, e, "alice@nhs.test")); n != 0 {
+		t.Errorf("alice has %d messages after a refused loop", n)
+	}
+}
+
 func TestInboundOffersNoAuth(t *testing.T) {
 	e := start(t, submit.Config{})
 	for _, tls := range []bool{false, true} {
@@ -320,6 +333,27 @@ func TestSubmission(t *testing.T) {
 		for _, want := range []string{"Date: ", "Message-ID: <", "with ESMTPSA"} {
 			if !strings.Contains(string(stored), want) {
 				t.Errorf("submitted message lacks %q:\n%s", want, stored)
+			}
+		}
+	})
+	t.Run("Bcc recipients get the message and nobody sees the Bcc field", func(t *testing.T) {
+		c := dial(t, e.submission, true)
+		if err := c.Auth(sasl.NewPlainClient("", "alice@nhs.test", password)); err != nil {
+			t.Fatal(err)
+		}
+		body := "From: alice@nhs.test\r\nTo: bob@nhs.test\r\nBcc: carol@nhs.test,\r\n  nobody@nhs.test\r\nSubject: Blind\r\n\r\nhi\r\n"
+		if err := send(c, "alice@nhs.test", []string{"bob@nhs.test", "carol@nhs.test"}, body); err != nil {
+			t.Fatal(err)
+		}
+		for _, who := range []string{"bob@nhs.test", "carol@nhs.test"} {
+			msgs := inbox(t, e, who)
+			last := msgs[len(msgs)-1]
+			stored, _ := e.st.Body(context.Background(), last.ContentID)
+			if !strings.Contains(string(stored), "Subject: Blind") {
+				t.Fatalf("%s did not get the message", who)
+			}
+			if strings.Contains(strings.ToLower(string(stored)), "bcc") || strings.Contains(string(stored), "nobody@") {
+				t.Errorf("%s's copy shows the Bcc field:\n%s", who, stored)
 			}
 		}
 	})

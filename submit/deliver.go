@@ -44,6 +44,18 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 	if len(problems) > 0 {
 		return nil, refuse(554, 5, 6, 0, "The message header is malformed: %v", problems[0])
 	}
+	// A message that has passed through many hops is looping
+	// (RFC 5321 6.3): refuse it rather than add another.
+	if n := message.CountHeader(body, hs, "Received"); n >= p.cfg.MaxHops {
+		return nil, refuse(554, 5, 4, 6, "The message has passed through %d mail servers and is probably looping; the limit is %d", n, p.cfg.MaxHops)
+	}
+	if s.Person != nil {
+		// A submitted message loses its Bcc field (RFC 5322 3.6.3): the
+		// envelope already names the blind recipients.
+		stripped := message.RemoveHeader(body, hs, "Bcc")
+		hs -= int64(len(body) - len(stripped))
+		body = stripped
+	}
 	now := p.cfg.Now()
 	id := queueID()
 	var added bytes.Buffer

@@ -18,6 +18,7 @@ const (
 	DefaultMaxRecipients   = 500
 	DefaultMaxMessageBytes = 35 << 20
 	DefaultMaxHeaderLine   = 998 // RFC 5322 2.1.1
+	DefaultMaxHops         = 50  // Received fields before a message counts as looping
 )
 
 // Config is what a Pipeline needs.
@@ -30,6 +31,7 @@ type Config struct {
 	MaxRecipients   int
 	MaxMessageBytes int64
 	MaxHeaderLine   int
+	MaxHops         int
 	Logger          *slog.Logger
 	Now             func() time.Time
 }
@@ -50,6 +52,9 @@ func New(cfg Config) *Pipeline {
 	}
 	if cfg.MaxHeaderLine <= 0 {
 		cfg.MaxHeaderLine = DefaultMaxHeaderLine
+	}
+	if cfg.MaxHops <= 0 {
+		cfg.MaxHops = DefaultMaxHops
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
