@@ -1,5 +1,16 @@
 package store
 
+// Migrations is every schema step in order: step i brings a database from
+// version i to i+1. A dialect may translate them; SQL here is written so that
+// SQLite and PostgreSQL both accept it. Steps are never edited once
+// released: a change is a new step.
+var Migrations = []string{
+	SchemaV1,
+	SchemaLists,  // lists.go: lists, post log, submissions, admins, audit
+	SchemaSignIn, // signin.go: app passwords, lockout, TOTP
+	SchemaWeb,    // websession.go: web sessions
+}
+
 // SchemaV1 is the first schema, in SQL that SQLite and PostgreSQL both accept
 // (INTEGER PRIMARY KEY is an alias of the rowid in SQLite; the postgres
 // dialect maps it to an identity column when it lands).

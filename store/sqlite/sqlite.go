@@ -91,4 +91,4 @@ func (Dialect) Name() string { return "sqlite" }
 func (Dialect) Rebind(q string) string { return q }
 
 // Schema implements store.Dialect.
-func (Dialect) Schema() []string { return []string{store.SchemaV1} }
+func (Dialect) Schema() []string { return store.Migrations }

@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// The audit trail records who did what to whom: every administrative action,
+// every list posting decision an administrator made, sign-in events. It is
+// append-only; nothing in Wardmail edits or deletes an entry.
+
+// AuditEntry is one line of the audit trail.
+type AuditEntry struct {
+	ID     int64     `json:"id"`
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`  // an address, "cli:USER" or "system"
+	Action string    `json:"action"` // dotted: "list.create", "admin.grant", "signin.lock"...
+	Target string    `json:"target"`
+	Detail string    `json:"detail,omitempty"` // JSON object
+}
+
+// Audit appends an entry inside the caller's write. detail is marshalled as
+// JSON; it must never hold a secret.
+func (t *Tx) Audit(actor, action, target string, detail any) error {
+	d := ""
+	if detail != nil {
+		b, err := json.Marshal(detail)
+		if err != nil {
+			return err
+		}
+		d = string(b)
+	}
+	_, err := t.Exec(`INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)`,
+		t.s.now().Unix(), actor, action, target, d)
+	return err
+}
+
+// Audit appends an entry in a write of its own.
+func (s *Store) Audit(ctx context.Context, actor, action, target string, detail any) error {
+	return s.Write(ctx, func(tx *Tx) error { return tx.Audit(actor, action, target, detail) })
+}
+
+// AuditQuery selects entries; zero fields do not filter.
+type AuditQuery struct {
+	Since        time.Time
+	ActionPrefix string // "list." for every list action
+	Target       string
+	Before       int64 // entries with a smaller id (paging backwards)
+	Limit        int   // default 100, at most 1000
+}
+
+// AuditLog returns entries, newest first.
+func (s *Store) AuditLog(ctx context.Context, q AuditQuery) ([]AuditEntry, error) {
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	if q.Limit > 1000 {
+		q.Limit = 1000
+	}
+	query := `SELECT id, at, actor, action, target, detail FROM audit WHERE at >= ?`
+	args := []any{q.Since.Unix()}
+	if q.Since.IsZero() {
+		args[0] = int64(0)
+	}
+	if q.ActionPrefix != "" {
+		query += ` AND action >= ? AND action < ?`
+		args = append(args, q.ActionPrefix, q.ActionPrefix+"\xff")
+	}
+	if q.Target != "" {
+		query += ` AND target = ?`
+		args = append(args, q.Target)
+	}
+	if q.Before > 0 {
+		query += ` AND id < ?`
+		args = append(args, q.Before)
+	}
+	query += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, q.Limit)
+	rows, err := s.r.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		var e AuditEntry
+		var at int64
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Target, &e.Detail); err != nil {
+			return nil, err
+		}
+		e.At = time.Unix(at, 0).UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

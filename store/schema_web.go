@@ -1,0 +1,4 @@
+package store
+
+// SchemaWeb holds web sessions (issue 6).
+const SchemaWeb = ``
