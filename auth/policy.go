@@ -21,6 +21,7 @@ var (
 	ErrPasswordTooShort = errors.New("the password is shorter than 10 characters")
 	ErrPasswordTooLong  = errors.New("the password is longer than 1024 bytes")
 	ErrPasswordCommon   = errors.New("the password is one of the most commonly used passwords")
+	ErrPasswordAppShape = errors.New("the password looks like an app password (wm-xxxxxxxx-...); choose another")
 )
 
 //go:embed common-passwords.txt
@@ -54,6 +55,9 @@ func CheckPasswordPolicy(pw string) error {
 	}
 	if _, ok := commonPasswords()[strings.ToLower(pw)]; ok {
 		return ErrPasswordCommon
+	}
+	if _, ok := ParseAppPassword(pw); ok {
+		return ErrPasswordAppShape
 	}
 	return nil
 }

@@ -59,8 +59,13 @@ func Import(ctx context.Context, st *store.Store, r io.Reader, filename string, 
 		_ = im.Rollback()
 		return ImportStats{}, err
 	}
-	stats.Added, stats.Updated, err = im.Commit()
-	return stats, err
+	if stats.Added, stats.Updated, err = im.Commit(); err != nil {
+		return stats, err
+	}
+	// People may have joined or left organisations, roles and sites: bring
+	// dynamic lists up to date (members who leave keep what was posted
+	// while they were members).
+	return stats, st.SyncDynamicLists(ctx)
 }
 
 func firstErr(errs ...error) error {

@@ -124,9 +124,14 @@ func cmdAuthenticate(c *conn, cmd *wire.Command) error {
 // the password nor the reason for a failure beyond "bad credentials" or
 // "unavailable" is logged or told.
 func (c *conn) signIn(user, pass string) error {
-	p, err := c.srv.cfg.Auth.Authenticate(c.ctx, user, pass)
+	p, err := c.srv.cfg.Auth.Authenticate(auth.WithClient(c.ctx, c.nc.RemoteAddr(), auth.ProtoIMAP), user, pass)
+	var locked *auth.LockedError
 	switch {
 	case err == nil:
+	case errors.As(err, &locked):
+		c.srv.metrics.logins.WithLabelValues("unavailable").Inc()
+		c.log.Info("sign-in locked", "until", locked.Until)
+		return no("UNAVAILABLE", "Too many failed sign-ins from your network: try again after %s.", locked.Until.UTC().Format("15:04:05 UTC"))
 	case errors.Is(err, auth.ErrBadCredentials):
 		c.srv.metrics.logins.WithLabelValues("failed").Inc()
 		c.log.Info("sign-in failed")

@@ -77,8 +77,23 @@ func (c *conn) selectMailbox(cmd *wire.Command, readOnly bool) error {
 	if mb.PersonID != c.person.ID { // belt and braces: names resolve per person
 		return no("NONEXISTENT", "No such mailbox.")
 	}
-	// Subscribe before the snapshot, so no change falls between them.
-	sub := c.srv.cfg.Store.Hub().Subscribe(mb.ID)
+	// Subscribe before the snapshot, so no change falls between them. An
+	// INBOX also listens to its owner's lists, and takes in their pending
+	// posts first (DESIGN section 3).
+	var sub *store.Subscription
+	if isInbox(mb) {
+		lists, err := c.srv.cfg.Store.PersonLists(c.ctx, c.person.ID)
+		if err != nil {
+			return err
+		}
+		sub = c.srv.cfg.Store.Hub().SubscribeInbox(mb.ID, lists)
+		if err := c.materialise(); err != nil {
+			sub.Close()
+			return err
+		}
+	} else {
+		sub = c.srv.cfg.Store.Hub().Subscribe(mb.ID)
+	}
 	refs, mb, err := c.srv.cfg.Store.Snapshot(c.ctx, mb.ID)
 	if err != nil {
 		sub.Close()

@@ -54,6 +54,11 @@ func statusItems(l []wire.Arg) ([]string, error) {
 
 // writeStatus writes "* STATUS name (...)".
 func (c *conn) writeStatus(mb *store.Mailbox, items []string) error {
+	if isInbox(mb) && mb.PersonID == c.person.ID {
+		if err := c.materialise(); err != nil {
+			return err
+		}
+	}
 	st, err := c.srv.cfg.Store.Status(c.ctx, mb.ID)
 	if err != nil {
 		return err

@@ -101,6 +101,12 @@ func (c *conn) sync(allowExpunge bool) error {
 
 func (c *conn) takeChanges() error {
 	s := c.sel
+	if isInbox(s.mb) {
+		// The wake-up may be a post to one of the person's lists.
+		if err := c.materialise(); err != nil {
+			return err
+		}
+	}
 	changed, vanished, mb, err := c.srv.cfg.Store.Changes(c.ctx, s.mb.ID, s.modseq)
 	if errors.Is(err, store.ErrNotFound) {
 		// Deleted by another session: every message is gone.
@@ -242,4 +248,15 @@ func sameFlags(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// isInbox reports whether a mailbox is its owner's INBOX, where list posts
+// are materialised.
+func isInbox(mb *store.Mailbox) bool { return mb.Name == "INBOX" }
+
+// materialise takes in the signed-in person's pending list posts. The store
+// answers with a cheap read when nothing is pending.
+func (c *conn) materialise() error {
+	_, err := c.srv.cfg.Store.Materialise(c.ctx, c.person.ID)
+	return err
 }

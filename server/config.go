@@ -21,7 +21,10 @@ type Config struct {
 	SubmissionsAddr string `key:"submissions"` // implicit TLS; off unless set
 	IMAPAddr        string `key:"imap"`        // STARTTLS, default 127.0.0.1:2143
 	IMAPSAddr       string `key:"imaps"`       // implicit TLS; off unless set
-	HTTPAddr        string `key:"http"`        // default 127.0.0.1:8080
+	HTTPAddr        string `key:"http"`        // HTTPS, default 127.0.0.1:8080
+	// HTTPPlain serves plain HTTP on the HTTP door, for running behind a
+	// proxy that terminates TLS. Off by default: TLS on every door.
+	HTTPPlain bool `key:"http_plain"`
 
 	TLSCert string `key:"tls_cert"`
 	TLSKey  string `key:"tls_key"`
@@ -40,6 +43,25 @@ type Config struct {
 	HashWorkers   int           `key:"hash_workers"`
 	HashWait      time.Duration `key:"hash_max_wait"`
 
+	// Smart lockout (DESIGN section 5); zero keeps lockout.DefaultPolicy.
+	LockoutThreshold         int           `key:"lockout_threshold"`
+	LockoutFamiliarThreshold int           `key:"lockout_familiar_threshold"`
+	LockoutAccountThreshold  int           `key:"lockout_account_threshold"`
+	LockoutBase              time.Duration `key:"lockout_duration"`
+	LockoutMax               time.Duration `key:"lockout_max_duration"`
+	SignInSlowLookup         time.Duration `key:"signin_slow_lookup"`
+
+	// List governance (DESIGN section 4); zero keeps lists.DefaultGovernance.
+	ListSendersOnlyAbove int64 `key:"list_senders_only_above"` // default 500
+	ListApprovalAbove    int64 `key:"list_approval_above"`     // default 50,000
+	ListApprovals        int   `key:"list_approvals"`          // default 2
+	ListDriftPercent     int64 `key:"list_drift_percent"`      // default 110
+	ListHoldDays         int   `key:"list_hold_days"`          // default 7
+	ConfirmAudienceAbove int64 `key:"confirm_audience_above"`  // default 2,500
+	// PostTrickle is how often the idle-time trickle looks for pending list
+	// posts to materialise; 0 turns it off (posts then wait for a read).
+	PostTrickle time.Duration `key:"post_trickle_interval"`
+
 	LogLevel string `key:"log_level"` // debug, info, warn, error
 }
 
@@ -57,6 +79,7 @@ func Defaults() Config {
 		IMAPAddr:       "127.0.0.1:2143",
 		HTTPAddr:       "127.0.0.1:8080",
 		HashWait:       2 * time.Second,
+		PostTrickle:    time.Second,
 		LogLevel:       "info",
 	}
 }
@@ -122,6 +145,15 @@ func (c *Config) Set(key, value string) error {
 	var err error
 	var n uint64
 	switch key {
+	case "http_plain":
+		switch strings.ToLower(value) {
+		case "true", "yes", "on", "1":
+			c.HTTPPlain = true
+		case "false", "no", "off", "0":
+			c.HTTPPlain = false
+		default:
+			err = fmt.Errorf("%s: %q is not true or false", key, value)
+		}
 	case "local_domains":
 		c.LocalDomains = nil
 		for _, d := range strings.Split(value, ",") {
@@ -150,11 +182,25 @@ func (c *Config) Set(key, value string) error {
 	case "hash_workers":
 		n, err = num(16)
 		c.HashWorkers = int(n)
-	case "hash_max_wait":
-		c.HashWait, err = time.ParseDuration(value)
-		if err != nil {
-			err = fmt.Errorf("%s: %q is not a duration such as 2s", key, value)
+	case "hash_max_wait", "lockout_duration", "lockout_max_duration", "signin_slow_lookup", "post_trickle_interval":
+		d, derr := time.ParseDuration(value)
+		if derr != nil || d < 0 {
+			return fmt.Errorf("%s: %q is not a duration such as 2s", key, value)
 		}
+		*map[string]*time.Duration{"hash_max_wait": &c.HashWait, "lockout_duration": &c.LockoutBase,
+			"lockout_max_duration": &c.LockoutMax, "signin_slow_lookup": &c.SignInSlowLookup,
+			"post_trickle_interval": &c.PostTrickle}[key] = d
+	case "lockout_threshold", "lockout_familiar_threshold", "lockout_account_threshold":
+		n, err = num(16)
+		*map[string]*int{"lockout_threshold": &c.LockoutThreshold, "lockout_familiar_threshold": &c.LockoutFamiliarThreshold,
+			"lockout_account_threshold": &c.LockoutAccountThreshold}[key] = int(n)
+	case "list_senders_only_above", "list_approval_above", "list_drift_percent", "confirm_audience_above":
+		n, err = num(32)
+		*map[string]*int64{"list_senders_only_above": &c.ListSendersOnlyAbove, "list_approval_above": &c.ListApprovalAbove,
+			"list_drift_percent": &c.ListDriftPercent, "confirm_audience_above": &c.ConfirmAudienceAbove}[key] = int64(n)
+	case "list_approvals", "list_hold_days":
+		n, err = num(16)
+		*map[string]*int{"list_approvals": &c.ListApprovals, "list_hold_days": &c.ListHoldDays}[key] = int(n)
 	default:
 		return fmt.Errorf("unknown setting %q", key)
 	}

@@ -18,9 +18,10 @@ import (
 
 func TestHealthAndMetrics(t *testing.T) {
 	srv := startTestServer(t, "amira@nhs.test")
-	base := "http://" + srv.Addrs["http"]
+	base := "https://" + srv.Addrs["http"]
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 
-	resp, err := http.Get(base + "/healthz")
+	resp, err := client.Get(base + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +32,7 @@ func TestHealthAndMetrics(t *testing.T) {
 		t.Fatalf("/healthz: %d %v %v", resp.StatusCode, health, err)
 	}
 
-	resp, err = http.Get(base + "/metrics")
+	resp, err = client.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,13 +44,22 @@ func TestHealthAndMetrics(t *testing.T) {
 		}
 	}
 
-	resp, err = http.Post(base+"/healthz", "text/plain", nil)
+	resp, err = client.Post(base+"/healthz", "text/plain", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("POST /healthz: %d, want 405", resp.StatusCode)
+	}
+
+	// The HTTP door is HTTPS: a plain-HTTP request gets no page.
+	resp, err = http.Get("http://" + srv.Addrs["http"] + "/healthz")
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Errorf("plain HTTP on the HTTP door answered 200")
+		}
 	}
 }
 

@@ -19,6 +19,8 @@ import (
 
 	"wardmail/auth"
 	"wardmail/imapd"
+	"wardmail/lists"
+	"wardmail/lockout"
 	"wardmail/smtpd"
 	"wardmail/store"
 	"wardmail/store/sqlite"
@@ -74,11 +76,24 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		params.Threads = cfg.Argon2Threads
 	}
 	hasher := auth.NewHasher(params, cfg.HashWorkers, cfg.HashWait)
-	s.Login = auth.NewLogin(st, hasher)
+	lock, err := lockout.New(ctx, lockout.Config{Store: st, Logger: log, Policy: lockout.Policy{
+		Threshold: cfg.LockoutThreshold, FamiliarThreshold: cfg.LockoutFamiliarThreshold,
+		AccountThreshold: cfg.LockoutAccountThreshold, LockBase: cfg.LockoutBase, LockMax: cfg.LockoutMax}})
+	if err != nil {
+		return fail(fmt.Errorf("starting lockout: %w", err))
+	}
+	s.closers = append(s.closers, lock.Close)
+	s.Login = auth.New(auth.Config{Store: st, Hasher: hasher, Lockout: lock, Logger: log, SlowLookup: cfg.SignInSlowLookup})
+	s.closers = append(s.closers, s.Login.Close)
 	s.Pipeline = submit.New(submit.Config{
 		Store: st, Hostname: cfg.Hostname, LocalDomains: cfg.LocalDomains,
 		MaxRecipients: cfg.MaxRecipients, MaxMessageBytes: cfg.MaxMessageBytes, Logger: log,
+		Governance: lists.Governance{SendersOnlyAbove: cfg.ListSendersOnlyAbove, ApprovalAbove: cfg.ListApprovalAbove,
+			Approvals: cfg.ListApprovals, DriftPercent: cfg.ListDriftPercent, HoldDays: cfg.ListHoldDays},
+		ConfirmAbove: cfg.ConfirmAudienceAbove,
 	})
+
+	s.closers = append(s.closers, startWorkers(st, s.Pipeline, cfg.PostTrickle, log))
 
 	smtpMetrics := smtpd.NewMetrics()
 	inbound := smtpd.New(smtpd.Config{Pipeline: s.Pipeline, TLS: s.TLS, Hostname: cfg.Hostname, Logger: log, Metrics: smtpMetrics})
@@ -89,7 +104,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 
 	for _, c := range []prometheus.Collector{
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		st.Metrics(), hasher, s.Pipeline.Metrics(), smtpMetrics, imap.Metrics(),
+		st.Metrics(), hasher, s.Login, lock, s.Pipeline.Metrics(), smtpMetrics, imap.Metrics(),
 	} {
 		if err := s.Registry.Register(c); err != nil {
 			return fail(fmt.Errorf("registering metrics: %w", err))
@@ -97,11 +112,20 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	}
 
 	httpSrv := &http.Server{
-		Handler:           web.New(web.Config{Store: st, Registry: s.Registry, Logger: log}),
+		Handler: web.New(web.Config{Store: st, Pipeline: s.Pipeline, SignIn: web.LoginSignIn{Login: s.Login},
+			Registry: s.Registry, Logger: log, TLS: true}),
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		TLSConfig:         s.TLS.Clone(),
 	}
 	s.closers = append(s.closers, httpSrv.Close)
+	// The HTTP door speaks HTTPS with the server's certificate, like every
+	// other door; http_plain is for a TLS-terminating proxy in front of it.
+	serveHTTP := func(l net.Listener) error { return httpSrv.ServeTLS(l, "", "") }
+	if cfg.HTTPPlain {
+		serveHTTP = httpSrv.Serve
+	}
 
 	doors := []struct {
 		key, addr string
@@ -112,7 +136,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		{"submissions", cfg.SubmissionsAddr, submission.ServeTLS},
 		{"imap", cfg.IMAPAddr, imap.Serve},
 		{"imaps", cfg.IMAPSAddr, imap.ServeTLS},
-		{"http", cfg.HTTPAddr, httpSrv.Serve},
+		{"http", cfg.HTTPAddr, serveHTTP},
 	}
 	for _, d := range doors {
 		if d.addr == "" {

@@ -86,8 +86,14 @@ func (s *session) authenticate(username, password string) (err error) {
 	defer s.recover(&err)
 	ctx, cancel := s.ctx()
 	defer cancel()
-	p, err := s.srv.cfg.Auth.Authenticate(ctx, username, password)
+	p, err := s.srv.cfg.Auth.Authenticate(auth.WithClient(ctx, s.conn.Conn().RemoteAddr(), auth.ProtoSMTP), username, password)
+	var locked *auth.LockedError
 	switch {
+	case errors.As(err, &locked):
+		s.log.Info("sign-in locked", "until", locked.Until)
+		s.srv.m.auth.WithLabelValues(s.sender.Door, "unavailable").Inc()
+		return &smtp.SMTPError{Code: 454, EnhancedCode: smtp.EnhancedCode{4, 7, 0},
+			Message: "Too many failed sign-ins from your network: try again after " + locked.Until.UTC().Format("15:04:05 UTC")}
 	case err == nil:
 		s.sender.Person = p
 		s.log = s.log.With("person", p.Email)

@@ -48,6 +48,11 @@ func (t *Tx) Query(query string, args ...any) (*sql.Rows, error) {
 // Touch records that a mailbox changed, so the hub announces it after commit.
 func (t *Tx) Touch(mailboxID int64) { t.changed = append(t.changed, mailboxID) }
 
+// TouchList records that a list's post log grew, so the hub wakes the
+// sessions of its members after commit. Lists share the hub's key space
+// with mailboxes as negative ids.
+func (t *Tx) TouchList(listID int64) { t.changed = append(t.changed, -listID) }
+
 // Write runs fn in the next group commit and returns once that commit is
 // durable (or failed). fn must not block on anything but the database.
 func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
@@ -170,3 +175,7 @@ func safeRun(fn func(*Tx) error, t *Tx) (err error) {
 	}()
 	return fn(t)
 }
+
+// WriteQueueLen is how many writes wait for the writer: background work
+// runs only when it is zero.
+func (s *Store) WriteQueueLen() int { return len(s.writes) }

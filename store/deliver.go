@@ -76,6 +76,10 @@ func (s *Store) Deliver(ctx context.Context, c *Content, personIDs []int64, date
 			if err != nil {
 				return err
 			}
+			// Posts still pending come first, so UIDs follow arrival.
+			if _, err := materialise(tx, pid, 0); err != nil {
+				return err
+			}
 			uid, err := appendRow(tx, inbox.ID, cid, 0, "", date)
 			if err != nil {
 				return err

@@ -38,6 +38,17 @@ func (h *Hub) Subscribe(mailboxIDs ...int64) *Subscription {
 	return sub
 }
 
+// SubscribeInbox watches an INBOX and the post logs of the lists its owner
+// belongs to: a post to any of them wakes the subscriber, who then
+// materialises it (Store.Materialise) and asks for changes as usual.
+func (h *Hub) SubscribeInbox(mailboxID int64, listIDs []int64) *Subscription {
+	keys := []int64{mailboxID}
+	for _, l := range listIDs {
+		keys = append(keys, -l)
+	}
+	return h.Subscribe(keys...)
+}
+
 // Close stops the subscription.
 func (sub *Subscription) Close() {
 	h := sub.hub

@@ -10,6 +10,8 @@ type Metrics struct {
 	commitSeconds prometheus.Histogram
 	writeWait     prometheus.Histogram
 	deliveries    prometheus.Counter
+	materialised  prometheus.Counter
+	purged        prometheus.Counter
 }
 
 func newMetrics() *Metrics {
@@ -29,6 +31,10 @@ func newMetrics() *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
 		deliveries: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "wardmail_store_mailbox_deliveries_total", Help: "Message rows added to mailboxes by delivery."}),
+		materialised: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "wardmail_store_materialised_total", Help: "List posts materialised into members' mailboxes."}),
+		purged: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "wardmail_store_purged_rows_total", Help: "Mailbox rows removed by administrators' purges."}),
 	}
 }
 
@@ -47,5 +53,5 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 }
 
 func (m *Metrics) all() []prometheus.Collector {
-	return []prometheus.Collector{m.commits, m.commitErrors, m.batchSize, m.commitSeconds, m.writeWait, m.deliveries}
+	return []prometheus.Collector{m.commits, m.commitErrors, m.batchSize, m.commitSeconds, m.writeWait, m.deliveries, m.materialised, m.purged}
 }

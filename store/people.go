@@ -106,7 +106,18 @@ func (s *Store) UpsertPeople(ctx context.Context, recs []PersonRecord) (added, u
 		updated = len(recs) - added
 		return err
 	})
-	return added, updated, err
+	if err != nil {
+		return added, updated, err
+	}
+	// Their organisation, role or site may have changed: dynamic lists
+	// follow (a bulk import syncs the lists once instead).
+	var ids []int64
+	for _, r := range recs {
+		if p, err := s.PersonByEmail(ctx, r.Email); err == nil {
+			ids = append(ids, p.ID)
+		}
+	}
+	return added, updated, s.SyncPeople(ctx, ids)
 }
 
 // Importer loads a large directory in one transaction that is committed only
@@ -235,10 +246,15 @@ func (s *Store) SetDisabled(ctx context.Context, personID int64, disabled bool) 
 	if disabled {
 		v = 1
 	}
-	return s.Write(ctx, func(tx *Tx) error {
+	err := s.Write(ctx, func(tx *Tx) error {
 		_, err := tx.Exec(`UPDATE people SET disabled = ?, updated_at = ? WHERE id = ?`, v, s.now().Unix(), personID)
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	// A disabled person belongs to no list; enabled again, they rejoin.
+	return s.SyncPeople(ctx, []int64{personID})
 }
 
 // Org is an organisation.

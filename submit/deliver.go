@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"wardmail/lists"
 	"wardmail/message"
 	"wardmail/store"
 )
@@ -19,6 +20,9 @@ type Result struct {
 	ID        string // queue id, as in the Received header and the logs
 	MessageID string
 	Delivered []store.Delivered
+	Posts     int      // list post-log entries
+	Held      []string // lists where the post waits for moderators
+	Audience  int64    // distinct people it reaches
 }
 
 // Submit checks a message, completes its header and delivers it to the local
@@ -102,25 +106,113 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 	if err != nil {
 		return nil, refuse(554, 5, 6, 0, "The message cannot be read: %v", err)
 	}
+
+	// Lists: decide again now that the message is here (a list's state may
+	// have changed since RCPT), and split people from lists.
+	sub := &store.Submission{QueueID: id, MessageID: msgID, ThreadID: threadID(sum, msgID),
+		Subject: sum.Envelope.Subject, Sender: from, Date: now}
+	if s.Person != nil {
+		sub.SenderID = s.Person.ID
+	}
+	var heldLists []*store.List
+	announce := false
+	for _, r := range rcpts {
+		switch {
+		case r.PersonID != 0:
+			sub.People = append(sub.People, r.PersonID)
+		case r.ListID != 0:
+			l, err := p.cfg.Store.ListByID(ctx, r.ListID)
+			if err != nil {
+				p.cfg.Logger.Error("reading a list", "list", r.ListID, "err", err)
+				return nil, ErrUnavailable
+			}
+			d, err := p.decide(ctx, s, l)
+			if err != nil {
+				p.cfg.Logger.Error("deciding a list post", "list", l.Address, "err", err)
+				return nil, ErrUnavailable
+			}
+			if e := decisionError(d); e != nil {
+				return nil, e
+			}
+			if d.Verdict == lists.Hold {
+				sub.Held = append(sub.Held, store.HeldPost{ListID: l.ID, Reason: d.Reason,
+					Expires: now.AddDate(0, 0, p.cfg.Governance.HoldDays)})
+				heldLists = append(heldLists, l)
+				continue
+			}
+			sub.Lists = append(sub.Lists, l.ID)
+			announce = announce || d.Policy == lists.PolicyAnnounce
+		}
+	}
+	if announce && message.HeaderValue(full, sum.HeaderSize, "Reply-To") == "" {
+		// Replies to an announce-only list go to the sender alone: say so
+		// in the message itself (RFC 5322 3.6.2).
+		rt := from
+		if s.Person != nil {
+			rt = (&mail.Address{Name: s.Person.Name, Address: s.Person.Email}).String()
+		}
+		full = insertHeader(full, sum.HeaderSize, "Reply-To: "+rt+"\r\n")
+		if sum, err = message.Summarize(full); err != nil {
+			return nil, refuse(554, 5, 6, 0, "The message cannot be read: %v", err)
+		}
+	}
+	if sub.Audience, err = p.cfg.Store.AudienceCount(ctx, sub.People, sub.Lists); err != nil {
+		p.cfg.Logger.Error("counting an audience", "id", id, "err", err)
+		return nil, ErrUnavailable
+	}
 	content, err := p.cfg.Store.PrepareContent(ctx, full, sum.Marshal())
 	if err != nil {
 		p.cfg.Logger.Error("storing a message body", "id", id, "err", err)
 		return nil, ErrUnavailable
 	}
-	people := make([]int64, 0, len(rcpts))
-	for _, r := range rcpts {
-		if r.PersonID != 0 {
-			people = append(people, r.PersonID)
-		}
-	}
-	delivered, err := p.cfg.Store.Deliver(ctx, content, people, now)
+	sub.Content = content
+	stored, err := p.cfg.Store.Submit(ctx, sub)
 	if err != nil {
 		p.cfg.Logger.Error("delivering a message", "id", id, "err", err)
 		return nil, ErrUnavailable
 	}
-	p.metrics.deliveries.Add(float64(len(delivered)))
-	p.cfg.Logger.Info("delivered", "id", id, "door", s.Door, "size", len(full), "mailboxes", len(delivered))
-	return &Result{ID: id, MessageID: msgID, Delivered: delivered}, nil
+	p.metrics.deliveries.Add(float64(len(stored.Delivered)))
+	p.metrics.posts.Add(float64(len(stored.Posts)))
+	p.metrics.held.Add(float64(len(stored.Held)))
+	p.metrics.audience.Observe(float64(sub.Audience))
+	p.cfg.Logger.Info("delivered", "id", id, "door", s.Door, "size", len(full), "mailboxes", len(stored.Delivered),
+		"posts", len(stored.Posts), "held", len(stored.Held), "audience", sub.Audience)
+	res := &Result{ID: id, MessageID: msgID, Delivered: stored.Delivered, Posts: len(stored.Posts), Audience: sub.Audience}
+	for _, l := range heldLists {
+		res.Held = append(res.Held, l.Address)
+		p.tellSender(ctx, s, "Your post to "+l.Address+" is held for moderation",
+			fmt.Sprintf("Your message %q to %s is held for the list's moderators.\r\n\r\nThey approve or reject it within %d days; you will be told either way.\r\n",
+				sum.Envelope.Subject, l.Address, p.cfg.Governance.HoldDays))
+	}
+	return res, nil
+}
+
+// threadID names the conversation a message belongs to: the first message
+// of its References (RFC 5322 3.6.4), else what it replies to, else itself.
+func threadID(sum *message.Summary, msgID string) string {
+	if len(sum.References) > 0 {
+		return sum.References[0]
+	}
+	if ir := strings.Fields(sum.Envelope.InReplyTo); len(ir) > 0 {
+		return ir[0]
+	}
+	return msgID
+}
+
+// insertHeader puts a field at the end of the header section.
+func insertHeader(body []byte, headerSize int64, field string) []byte {
+	at := int(headerSize)
+	// Before the blank line that ends the header, when there is one.
+	switch {
+	case at >= 4 && string(body[at-4:at]) == "\r\n\r\n":
+		at -= 2
+	case at >= 2 && string(body[at-2:at]) == "\n\n":
+		at--
+	}
+	out := make([]byte, 0, len(body)+len(field))
+	out = append(out, body[:at]...)
+	out = append(out, field...)
+	return append(out, body[at:]...)
 }
 
 // fromIncludes reports whether a From header names addr.

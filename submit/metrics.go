@@ -8,8 +8,13 @@ import (
 )
 
 type metrics struct {
-	messages   *prometheus.CounterVec
-	deliveries prometheus.Counter
+	messages        *prometheus.CounterVec
+	deliveries      prometheus.Counter
+	posts           prometheus.Counter
+	held            prometheus.Counter
+	listDecisions   *prometheus.CounterVec
+	listSuspensions prometheus.Counter
+	audience        prometheus.Histogram
 }
 
 func newMetrics() *metrics {
@@ -21,6 +26,27 @@ func newMetrics() *metrics {
 		deliveries: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "wardmail_submit_mailbox_deliveries_total",
 			Help: "Mailbox rows written for accepted messages.",
+		}),
+		posts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "wardmail_submit_list_posts_total",
+			Help: "Posts appended to list post logs (one per list, however many members).",
+		}),
+		held: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "wardmail_submit_list_held_total",
+			Help: "Posts held for list moderators.",
+		}),
+		listDecisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wardmail_submit_list_decisions_total",
+			Help: "Posting decisions on lists, by verdict (accept, hold, refuse, wait, suspend).",
+		}, []string{"verdict"}),
+		listSuspensions: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "wardmail_list_suspensions_total",
+			Help: "Lists suspended because their live size drifted past their approved size: administrators must re-approve.",
+		}),
+		audience: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "wardmail_submit_audience_people",
+			Help:    "Distinct people each accepted message reaches, after list expansion.",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 12),
 		}),
 	}
 }
@@ -38,12 +64,18 @@ func (m *metrics) observe(door string, err error) {
 	m.messages.WithLabelValues(door, result).Inc()
 }
 
+func (m *metrics) all() []prometheus.Collector {
+	return []prometheus.Collector{m.messages, m.deliveries, m.posts, m.held, m.listDecisions, m.listSuspensions, m.audience}
+}
+
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	m.messages.Describe(ch)
-	m.deliveries.Describe(ch)
+	for _, c := range m.all() {
+		c.Describe(ch)
+	}
 }
 
 func (m *metrics) Collect(ch chan<- prometheus.Metric) {
-	m.messages.Collect(ch)
-	m.deliveries.Collect(ch)
+	for _, c := range m.all() {
+		c.Collect(ch)
+	}
 }

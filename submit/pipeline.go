@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"wardmail/directory"
+	"wardmail/lists"
 	"wardmail/store"
 )
 
@@ -32,8 +33,13 @@ type Config struct {
 	MaxMessageBytes int64
 	MaxHeaderLine   int
 	MaxHops         int
-	Logger          *slog.Logger
-	Now             func() time.Time
+	// Governance holds the list defaults (lists.DefaultGovernance).
+	Governance lists.Governance
+	// ConfirmAbove is the audience size above which webmail asks the
+	// sender to confirm (default 2,500).
+	ConfirmAbove int64
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 // Pipeline checks and delivers messages.
@@ -52,6 +58,10 @@ func New(cfg Config) *Pipeline {
 	}
 	if cfg.MaxHeaderLine <= 0 {
 		cfg.MaxHeaderLine = DefaultMaxHeaderLine
+	}
+	cfg.Governance.Fill()
+	if cfg.ConfirmAbove <= 0 {
+		cfg.ConfirmAbove = 2500
 	}
 	if cfg.MaxHops <= 0 {
 		cfg.MaxHops = DefaultMaxHops
@@ -88,10 +98,11 @@ type Sender struct {
 	TLS        bool
 }
 
-// Recipient is a resolved recipient.
+// Recipient is a resolved recipient: a person or a list.
 type Recipient struct {
 	Address  string
-	PersonID int64 // 0 for an address in another domain
+	PersonID int64 // a person in the directory
+	ListID   int64 // or a distribution list
 }
 
 // CheckFrom checks the envelope sender (SMTP MAIL FROM). An authenticated
@@ -133,7 +144,18 @@ func (p *Pipeline) CheckRecipient(ctx context.Context, s *Sender, rcpt string) (
 	}
 	person, err := p.cfg.Store.PersonByEmail(ctx, addr)
 	if errors.Is(err, store.ErrNotFound) {
-		return Recipient{}, refuse(550, 5, 1, 1, "There is nobody called %s here: check the address in the directory", addr)
+		r, err := p.checkList(ctx, s, addr)
+		if errors.Is(err, store.ErrNotFound) {
+			return Recipient{}, refuse(550, 5, 1, 1, "There is nobody called %s here: check the address in the directory", addr)
+		}
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				p.cfg.Logger.Error("checking a list recipient", "err", err)
+				return Recipient{}, ErrUnavailable
+			}
+		}
+		return r, err
 	} else if err != nil {
 		p.cfg.Logger.Error("looking up a recipient", "err", err)
 		return Recipient{}, ErrUnavailable

@@ -5,6 +5,8 @@
 //	wardmail demo [--data DIR]            seed the demo health service and serve
 //	wardmail directory import --data DIR FILE.csv
 //	wardmail user add|passwd|list|disable|enable --data DIR ...
+//	wardmail list create|show|... --data DIR ...
+//	wardmail admin grant|purge|trace|... --data DIR ...
 //	wardmail bench deliver [flags]        measure delivery end to end
 package main
 
@@ -21,6 +23,14 @@ commands:
   directory import    import people from a CSV file (all rows or none)
   user add|passwd|list|disable|enable
                       manage single people (passwords are read from stdin)
+  list create|show|members|add|remove|set-rule|set-policy|approve|held|moderate|delete
+                      distribution lists
+  admin grant|revoke|list|purge|trace|audit
+                      administrators, message purge and trace, the audit trail
+  admin incident|unlock|lockouts
+                      sign-in: incident mode, bulk unlock, running locks
+  apppass create|list|revoke
+                      app passwords for people's devices (IMAP, SMTP)
   bench deliver       measure SMTP submission to IMAP visibility
   sim gen             write a synthetic health service as a directory CSV
   version             print the version
@@ -46,6 +56,12 @@ func main() {
 		err = runDirectory(args)
 	case "user":
 		err = runUser(args)
+	case "list":
+		err = runList(args)
+	case "admin":
+		err = runAdmin(args)
+	case "apppass":
+		err = runAppPass(args)
 	case "bench":
 		err = runBench(args)
 	case "sim":

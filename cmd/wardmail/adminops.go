@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"text/tabwriter"
+
+	"wardmail/store"
+	"wardmail/submit"
+)
+
+const adminUsage = `usage:
+  wardmail admin grant --data DIR EMAIL --role local|national [--org ORG]
+  wardmail admin revoke --data DIR EMAIL
+  wardmail admin list --data DIR
+  wardmail admin purge --data DIR (--message-id ID | --thread ID)
+  wardmail admin trace --data DIR --message-id ID [--json]
+  wardmail admin audit --data DIR [--action PREFIX] [--limit N]`
+
+// runAdmin dispatches the administrators' commands. Sign-in commands
+// (incident, unlock, lockouts) have their own file.
+func runAdmin(args []string) error {
+	if len(args) == 0 {
+		return errors.New(adminUsage)
+	}
+	ctx := context.Background()
+	verb := args[0]
+	fs := flag.NewFlagSet("admin "+verb, flag.ExitOnError)
+	data := fs.String("data", "", "data folder")
+	role := fs.String("role", "", "local or national")
+	org := fs.String("org", "", "the organisation a local administrator manages")
+	msgID := fs.String("message-id", "", "a Message-ID")
+	thread := fs.String("thread", "", "a thread id (the Message-ID of its first message)")
+	action := fs.String("action", "", "audit: only actions starting with this")
+	limit := fs.Int("limit", 50, "audit: how many entries")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if fn, ok := signInAdminCommands[verb]; ok {
+		return fn(args[1:])
+	}
+	_ = fs.Parse(args[1:])
+	st, err := openStore(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	actor := "cli:" + osUser()
+	rest := fs.Args()
+
+	switch verb {
+	case "grant", "revoke":
+		if len(rest) != 1 {
+			return errors.New(adminUsage)
+		}
+		p, err := st.PersonByEmail(ctx, rest[0])
+		if err != nil {
+			return fmt.Errorf("%s: %w", rest[0], err)
+		}
+		if verb == "revoke" {
+			if err := st.RevokeAdmin(ctx, actor, p.ID); err != nil {
+				return err
+			}
+			fmt.Printf("%s is no longer an administrator\n", p.Email)
+			return nil
+		}
+		var orgID int64
+		if *role == store.RoleLocal {
+			name := *org
+			if name == "" {
+				name = p.Org
+			}
+			orgs, err := st.Orgs(ctx)
+			if err != nil {
+				return err
+			}
+			for _, o := range orgs {
+				if o.Name == name {
+					orgID = o.ID
+				}
+			}
+			if orgID == 0 {
+				return fmt.Errorf("there is no organisation called %q", name)
+			}
+		}
+		if err := st.GrantAdmin(ctx, actor, p.ID, *role, orgID); err != nil {
+			return err
+		}
+		fmt.Printf("%s is now a %s administrator\n", p.Email, *role)
+		return nil
+	case "list":
+		admins, err := st.Admins(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "EMAIL\tROLE\tORGANISATION\tGRANTED")
+		for _, a := range admins {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", a.Email, a.Role, a.Org, a.GrantedAt.Format("2006-01-02"))
+		}
+		return w.Flush()
+	case "purge":
+		if (*msgID == "") == (*thread == "") {
+			return errors.New("give exactly one of --message-id or --thread")
+		}
+		id, isThread := *msgID, false
+		if *thread != "" {
+			id, isThread = *thread, true
+		}
+		res, err := st.Purge(ctx, actor, id, isThread)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("purged %d message(s): removed from %d mailboxes (%d rows), withdrawn from %d pending, %d held; %d mailboxes touched in %.2fs\n",
+			res.Submissions, res.Mailboxes, res.Removed, res.Pending, res.Held, res.Touched, res.Seconds)
+		return nil
+	case "trace":
+		if *msgID == "" {
+			return errors.New("--message-id is required")
+		}
+		traces, err := st.TraceMessage(ctx, *msgID)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(os.Stdout).Encode(traces)
+		}
+		for _, t := range traces {
+			fmt.Printf("%s  queue %s  from %s  subject %q\n", t.At.Format("2006-01-02 15:04:05"), t.QueueID, t.Sender, t.Subject)
+			fmt.Printf("  thread %s  audience %d  lists %v  direct %d  state %s\n", t.ThreadID, t.Audience, t.Lists, t.Direct, t.State)
+			fmt.Printf("  now in %d mailboxes, pending for %d, held %d\n", t.Materialised, t.Pending, t.Held)
+		}
+		return nil
+	case "audit":
+		entries, err := st.AuditLog(ctx, store.AuditQuery{ActionPrefix: *action, Limit: *limit})
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "AT\tACTOR\tACTION\tTARGET\tDETAIL")
+		for _, e := range entries {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", e.At.Format("2006-01-02 15:04:05"), e.Actor, e.Action, e.Target, e.Detail)
+		}
+		return w.Flush()
+	}
+	return fmt.Errorf("unknown admin command %q\n%s", verb, adminUsage)
+}
+
+// signInAdminCommands are the sign-in administration commands (incident,
+// unlock, lockouts), defined with the sign-in code.
+var signInAdminCommands = map[string]func(args []string) error{}
+
+// notifyHeld tells a local sender what became of their held post.
+func notifyHeld(ctx context.Context, st *store.Store, h *store.Held) {
+	host, _ := os.Hostname()
+	submit.New(submit.Config{Store: st, Hostname: host}).NotifyHeld(ctx, h)
+}

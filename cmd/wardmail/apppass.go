@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"wardmail/auth"
+	"wardmail/store"
+)
+
+const apppassUsage = `usage:
+  wardmail apppass create --data DIR EMAIL --name NAME --scope imap,smtp   (prints the password as its last line)
+  wardmail apppass list --data DIR EMAIL
+  wardmail apppass revoke --data DIR EMAIL [--name NAME]                   (without --name: all of them)`
+
+func runAppPass(args []string) error {
+	if len(args) == 0 {
+		return errors.New(apppassUsage)
+	}
+	verb := args[0]
+	fs := flag.NewFlagSet("apppass "+verb, flag.ExitOnError)
+	data := fs.String("data", "", "data folder")
+	name := fs.String("name", "", "the device, e.g. \"work phone\"")
+	scope := fs.String("scope", "imap,smtp", "what it may sign in to: imap, smtp or both")
+	rest := parseAll(fs, args[1:])
+	if len(rest) != 1 {
+		return errors.New(apppassUsage)
+	}
+	ctx := context.Background()
+	st, err := openStore(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	p, err := st.PersonByEmail(ctx, strings.ToLower(rest[0]))
+	if err != nil {
+		return fmt.Errorf("%s: %w", rest[0], err)
+	}
+	actor := "cli:" + osUser()
+	switch verb {
+	case "create":
+		scopes, err := auth.ParseScopes(*scope)
+		if err != nil {
+			return err
+		}
+		if *name == "" {
+			return errors.New("--name is required (the device, e.g. \"work phone\")")
+		}
+		secret, hash := auth.NewAppPassword()
+		if _, err := st.AddAppPassword(ctx, actor, store.AppPasswordRecord{PersonID: p.ID, Name: *name, Hash: hash, Scopes: scopes}); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "app password %q for %s (%s); it is shown once:\n", *name, p.Email, strings.Join(scopes, ","))
+		fmt.Println(secret)
+	case "list":
+		aps, err := st.AppPasswords(ctx, p.ID)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tSCOPES\tCREATED\tLAST USED\tFROM")
+		for _, a := range aps {
+			used := "never"
+			if !a.LastUsedAt.IsZero() {
+				used = a.LastUsedAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.Name, strings.Join(a.Scopes, ","), a.CreatedAt.Format(time.RFC3339), used, a.LastUsedFrom)
+		}
+		return tw.Flush()
+	case "revoke":
+		n, err := st.RevokeAppPasswords(ctx, actor, p.ID, *name)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("revoked %d app passwords of %s\n", n, p.Email)
+	default:
+		return errors.New(apppassUsage)
+	}
+	return nil
+}

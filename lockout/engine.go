@@ -1,0 +1,371 @@
+package lockout
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"wardmail/store"
+)
+
+const maxRemember = 16
+
+// Why a failure was or was not counted.
+const (
+	Counted  = "counted"  // counted against the (account, source)
+	Repeat   = "repeat"   // the same wrong password again from the source
+	Incident = "incident" // incident mode is on
+	Backend  = "backend"  // the store failed or was slow recently
+)
+
+type key struct{ account, source string }
+
+// entry is the state of one (account, source).
+type entry struct {
+	familiar    bool
+	failures    int
+	locks       int
+	lockedAt    time.Time
+	lockedUntil time.Time
+	lastFailure time.Time
+	fps         [maxRemember]uint64 // ring of wrong-password fingerprints
+	nfp         int
+	refusedLog  time.Time // last time a refusal while locked was reported
+}
+
+func (en *entry) row(k key) store.LockoutRow {
+	return store.LockoutRow{Account: k.account, Source: k.source, Familiar: en.familiar, Failures: en.failures,
+		Locks: en.locks, LockedAt: en.lockedAt, LockedUntil: en.lockedUntil, LastFailure: en.lastFailure}
+}
+
+// Engine decides and remembers. It is safe for concurrent use.
+type Engine struct {
+	st  *store.Store
+	pol Policy
+	log *slog.Logger
+	now func() time.Time
+	key []byte // HMAC key for fingerprints; random per process
+
+	mu       sync.Mutex
+	entries  map[key]*entry
+	dirty    map[key]struct{} // to save (or delete, when not in entries)
+	familiar map[key]int64    // cache: last success (unix), 0 = none
+
+	famPending map[key]int64 // successes to persist
+
+	incident     atomic.Bool
+	suspectUntil atomic.Int64 // unix nanoseconds
+	lastUnlock   int64
+
+	metrics *metrics
+	stop    chan struct{}
+	done    chan struct{}
+	closed  sync.Once
+}
+
+// Config sets up an Engine.
+type Config struct {
+	Store  *store.Store
+	Policy Policy
+	Logger *slog.Logger
+	Now    func() time.Time // tests replace it
+}
+
+// New loads the persisted state and returns a running Engine; Close stops
+// it and saves what is pending.
+func New(ctx context.Context, cfg Config) (*Engine, error) {
+	cfg.Policy.fill()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	e := &Engine{st: cfg.Store, pol: cfg.Policy, log: cfg.Logger, now: cfg.Now, key: make([]byte, 32),
+		entries: map[key]*entry{}, dirty: map[key]struct{}{}, familiar: map[key]int64{}, famPending: map[key]int64{},
+		stop: make(chan struct{}), done: make(chan struct{})}
+	_, _ = rand.Read(e.key) // never fails (crypto/rand panics instead)
+	e.metrics = newMetrics(e)
+	rows, err := e.st.LockoutState(ctx, e.now().Add(-e.pol.Forget))
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		e.entries[key{r.Account, r.Source}] = &entry{familiar: r.Familiar, failures: r.Failures, locks: r.Locks,
+			lockedAt: r.LockedAt, lockedUntil: r.LockedUntil, lastFailure: r.LastFailure}
+	}
+	if e.lastUnlock, err = e.st.LastUnlockID(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.pollControl(ctx); err != nil {
+		return nil, err
+	}
+	go e.run()
+	return e, nil
+}
+
+// Policy returns the policy in force.
+func (e *Engine) Policy() Policy { return e.pol }
+
+// Close saves pending state and stops the engine's background work.
+func (e *Engine) Close() error {
+	e.closed.Do(func() { close(e.stop) })
+	<-e.done
+	return e.flush(context.Background())
+}
+
+// Incident reports whether incident mode is on (as last read from the store).
+func (e *Engine) Incident() bool { return e.incident.Load() }
+
+// BackendFailed tells the engine the store failed or was slow: failures in
+// the next Grace are not counted.
+func (e *Engine) BackendFailed() {
+	e.suspectUntil.Store(e.now().Add(e.pol.Grace).UnixNano())
+	e.metrics.backendFaults.Inc()
+}
+
+// Locked reports whether sign-in to account from source is refused now, and
+// until when. It is the fast path: no password is verified for a locked
+// (account, source).
+func (e *Engine) Locked(ctx context.Context, account, source string) (time.Time, bool) {
+	now := e.now()
+	e.mu.Lock()
+	en := e.entries[key{account, source}]
+	agg := e.entries[key{account, AccountWide}]
+	var until time.Time
+	if en != nil && en.lockedUntil.After(now) {
+		until = en.lockedUntil
+	}
+	aggUntil := time.Time{}
+	if agg != nil && agg.lockedUntil.After(now) {
+		aggUntil = agg.lockedUntil
+	}
+	e.mu.Unlock()
+	if aggUntil.After(until) && !e.isFamiliar(ctx, account, source) {
+		until = aggUntil
+	}
+	if until.IsZero() {
+		return time.Time{}, false
+	}
+	e.metrics.refused.Inc()
+	return until, true
+}
+
+// Fingerprint is the keyed hash by which a wrong secret is recognised when
+// it comes again. It is never stored.
+func (e *Engine) Fingerprint(account, secret string) uint64 {
+	m := hmac.New(sha256.New, e.key)
+	m.Write([]byte(account))
+	m.Write([]byte{0})
+	m.Write([]byte(secret))
+	return binary.BigEndian.Uint64(m.Sum(nil))
+}
+
+// Result is what Failure decided.
+type Result struct {
+	// Outcome is Counted, Repeat, Incident or Backend.
+	Outcome string
+	// Familiar says whether the source was familiar.
+	Familiar bool
+	// Failures is the source's count after this failure.
+	Failures int
+	// LockedUntil is set when this failure started a lock (of the source,
+	// or of the account's unfamiliar sources when Source is AccountWide).
+	LockedUntil time.Time
+	LockSource  string
+}
+
+// Failure records a wrong secret from (account, source).
+func (e *Engine) Failure(ctx context.Context, account, source, secret string) Result {
+	if e.incident.Load() {
+		e.metrics.failures.WithLabelValues(Incident).Inc()
+		return Result{Outcome: Incident}
+	}
+	now := e.now()
+	if now.UnixNano() < e.suspectUntil.Load() {
+		e.metrics.failures.WithLabelValues(Backend).Inc()
+		return Result{Outcome: Backend}
+	}
+	fp := e.Fingerprint(account, secret)
+	familiar := e.isFamiliar(ctx, account, source)
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	k := key{account, source}
+	en := e.entries[k]
+	if en == nil {
+		en = &entry{}
+		e.entries[k] = en
+	}
+	en.familiar = familiar
+	for i := range min(en.nfp, e.pol.Remember) {
+		if en.fps[i] == fp {
+			e.metrics.failures.WithLabelValues(Repeat).Inc()
+			return Result{Outcome: Repeat, Familiar: familiar, Failures: en.failures}
+		}
+	}
+	en.fps[en.nfp%e.pol.Remember] = fp
+	en.nfp++
+	threshold := e.pol.Threshold
+	if familiar {
+		threshold = e.pol.FamiliarThreshold
+	}
+	res := Result{Outcome: Counted, Familiar: familiar}
+	if e.count(k, en, threshold, now) {
+		res.LockedUntil, res.LockSource = en.lockedUntil, source
+	}
+	res.Failures = en.failures
+	if !familiar {
+		ak := key{account, AccountWide}
+		agg := e.entries[ak]
+		if agg == nil {
+			agg = &entry{}
+			e.entries[ak] = agg
+		}
+		if e.count(ak, agg, e.pol.AccountThreshold, now) && res.LockedUntil.IsZero() {
+			res.LockedUntil, res.LockSource = agg.lockedUntil, AccountWide
+		}
+	}
+	e.metrics.failures.WithLabelValues(Counted).Inc()
+	return res
+}
+
+// count adds a failure to en and locks it when it reaches threshold. After a
+// lock the count stays one below the threshold, so the next failure once the
+// lock expires locks again, for twice as long. e.mu is held.
+func (e *Engine) count(k key, en *entry, threshold int, now time.Time) (locked bool) {
+	en.failures++
+	en.lastFailure = now
+	e.dirty[k] = struct{}{}
+	if en.failures < threshold || en.lockedUntil.After(now) {
+		return false
+	}
+	en.locks++
+	en.lockedAt = now
+	en.lockedUntil = now.Add(e.pol.lockFor(en.locks))
+	en.failures = threshold - 1
+	e.metrics.locks.Inc()
+	return true
+}
+
+// Success records a successful sign-in: the source's counter is reset and
+// the source becomes (or stays) familiar.
+func (e *Engine) Success(account, source string) {
+	now := e.now()
+	k := key{account, source}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.entries[k]; ok {
+		delete(e.entries, k)
+		e.dirty[k] = struct{}{}
+	}
+	// Persist familiarity at most once a day per (account, source).
+	if last := e.familiar[k]; now.Unix()-last > 86400 {
+		if len(e.familiar) > 2_000_000 {
+			clear(e.familiar) // a cache: bounded, re-read from the store
+		}
+		e.familiar[k] = now.Unix()
+		e.famPending[k] = now.Unix()
+	}
+}
+
+// isFamiliar reports whether account signed in from source successfully
+// within FamiliarFor, from the cache or the store.
+func (e *Engine) isFamiliar(ctx context.Context, account, source string) bool {
+	k := key{account, source}
+	e.mu.Lock()
+	last, ok := e.familiar[k]
+	e.mu.Unlock()
+	if !ok {
+		t, err := e.st.LastSuccess(ctx, account, source)
+		if err != nil {
+			// Unknown: treat as unfamiliar (the stricter budget), and do
+			// not cache.
+			e.log.Warn("lockout: reading familiarity", "err", err)
+			return false
+		}
+		if !t.IsZero() {
+			last = t.Unix()
+		}
+		e.mu.Lock()
+		if cur, ok := e.familiar[k]; !ok || cur < last {
+			e.familiar[k] = last
+		}
+		e.mu.Unlock()
+	}
+	return last > 0 && e.now().Sub(time.Unix(last, 0)) < e.pol.FamiliarFor
+}
+
+// ShouldReportRefusal says whether a refusal while locked should be written
+// to the audit trail: at most once a minute per (account, source), so that
+// hammering a locked account cannot flood the trail.
+func (e *Engine) ShouldReportRefusal(account, source string) bool {
+	now := e.now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	en := e.entries[key{account, source}]
+	if en == nil {
+		en = e.entries[key{account, AccountWide}]
+	}
+	if en == nil || now.Sub(en.refusedLog) < time.Minute {
+		return en == nil
+	}
+	en.refusedLog = now
+	return true
+}
+
+// Lock is one running lock as Locks reports it.
+type Lock = store.LockoutRow
+
+// Unlock forgets the state of the named accounts and of every account
+// locked since lockedSince (when not zero), in the store and here at once.
+func (e *Engine) Unlock(ctx context.Context, actor string, accounts []string, lockedSince time.Time) ([]Lock, error) {
+	rows, err := e.st.Unlock(ctx, actor, accounts, lockedSince)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.pollUnlocks(ctx); err != nil {
+		return rows, err
+	}
+	return rows, nil
+}
+
+// SetIncident turns incident mode on or off, in the store and here at once.
+func (e *Engine) SetIncident(ctx context.Context, actor string, on bool) error {
+	v := "off"
+	if on {
+		v = "on"
+	}
+	if err := e.st.SetSignInControl(ctx, actor, "incident", v); err != nil {
+		return err
+	}
+	e.incident.Store(on)
+	return nil
+}
+
+// Familiar reports whether account signed in successfully from source in
+// the last FamiliarFor.
+func (e *Engine) Familiar(ctx context.Context, account, source string) bool {
+	return e.isFamiliar(ctx, account, source)
+}
+
+// Locks returns the locks running now, as this engine holds them (the store
+// has them within one Poll).
+func (e *Engine) Locks() []Lock {
+	now := e.now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []Lock
+	for k, en := range e.entries {
+		if en.lockedUntil.After(now) {
+			out = append(out, en.row(k))
+		}
+	}
+	return out
+}

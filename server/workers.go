@@ -1,0 +1,79 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"wardmail/store"
+	"wardmail/submit"
+)
+
+// Background work that keeps the post log tidy (DESIGN section 3):
+//   - the trickle materialises pending list posts while the store's write
+//     queue is idle, so mailboxes are ready before people open them;
+//   - expired held posts are closed and their senders told.
+
+// trickleBatch is how many people one idle moment serves.
+const trickleBatch = 200
+
+// startWorkers runs the workers until the returned stop function is called.
+func startWorkers(st *store.Store, pipe *submit.Pipeline, trickleEvery time.Duration, log *slog.Logger) func() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{}, 2)
+	go func() {
+		defer func() { done <- struct{}{} }()
+		if trickleEvery <= 0 {
+			<-ctx.Done()
+			return
+		}
+		t := time.NewTicker(trickleEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			// Only when nothing else is waiting to be written: deliveries
+			// and readers always come first.
+			for st.WriteQueueLen() == 0 && ctx.Err() == nil {
+				n, err := st.Trickle(ctx, trickleBatch)
+				if err != nil {
+					if ctx.Err() == nil {
+						log.Warn("materialising pending posts", "err", err)
+					}
+					break
+				}
+				if n == 0 {
+					break
+				}
+			}
+		}
+	}()
+	go func() {
+		defer func() { done <- struct{}{} }()
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			expired, err := st.ExpireHeld(ctx)
+			if err != nil && ctx.Err() == nil {
+				log.Warn("expiring held posts", "err", err)
+			}
+			for i := range expired {
+				pipe.NotifyHeld(ctx, &expired[i])
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() error {
+		cancel()
+		<-done
+		<-done
+		return nil
+	}
+}

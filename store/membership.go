@@ -1,0 +1,542 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+
+	"wardmail/lists"
+)
+
+// Effective membership. A list's members are its declared people, the people
+// its rule matches inside its scope (dynamic lists), and the members of the
+// lists nested in it. The memberships table holds the result, flattened, with
+// each member's position in the list's post log; it is what a post reaches.
+// Whenever the inputs change (a list's definition, a person's organisation,
+// role or site) the table is brought up to date here, and a person who leaves
+// a list has the list's pending posts materialised first (DESIGN section 3,
+// invariant 1).
+
+// membershipChunk bounds the rows one write changes, so that rebuilding a
+// national list never holds the writer for long.
+const membershipChunk = 20000
+
+// listDef is a list's definition, loaded for evaluation.
+type listDef struct {
+	id      int64
+	kind    string
+	rule    *lists.Rule
+	scope   lists.Scope
+	orgIDs  map[int64]bool // nil: national
+	persons map[int64]bool
+	subs    []int64
+}
+
+// loadDefs reads every list's definition.
+func (s *Store) loadDefs(ctx context.Context) (map[int64]*listDef, error) {
+	defs := map[int64]*listDef{}
+	rows, err := s.r.QueryContext(ctx, `SELECT id, kind, rule, scope FROM lists`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		d := &listDef{persons: map[int64]bool{}}
+		var rule, scope string
+		if err := rows.Scan(&d.id, &d.kind, &rule, &scope); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if d.kind == ListDynamic {
+			if d.rule, err = lists.ParseRule(rule); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: list %d: stored rule: %w", d.id, err)
+			}
+			if d.scope, err = lists.ParseScope(scope); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: list %d: stored scope: %w", d.id, err)
+			}
+		}
+		defs[d.id] = d
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	for _, d := range defs {
+		if d.kind != ListDynamic {
+			continue
+		}
+		ids, err := s.scopeOrgs(ctx, d.scope)
+		if err != nil {
+			// An organisation renamed or removed since: the scope now
+			// holds nobody from it (never everyone).
+			s.log.Warn("list scope names a missing organisation", "list", d.id, "scope", d.scope.String(), "err", err)
+			ids = []int64{}
+		}
+		if ids != nil || d.scope.Kind != lists.ScopeNational {
+			d.orgIDs = map[int64]bool{}
+			for _, id := range ids {
+				d.orgIDs[id] = true
+			}
+		}
+	}
+	rows, err = s.r.QueryContext(ctx, `SELECT list_id, person_id, sublist_id FROM list_members`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l, p, sub int64
+		if err := rows.Scan(&l, &p, &sub); err != nil {
+			return nil, err
+		}
+		d := defs[l]
+		if d == nil {
+			continue
+		}
+		if p != 0 {
+			d.persons[p] = true
+		}
+		if sub != 0 {
+			d.subs = append(d.subs, sub)
+		}
+	}
+	return defs, rows.Err()
+}
+
+// personAttrs is what membership evaluation needs to know of a person.
+type personAttrs struct {
+	id    int64
+	orgID int64
+	attrs lists.Attrs
+}
+
+// memberOf returns every list a person is an effective member of.
+func memberOf(defs map[int64]*listDef, p personAttrs) []int64 {
+	memo := map[int64]int8{} // 0 unknown, 1 yes, 2 no, 3 in progress
+	var is func(id int64) bool
+	is = func(id int64) bool {
+		switch memo[id] {
+		case 1:
+			return true
+		case 2, 3:
+			return false
+		}
+		memo[id] = 3
+		d := defs[id]
+		ok := d != nil && (d.persons[p.id] || d.matches(p))
+		if d != nil && !ok {
+			for _, sub := range d.subs {
+				if is(sub) {
+					ok = true
+					break
+				}
+			}
+		}
+		if ok {
+			memo[id] = 1
+		} else {
+			memo[id] = 2
+		}
+		return ok
+	}
+	var out []int64
+	for id := range defs {
+		if is(id) {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// matches says whether a dynamic list's rule takes the person, inside the
+// scope.
+func (d *listDef) matches(p personAttrs) bool {
+	if d.kind != ListDynamic {
+		return false
+	}
+	if d.orgIDs != nil && !d.orgIDs[p.orgID] {
+		return false
+	}
+	return d.rule.Match(p.attrs)
+}
+
+// SyncList brings a list's effective members, and those of every list it is
+// nested in, up to date with their definitions and the directory.
+func (s *Store) SyncList(ctx context.Context, listID int64) error {
+	defs, err := s.loadDefs(ctx)
+	if err != nil {
+		return err
+	}
+	// The list, then its ancestors, children before parents.
+	parents := map[int64][]int64{}
+	for _, d := range defs {
+		for _, c := range d.subs {
+			parents[c] = append(parents[c], d.id)
+		}
+	}
+	order := []int64{listID}
+	seen := map[int64]bool{listID: true}
+	for i := 0; i < len(order); i++ {
+		for _, p := range parents[order[i]] {
+			if !seen[p] {
+				seen[p] = true
+				order = append(order, p)
+			}
+		}
+	}
+	disabled, err := s.disabledPeople(ctx)
+	if err != nil {
+		return err
+	}
+	computed := map[int64][]int64{}
+	for _, id := range order {
+		if defs[id] == nil {
+			continue
+		}
+		members, err := s.effectiveMembers(ctx, defs, id, computed, 0)
+		if err != nil {
+			return err
+		}
+		if len(disabled) > 0 {
+			members = slices.DeleteFunc(slices.Clone(members), func(p int64) bool { return disabled[p] })
+		}
+		if err := s.applyMembership(ctx, id, members); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// effectiveMembers computes a list's members, sorted by person id.
+func (s *Store) effectiveMembers(ctx context.Context, defs map[int64]*listDef, id int64, memo map[int64][]int64, depth int) ([]int64, error) {
+	if m, ok := memo[id]; ok {
+		return m, nil
+	}
+	if depth > MaxListDepth {
+		return nil, ErrListDepth
+	}
+	d := defs[id]
+	if d == nil {
+		return nil, nil
+	}
+	var set []int64
+	for p := range d.persons {
+		set = append(set, p)
+	}
+	if d.kind == ListDynamic {
+		dyn, err := s.ruleMembers(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		set = append(set, dyn...)
+	}
+	for _, sub := range d.subs {
+		m, err := s.effectiveMembers(ctx, defs, sub, memo, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		set = append(set, m...)
+	}
+	slices.Sort(set)
+	set = slices.Compact(set)
+	memo[id] = set
+	return set, nil
+}
+
+// ruleMembers evaluates a dynamic list's rule over the people in its scope.
+// Disabled people are not members of anything.
+func (s *Store) ruleMembers(ctx context.Context, d *listDef) ([]int64, error) {
+	query := `SELECT p.id, p.org_id, o.name, p.role, p.site FROM people p JOIN orgs o ON o.id = p.org_id WHERE p.disabled = 0`
+	var args []any
+	if d.orgIDs != nil {
+		if len(d.orgIDs) == 0 {
+			return nil, nil
+		}
+		query += ` AND p.org_id IN (`
+		for id := range d.orgIDs {
+			if len(args) > 0 {
+				query += `, `
+			}
+			query += `?`
+			args = append(args, id)
+		}
+		query += `)`
+	}
+	rows, err := s.r.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	var p personAttrs
+	for rows.Next() {
+		if err := rows.Scan(&p.id, &p.orgID, &p.attrs.Org, &p.attrs.Role, &p.attrs.Site); err != nil {
+			return nil, err
+		}
+		if d.matches(p) {
+			out = append(out, p.id)
+		}
+	}
+	return out, rows.Err()
+}
+
+// applyMembership makes a list's memberships equal to members (sorted):
+// joiners start at the end of the post log; leavers have the list's pending
+// posts materialised, then go.
+func (s *Store) applyMembership(ctx context.Context, listID int64, members []int64) error {
+	current, err := s.currentMembers(ctx, listID)
+	if err != nil {
+		return err
+	}
+	var joins, leaves []int64
+	i, j := 0, 0
+	for i < len(members) || j < len(current) {
+		switch {
+		case j == len(current) || (i < len(members) && members[i] < current[j]):
+			joins = append(joins, members[i])
+			i++
+		case i == len(members) || current[j] < members[i]:
+			leaves = append(leaves, current[j])
+			j++
+		default:
+			i++
+			j++
+		}
+	}
+	for len(leaves) > 0 {
+		n := min(len(leaves), membershipChunk/10)
+		chunk := leaves[:n]
+		leaves = leaves[n:]
+		if err := s.Write(ctx, func(tx *Tx) error {
+			for _, p := range chunk {
+				if _, err := materialise(tx, p, listID); err != nil {
+					return err
+				}
+				if _, err := tx.Exec(`DELETE FROM memberships WHERE list_id = ? AND person_id = ?`, listID, p); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	for len(joins) > 0 {
+		n := min(len(joins), membershipChunk)
+		chunk := joins[:n]
+		joins = joins[n:]
+		if err := s.Write(ctx, func(tx *Tx) error {
+			end, err := logEnd(tx)
+			if err != nil {
+				return err
+			}
+			st, err := tx.tx.PrepareContext(tx.ctx, tx.s.q(`INSERT INTO memberships (list_id, person_id, pos) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			for _, p := range chunk {
+				if _, err := st.ExecContext(tx.ctx, listID, p, end); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return s.Write(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(`UPDATE lists SET size = (SELECT COUNT(*) FROM memberships WHERE list_id = ?) WHERE id = ?`, listID, listID)
+		return err
+	})
+}
+
+func (s *Store) currentMembers(ctx context.Context, listID int64) ([]int64, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT person_id FROM memberships WHERE list_id = ? ORDER BY person_id`), listID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var p int64
+		if err := rows.Scan(&p); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// logEnd is the newest post id: a member whose position is logEnd has
+// nothing pending.
+func logEnd(tx *Tx) (int64, error) {
+	var end int64
+	err := tx.QueryRow(`SELECT COALESCE(MAX(id), 0) FROM posts`).Scan(&end)
+	return end, err
+}
+
+// SyncPeople brings the memberships of the given people up to date after
+// their organisation, role, site or status changed (an import, `user add`).
+func (s *Store) SyncPeople(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	defs, err := s.loadDefs(ctx)
+	if err != nil {
+		return err
+	}
+	if len(defs) == 0 {
+		return nil
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	const batch = 500
+	changedLists := map[int64]bool{}
+	for start := 0; start < len(ids); start += batch {
+		part := ids[start:min(start+batch, len(ids))]
+		type change struct {
+			person, list int64
+			join         bool
+		}
+		var changes []change
+		for _, id := range part {
+			p, disabled, err := s.personAttrs(ctx, id)
+			if err != nil {
+				return err
+			}
+			var want []int64
+			if !disabled {
+				want = memberOf(defs, p)
+			}
+			have, err := s.personLists(ctx, id)
+			if err != nil {
+				return err
+			}
+			for _, l := range want {
+				if !slices.Contains(have, l) {
+					changes = append(changes, change{id, l, true})
+				}
+			}
+			for _, l := range have {
+				if !slices.Contains(want, l) {
+					changes = append(changes, change{id, l, false})
+				}
+			}
+		}
+		if len(changes) == 0 {
+			continue
+		}
+		if err := s.Write(ctx, func(tx *Tx) error {
+			end, err := logEnd(tx)
+			if err != nil {
+				return err
+			}
+			for _, c := range changes {
+				if c.join {
+					_, err = tx.Exec(`INSERT INTO memberships (list_id, person_id, pos) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, c.list, c.person, end)
+				} else {
+					if _, err = materialise(tx, c.person, c.list); err == nil {
+						_, err = tx.Exec(`DELETE FROM memberships WHERE list_id = ? AND person_id = ?`, c.list, c.person)
+					}
+				}
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, c := range changes {
+			changedLists[c.list] = true
+		}
+	}
+	return s.Write(ctx, func(tx *Tx) error {
+		for l := range changedLists {
+			if _, err := tx.Exec(`UPDATE lists SET size = (SELECT COUNT(*) FROM memberships WHERE list_id = ?) WHERE id = ?`, l, l); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Store) personAttrs(ctx context.Context, id int64) (personAttrs, bool, error) {
+	p := personAttrs{id: id}
+	var disabled int
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT p.org_id, o.name, p.role, p.site, p.disabled FROM people p JOIN orgs o ON o.id = p.org_id WHERE p.id = ?`), id).
+		Scan(&p.orgID, &p.attrs.Org, &p.attrs.Role, &p.attrs.Site, &disabled)
+	return p, disabled != 0, err
+}
+
+// personLists returns the lists a person is an effective member of.
+func (s *Store) personLists(ctx context.Context, personID int64) ([]int64, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT list_id FROM memberships WHERE person_id = ?`), personID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var l int64
+		if err := rows.Scan(&l); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// PersonLists returns the ids of the lists a person belongs to, for
+// subscribing to their posts.
+func (s *Store) PersonLists(ctx context.Context, personID int64) ([]int64, error) {
+	return s.personLists(ctx, personID)
+}
+
+// SyncDynamicLists re-evaluates every dynamic list (and the lists they are
+// nested in) against the directory: what an import calls once at the end,
+// rather than a per-person update for a million rows.
+func (s *Store) SyncDynamicLists(ctx context.Context) error {
+	rows, err := s.r.QueryContext(ctx, `SELECT id FROM lists WHERE kind = 'dynamic' ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := s.SyncList(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// disabledPeople is the set of people who belong to no list while disabled.
+func (s *Store) disabledPeople(ctx context.Context) (map[int64]bool, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id FROM people WHERE disabled != 0`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}

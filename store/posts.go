@@ -1,0 +1,291 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The post log (DESIGN section 3). A message to a list is one row in posts,
+// however many members the list has. Each member's position in the log is
+// kept in memberships; posts past it are pending, and are materialised into
+// the member's INBOX (given a UID, flags and MODSEQ) when the mailbox is next
+// read, or by the idle-time trickle.
+
+// Submission is one accepted message: its direct recipients, the lists it was
+// posted to and the lists where it waits for a moderator.
+type Submission struct {
+	QueueID   string
+	MessageID string
+	ThreadID  string
+	Subject   string
+	Sender    string // envelope sender
+	SenderID  int64  // the signed-in or local sender, 0 for outside
+	Audience  int64  // distinct people it reaches once posted
+	Content   *Content
+	People    []int64 // delivered now, one row each
+	Lists     []int64 // appended to each list's post log
+	Held      []HeldPost
+	Date      time.Time
+}
+
+// HeldPost is a list where a submission waits for a moderator.
+type HeldPost struct {
+	ListID  int64
+	Reason  string
+	Expires time.Time
+}
+
+// SubmitResult says what Submit stored.
+type SubmitResult struct {
+	ID        int64 // the submission's id
+	ContentID int64
+	Delivered []Delivered
+	Posts     []int64 // post ids, one per list
+	Held      []int64 // held ids
+}
+
+// Submit stores a submission in one durable write: the body once, a row per
+// direct recipient, a post per list, a held entry per moderated list. A
+// direct recipient who is also a member of one of the lists gets the message
+// through the list instead, so it appears once (invariant 2).
+func (s *Store) Submit(ctx context.Context, sub *Submission) (*SubmitResult, error) {
+	res := &SubmitResult{}
+	err := s.Write(ctx, func(tx *Tx) error {
+		*res = SubmitResult{}
+		cid, err := putContent(tx, sub.Content)
+		if err != nil {
+			return err
+		}
+		res.ContentID = cid
+		now := tx.s.now().Unix()
+		var listNames []string
+		for _, l := range sub.Lists {
+			var a string
+			if err := tx.QueryRow(`SELECT address FROM lists WHERE id = ?`, l).Scan(&a); err != nil {
+				return fmt.Errorf("store: list %d: %w", l, err)
+			}
+			listNames = append(listNames, a)
+		}
+		state := "delivered"
+		if len(sub.Lists) == 0 && len(sub.People) == 0 && len(sub.Held) > 0 {
+			state = "held"
+		}
+		if err := tx.QueryRow(`INSERT INTO submissions (queue_id, message_id, thread_id, subject, sender, sender_id, content_id, audience, lists, direct, state, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			sub.QueueID, sub.MessageID, sub.ThreadID, sub.Subject, sub.Sender, sub.SenderID, cid, sub.Audience,
+			strings.Join(listNames, " "), len(sub.People), state, now).Scan(&res.ID); err != nil {
+			return err
+		}
+		seen := make(map[int64]bool, len(sub.People))
+		for _, pid := range sub.People {
+			if seen[pid] {
+				continue
+			}
+			seen[pid] = true
+			viaList, err := memberOfAny(tx, pid, sub.Lists)
+			if err != nil {
+				return err
+			}
+			if viaList {
+				continue
+			}
+			inbox, err := ensureMailboxes(tx, pid)
+			if err != nil {
+				return err
+			}
+			// Posts still pending come first, so UIDs follow arrival.
+			if _, err := materialise(tx, pid, 0); err != nil {
+				return err
+			}
+			uid, err := appendRow(tx, inbox.ID, cid, 0, "", sub.Date)
+			if err != nil {
+				return err
+			}
+			res.Delivered = append(res.Delivered, Delivered{PersonID: pid, MailboxID: inbox.ID, UID: uid})
+		}
+		for _, l := range sub.Lists {
+			var id int64
+			if err := tx.QueryRow(`INSERT INTO posts (list_id, submission_id, content_id, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
+				l, res.ID, cid, sub.Date.Unix()).Scan(&id); err != nil {
+				return err
+			}
+			res.Posts = append(res.Posts, id)
+			tx.TouchList(l)
+		}
+		for _, h := range sub.Held {
+			var id int64
+			if err := tx.QueryRow(`INSERT INTO held (list_id, submission_id, content_id, sender, reason, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				h.ListID, res.ID, cid, sub.Sender, h.Reason, now, h.Expires.Unix()).Scan(&id); err != nil {
+				return err
+			}
+			res.Held = append(res.Held, id)
+		}
+		return nil
+	})
+	if err == nil {
+		s.metrics.deliveries.Add(float64(len(res.Delivered)))
+	}
+	return res, err
+}
+
+func memberOfAny(tx *Tx, personID int64, listIDs []int64) (bool, error) {
+	for _, l := range listIDs {
+		var one int
+		err := tx.QueryRow(`SELECT 1 FROM memberships WHERE list_id = ? AND person_id = ?`, l, personID).Scan(&one)
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+// HasPending reports whether a person has posts waiting to be materialised.
+// It is a read, cheap enough to ask on every SELECT.
+func (s *Store) HasPending(ctx context.Context, personID int64) (bool, error) {
+	return s.exists(ctx, `SELECT 1 FROM memberships m JOIN posts p ON p.list_id = m.list_id AND p.id > m.pos WHERE m.person_id = ? LIMIT 1`, personID)
+}
+
+// PendingCount is how many distinct messages wait for a person in the post
+// logs: what an unread count adds to the materialised unseen rows.
+func (s *Store) PendingCount(ctx context.Context, personID int64) (int64, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(DISTINCT p.content_id) FROM memberships m
+		JOIN posts p ON p.list_id = m.list_id AND p.id > m.pos WHERE m.person_id = ? AND p.purged = 0`), personID).Scan(&n)
+	return n, err
+}
+
+// Materialise puts a person's pending posts into their INBOX and returns
+// how many messages it added. It does nothing (and writes nothing) when
+// nothing is pending.
+func (s *Store) Materialise(ctx context.Context, personID int64) (int, error) {
+	pending, err := s.HasPending(ctx, personID)
+	if err != nil || !pending {
+		return 0, err
+	}
+	var n int
+	err = s.Write(ctx, func(tx *Tx) error {
+		var err error
+		n, err = materialise(tx, personID, 0)
+		return err
+	})
+	if err == nil && n > 0 {
+		s.metrics.materialised.Add(float64(n))
+	}
+	return n, err
+}
+
+// materialise appends the pending posts of one list (or of all, listID 0)
+// to the person's INBOX, each message once, and moves the person's
+// positions to the end of the log.
+func materialise(tx *Tx, personID, listID int64) (int, error) {
+	query := `SELECT p.id, p.content_id, p.created_at, p.purged FROM memberships m
+		JOIN posts p ON p.list_id = m.list_id AND p.id > m.pos WHERE m.person_id = ?`
+	args := []any{personID}
+	if listID != 0 {
+		query += ` AND m.list_id = ?`
+		args = append(args, listID)
+	}
+	rows, err := tx.Query(query+` ORDER BY p.id`, args...)
+	if err != nil {
+		return 0, err
+	}
+	type post struct {
+		content int64
+		date    int64
+	}
+	var posts []post
+	found := false
+	for rows.Next() {
+		var id, purged int64
+		var p post
+		if err := rows.Scan(&id, &p.content, &p.date, &purged); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		found = true
+		if purged == 0 {
+			posts = append(posts, p)
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return 0, err
+	}
+	if !found {
+		return 0, nil
+	}
+	n := 0
+	if len(posts) > 0 {
+		inbox, err := ensureMailboxes(tx, personID)
+		if err != nil {
+			return 0, err
+		}
+		seen := map[int64]bool{}
+		for _, p := range posts {
+			if seen[p.content] {
+				continue
+			}
+			seen[p.content] = true
+			var one int
+			err := tx.QueryRow(`SELECT 1 FROM mail WHERE content_id = ? AND mailbox_id IN (SELECT id FROM mailboxes WHERE person_id = ?) LIMIT 1`,
+				p.content, personID).Scan(&one)
+			if err == nil {
+				continue // already there, by name or by another list
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return 0, err
+			}
+			if _, err := appendRow(tx, inbox.ID, p.content, 0, "", time.Unix(p.date, 0)); err != nil {
+				return 0, err
+			}
+			n++
+		}
+	}
+	end, err := logEnd(tx)
+	if err != nil {
+		return 0, err
+	}
+	q := `UPDATE memberships SET pos = ? WHERE person_id = ? AND pos < ?`
+	a := []any{end, personID, end}
+	if listID != 0 {
+		q += ` AND list_id = ?`
+		a = append(a, listID)
+	}
+	_, err = tx.Exec(q, a...)
+	return n, err
+}
+
+// Trickle materialises pending posts for up to limit people, oldest
+// positions first, for the background worker that runs when the system is
+// idle. It returns how many people it served.
+func (s *Store) Trickle(ctx context.Context, limit int) (int, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT DISTINCT m.person_id FROM memberships m
+		JOIN posts p ON p.list_id = m.list_id AND p.id > m.pos LIMIT ?`), limit)
+	if err != nil {
+		return 0, err
+	}
+	var people []int64
+	for rows.Next() {
+		var p int64
+		if err := rows.Scan(&p); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		people = append(people, p)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return 0, err
+	}
+	for _, p := range people {
+		if _, err := s.Materialise(ctx, p); err != nil {
+			return 0, err
+		}
+	}
+	return len(people), nil
+}

@@ -1,0 +1,235 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// PurgeResult says what a purge did.
+type PurgeResult struct {
+	Submissions int     `json:"submissions"`
+	Posts       int     `json:"posts"`     // post-log entries cancelled
+	Pending     int64   `json:"pending"`   // members who had it pending and now never will
+	Removed     int64   `json:"removed"`   // materialised mailbox rows expunged
+	Mailboxes   int64   `json:"mailboxes"` // distinct mailboxes that lost a row
+	Touched     int64   `json:"touched"`   // Mailboxes + Pending: every mailbox it reached
+	Held        int     `json:"held"`      // held posts withdrawn
+	Seconds     float64 `json:"seconds"`
+}
+
+// purgeChunk bounds the rows one write removes.
+const purgeChunk = 5000
+
+// Purge removes every submission with this Message-ID (thread false) or in
+// this thread (thread true) from every mailbox, materialised or pending
+// (DESIGN section 3, invariant 3). Open IMAP sessions see EXPUNGE through the
+// hub. It is recorded in the audit trail.
+func (s *Store) Purge(ctx context.Context, actor, id string, thread bool) (*PurgeResult, error) {
+	start := time.Now()
+	id = strings.TrimSpace(id)
+	if id == "" {
+		return nil, errors.New("purge: no id given")
+	}
+	if !strings.HasPrefix(id, "<") {
+		id = "<" + id + ">"
+	}
+	col := "message_id"
+	if thread {
+		col = "thread_id"
+	}
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, content_id FROM submissions WHERE `+col+` = ?`), id)
+	if err != nil {
+		return nil, err
+	}
+	var subs, contents []int64
+	for rows.Next() {
+		var sid, cid int64
+		if err := rows.Scan(&sid, &cid); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		subs = append(subs, sid)
+		contents = append(contents, cid)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, err
+	}
+	if len(subs) == 0 {
+		return nil, fmt.Errorf("%w: no message with %s %s", ErrNotFound, strings.ReplaceAll(col, "_", " "), id)
+	}
+	res := &PurgeResult{Submissions: len(subs)}
+	// First stop the posts: nobody materialises them from now on.
+	err = s.Write(ctx, func(tx *Tx) error {
+		res.Posts, res.Pending, res.Held = 0, 0, 0
+		for _, sid := range subs {
+			prow, err := tx.Query(`SELECT id, list_id FROM posts WHERE submission_id = ? AND purged = 0`, sid)
+			if err != nil {
+				return err
+			}
+			type post struct{ id, list int64 }
+			var posts []post
+			for prow.Next() {
+				var p post
+				if err := prow.Scan(&p.id, &p.list); err != nil {
+					prow.Close()
+					return err
+				}
+				posts = append(posts, p)
+			}
+			if err := errors.Join(prow.Err(), prow.Close()); err != nil {
+				return err
+			}
+			for _, p := range posts {
+				var n int64
+				if err := tx.QueryRow(`SELECT COUNT(*) FROM memberships WHERE list_id = ? AND pos < ?`, p.list, p.id).Scan(&n); err != nil {
+					return err
+				}
+				res.Pending += n
+				if _, err := tx.Exec(`UPDATE posts SET purged = 1 WHERE id = ?`, p.id); err != nil {
+					return err
+				}
+				res.Posts++
+			}
+			r, err := tx.Exec(`UPDATE held SET state = 'purged' WHERE submission_id = ? AND state = 'held'`, sid)
+			if err != nil {
+				return err
+			}
+			n, _ := r.RowsAffected()
+			res.Held += int(n)
+			if _, err := tx.Exec(`UPDATE submissions SET state = 'purged' WHERE id = ?`, sid); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Then remove what was materialised, a chunk per write.
+	boxes := map[int64]bool{}
+	for _, cid := range contents {
+		for {
+			var removed int
+			err := s.Write(ctx, func(tx *Tx) error {
+				removed = 0
+				r, err := tx.Query(`SELECT mailbox_id, uid FROM mail WHERE content_id = ? ORDER BY mailbox_id LIMIT ?`, cid, purgeChunk)
+				if err != nil {
+					return err
+				}
+				byBox := map[int64][]uint32{}
+				var order []int64
+				for r.Next() {
+					var mb int64
+					var uid uint32
+					if err := r.Scan(&mb, &uid); err != nil {
+						r.Close()
+						return err
+					}
+					if byBox[mb] == nil {
+						order = append(order, mb)
+					}
+					byBox[mb] = append(byBox[mb], uid)
+					removed++
+				}
+				if err := errors.Join(r.Err(), r.Close()); err != nil {
+					return err
+				}
+				for _, mb := range order {
+					if err := removeMessages(tx, mb, byBox[mb]); err != nil {
+						return err
+					}
+					boxes[mb] = true
+				}
+				return nil
+			})
+			if err != nil {
+				return res, err
+			}
+			res.Removed += int64(removed)
+			if removed < purgeChunk {
+				break
+			}
+		}
+	}
+	res.Mailboxes = int64(len(boxes))
+	res.Touched = res.Mailboxes + res.Pending
+	res.Seconds = time.Since(start).Seconds()
+	s.metrics.purged.Add(float64(res.Removed))
+	target := "message " + id
+	if thread {
+		target = "thread " + id
+	}
+	return res, s.Audit(ctx, actor, "message.purge", target, res)
+}
+
+// Trace is where a message went.
+type Trace struct {
+	ID        int64     `json:"id"`
+	QueueID   string    `json:"queue_id"`
+	MessageID string    `json:"message_id"`
+	ThreadID  string    `json:"thread_id"`
+	Subject   string    `json:"subject"`
+	Sender    string    `json:"sender"`
+	At        time.Time `json:"at"`
+	Audience  int64     `json:"audience"`
+	Lists     []string  `json:"lists"`
+	Direct    int64     `json:"direct"`
+	State     string    `json:"state"`
+	// Where it is now: rows in mailboxes, members who still have it pending
+	// in a post log, posts held for moderators.
+	Materialised int64 `json:"materialised"`
+	Pending      int64 `json:"pending"`
+	Held         int64 `json:"held"`
+}
+
+// TraceMessage follows every submission with a Message-ID.
+func (s *Store) TraceMessage(ctx context.Context, messageID string) ([]Trace, error) {
+	messageID = strings.TrimSpace(messageID)
+	if !strings.HasPrefix(messageID, "<") {
+		messageID = "<" + messageID + ">"
+	}
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, queue_id, message_id, thread_id, subject, sender, created_at, audience, lists, direct, state, content_id
+		FROM submissions WHERE message_id = ? ORDER BY id`), messageID)
+	if err != nil {
+		return nil, err
+	}
+	var out []Trace
+	var contents []int64
+	for rows.Next() {
+		var t Trace
+		var at, cid int64
+		var lists string
+		if err := rows.Scan(&t.ID, &t.QueueID, &t.MessageID, &t.ThreadID, &t.Subject, &t.Sender, &at, &t.Audience, &lists, &t.Direct, &t.State, &cid); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		t.At, t.Lists = time.Unix(at, 0).UTC(), strings.Fields(lists)
+		if t.Lists == nil {
+			t.Lists = []string{}
+		}
+		out = append(out, t)
+		contents = append(contents, cid)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM mail WHERE content_id = ?`), contents[i]).Scan(&out[i].Materialised); err != nil {
+			return nil, err
+		}
+		if err := s.r.QueryRowContext(ctx, s.q(`SELECT COALESCE(SUM((SELECT COUNT(*) FROM memberships m WHERE m.list_id = p.list_id AND m.pos < p.id)), 0)
+			FROM posts p WHERE p.submission_id = ? AND p.purged = 0`), out[i].ID).Scan(&out[i].Pending); err != nil {
+			return nil, err
+		}
+		if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM held WHERE submission_id = ? AND state = 'held'`), out[i].ID).Scan(&out[i].Held); err != nil {
+			return nil, err
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: no message with Message-ID %s", ErrNotFound, messageID)
+	}
+	return out, nil
+}

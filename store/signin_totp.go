@@ -1,0 +1,123 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// TOTPState is a person's TOTP enrolment.
+type TOTPState struct {
+	Secret   []byte
+	Enabled  bool
+	LastStep int64 // the last time step accepted, so a code is used once
+}
+
+// SetTOTPSecret starts an enrolment: the secret is stored but not enabled
+// until EnableTOTP (the person proves their authenticator has it).
+func (s *Store) SetTOTPSecret(ctx context.Context, personID int64, secret []byte) error {
+	return s.Write(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(`INSERT INTO totp (person_id, secret) VALUES (?, ?)
+			ON CONFLICT (person_id) DO UPDATE SET secret = excluded.secret, enabled_at = 0, last_step = 0`, personID, secret)
+		return err
+	})
+}
+
+// TOTP returns a person's enrolment (ErrNotFound when none).
+func (s *Store) TOTP(ctx context.Context, personID int64) (*TOTPState, error) {
+	var st TOTPState
+	var enabled int64
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT secret, enabled_at, last_step FROM totp WHERE person_id = ?`), personID).
+		Scan(&st.Secret, &enabled, &st.LastStep)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	st.Enabled = enabled != 0
+	return &st, err
+}
+
+// UseTOTPStep records that a code of this time step was accepted, and
+// reports false if that step (or a later one) was already used: each code
+// signs in once (RFC 6238 5.2). With enable it also turns TOTP on.
+func (s *Store) UseTOTPStep(ctx context.Context, actor string, personID, step int64, enable bool) (bool, error) {
+	ok := false
+	err := s.Write(ctx, func(tx *Tx) error {
+		q := `UPDATE totp SET last_step = ? WHERE person_id = ? AND last_step < ?`
+		if enable {
+			q = `UPDATE totp SET last_step = ?, enabled_at = ` + fmt.Sprint(tx.s.now().Unix()) + ` WHERE person_id = ? AND last_step < ?`
+		}
+		res, err := tx.Exec(q, step, personID, step)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		ok = n == 1
+		if ok && enable {
+			return tx.Audit(actor, "totp.enable", fmt.Sprint(personID), nil)
+		}
+		return nil
+	})
+	return ok, err
+}
+
+// DisableTOTP removes a person's TOTP enrolment and recovery codes.
+func (s *Store) DisableTOTP(ctx context.Context, actor string, personID int64) error {
+	return s.Write(ctx, func(tx *Tx) error {
+		if _, err := tx.Exec(`DELETE FROM totp WHERE person_id = ?`, personID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`DELETE FROM recovery_codes WHERE person_id = ?`, personID); err != nil {
+			return err
+		}
+		return tx.Audit(actor, "totp.disable", fmt.Sprint(personID), nil)
+	})
+}
+
+// SetRecoveryCodes replaces a person's recovery codes (their SHA-256s).
+func (s *Store) SetRecoveryCodes(ctx context.Context, actor string, personID int64, hashes [][]byte) error {
+	return s.Write(ctx, func(tx *Tx) error {
+		if _, err := tx.Exec(`DELETE FROM recovery_codes WHERE person_id = ?`, personID); err != nil {
+			return err
+		}
+		now := tx.s.now().Unix()
+		for _, h := range hashes {
+			if _, err := tx.Exec(`INSERT INTO recovery_codes (person_id, hash, created_at) VALUES (?, ?, ?)`, personID, h, now); err != nil {
+				return err
+			}
+		}
+		return tx.Audit(actor, "recovery.create", fmt.Sprint(personID), map[string]int{"codes": len(hashes)})
+	})
+}
+
+// UseRecoveryCode marks an unused code as used and reports whether there was
+// one with this hash.
+func (s *Store) UseRecoveryCode(ctx context.Context, actor string, personID int64, hash []byte) (bool, error) {
+	ok := false
+	err := s.Write(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(`UPDATE recovery_codes SET used_at = ? WHERE person_id = ? AND hash = ? AND used_at = 0`,
+			tx.s.now().Unix(), personID, hash)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if ok = n == 1; ok {
+			return tx.Audit(actor, "recovery.use", fmt.Sprint(personID), nil)
+		}
+		return nil
+	})
+	return ok, err
+}
+
+// RecoveryCodesLeft counts a person's unused recovery codes.
+func (s *Store) RecoveryCodesLeft(ctx context.Context, personID int64) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM recovery_codes WHERE person_id = ? AND used_at = 0`), personID).Scan(&n)
+	return n, err
+}

@@ -1,0 +1,53 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"unicode/utf8"
+)
+
+// Suggestion is one person offered by address autocomplete.
+type Suggestion struct {
+	PersonID int64
+	Email    string
+	Name     string
+	Org      string
+	Role     string
+}
+
+// Suggest returns up to limit people whose address, name or last name starts
+// with q (case-insensitive for ASCII letters), ordered by name. Each of the
+// three matches is an index range scan bounded by limit, so the cost does
+// not grow with the directory (schema_web.go).
+func (s *Store) Suggest(ctx context.Context, q string, limit int) ([]Suggestion, error) {
+	q = strings.ToLower(strings.TrimSpace(q))
+	if q == "" || limit <= 0 {
+		return nil, nil
+	}
+	if len(q) > 320 || !utf8.ValidString(q) {
+		return nil, nil
+	}
+	hi := q + "\U0010FFFF" // above every string that starts with q (UTF-8 byte order)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT p.id, p.email, p.name, o.name, p.role
+		FROM people p JOIN orgs o ON o.id = p.org_id
+		WHERE p.disabled = 0 AND p.id IN (
+			SELECT id FROM (SELECT id FROM people WHERE email >= ? AND email < ? ORDER BY email LIMIT ?)
+			UNION SELECT id FROM (SELECT id FROM people WHERE lower(name) >= ? AND lower(name) < ? ORDER BY lower(name) LIMIT ?)
+			UNION SELECT id FROM (SELECT id FROM people
+				WHERE lower(substr(name, instr(name, ' ') + 1)) >= ? AND lower(substr(name, instr(name, ' ') + 1)) < ?
+				ORDER BY lower(substr(name, instr(name, ' ') + 1)) LIMIT ?))
+		ORDER BY p.name, p.email LIMIT ?`), q, hi, limit, q, hi, limit, q, hi, limit, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Suggestion
+	for rows.Next() {
+		var sg Suggestion
+		if err := rows.Scan(&sg.PersonID, &sg.Email, &sg.Name, &sg.Org, &sg.Role); err != nil {
+			return nil, err
+		}
+		out = append(out, sg)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,119 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"wardmail/store"
+)
+
+// AdminScope is what an administrator may manage: everything (national) or
+// some organisations (local).
+type AdminScope struct {
+	National bool
+	Orgs     []int64
+}
+
+// Allows reports whether the scope covers an organisation.
+func (s *AdminScope) Allows(orgID int64) bool {
+	if s.National {
+		return true
+	}
+	for _, o := range s.Orgs {
+		if o == orgID {
+			return true
+		}
+	}
+	return false
+}
+
+// adminHandler is the shape of an administrator's handler.
+type adminHandler func(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error
+
+// admin wraps a handler that only administrators may call. Others get 403
+// with a sentence; the scope limits what the handler may touch.
+func (a *API) admin(h adminHandler) http.Handler {
+	return a.authed(func(w http.ResponseWriter, r *http.Request, who *Session) error {
+		scope, err := a.adminScope(r.Context(), who)
+		if err != nil {
+			return err
+		}
+		if scope == nil {
+			return problem(http.StatusForbidden, "not-admin", "This needs an administrator of your organisation. Ask your local administrator if you need it done.")
+		}
+		return h(w, r, who, scope)
+	})
+}
+
+func (a *API) adminScope(ctx context.Context, who *Session) (*AdminScope, error) {
+	grants, err := a.store.AdminGrants(ctx, who.Person.ID)
+	if err != nil {
+		return nil, err
+	}
+	if len(grants) == 0 {
+		return nil, nil
+	}
+	s := &AdminScope{}
+	for _, g := range grants {
+		if g.Role == store.RoleNational {
+			s.National = true
+		} else {
+			s.Orgs = append(s.Orgs, g.OrgID)
+		}
+	}
+	return s, nil
+}
+
+// handleAdminScope: GET /api/v1/admin/scope.
+func (a *API) handleAdminScope(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+	orgs, err := a.store.Orgs(r.Context())
+	if err != nil {
+		return err
+	}
+	type org struct {
+		ID     int64  `json:"id"`
+		Name   string `json:"name"`
+		People int64  `json:"people"`
+	}
+	out := []org{}
+	for _, o := range orgs {
+		if scope.Allows(o.ID) {
+			out = append(out, org{ID: o.ID, Name: o.Name, People: o.People})
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"national": scope.National, "orgs": out})
+	return nil
+}
+
+// handleAdminAudit: GET /api/v1/admin/audit?limit=N. National administrators
+// only until audit entries carry the organisation they concern.
+func (a *API) handleAdminAudit(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+	limit, err := intParam(r, "limit", 100, 1, 1000)
+	if err != nil {
+		return err
+	}
+	if !scope.National {
+		return problem(http.StatusForbidden, "not-admin", "The audit trail is open to national administrators for now.")
+	}
+	q := store.AuditQuery{Limit: limit}
+	entries, err := a.store.AuditLog(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	type entry struct {
+		At     time.Time `json:"at"`
+		Actor  string    `json:"actor"`
+		Action string    `json:"action"`
+		Target string    `json:"target"`
+		Detail string    `json:"detail"`
+	}
+	out := []entry{}
+	for _, e := range entries {
+		out = append(out, entry{At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target, Detail: e.Detail})
+	}
+	w.Header().Set("X-Total-Shown", strconv.Itoa(len(out)))
+	writeJSON(w, http.StatusOK, map[string]any{"entries": out})
+	return nil
+}

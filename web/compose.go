@@ -1,0 +1,357 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/quotedprintable"
+	"net/http"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+
+	"wardmail/message"
+	"wardmail/store"
+	"wardmail/submit"
+)
+
+// composeRequest is a message as the compose form sends it (send and drafts).
+type composeRequest struct {
+	To          []string `json:"to"`
+	Cc          []string `json:"cc"`
+	Bcc         []string `json:"bcc"`
+	Subject     string   `json:"subject"`
+	Text        string   `json:"text"`
+	InReplyTo   string   `json:"inReplyTo"`
+	References  []string `json:"references"`
+	Attachments []string `json:"attachments"` // upload ids
+	// Draft is the UID in Drafts this message replaces (and removes when sent).
+	Draft uint32 `json:"draft"`
+}
+
+const (
+	maxSubject    = 998
+	maxRecipients = 500 // the pipeline's own limit applies too
+)
+
+func (c *composeRequest) check() error {
+	n := len(c.To) + len(c.Cc) + len(c.Bcc)
+	if n > maxRecipients {
+		p := problem(http.StatusBadRequest, "bad-request", "A message can name at most %d people; use a distribution list for more.", maxRecipients)
+		p.Field = "to"
+		return p
+	}
+	if len(c.Subject) > maxSubject {
+		p := problem(http.StatusBadRequest, "bad-request", "The subject is longer than %d characters.", maxSubject)
+		p.Field = "subject"
+		return p
+	}
+	if len(c.References) > 100 || len(c.Attachments) > 50 {
+		return problem(http.StatusBadRequest, "bad-request", "Too many references or attachments.")
+	}
+	for _, id := range append([]string{c.InReplyTo}, c.References...) {
+		if strings.ContainsAny(id, "\r\n") || len(id) > 998 {
+			p := problem(http.StatusBadRequest, "bad-request", "A message id in inReplyTo or references is not valid.")
+			p.Field = "inReplyTo"
+			return p
+		}
+	}
+	return nil
+}
+
+// build writes the message as RFC 5322 with MIME. withBcc keeps the Bcc
+// field (for the sender's own Sent and Drafts copies only).
+func (a *API) build(ctx context.Context, who *Session, c *composeRequest, withBcc bool) ([]byte, error) {
+	var b bytes.Buffer
+	hdr := func(name, value string) { fmt.Fprintf(&b, "%s: %s\r\n", name, value) }
+	hdr("From", (&mail.Address{Name: who.Person.Name, Address: who.Person.Email}).String())
+	addrHdr := func(name string, list []string, field string) error {
+		if len(list) == 0 {
+			return nil
+		}
+		var out []string
+		for _, s := range list {
+			ad, err := mail.ParseAddress(s)
+			if err != nil {
+				p := problem(http.StatusBadRequest, "bad-request", "%q is not an email address.", truncate(s, 80))
+				p.Field = field
+				return p
+			}
+			out = append(out, ad.String())
+		}
+		hdr(name, strings.Join(out, ",\r\n "))
+		return nil
+	}
+	if err := addrHdr("To", c.To, "to"); err != nil {
+		return nil, err
+	}
+	if err := addrHdr("Cc", c.Cc, "cc"); err != nil {
+		return nil, err
+	}
+	if withBcc {
+		if err := addrHdr("Bcc", c.Bcc, "bcc"); err != nil {
+			return nil, err
+		}
+	}
+	subject := strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' {
+			return ' '
+		}
+		return r
+	}, c.Subject)
+	hdr("Subject", mime.QEncoding.Encode("utf-8", subject))
+	hdr("Date", a.now().Format(time.RFC1123Z))
+	hdr("Message-ID", message.NewMessageID(hostOf(who.Person.Email)))
+	if c.InReplyTo != "" {
+		hdr("In-Reply-To", c.InReplyTo)
+	}
+	if len(c.References) > 0 {
+		hdr("References", strings.Join(c.References, "\r\n "))
+	}
+	hdr("MIME-Version", "1.0")
+
+	text := strings.ReplaceAll(strings.ReplaceAll(c.Text, "\r\n", "\n"), "\n", "\r\n")
+	if len(c.Attachments) == 0 {
+		writeTextPart(&b, text)
+		return b.Bytes(), nil
+	}
+	boundary := "=_wardmail_" + newToken()[:24]
+	hdr("Content-Type", `multipart/mixed; boundary="`+boundary+`"`)
+	b.WriteString("\r\nThis is a MIME message.\r\n")
+	fmt.Fprintf(&b, "--%s\r\n", boundary)
+	writeTextPart(&b, text)
+	for _, id := range c.Attachments {
+		u, err := a.store.GetUpload(ctx, who.Person.ID, id)
+		if errors.Is(err, store.ErrNotFound) {
+			p := problem(http.StatusBadRequest, "bad-request", "An attachment is no longer available (uploads are kept for a day); attach it again.")
+			p.Field = "attachments"
+			return nil, p
+		} else if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(&b, "\r\n--%s\r\n", boundary)
+		fmt.Fprintf(&b, "Content-Type: %s\r\n", mime.FormatMediaType(u.ContentType, map[string]string{"name": u.Filename}))
+		fmt.Fprintf(&b, "Content-Disposition: %s\r\n", mime.FormatMediaType("attachment", map[string]string{"filename": u.Filename}))
+		b.WriteString("Content-Transfer-Encoding: base64\r\n\r\n")
+		enc := base64.StdEncoding.EncodeToString(u.Data)
+		for len(enc) > 76 {
+			b.WriteString(enc[:76] + "\r\n")
+			enc = enc[76:]
+		}
+		b.WriteString(enc)
+	}
+	fmt.Fprintf(&b, "\r\n--%s--\r\n", boundary)
+	return b.Bytes(), nil
+}
+
+func writeTextPart(b *bytes.Buffer, text string) {
+	b.WriteString("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")
+	qp := quotedprintable.NewWriter(b)
+	_, _ = io.WriteString(qp, text) // writes to a bytes.Buffer do not fail
+	_ = qp.Close()
+	b.WriteString("\r\n")
+}
+
+func hostOf(email string) string {
+	if i := strings.LastIndexByte(email, '@'); i >= 0 {
+		return email[i+1:]
+	}
+	return email
+}
+
+// handleSend: POST /api/v1/send. The message goes through the same
+// submission pipeline as SMTP submission; a refusal comes back with the
+// pipeline's sentence (and its SMTP code for support staff).
+func (a *API) handleSend(w http.ResponseWriter, r *http.Request, who *Session) error {
+	var c composeRequest
+	if err := readJSON(w, r, maxJSONBody, &c); err != nil {
+		return err
+	}
+	if err := c.check(); err != nil {
+		return err
+	}
+	if len(c.To)+len(c.Cc)+len(c.Bcc) == 0 {
+		p := problem(http.StatusBadRequest, "bad-request", "Add at least one recipient.")
+		p.Field = "to"
+		return p
+	}
+	sender := &submit.Sender{Door: "web", Person: who.Person, RemoteAddr: r.RemoteAddr, TLS: r.TLS != nil || a.cfg.TLS}
+	if err := a.pipeline.CheckFrom(r.Context(), sender, who.Person.Email); err != nil {
+		return err
+	}
+	var rcpts []submit.Recipient
+	seen := map[string]bool{}
+	for _, group := range []struct {
+		field string
+		list  []string
+	}{{"to", c.To}, {"cc", c.Cc}, {"bcc", c.Bcc}} {
+		for _, s := range group.list {
+			addr := s
+			if ad, err := mail.ParseAddress(s); err == nil {
+				addr = ad.Address
+			}
+			rc, err := a.pipeline.CheckRecipient(r.Context(), sender, addr)
+			if err != nil {
+				var se *submit.Error
+				if errors.As(err, &se) && !se.Temporary() {
+					p := problem(http.StatusUnprocessableEntity, "refused", "%s", se.Message)
+					p.SMTP = fmt.Sprintf("%d %d.%d.%d", se.Code, se.Enhanced[0], se.Enhanced[1], se.Enhanced[2])
+					p.Field = group.field
+					return p
+				}
+				return err
+			}
+			if !seen[rc.Address] {
+				seen[rc.Address] = true
+				rcpts = append(rcpts, rc)
+			}
+		}
+	}
+	body, err := a.build(r.Context(), who, &c, false)
+	if err != nil {
+		return err
+	}
+	res, err := a.pipeline.Submit(r.Context(), sender, who.Person.Email, rcpts, body)
+	if err != nil {
+		return err
+	}
+	// The sender's copy, with Bcc, in Sent.
+	sentUID, err := a.appendTo(r.Context(), who, "Sent", &c, []string{store.FlagSeen})
+	if err != nil {
+		a.log.Error("saving to Sent", "id", res.ID, "err", err)
+	}
+	if c.Draft != 0 {
+		if err := a.removeDraft(r.Context(), who, c.Draft); err != nil {
+			a.log.Warn("removing a sent draft", "err", err)
+		}
+	}
+	if len(c.Attachments) > 0 {
+		if err := a.store.DeleteUploads(r.Context(), who.Person.ID, c.Attachments); err != nil {
+			a.log.Warn("removing sent uploads", "err", err)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": res.ID, "messageId": res.MessageID, "recipients": len(rcpts), "sentUid": sentUID})
+	return nil
+}
+
+// appendTo stores a copy of the message in one of the person's folders.
+func (a *API) appendTo(ctx context.Context, who *Session, folder string, c *composeRequest, flags []string) (uint32, error) {
+	body, err := a.build(ctx, who, c, true)
+	if err != nil {
+		return 0, err
+	}
+	box, err := a.folderByRole(ctx, who, folder)
+	if err != nil {
+		return 0, err
+	}
+	sum, err := message.Summarize(body)
+	if err != nil {
+		return 0, err
+	}
+	content, err := a.store.PrepareContent(ctx, body, sum.Marshal())
+	if err != nil {
+		return 0, err
+	}
+	return a.store.Append(ctx, box.ID, content, flags, a.now())
+}
+
+func (a *API) removeDraft(ctx context.Context, who *Session, uid uint32) error {
+	drafts, err := a.folderByRole(ctx, who, "Drafts")
+	if err != nil {
+		return err
+	}
+	if _, _, err := a.store.SetFlags(ctx, drafts.ID, []uint32{uid}, store.FlagsAdd, []string{store.FlagDeleted}, 0); err != nil {
+		return err
+	}
+	_, err = a.store.Expunge(ctx, drafts.ID, []uint32{uid})
+	return err
+}
+
+// handleSaveDraft: PUT /api/v1/drafts. A draft is saved as a new message in
+// Drafts and the one it replaces is removed (IMAP has no "edit").
+func (a *API) handleSaveDraft(w http.ResponseWriter, r *http.Request, who *Session) error {
+	var c composeRequest
+	if err := readJSON(w, r, maxJSONBody, &c); err != nil {
+		return err
+	}
+	if err := c.check(); err != nil {
+		return err
+	}
+	uid, err := a.appendTo(r.Context(), who, "Drafts", &c, []string{store.FlagDraft, store.FlagSeen})
+	if err != nil {
+		return err
+	}
+	if c.Draft != 0 {
+		if err := a.removeDraft(r.Context(), who, c.Draft); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	drafts, err := a.folderByRole(r.Context(), who, "Drafts")
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"folder": drafts.ID, "uid": uid, "saved": a.now().UTC()})
+	return nil
+}
+
+// handleDeleteDraft: DELETE /api/v1/drafts/{uid} (compose discarded).
+func (a *API) handleDeleteDraft(w http.ResponseWriter, r *http.Request, who *Session) error {
+	uid, err := strconv.ParseUint(r.PathValue("uid"), 10, 32)
+	if err != nil || uid == 0 {
+		return problem(http.StatusBadRequest, "bad-request", "%q is not a draft number.", truncate(r.PathValue("uid"), 40))
+	}
+	if err := a.removeDraft(r.Context(), who, uint32(uid)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// handleUpload: POST /api/v1/uploads?filename=NAME with the file as the body
+// and its type as Content-Type. The cap is what fits in a message once
+// base64-encoded.
+func (a *API) handleUpload(w http.ResponseWriter, r *http.Request, who *Session) error {
+	limit := a.pipeline.MaxMessageBytes() * 3 / 4
+	name := r.URL.Query().Get("filename")
+	if name == "" || len(name) > 255 {
+		p := problem(http.StatusBadRequest, "bad-request", "Give the file's name in filename (at most 255 characters).")
+		p.Field = "filename"
+		return p
+	}
+	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || !strings.Contains(ct, "/") {
+		ct = "application/octet-stream"
+	}
+	if r.ContentLength > limit {
+		return problem(http.StatusRequestEntityTooLarge, "too-large", "The file is %s; attachments can be at most %s.", humanSize(r.ContentLength), humanSize(limit))
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var big *http.MaxBytesError
+	if errors.As(err, &big) {
+		return problem(http.StatusRequestEntityTooLarge, "too-large", "The file is larger than %s, the attachment limit.", humanSize(limit))
+	} else if err != nil {
+		return problem(http.StatusBadRequest, "bad-request", "The upload was interrupted; try again.")
+	}
+	u := &store.Upload{ID: newToken()[:22], PersonID: who.Person.ID, Filename: safeFilename(name, &message.Part{}), ContentType: ct,
+		Size: int64(len(data)), Data: data, Created: a.now()}
+	if err := a.store.PutUpload(r.Context(), u); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": u.ID, "filename": u.Filename, "type": u.ContentType, "size": u.Size})
+	return nil
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

@@ -1,0 +1,41 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+)
+
+type suggestion struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Org   string `json:"org"`
+	Role  string `json:"role,omitempty"`
+}
+
+// handleSuggest: GET /api/v1/directory/suggest?q=PREFIX[&limit=N]: people
+// whose address, name or last name starts with the prefix (store.Suggest).
+func (a *API) handleSuggest(w http.ResponseWriter, r *http.Request, who *Session) error {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if len(q) > 320 {
+		p := problem(http.StatusBadRequest, "bad-request", "The text to look up is too long.")
+		p.Field = "q"
+		return p
+	}
+	limit, err := intParam(r, "limit", 8, 1, 25)
+	if err != nil {
+		return err
+	}
+	out := []suggestion{}
+	if q != "" {
+		list, err := a.store.Suggest(r.Context(), q, limit)
+		if err != nil {
+			return err
+		}
+		for _, s := range list {
+			out = append(out, suggestion{Name: s.Name, Email: s.Email, Org: s.Org, Role: s.Role})
+		}
+	}
+	w.Header().Set("Cache-Control", "private, max-age=60")
+	writeJSON(w, http.StatusOK, map[string]any{"people": out})
+	return nil
+}

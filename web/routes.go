@@ -1,0 +1,58 @@
+package web
+
+import "net/http"
+
+// routes lists every route of the HTTP door. docs/openapi.yaml documents
+// the /api/v1 ones; a new handler is one line here and a method in the file
+// for its area. authed handlers get the signed-in person; admin handlers
+// (admin.go) also get the organisations the person administers.
+func (a *API) routes(mux *http.ServeMux) {
+	// Operations.
+	mux.HandleFunc("GET /healthz", a.handleHealth)
+	mux.Handle("GET /metrics", a.metricsHandler())
+
+	// Sign-in and sessions (session.go).
+	mux.Handle("POST /api/v1/session", a.open(a.handleSignIn))
+	mux.Handle("GET /api/v1/session", a.authed(a.handleWhoAmI))
+	mux.Handle("DELETE /api/v1/session", a.authed(a.handleSignOut))
+	mux.Handle("GET /api/v1/sessions", a.authed(a.handleSessions))
+	mux.Handle("POST /api/v1/sessions/revoke-all", a.authed(a.handleSignOutEverywhere))
+
+	// Folders and messages (mail.go, read.go).
+	mux.Handle("GET /api/v1/folders", a.authed(a.handleFolders))
+	mux.Handle("GET /api/v1/folders/{folder}/messages", a.authed(a.handleList))
+	mux.Handle("GET /api/v1/folders/{folder}/messages/{uid}", a.authed(a.handleRead))
+	mux.Handle("GET /api/v1/folders/{folder}/messages/{uid}/body", a.authed(a.handleBodyFrame))
+	mux.Handle("GET /api/v1/folders/{folder}/messages/{uid}/parts/{part}", a.authed(a.handlePart))
+	mux.Handle("POST /api/v1/messages/flags", a.authed(a.handleFlags))
+	mux.Handle("POST /api/v1/messages/move", a.authed(a.handleMove))
+	mux.Handle("POST /api/v1/messages/delete", a.authed(a.handleDelete))
+	mux.Handle("POST /api/v1/messages/archive", a.authed(a.handleArchive))
+
+	// Compose (compose.go).
+	mux.Handle("POST /api/v1/send", a.authed(a.handleSend))
+	mux.Handle("PUT /api/v1/drafts", a.authed(a.handleSaveDraft))
+	mux.Handle("DELETE /api/v1/drafts/{uid}", a.authed(a.handleDeleteDraft))
+	mux.Handle("POST /api/v1/uploads", a.authed(a.handleUpload))
+
+	// Search and directory (search.go, directory.go).
+	mux.Handle("GET /api/v1/search", a.authed(a.handleSearch))
+	mux.Handle("GET /api/v1/directory/suggest", a.authed(a.handleSuggest))
+
+	// Settings (settings.go): hooks for issue 5's app passwords and TOTP.
+	mux.Handle("GET /api/v1/settings/app-passwords", a.authed(a.handleNotYet))
+	mux.Handle("POST /api/v1/settings/app-passwords", a.authed(a.handleNotYet))
+	mux.Handle("DELETE /api/v1/settings/app-passwords/{id}", a.authed(a.handleNotYet))
+	mux.Handle("POST /api/v1/settings/totp", a.authed(a.handleNotYet))
+
+	// Administrators (admin.go); lists, audience, storm board and lockouts
+	// join here as their issues land.
+	mux.Handle("GET /api/v1/admin/scope", a.admin(a.handleAdminScope))
+	mux.Handle("GET /api/v1/admin/audit", a.admin(a.handleAdminAudit))
+
+	// Anything else under /api/ is a problem+json 404; the rest is the webmail.
+	mux.Handle("/api/", a.open(func(w http.ResponseWriter, r *http.Request) error {
+		return problem(http.StatusNotFound, "not-found", "There is no API call %s %s.", r.Method, r.URL.Path)
+	}))
+	mux.Handle("/", a.ui())
+}

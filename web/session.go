@@ -1,0 +1,286 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"time"
+
+	"wardmail/store"
+)
+
+// Session is the signed-in person a handler acts for.
+type Session struct {
+	Person *store.Person
+	// TokenHash names the web session; empty for HTTP Basic.
+	TokenHash string
+	CSRF      string
+	Basic     bool
+	Expires   time.Time
+}
+
+// authedHandler is the shape of every handler that needs a signed-in person.
+// A returned error is sent as problem+json.
+type authedHandler func(w http.ResponseWriter, r *http.Request, who *Session) error
+
+// touchEvery bounds how often a session's last-seen time is written.
+const touchEvery = time.Minute
+
+func (a *API) cookieName() string {
+	if a.cfg.TLS {
+		return "__Host-wardmail" // RFC 6265bis 4.1.3.2: Secure, Path=/, no Domain
+	}
+	return "wardmail"
+}
+
+// authed checks who is asking and hands the handler a Session: a session
+// cookie (with the CSRF token in X-CSRF-Token on unsafe methods) or HTTP
+// Basic. The server never answers with a WWW-Authenticate challenge, so a
+// browser never caches Basic credentials that another site could ride on.
+func (a *API) authed(h authedHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		who, err := a.identify(w, r)
+		if err == nil {
+			err = h(w, r, who)
+		}
+		if err != nil {
+			a.writeProblem(w, r, err)
+		}
+	})
+}
+
+// open wraps a handler that needs no sign-in.
+func (a *API) open(h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			a.writeProblem(w, r, err)
+		}
+	})
+}
+
+func unsafeMethod(m string) bool {
+	return m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions
+}
+
+func (a *API) identify(w http.ResponseWriter, r *http.Request) (*Session, error) {
+	if user, pass, ok := r.BasicAuth(); ok {
+		p, err := a.cfg.SignIn.SignIn(r.Context(), Attempt{Email: user, Password: pass, Remote: r.RemoteAddr, Basic: true})
+		if err != nil {
+			a.metrics.signins.WithLabelValues("basic-refused").Inc()
+			if sp := signinProblem(err, a.now()); sp != nil {
+				return nil, sp
+			}
+			return nil, err
+		}
+		return &Session{Person: p, Basic: true}, nil
+	}
+	c, err := r.Cookie(a.cookieName())
+	if err != nil || c.Value == "" || len(c.Value) > 100 {
+		return nil, errNotSignedIn()
+	}
+	hash := tokenHash(c.Value)
+	ws, err := a.store.WebSession(r.Context(), hash)
+	if errors.Is(err, store.ErrNotFound) {
+		a.clearCookie(w)
+		return nil, errNotSignedIn()
+	} else if err != nil {
+		return nil, err
+	}
+	now := a.now()
+	if now.Sub(ws.LastSeen) > a.cfg.SessionIdle || !now.Before(ws.Expires) {
+		if err := a.store.DeleteWebSession(r.Context(), hash); err != nil {
+			a.log.Warn("ending an expired session", "err", err)
+		}
+		a.clearCookie(w)
+		return nil, errNotSignedIn()
+	}
+	if unsafeMethod(r.Method) {
+		if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+			return nil, errCSRF()
+		}
+		got := r.Header.Get("X-CSRF-Token")
+		if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(ws.CSRF)) != 1 {
+			return nil, errCSRF()
+		}
+	}
+	p, err := a.store.PersonByID(r.Context(), ws.PersonID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && p.Disabled) {
+		if _, err := a.store.DeleteWebSessions(r.Context(), ws.PersonID); err != nil {
+			a.log.Warn("ending a disabled person's sessions", "err", err)
+		}
+		a.clearCookie(w)
+		return nil, errNotSignedIn()
+	} else if err != nil {
+		return nil, err
+	}
+	if now.Sub(ws.LastSeen) > touchEvery {
+		if err := a.store.TouchWebSession(r.Context(), hash, now); err != nil {
+			a.log.Warn("recording session activity", "err", err)
+		}
+	}
+	return &Session{Person: p, TokenHash: hash, CSRF: ws.CSRF, Expires: ws.Expires}, nil
+}
+
+func newToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func tokenHash(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+func (a *API) setCookie(w http.ResponseWriter, token string, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{
+		Name: a.cookieName(), Value: token, Path: "/", Expires: expires,
+		Secure: a.cfg.TLS, HttpOnly: true, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+func (a *API) clearCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{
+		Name: a.cookieName(), Value: "", Path: "/", MaxAge: -1,
+		Secure: a.cfg.TLS, HttpOnly: true, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+// sessionInfo is what GET and POST /api/v1/session answer.
+type sessionInfo struct {
+	Person      personInfo `json:"person"`
+	CSRF        string     `json:"csrf,omitempty"`
+	Expires     time.Time  `json:"expires,omitzero"`
+	IdleSeconds int        `json:"idleSeconds"`
+	Admin       bool       `json:"admin"`
+}
+
+type personInfo struct {
+	Email string `json:"email"`
+	Name  string `json:"name"`
+	Org   string `json:"org"`
+	Role  string `json:"role,omitempty"`
+}
+
+func toPersonInfo(p *store.Person) personInfo {
+	return personInfo{Email: p.Email, Name: p.Name, Org: p.Org, Role: p.Role}
+}
+
+type signinRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	TOTP     string `json:"totp,omitempty"`
+}
+
+// handleSignIn: POST /api/v1/session.
+func (a *API) handleSignIn(w http.ResponseWriter, r *http.Request) error {
+	var req signinRequest
+	if err := readJSON(w, r, 16<<10, &req); err != nil {
+		return err
+	}
+	if req.Email == "" || req.Password == "" {
+		p := problem(http.StatusBadRequest, "bad-request", "Enter your email address and your password.")
+		p.Field = "email"
+		if req.Email != "" {
+			p.Field = "password"
+		}
+		return p
+	}
+	p, err := a.cfg.SignIn.SignIn(r.Context(), Attempt{Email: req.Email, Password: req.Password, TOTP: req.TOTP, Remote: r.RemoteAddr})
+	if err != nil {
+		if sp := signinProblem(err, a.now()); sp != nil {
+			a.metrics.signins.WithLabelValues(sp.Type[len("https://wardmail.nhs.test/problems/"):]).Inc()
+			return sp
+		}
+		return err
+	}
+	if err := a.store.EnsureMailboxes(r.Context(), p.ID); err != nil {
+		return err
+	}
+	now := a.now()
+	token := newToken()
+	ws := &store.WebSession{TokenHash: tokenHash(token), PersonID: p.ID, CSRF: newToken(), Created: now, LastSeen: now,
+		Expires: now.Add(a.cfg.SessionMax), Remote: r.RemoteAddr, Agent: truncate(r.UserAgent(), 200)}
+	if err := a.store.CreateWebSession(r.Context(), ws); err != nil {
+		return err
+	}
+	a.metrics.signins.WithLabelValues("ok").Inc()
+	a.setCookie(w, token, ws.Expires)
+	admin, err := a.store.IsAdmin(r.Context(), p.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, sessionInfo{Person: toPersonInfo(p), CSRF: ws.CSRF, Expires: ws.Expires,
+		IdleSeconds: int(a.cfg.SessionIdle / time.Second), Admin: admin})
+	return nil
+}
+
+// handleWhoAmI: GET /api/v1/session.
+func (a *API) handleWhoAmI(w http.ResponseWriter, r *http.Request, who *Session) error {
+	admin, err := a.store.IsAdmin(r.Context(), who.Person.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, sessionInfo{Person: toPersonInfo(who.Person), CSRF: who.CSRF, Expires: who.Expires,
+		IdleSeconds: int(a.cfg.SessionIdle / time.Second), Admin: admin})
+	return nil
+}
+
+// handleSignOut: DELETE /api/v1/session.
+func (a *API) handleSignOut(w http.ResponseWriter, r *http.Request, who *Session) error {
+	if who.TokenHash != "" {
+		if err := a.store.DeleteWebSession(r.Context(), who.TokenHash); err != nil {
+			return err
+		}
+	}
+	a.clearCookie(w)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// handleSignOutEverywhere: POST /api/v1/sessions/revoke-all.
+func (a *API) handleSignOutEverywhere(w http.ResponseWriter, r *http.Request, who *Session) error {
+	n, err := a.store.DeleteWebSessions(r.Context(), who.Person.ID)
+	if err != nil {
+		return err
+	}
+	if err := a.store.Audit(r.Context(), who.Person.Email, "web.signout-everywhere", who.Person.Email, map[string]int{"sessions": n}); err != nil {
+		return err
+	}
+	a.clearCookie(w)
+	writeJSON(w, http.StatusOK, map[string]int{"ended": n})
+	return nil
+}
+
+type sessionRow struct {
+	Current  bool      `json:"current"`
+	Created  time.Time `json:"created"`
+	LastSeen time.Time `json:"lastSeen"`
+	Remote   string    `json:"remote"`
+	Agent    string    `json:"agent"`
+}
+
+// handleSessions: GET /api/v1/sessions.
+func (a *API) handleSessions(w http.ResponseWriter, r *http.Request, who *Session) error {
+	list, err := a.store.WebSessions(r.Context(), who.Person.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]sessionRow, 0, len(list))
+	for _, s := range list {
+		out = append(out, sessionRow{Current: s.TokenHash == who.TokenHash, Created: s.Created, LastSeen: s.LastSeen, Remote: s.Remote, Agent: s.Agent})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,97 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"wardmail/auth"
+	"wardmail/store"
+)
+
+// SignIn checks a person's credentials for the web door. It is an interface
+// so that the richer sign-in of issue 5 (lockout per account and source,
+// TOTP, app passwords) plugs in without the handlers changing: an
+// implementation returns one of the errors below, and signinProblem turns it
+// into the sentence the person sees.
+type SignIn interface {
+	SignIn(ctx context.Context, a Attempt) (*store.Person, error)
+}
+
+// Attempt is one sign-in attempt as the web door sees it.
+type Attempt struct {
+	Email, Password string
+	// TOTP is the six-digit code, when the person typed one.
+	TOTP string
+	// Remote is the client's address; Basic is true for HTTP Basic on the
+	// API (a client, not a person at a sign-in page).
+	Remote string
+	Basic  bool
+}
+
+// Sign-in outcomes.
+var (
+	// ErrBadCredentials: wrong address or password (never says which).
+	ErrBadCredentials = errors.New("wrong address or password")
+	// ErrUnavailable: the server could not decide; never counts against the person.
+	ErrUnavailable = errors.New("sign-in is temporarily unavailable")
+	// ErrTOTPRequired: the password was right and a code is needed.
+	ErrTOTPRequired = errors.New("a security code is needed")
+	// ErrBadTOTP: the code was wrong or used already.
+	ErrBadTOTP = errors.New("wrong security code")
+)
+
+// LockedError says an account is locked for sign-in from this source until a
+// time (issue 5's smart lockout returns it).
+type LockedError struct{ Until time.Time }
+
+func (e *LockedError) Error() string { return "locked until " + e.Until.Format(time.RFC3339) }
+
+// LoginSignIn adapts auth.Login (password only) to SignIn.
+type LoginSignIn struct{ Login *auth.Login }
+
+// SignIn implements SignIn.
+func (l LoginSignIn) SignIn(ctx context.Context, a Attempt) (*store.Person, error) {
+	p, err := l.Login.Authenticate(ctx, a.Email, a.Password)
+	switch {
+	case err == nil:
+		return p, nil
+	case errors.Is(err, auth.ErrBadCredentials):
+		return nil, ErrBadCredentials
+	case errors.Is(err, auth.ErrUnavailable):
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	default:
+		return nil, err
+	}
+}
+
+// signinProblem is the one place sign-in outcomes become what people read.
+func signinProblem(err error, now time.Time) *Problem {
+	var locked *LockedError
+	switch {
+	case errors.As(err, &locked):
+		wait := max(locked.Until.Sub(now).Round(time.Second), time.Second)
+		p := problem(423, "locked", "Too many wrong passwords: sign-in to this account from this device is paused until %s (in %s). It unlocks by itself; your IT service desk can unlock it sooner.",
+			locked.Until.UTC().Format("15:04 UTC"), wait)
+		p.Until = locked.Until.UTC().Format(time.RFC3339)
+		p.RetryAfter = int(wait / time.Second)
+		return p
+	case errors.Is(err, ErrTOTPRequired):
+		p := problem(401, "totp-required", "Enter the six-digit code from your authenticator app.")
+		p.Field = "totp"
+		return p
+	case errors.Is(err, ErrBadTOTP):
+		p := problem(401, "bad-totp", "That security code is not right. Check the time on your phone and try the newest code.")
+		p.Field = "totp"
+		return p
+	case errors.Is(err, ErrBadCredentials):
+		return problem(401, "bad-credentials", "The email address or password is not right. Check them and try again.")
+	case errors.Is(err, ErrUnavailable):
+		p := problem(503, "unavailable", "Sign-in is temporarily unavailable because of a problem on our side. This does not count against your account; please try again in a minute.")
+		p.RetryAfter = 30
+		return p
+	default:
+		return nil
+	}
+}

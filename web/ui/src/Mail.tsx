@@ -1,0 +1,225 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
+import { api, Compose, Folder, Item, Moved, ReadView, SessionInfo, ApiError, formatDate } from './api'
+import { MessageList, ListSource } from './MessageList'
+import { Reader } from './Reader'
+import { ComposeDialog } from './Compose'
+import { Settings } from './Settings'
+
+type Mode = 'folder' | 'search' | 'settings'
+interface Status { text: string; undo?: Moved['undo'] }
+
+const roleLabel: Record<string, string> = { inbox: 'Inbox', drafts: 'Drafts', sent: 'Sent', archive: 'Archive', junk: 'Junk', trash: 'Trash' }
+
+function quote(v: ReadView): string {
+  const from = v.from[0] ? (v.from[0].name || v.from[0].email) : 'someone'
+  return `\n\nOn ${formatDate(v.date, true)}, ${from} wrote:\n` + v.text.split('\n').map((l) => '> ' + l).join('\n')
+}
+
+function prefixed(prefix: string, subject: string): string {
+  return subject.toLowerCase().startsWith(prefix.toLowerCase()) ? subject : `${prefix} ${subject}`
+}
+
+export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: () => void }) {
+  const me = session.person.email.toLowerCase()
+  const [folders, setFolders] = useState<Folder[]>([])
+  const [folder, setFolder] = useState<number>(0)
+  const [mode, setMode] = useState<Mode>('folder')
+  const [query, setQuery] = useState('')
+  const [searchText, setSearchText] = useState('')
+  const [version, setVersion] = useState(0)
+  const [selected, setSelected] = useState(-1)
+  const [item, setItem] = useState<Item | undefined>()
+  const [view, setView] = useState<ReadView | null>(null)
+  const [compose, setCompose] = useState<Compose | null>(null)
+  const [status, setStatus] = useState<Status | null>(null)
+  const [error, setError] = useState('')
+  const loadedKey = useRef('')
+  const searchBox = useRef<HTMLInputElement>(null)
+
+  const fail = useCallback((e: unknown) => {
+    if (e instanceof ApiError && e.status === 401) { onSignOut(); return }
+    setError(e instanceof Error ? e.message : String(e))
+  }, [onSignOut])
+
+  const refreshFolders = useCallback(() => {
+    api.folders().then((r) => {
+      setFolders(r.folders)
+      setFolder((f) => f || (r.folders.find((x) => x.role === 'inbox')?.id ?? 0))
+    }).catch(fail)
+  }, [fail])
+
+  useEffect(() => {
+    refreshFolders()
+    const t = window.setInterval(refreshFolders, 30000)
+    return () => window.clearInterval(t)
+  }, [])
+
+  const source: ListSource = useMemo(() => (mode === 'search'
+    ? { key: `s:${query}:${version}`, fetch: (o, l) => api.search(query, o, l), showFolder: true }
+    : { key: `f:${folder}:${version}`, fetch: (o, l) => api.list(folder, o, l) }), [mode, folder, query, version])
+
+  const folderOf = (it: Item) => it.folder ?? folder
+
+  const onSelect = useCallback((index: number, it: Item | undefined) => {
+    setSelected(index)
+    setItem(it)
+    if (!it) return
+    const key = `${folderOf(it)}:${it.uid}`
+    if (key === loadedKey.current) return
+    loadedKey.current = key
+    api.read(folderOf(it), it.uid).then((v) => {
+      if (loadedKey.current !== key) return
+      setView(v)
+      if (!it.seen) refreshFolders()
+    }).catch(fail)
+  }, [folder, fail])
+
+  function changed(text?: string, undo?: Moved['undo']) {
+    if (text) setStatus({ text, undo })
+    loadedKey.current = ''
+    setView(null)
+    setVersion((v) => v + 1)
+    refreshFolders()
+  }
+
+  async function act(kind: 'archive' | 'delete') {
+    if (!item) return
+    try {
+      const r = kind === 'archive' ? await api.archive(folderOf(item), [item.uid]) : await api.remove(folderOf(item), [item.uid])
+      changed(kind === 'archive' ? 'Archived.' : r.deleted ? 'Deleted for good.' : 'Moved to Trash.', r.undo)
+    } catch (e) { fail(e) }
+  }
+
+  async function undo() {
+    const u = status?.undo
+    if (!u) return
+    try { await api.move(u.folder, u.uids, u.to); changed('Undone.') } catch (e) { fail(e) }
+  }
+
+  async function toggleFlag() {
+    if (!view) return
+    const on = !view.flagged
+    try {
+      await api.flags(view.folder, [view.uid], on ? ['flagged'] : [], on ? [] : ['flagged'])
+      setView({ ...view, flagged: on })
+      setVersion((v) => v + 1)
+    } catch (e) { fail(e) }
+  }
+
+  async function markUnread() {
+    if (!view) return
+    try { await api.flags(view.folder, [view.uid], [], ['seen']); setVersion((v) => v + 1); refreshFolders(); setStatus({ text: 'Marked as unread.' }) } catch (e) { fail(e) }
+  }
+
+  function reply(all: boolean) {
+    if (!view) return
+    if (all && !view.replyAll.allowed) { setStatus({ text: 'Reply all is turned off for this conversation; reply to the sender instead.' }); return }
+    const to = (view.replyTo.length ? view.replyTo : view.from).map((a) => a.email)
+    const cc = all ? [...view.to, ...view.cc].map((a) => a.email).filter((e) => e.toLowerCase() !== me && !to.includes(e)) : []
+    setCompose({ to, cc, bcc: [], subject: prefixed('Re:', view.subject), text: quote(view),
+      inReplyTo: view.messageId, references: [...(view.references ?? []), view.messageId].filter(Boolean) })
+  }
+
+  function forward() {
+    if (!view) return
+    setCompose({ to: [], cc: [], bcc: [], subject: prefixed('Fwd:', view.subject),
+      text: `\n\n---------- Forwarded message ----------\nFrom: ${view.from.map((a) => a.email).join(', ')}\nDate: ${formatDate(view.date, true)}\nSubject: ${view.subject}\n\n${view.text}` })
+  }
+
+  function openFolder(id: number) {
+    setMode('folder'); setFolder(id); setSelected(-1); setItem(undefined); setView(null); loadedKey.current = ''
+  }
+
+  function search(e: Event) {
+    e.preventDefault()
+    if (!searchText.trim()) { openFolder(folder); return }
+    setQuery(searchText.trim()); setMode('search'); setSelected(-1); setItem(undefined); setView(null); loadedKey.current = ''
+    setVersion((v) => v + 1)
+  }
+
+  async function signOut() {
+    try { await api.signOut() } catch { /* signed out anyway */ }
+    onSignOut()
+  }
+
+  // Keyboard shortcuts, as in Gmail and Outlook on the web.
+  const total = useRef(0)
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement
+      if (compose || e.ctrlKey || e.metaKey || e.altKey || t.closest('input, textarea, select, [contenteditable], [role=dialog]')) return
+      const k = e.key
+      if (k === 'j' || k === 'ArrowDown' && t.getAttribute('role') === 'listbox') { e.preventDefault(); setSelected((s) => Math.min(total.current - 1, s + 1)) }
+      else if (k === 'k' || k === 'ArrowUp' && t.getAttribute('role') === 'listbox') { e.preventDefault(); setSelected((s) => Math.max(0, s - 1)) }
+      else if (k === 'r') reply(false)
+      else if (k === 'a') reply(true)
+      else if (k === 'f') forward()
+      else if (k === 'e') act('archive')
+      else if (k === '#' || k === 'Delete') act('delete')
+      else if (k === 's') toggleFlag()
+      else if (k === 'u') markUnread()
+      else if (k === 'z') undo()
+      else if (k === 'c') setCompose({ to: [], cc: [], bcc: [], subject: '', text: '' })
+      else if (k === '/') { e.preventDefault(); searchBox.current?.focus() }
+      else return
+    }
+    document.addEventListener('keydown', onKey)
+    return () => document.removeEventListener('keydown', onKey)
+  })
+
+  const current = folders.find((f) => f.id === folder)
+  const label = mode === 'search' ? `Search results for ${query}` : current ? (roleLabel[current.role ?? ''] ?? current.name) : 'Messages'
+
+  return (
+    <div class="app">
+      <a href="#main" class="skip">Skip to messages</a>
+      <header class="top" role="banner">
+        <span class="brand">Wardmail</span>
+        <form role="search" onSubmit={search} class="searchform">
+          <label for="search" class="sr-only">Search mail</label>
+          <input id="search" ref={searchBox} type="search" placeholder="Search mail (from:, to:, subject:, has:attachment, after:2026-01-31)"
+            value={searchText} onInput={(e) => setSearchText((e.target as HTMLInputElement).value)} />
+          <button type="submit">Search</button>
+        </form>
+        <span class="me" title={session.person.email}>{session.person.name || session.person.email}</span>
+        <button onClick={() => { setMode('settings'); setView(null) }}>Settings</button>
+        <button onClick={signOut}>Sign out</button>
+      </header>
+      <nav class="folders" aria-label="Folders">
+        <button class="primary compose-btn" onClick={() => setCompose({ to: [], cc: [], bcc: [], subject: '', text: '' })}>New message</button>
+        <ul>
+          {folders.map((f) => (
+            <li key={f.id}>
+              <button class={mode === 'folder' && f.id === folder ? 'folder current' : 'folder'} aria-current={mode === 'folder' && f.id === folder ? 'page' : undefined}
+                onClick={() => openFolder(f.id)}>
+                <span>{roleLabel[f.role ?? ''] ?? f.name}</span>
+                {f.unread > 0 && <span class="count" aria-label={`${f.unread} unread`}>{f.unread}</span>}
+              </button>
+            </li>
+          ))}
+        </ul>
+        <p class="shortcuts small">Keys: j/k next/previous, r reply, a reply all, f forward, e archive, # delete, s flag, u unread, z undo, c new, / search</p>
+      </nav>
+      <main id="main" class="main">
+        {error && <p class="error" role="alert">{error} <button class="link" onClick={() => setError('')}>Dismiss</button></p>}
+        {mode === 'settings' ? <Settings onSignedOut={onSignOut} /> : (
+          <div class="panes">
+            <section class="listpane" aria-label={label}>
+              <h1 class="listtitle">{label}</h1>
+              <MessageList source={source} selected={selected} onSelect={onSelect} label={label} onTotal={(n) => { total.current = n }} />
+            </section>
+            <section class="readpane" aria-label="Reading pane">
+              {view ? <Reader view={view} onReply={reply} onForward={forward} onArchive={() => act('archive')} onDelete={() => act('delete')}
+                onFlag={toggleFlag} onUnread={markUnread} />
+                : <p class="empty">{item ? 'Loading…' : 'Select a message to read it.'}</p>}
+            </section>
+          </div>
+        )}
+      </main>
+      <div class="status" role="status" aria-live="polite">
+        {status && <>{status.text} {status.undo && <button class="link" onClick={undo}>Undo</button>}</>}
+      </div>
+      {compose && <ComposeDialog initial={compose} onClose={(s) => { setCompose(null); if (s) changed(s) }} />}
+    </div>
+  )
+}
