@@ -5,12 +5,23 @@ DATA      ?= data
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: all build demo serve test lint vet fmt-check staticcheck unit fuzz bench clean
+.PHONY: all build ui demo serve test lint vet fmt-check staticcheck unit e2e screenshots fuzz bench clean
 
 all: build
 
-build:
+build: ui
 	$(GO) build -o $(BIN) ./cmd/wardmail
+
+# The webmail (web/ui): npm packages exactly as package-lock.json says, then
+# TypeScript and Vite into web/dist, which the binary embeds (web/ui.go).
+UI       := web/ui
+CHROMIUM ?= /usr/bin/chromium
+
+$(UI)/node_modules/.package-lock.json: $(UI)/package.json $(UI)/package-lock.json
+	cd $(UI) && npm ci --no-audit --no-fund
+
+ui: $(UI)/node_modules/.package-lock.json
+	cd $(UI) && npm run build
 
 # Seed the demo health service into $(DATA) and serve it.
 demo: build
@@ -19,8 +30,9 @@ demo: build
 serve: build
 	./$(BIN) serve --data $(DATA)
 
-# Everything CI runs: formatting, vet, staticcheck, every test with the race detector.
-test: lint unit
+# Everything CI runs: formatting, vet, staticcheck, every test with the race
+# detector, and the browser tests.
+test: lint unit e2e
 
 lint: fmt-check vet staticcheck
 
@@ -40,6 +52,20 @@ staticcheck: $(STATICCHECK)
 unit:
 	$(GO) test -race -count=1 -timeout 20m ./...
 
+# Browser tests: Debian's Chromium (installed here when missing; no browser
+# download) driven by playwright-core against a real `wardmail demo`, with
+# axe-core for WCAG 2.1 AA. Screenshots go to bin/screenshots; `make
+# screenshots` refreshes the ones the README shows.
+$(CHROMIUM):
+	if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	else sudo apt-get update && sudo apt-get install -y chromium; fi
+
+e2e: build $(CHROMIUM)
+	cd $(UI) && WARDMAIL_BIN=$(CURDIR)/$(BIN) CHROMIUM=$(CHROMIUM) SCREENSHOTS=$(CURDIR)/bin/screenshots node e2e/run.mjs
+
+screenshots: build $(CHROMIUM)
+	cd $(UI) && WARDMAIL_BIN=$(CURDIR)/$(BIN) CHROMIUM=$(CHROMIUM) SCREENSHOTS=$(CURDIR)/docs/screenshots node e2e/run.mjs
+
 # A short run of every fuzz target (the corpus in testdata/ always runs in `make test`).
 FUZZTIME ?= 20s
 fuzz:
@@ -48,6 +74,7 @@ fuzz:
 	$(GO) test ./directory/ -run '^$$' -fuzz '^FuzzParseCSV$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./imapd/wire/ -run '^$$' -fuzz '^FuzzParseCommand$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./server/ -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./web/ -run '^$$' -fuzz '^FuzzParseQuery$$' -fuzztime $(FUZZTIME)
 
 bench: build
 	./$(BIN) bench deliver

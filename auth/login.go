@@ -140,13 +140,24 @@ func (l *Login) SignIn(ctx context.Context, a Attempt) (*store.Person, error) {
 			ev.source = dev
 		}
 	}
-	if lock != nil {
-		if until, locked := lock.Locked(ctx, account, ev.source); locked {
-			ev.result = resultLocked
-			if lock.ShouldReportRefusal(account, ev.source) {
-				l.journal.audit(ev, "signin.refused", map[string]any{"locked_until": until.UTC().Format(time.RFC3339)})
-			}
-			return nil, &LockedError{Until: until}
+	refuse := func() error {
+		until, locked := lock.Locked(ctx, account, ev.source)
+		if !locked {
+			return nil
+		}
+		ev.result = resultLocked
+		if lock.ShouldReportRefusal(account, ev.source) {
+			l.journal.audit(ev, "signin.refused", map[string]any{"locked_until": until.UTC().Format(time.RFC3339)})
+		}
+		return &LockedError{Until: until}
+	}
+	// A right app password is never refused by a lock: 160 random bits are
+	// not what lockout defends against, and a device holding one must be
+	// able to reconnect while its account is being sprayed. A wrong one is
+	// refused like any other secret below.
+	if lock != nil && !isApp {
+		if err := refuse(); err != nil {
+			return nil, err
 		}
 	}
 
@@ -189,6 +200,11 @@ func (l *Login) SignIn(ctx context.Context, a Attempt) (*store.Person, error) {
 		if lock == nil {
 			l.journal.audit(ev, "signin.fail", detail)
 			return nil, err
+		}
+		if isApp {
+			if lerr := refuse(); lerr != nil {
+				return nil, lerr
+			}
 		}
 		res := lock.Failure(ctx, account, ev.source, a.Password+"\x00"+a.SecondFactor)
 		detail["counted"] = res.Outcome

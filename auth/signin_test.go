@@ -199,3 +199,33 @@ func FuzzParseSecondFactor(f *testing.F) {
 		_, _ = auth.VerifyTOTP([]byte("12345678901234567890"), s, time.Unix(59, 0))
 	})
 }
+
+// A webmail device that signed in before is a source of its own: a lock on
+// the network it is on now does not reach it, while an unknown device there
+// is locked with the network.
+func TestKnownDeviceIsItsOwnSource(t *testing.T) {
+	ctx := context.Background()
+	l, _, p := newSignIn(t, auth.NewHasher(auth.TestParams(), 2, time.Second), "amira@nhs.test")
+	home, cafe := netip.MustParseAddr("192.0.2.7"), netip.MustParseAddr("198.51.100.9")
+	sign := func(src netip.Addr, device, pw string) error {
+		_, err := l.SignIn(ctx, auth.Attempt{Username: p.Email, Password: pw, Source: src, Protocol: auth.ProtoHTTP, Device: device})
+		return err
+	}
+	if err := sign(home, "laptop-cookie", "pw-"+p.Email); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if err := sign(cafe, "", fmt.Sprint("guess-", i)); !errors.Is(err, auth.ErrBadCredentials) {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+	}
+	if err := sign(cafe, "", "pw-"+p.Email); !errors.Is(err, auth.ErrLocked) {
+		t.Errorf("the locked network: %v, want ErrLocked", err)
+	}
+	if err := sign(cafe, "unknown-cookie", "pw-"+p.Email); !errors.Is(err, auth.ErrLocked) {
+		t.Errorf("an unknown device on the locked network: %v, want ErrLocked", err)
+	}
+	if err := sign(cafe, "laptop-cookie", "pw-"+p.Email); err != nil {
+		t.Errorf("the known laptop on the locked network: %v, want success", err)
+	}
+}

@@ -254,14 +254,18 @@ func (e *Engine) count(k key, en *entry, threshold int, now time.Time) (locked b
 	return true
 }
 
-// Success records a successful sign-in: the source's counter is reset and
-// the source becomes (or stays) familiar.
+// Success records a successful sign-in: the source becomes (or stays)
+// familiar, and its failures are forgiven if it was never locked.
 func (e *Engine) Success(account, source string) {
 	now := e.now()
 	k := key{account, source}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if _, ok := e.entries[k]; ok {
+	// Failures before a success are forgiven (typos), unless the source was
+	// ever locked: then only expiry (Forget) or an administrator clears it,
+	// or someone guessing on a shared network would get a fresh budget each
+	// time the person's phone reconnects.
+	if en, ok := e.entries[k]; ok && en.locks == 0 {
 		delete(e.entries, k)
 		e.dirty[k] = struct{}{}
 	}

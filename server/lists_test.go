@@ -1,10 +1,14 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -587,5 +591,108 @@ func TestPostTrickle(t *testing.T) {
 	}
 	if n, _ := e.st.PendingCount(e.ctx, e.id("ben@nhs.test")); n != 0 {
 		t.Errorf("ben still has %d pending after the trickle", n)
+	}
+}
+
+// The audience API and the administrators' list API over HTTPS, with HTTP
+// Basic sign-in, as the CLI and the webmail use them.
+func TestAudienceAndListAPI(t *testing.T) {
+	e := startListServer(t, []who{{"amira@nhs.test", leeds, "Nurse", "LGI"}, {"ben@nhs.test", leeds, "Doctor", "LGI"},
+		{"dev@nhs.test", barts, "Nurse", "RLH"}, {"nat@nhs.test", barts, "IT", "RLH"}, {"loc@nhs.test", leeds, "IT", "LGI"}},
+		func(c *server.Config) { c.ConfirmAudienceAbove = 1 })
+	if err := e.st.GrantAdmin(e.ctx, "test", e.id("nat@nhs.test"), store.RoleNational, 0); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := e.st.PersonByEmail(e.ctx, "loc@nhs.test")
+	if err := e.st.GrantAdmin(e.ctx, "test", p.ID, store.RoleLocal, p.OrgID); err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	call := func(as, method, path string, body any, out any) int {
+		t.Helper()
+		var rd io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		}
+		req, _ := http.NewRequest(method, "https://"+e.srv.Addrs["http"]+path, rd)
+		req.SetBasicAuth(as, "pw-"+as)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if out != nil {
+			if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+				t.Fatalf("%s %s: %v", method, path, err)
+			}
+		}
+		return resp.StatusCode
+	}
+
+	// A local administrator cannot make a national list; a national one can.
+	var prob map[string]any
+	if code := call("loc@nhs.test", "POST", "/api/v1/admin/lists", map[string]any{"address": "all@nhs.test", "name": "All", "rule": "*", "scope": "national"}, &prob); code != 403 {
+		t.Errorf("local admin creating a national list: %d %v", code, prob)
+	}
+	var lv map[string]any
+	if code := call("nat@nhs.test", "POST", "/api/v1/admin/lists", map[string]any{"address": "all@nhs.test", "name": "All", "rule": "*", "scope": "national", "owners": []string{"amira@nhs.test"}}, &lv); code != 201 || lv["size"] != float64(5) {
+		t.Errorf("national admin creating a national list: %d %v", code, lv)
+	}
+	// A rule that does not parse is a 422 with its column.
+	if code := call("loc@nhs.test", "POST", "/api/v1/admin/lists", map[string]any{"address": "x@nhs.test", "name": "X", "rule": "role = Nurse", "scope": "org:" + leeds}, &prob); code != 422 || !strings.Contains(fmt.Sprint(prob["detail"]), "column 8") {
+		t.Errorf("bad rule: %d %v", code, prob)
+	}
+	if code := call("loc@nhs.test", "POST", "/api/v1/admin/lists", map[string]any{"address": "leeds-nurses@nhs.test", "name": "Leeds nurses", "rule": `role = "Nurse"`, "scope": "org:" + leeds}, &lv); code != 201 || lv["size"] != float64(1) {
+		t.Errorf("local admin creating a Leeds list: %d %v", code, lv)
+	}
+	// Anyone may ask for an audience; nobody else may use the admin API.
+	if code := call("ben@nhs.test", "GET", "/api/v1/admin/lists", nil, &prob); code != 403 {
+		t.Errorf("a non-administrator listing lists: %d", code)
+	}
+	var aud struct {
+		People        int64            `json:"people"`
+		Organisations []map[string]any `json:"organisations"`
+		Warnings      []string         `json:"warnings"`
+		Blocked       *struct{ Enhanced, Reason string }
+		NeedsConfirm  bool `json:"needs_confirmation"`
+	}
+	if code := call("amira@nhs.test", "POST", "/api/v1/audience", map[string]any{"to": []string{"leeds-nurses@nhs.test"}, "cc": []string{"dev@nhs.test"}, "bcc": []string{"amira@nhs.test"}}, &aud); code != 200 {
+		t.Fatalf("audience: %d", code)
+	}
+	if aud.People != 2 || len(aud.Organisations) != 2 || aud.Blocked != nil || !aud.NeedsConfirm {
+		t.Errorf("audience of leeds-nurses + dev + amira (amira is in leeds-nurses): %+v", aud)
+	}
+	if len(aud.Warnings) == 0 || !strings.Contains(aud.Warnings[len(aud.Warnings)-1], "This will reach 2 people in 2 organisations") {
+		t.Errorf("warnings: %q", aud.Warnings)
+	}
+	// Someone outside the list is blocked, with the reason and the code.
+	if code := call("dev@nhs.test", "POST", "/api/v1/audience", map[string]any{"to": []string{"leeds-nurses@nhs.test", "nobody@nhs.test"}}, &aud); code != 200 {
+		t.Fatalf("audience: %d", code)
+	}
+	if aud.Blocked == nil || aud.Blocked.Enhanced != "5.7.1" || !strings.Contains(aud.Blocked.Reason, "Only members") {
+		t.Errorf("dev (not a member) posting to leeds-nurses: blocked %+v", aud.Blocked)
+	}
+	if code := call("dev@nhs.test", "POST", "/api/v1/audience", map[string]any{"to": "not a list"}, &prob); code != 400 {
+		t.Errorf("wrong JSON type: %d %v", code, prob)
+	}
+	// Trace and purge through the API.
+	e.mustSubmit("amira@nhs.test", []string{"all@nhs.test"}, "traced", "Message-ID: <trace-me@nhs.test>\r\n")
+	var tr struct {
+		Messages []store.Trace `json:"messages"`
+	}
+	if code := call("nat@nhs.test", "GET", "/api/v1/admin/trace?message_id=trace-me@nhs.test", nil, &tr); code != 200 || len(tr.Messages) != 1 || tr.Messages[0].Pending != 5 {
+		t.Errorf("trace: %d %+v", code, tr)
+	}
+	if code := call("loc@nhs.test", "POST", "/api/v1/admin/purge", map[string]any{"message_id": "trace-me@nhs.test"}, &prob); code != 403 {
+		t.Errorf("local admin purging: %d", code)
+	}
+	var pr store.PurgeResult
+	if code := call("nat@nhs.test", "POST", "/api/v1/admin/purge", map[string]any{"message_id": "trace-me@nhs.test"}, &pr); code != 200 || pr.Pending != 5 {
+		t.Errorf("purge: %d %+v", code, pr)
+	}
+	if got := e.subjects("ben@nhs.test"); len(got) != 0 {
+		t.Errorf("after the purge ben sees %q", got)
 	}
 }

@@ -407,14 +407,46 @@ func TestAppPasswords(t *testing.T) {
 		wrong, _ := auth.NewAppPassword()
 		imapLogin(t, srv, "127.0.2.1", amira, wrong)
 	}
-	if code := imapLogin(t, srv, "127.0.2.1", amira, imapOnly); code != imap.ResponseCodeUnavailable {
+	if code := imapLogin(t, srv, "127.0.2.1", amira, "pw-"+amira); code != imap.ResponseCodeUnavailable {
 		t.Errorf("after ten wrong app passwords: %q, want UNAVAILABLE (locked)", code)
+	}
+	if code := imapLogin(t, srv, "127.0.2.1", amira, imapOnly); code != "" {
+		t.Errorf("a right app password from the locked network: %q, want success", code)
 	}
 	if err := srv.Login.Close(); err != nil {
 		t.Fatal(err)
 	}
 	aps, err := srv.Store.AppPasswords(ctx, p.ID)
-	if err != nil || len(aps) != 1 || aps[0].Name != "tablet" || aps[0].LastUsedAt.IsZero() || aps[0].LastUsedFrom != "127.0.1.1" {
+	if err != nil || len(aps) != 1 || aps[0].Name != "tablet" || aps[0].LastUsedAt.IsZero() || aps[0].LastUsedFrom != "127.0.2.1" {
 		t.Errorf("app passwords listed: %+v, %v", aps, err)
+	}
+}
+
+// A right app password signs in even from a locked network: lockout stops
+// guessing, and nobody guesses 160 random bits.
+func TestAppPasswordPassesLock(t *testing.T) {
+	const amira = "amira@nhs.test"
+	srv := startLockoutServer(t, nil, amira)
+	ctx := context.Background()
+	p, err := srv.Store.PersonByEmail(ctx, amira)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := srv.Login.CreateAppPassword(ctx, "cli:test", p, "phone", []string{auth.ScopeIMAP, auth.ScopeSMTP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		smtpLogin(t, srv, "127.0.1.1", amira, fmt.Sprint("guess-", i))
+	}
+	if code := smtpLogin(t, srv, "127.0.1.1", amira, "pw-"+amira); code != 454 {
+		t.Fatalf("password from the locked network: %d, want 454", code)
+	}
+	if code := smtpLogin(t, srv, "127.0.1.2", amira, secret); code != 0 {
+		t.Errorf("app password from the locked network: %d, want success", code)
+	}
+	wrong, _ := auth.NewAppPassword()
+	if code := imapLogin(t, srv, "127.0.1.2", amira, wrong); code != imap.ResponseCodeUnavailable {
+		t.Errorf("a wrong app password from the locked network: %q, want UNAVAILABLE", code)
 	}
 }

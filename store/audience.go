@@ -101,3 +101,10 @@ func dedup(ids []int64) []int64 {
 	}
 	return out
 }
+
+// CountMailRows is how many message rows all mailboxes hold together.
+func (s *Store) CountMailRows(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM mail`).Scan(&n)
+	return n, err
+}

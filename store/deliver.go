@@ -128,3 +128,38 @@ func appendRow(tx *Tx, mailboxID, contentID int64, bits int64, kw string, date t
 	tx.Touch(mailboxID)
 	return uid, nil
 }
+
+// newRow is a message to append.
+type newRow struct {
+	contentID int64
+	date      time.Time
+}
+
+// appendRows appends several messages to one mailbox with one mailbox update
+// and one prepared insert, giving them consecutive UIDs and MODSEQs in order.
+func appendRows(tx *Tx, mailboxID int64, rows []newRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	var next uint32
+	var modseq uint64
+	if err := tx.QueryRow(`UPDATE mailboxes SET uid_next = uid_next + ?, highest_modseq = highest_modseq + ? WHERE id = ? RETURNING uid_next, highest_modseq`,
+		len(rows), len(rows), mailboxID).Scan(&next, &modseq); errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	firstUID, firstModSeq := next-uint32(len(rows)), modseq-uint64(len(rows))+1
+	ins, err := tx.tx.PrepareContext(tx.ctx, tx.s.q(`INSERT INTO mail (mailbox_id, uid, content_id, flags, keywords, modseq, internal_date) VALUES (?, ?, ?, 0, '', ?, ?)`))
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	for i, r := range rows {
+		if _, err := ins.ExecContext(tx.ctx, mailboxID, firstUID+uint32(i), r.contentID, firstModSeq+uint64(i), r.date.Unix()); err != nil {
+			return err
+		}
+	}
+	tx.Touch(mailboxID)
+	return nil
+}

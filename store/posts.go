@@ -220,12 +220,19 @@ func materialise(tx *Tx, personID, listID int64) (int, error) {
 	if !found {
 		return 0, nil
 	}
-	n := 0
+	var add []newRow
+	var inboxID int64
 	if len(posts) > 0 {
 		inbox, err := ensureMailboxes(tx, personID)
 		if err != nil {
 			return 0, err
 		}
+		inboxID = inbox.ID
+		has, err := tx.tx.PrepareContext(tx.ctx, tx.s.q(`SELECT 1 FROM mail WHERE content_id = ? AND mailbox_id IN (SELECT id FROM mailboxes WHERE person_id = ?) LIMIT 1`))
+		if err != nil {
+			return 0, err
+		}
+		defer has.Close()
 		seen := map[int64]bool{}
 		for _, p := range posts {
 			if seen[p.content] {
@@ -233,20 +240,20 @@ func materialise(tx *Tx, personID, listID int64) (int, error) {
 			}
 			seen[p.content] = true
 			var one int
-			err := tx.QueryRow(`SELECT 1 FROM mail WHERE content_id = ? AND mailbox_id IN (SELECT id FROM mailboxes WHERE person_id = ?) LIMIT 1`,
-				p.content, personID).Scan(&one)
+			err := has.QueryRowContext(tx.ctx, p.content, personID).Scan(&one)
 			if err == nil {
 				continue // already there, by name or by another list
 			}
 			if !errors.Is(err, sql.ErrNoRows) {
 				return 0, err
 			}
-			if _, err := appendRow(tx, inbox.ID, p.content, 0, "", time.Unix(p.date, 0)); err != nil {
-				return 0, err
-			}
-			n++
+			add = append(add, newRow{contentID: p.content, date: time.Unix(p.date, 0)})
 		}
 	}
+	if err := appendRows(tx, inboxID, add); err != nil {
+		return 0, err
+	}
+	n := len(add)
 	end, err := logEnd(tx)
 	if err != nil {
 		return 0, err

@@ -64,6 +64,11 @@ type Config struct {
 	Logger   *slog.Logger
 	// Now returns the current time (tests replace it).
 	Now func() time.Time
+	// Maintain, when set, runs every MaintainEvery (default 1s) on a
+	// goroutine of its own until Close: SQLite checkpoints its WAL there,
+	// off the writer's commit path.
+	Maintain      func(context.Context) error
+	MaintainEvery time.Duration
 }
 
 // Store is the mail store. It is safe for concurrent use.
@@ -116,7 +121,31 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s.stopped.Add(1)
 	go s.writer()
+	if cfg.Maintain != nil {
+		if cfg.MaintainEvery <= 0 {
+			cfg.MaintainEvery = time.Second
+		}
+		s.stopped.Add(1)
+		go s.maintain(cfg.Maintain, cfg.MaintainEvery)
+	}
 	return s, nil
+}
+
+// maintain runs the backend's housekeeping until Close.
+func (s *Store) maintain(fn func(context.Context) error, every time.Duration) {
+	defer s.stopped.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		if err := fn(context.Background()); err != nil {
+			s.log.Warn("store maintenance", "err", err)
+		}
+	}
 }
 
 // Close stops the writer after the requests already queued are committed, and

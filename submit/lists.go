@@ -241,3 +241,6 @@ func thousands(n int64) string {
 	}
 	return b.String()
 }
+
+// Governance returns the list defaults in force.
+func (p *Pipeline) Governance() lists.Governance { return p.cfg.Governance }

@@ -65,8 +65,10 @@ func (c *composeRequest) check() error {
 }
 
 // build writes the message as RFC 5322 with MIME. withBcc keeps the Bcc
-// field (for the sender's own Sent and Drafts copies only).
-func (a *API) build(ctx context.Context, who *Session, c *composeRequest, withBcc bool) ([]byte, error) {
+// field (for the sender's own Sent and Drafts copies only). A draft is
+// saved while the person is still typing, so for drafts an address that is
+// not (yet) valid is left out rather than refused.
+func (a *API) build(ctx context.Context, who *Session, c *composeRequest, withBcc, draft bool) ([]byte, error) {
 	var b bytes.Buffer
 	hdr := func(name, value string) { fmt.Fprintf(&b, "%s: %s\r\n", name, value) }
 	hdr("From", (&mail.Address{Name: who.Person.Name, Address: who.Person.Email}).String())
@@ -77,6 +79,9 @@ func (a *API) build(ctx context.Context, who *Session, c *composeRequest, withBc
 		var out []string
 		for _, s := range list {
 			ad, err := mail.ParseAddress(s)
+			if err != nil && draft {
+				continue
+			}
 			if err != nil {
 				p := problem(http.StatusBadRequest, "bad-request", "%q is not an email address.", truncate(s, 80))
 				p.Field = field
@@ -84,7 +89,9 @@ func (a *API) build(ctx context.Context, who *Session, c *composeRequest, withBc
 			}
 			out = append(out, ad.String())
 		}
-		hdr(name, strings.Join(out, ",\r\n "))
+		if len(out) > 0 {
+			hdr(name, strings.Join(out, ",\r\n "))
+		}
 		return nil
 	}
 	if err := addrHdr("To", c.To, "to"); err != nil {
@@ -212,7 +219,7 @@ func (a *API) handleSend(w http.ResponseWriter, r *http.Request, who *Session) e
 			}
 		}
 	}
-	body, err := a.build(r.Context(), who, &c, false)
+	body, err := a.build(r.Context(), who, &c, false, false)
 	if err != nil {
 		return err
 	}
@@ -241,7 +248,7 @@ func (a *API) handleSend(w http.ResponseWriter, r *http.Request, who *Session) e
 
 // appendTo stores a copy of the message in one of the person's folders.
 func (a *API) appendTo(ctx context.Context, who *Session, folder string, c *composeRequest, flags []string) (uint32, error) {
-	body, err := a.build(ctx, who, c, true)
+	body, err := a.build(ctx, who, c, true, folder == "Drafts")
 	if err != nil {
 		return 0, err
 	}

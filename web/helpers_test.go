@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"wardmail/auth"
+	"wardmail/lockout"
 	"wardmail/store"
 	"wardmail/store/sqlite"
 	"wardmail/submit"
@@ -25,7 +27,7 @@ import (
 // testServer is the web door over TLS on loopback with a real SQLite store
 // and the real submission pipeline.
 type testServer struct {
-	t     *testing.T
+	t     testing.TB
 	URL   string
 	Store *store.Store
 	Pipe  *submit.Pipeline
@@ -59,11 +61,9 @@ func (storm) ReplyAllBlocked(ctx context.Context, thread string) (bool, string, 
 
 func startWeb(t *testing.T, people ...string) *testServer {
 	t.Helper()
+	ts := startWebIn(t, t.TempDir())
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir(), sqlite.Options{InlineMax: 8192})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := ts.Store
 	var recs []store.PersonRecord
 	for _, e := range people {
 		h, err := auth.HashPassword(auth.TestParams(), "pw-"+e)
@@ -76,16 +76,30 @@ func startWeb(t *testing.T, people ...string) *testServer {
 	if _, _, err := st.UpsertPeople(ctx, recs); err != nil {
 		t.Fatal(err)
 	}
+	return ts
+}
+
+// startWebIn starts the web door over the store in dir.
+func startWebIn(t testing.TB, dir string) *testServer {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), dir, sqlite.Options{InlineMax: 8192})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ts := &testServer{t: t, Store: st, now: time.Now()}
 	ts.Pipe = submit.New(submit.Config{Store: st, Hostname: "mx.nhs.test"})
-	login := auth.NewLogin(st, auth.NewHasher(auth.TestParams(), 2, 2*time.Second))
+	lock, err := lockout.New(context.Background(), lockout.Config{Store: st, Policy: lockout.Policy{Threshold: 3, LockBase: time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := auth.New(auth.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams(), 2, 2*time.Second), Lockout: lock})
 	h := web.New(web.Config{Store: st, Pipeline: ts.Pipe, SignIn: web.LoginSignIn{Login: login}, TLS: true,
 		ReplyAll: storm{}, Now: ts.Now})
 	ts.srv = httptest.NewTLSServer(h)
 	ts.URL = ts.srv.URL
 	t.Cleanup(func() {
 		ts.srv.Close()
-		if err := st.Close(); err != nil {
+		if err := errors.Join(login.Close(), lock.Close(), st.Close()); err != nil {
 			t.Error(err)
 		}
 	})
@@ -170,7 +184,7 @@ func (c *client) raw(method, path string, body any) *http.Response {
 // problemOf is a decoded problem+json answer.
 type problemOf struct {
 	Type, Title, Detail, Field, SMTP, Until string
-	Status                                   int
+	Status                                  int
 }
 
 // deliver puts a raw message into the recipients' INBOXes through the pipeline.
@@ -237,7 +251,7 @@ func (c *client) list(folderID int64, query string) (items []item, total int) {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-func readJSONBody(t *testing.T, resp *http.Response, v any) {
+func readJSONBody(t testing.TB, resp *http.Response, v any) {
 	t.Helper()
 	defer resp.Body.Close()
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {

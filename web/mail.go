@@ -45,6 +45,7 @@ func (a *API) handleFolders(w http.ResponseWriter, r *http.Request, who *Session
 	if err := a.store.EnsureMailboxes(r.Context(), who.Person.ID); err != nil {
 		return err
 	}
+	a.materialise(r.Context(), who)
 	list, err := a.store.FolderCounts(r.Context(), who.Person.ID)
 	if err != nil {
 		return err
@@ -65,6 +66,15 @@ func sortStable[T any](s []T, less func(a, b T) bool) {
 		for j := i; j > 0 && less(s[j], s[j-1]); j-- {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
+	}
+}
+
+// materialise brings list posts waiting in the post logs into the person's
+// INBOX (DESIGN section 3: a mailbox is materialised when it is read). A
+// failure is logged: the person still sees what is already there.
+func (a *API) materialise(ctx context.Context, who *Session) {
+	if _, err := a.store.Materialise(ctx, who.Person.ID); err != nil {
+		a.log.Warn("materialising list posts", "person", who.Person.ID, "err", err)
 	}
 }
 
@@ -191,6 +201,9 @@ func (a *API) handleList(w http.ResponseWriter, r *http.Request, who *Session) e
 	limit, err := intParam(r, "limit", 50, 1, maxPage)
 	if err != nil {
 		return err
+	}
+	if m.Name == "INBOX" && offset == 0 {
+		a.materialise(r.Context(), who)
 	}
 	uids, total, err := a.store.UIDsByDate(r.Context(), m.ID, time.Time{}, time.Time{}, offset, limit)
 	if err != nil {

@@ -247,7 +247,7 @@ func TestComposeDraftsUploadsSearch(t *testing.T) {
 	// Dates are arrival dates (as IMAP SINCE/BEFORE).
 	day := time.Now().UTC()
 	search("after:"+day.AddDate(0, 0, -1).Format("2006-01-02")+" before:"+day.AddDate(0, 0, 2).Format("2006-01-02")+" stable", "Handover")
-	search("before:"+day.AddDate(0, 0, -1).Format("2006-01-02"))
+	search("before:" + day.AddDate(0, 0, -1).Format("2006-01-02"))
 	search("is:unread in:inbox", "Rota for the week ✓", "Handover")
 	search("ventilator")
 	if code := b.do("GET", "/api/v1/search?q="+url.QueryEscape("after:soon"), nil, &p); code != 400 || !strings.Contains(p.Detail, "not a date") {

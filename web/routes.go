@@ -50,6 +50,20 @@ func (a *API) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/admin/scope", a.admin(a.handleAdminScope))
 	mux.Handle("GET /api/v1/admin/audit", a.admin(a.handleAdminAudit))
 
+	// Audience and lists (lists.go).
+	mux.Handle("POST /api/v1/audience", a.authed(a.handleAudience))
+	mux.Handle("GET /api/v1/admin/lists", a.admin(a.handleAdminLists))
+	mux.Handle("POST /api/v1/admin/lists", a.admin(a.handleCreateList))
+	mux.Handle("GET /api/v1/admin/lists/{list}", a.admin(a.handleAdminList))
+	mux.Handle("PUT /api/v1/admin/lists/{list}/policy", a.admin(a.handleListPolicy))
+	mux.Handle("POST /api/v1/admin/lists/{list}/approve", a.admin(a.handleListApprove))
+	mux.Handle("POST /api/v1/admin/lists/{list}/members", a.admin(a.handleListMembers))
+	mux.Handle("DELETE /api/v1/admin/lists/{list}/members", a.admin(a.handleListMembers))
+	mux.Handle("GET /api/v1/admin/held", a.admin(a.handleHeld))
+	mux.Handle("POST /api/v1/admin/held/{id}", a.admin(a.handleModerate))
+	mux.Handle("POST /api/v1/admin/purge", a.admin(a.handlePurge))
+	mux.Handle("GET /api/v1/admin/trace", a.admin(a.handleTrace))
+
 	// Anything else under /api/ is a problem+json 404; the rest is the webmail.
 	mux.Handle("/api/", a.open(func(w http.ResponseWriter, r *http.Request) error {
 		return problem(http.StatusNotFound, "not-found", "There is no API call %s %s.", r.Method, r.URL.Path)

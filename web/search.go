@@ -179,4 +179,3 @@ func (a *API) matches(ctx context.Context, msg *store.Message, q *Query) (bool, 
 	text := strings.ToLower(sum.Text(body, searchText))
 	return containsAll(text, rest), item, nil
 }
-

@@ -107,7 +107,7 @@ func ParseQuery(s string) (*Query, error) {
 		}
 	}
 	if !q.After.IsZero() && !q.Before.IsZero() && !q.After.Before(q.Before) {
-		return nil, fmt.Errorf("after: must be earlier than before:")
+		return nil, fmt.Errorf("the after: date must be earlier than the before: date")
 	}
 	return q, nil
 }

@@ -162,3 +162,18 @@ func TestBasicAuth(t *testing.T) {
 		t.Errorf("wrong Basic: %d, WWW-Authenticate %q (a challenge would let browsers cache credentials)", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 	}
 }
+
+// Repeated wrong passwords lock sign-in from this source; the person is told
+// until when, and that it unlocks by itself (issue 5's smart lockout).
+func TestSignInLockMessage(t *testing.T) {
+	ts := startWeb(t, "amira@nhs.test")
+	c := ts.client()
+	for _, pw := range []string{"wrong-1", "wrong-2", "wrong-3"} {
+		c.do("POST", "/api/v1/session", map[string]string{"email": "amira@nhs.test", "password": pw}, nil)
+	}
+	var p problemOf
+	code := c.do("POST", "/api/v1/session", map[string]string{"email": "amira@nhs.test", "password": "pw-amira@nhs.test"}, &p)
+	if code != 423 || !strings.Contains(p.Detail, "paused until") || !strings.Contains(p.Detail, "unlocks by itself") || p.Until == "" {
+		t.Errorf("locked sign-in: %d %+v", code, p)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"wardmail/auth"
@@ -15,6 +16,9 @@ import (
 // TOTP, app passwords) plugs in without the handlers changing: an
 // implementation returns one of the errors below, and signinProblem turns it
 // into the sentence the person sees.
+//
+// ErrTOTPNotSetUp comes with the person: the credentials were right, and the
+// person must set up an authenticator app.
 type SignIn interface {
 	SignIn(ctx context.Context, a Attempt) (*store.Person, error)
 }
@@ -40,6 +44,9 @@ var (
 	ErrTOTPRequired = errors.New("a security code is needed")
 	// ErrBadTOTP: the code was wrong or used already.
 	ErrBadTOTP = errors.New("wrong security code")
+	// ErrTOTPNotSetUp: the account must use a security code (administrators)
+	// and has no authenticator app yet.
+	ErrTOTPNotSetUp = errors.New("a security code must be set up first")
 )
 
 // LockedError says an account is locked for sign-in from this source until a
@@ -48,15 +55,34 @@ type LockedError struct{ Until time.Time }
 
 func (e *LockedError) Error() string { return "locked until " + e.Until.Format(time.RFC3339) }
 
-// LoginSignIn adapts auth.Login (password only) to SignIn.
+// LoginSignIn adapts auth.Login to SignIn: password or app password,
+// smart lockout per account and source, and TOTP or recovery codes for
+// people who enrolled (issue 5).
 type LoginSignIn struct{ Login *auth.Login }
 
 // SignIn implements SignIn.
 func (l LoginSignIn) SignIn(ctx context.Context, a Attempt) (*store.Person, error) {
-	p, err := l.Login.Authenticate(ctx, a.Email, a.Password)
+	at := auth.Attempt{Username: a.Email, Password: a.Password, Protocol: auth.ProtoHTTP, SecondFactor: a.TOTP}
+	if ap, err := netip.ParseAddrPort(a.Remote); err == nil {
+		at.Source = ap.Addr()
+	}
+	p, err := l.Login.SignIn(ctx, at)
+	var locked *auth.LockedError
 	switch {
 	case err == nil:
 		return p, nil
+	case errors.As(err, &locked):
+		return nil, &LockedError{Until: locked.Until}
+	case errors.Is(err, auth.ErrSecondFactorRequired):
+		return nil, ErrTOTPRequired
+	case errors.Is(err, auth.ErrBadSecondFactor):
+		return nil, ErrBadTOTP
+	case errors.Is(err, auth.ErrSecondFactorNotSetUp) && p != nil:
+		// An administrator whose password was right but who has no
+		// authenticator app yet: auth returns the person so that the web
+		// can let them enrol. Until the enrolment page exists the caller
+		// lets them in and flags the session (see Session.TOTPSetupNeeded).
+		return p, ErrTOTPNotSetUp
 	case errors.Is(err, auth.ErrBadCredentials):
 		return nil, ErrBadCredentials
 	case errors.Is(err, auth.ErrUnavailable):
@@ -85,6 +111,8 @@ func signinProblem(err error, now time.Time) *Problem {
 		p := problem(401, "bad-totp", "That security code is not right. Check the time on your phone and try the newest code.")
 		p.Field = "totp"
 		return p
+	case errors.Is(err, ErrTOTPNotSetUp):
+		return problem(403, "totp-not-set-up", "Your account needs two-step sign-in with an authenticator app, and none is set up yet. Set it up in Settings, or ask your IT service desk to help.")
 	case errors.Is(err, ErrBadCredentials):
 		return problem(401, "bad-credentials", "The email address or password is not right. Check them and try again.")
 	case errors.Is(err, ErrUnavailable):

@@ -15,6 +15,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -84,4 +85,6 @@ type API struct {
 	log      *slog.Logger
 	now      func() time.Time
 	metrics  *metrics
+	// lastPrune is when expired sessions were last removed (Unix seconds).
+	lastPrune atomic.Int64
 }

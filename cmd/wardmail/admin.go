@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -41,4 +42,23 @@ func hashNew(ctx context.Context, pw string) (string, error) {
 		return "", err
 	}
 	return auth.HashPassword(auth.DefaultParams(), pw)
+}
+
+// parseMixed parses flags that may come before, between or after the
+// positional arguments ("list show ADDR --json"), which flag.Parse alone
+// stops at, and returns the positional arguments.
+func parseMixed(fs *flag.FlagSet, args []string) []string {
+	var pos []string
+	for {
+		_ = fs.Parse(args)
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...)
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
 }

@@ -41,14 +41,13 @@ func runAdmin(args []string) error {
 	if fn, ok := signInAdminCommands[verb]; ok {
 		return fn(args[1:])
 	}
-	_ = fs.Parse(args[1:])
+	rest := parseMixed(fs, args[1:])
 	st, err := openStore(ctx, *data)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	actor := "cli:" + osUser()
-	rest := fs.Args()
 
 	switch verb {
 	case "grant", "revoke":

@@ -12,8 +12,11 @@ import (
 )
 
 func runBench(args []string) error {
+	if len(args) > 0 && args[0] == "fanout" {
+		return runBenchFanout(args[1:])
+	}
 	if len(args) == 0 || args[0] != "deliver" {
-		return errors.New("usage: wardmail bench deliver [--clients 20] [--messages 20000] [--size 2048]")
+		return errors.New("usage: wardmail bench deliver [--clients 20] [--messages 20000] [--size 2048]\n       wardmail bench fanout [--members 1200000] [--posts 100] [--readers 1000]")
 	}
 	fs := flag.NewFlagSet("bench deliver", flag.ExitOnError)
 	cfg := bench.DeliverConfig{Out: os.Stderr}
@@ -39,6 +42,34 @@ func runBench(args []string) error {
 		defer pprof.StopCPUProfile()
 	}
 	res, err := bench.Deliver(context.Background(), cfg)
+	if res != nil {
+		res.Print(os.Stdout)
+	}
+	return err
+}
+
+func runBenchFanout(args []string) error {
+	fs := flag.NewFlagSet("bench fanout", flag.ExitOnError)
+	cfg := bench.FanoutConfig{Out: os.Stderr}
+	fs.IntVar(&cfg.Members, "members", 1200000, "people in the directory, all on one national list")
+	fs.IntVar(&cfg.Posts, "posts", 100, "posts to the list")
+	fs.IntVar(&cfg.Readers, "readers", 1000, "random members who then SELECT and FETCH all")
+	fs.IntVar(&cfg.Workers, "workers", 8, "concurrent IMAP readers")
+	fs.StringVar(&cfg.DataDir, "data", "", "data folder (default: a temporary one)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	_ = fs.Parse(args)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	res, err := bench.Fanout(context.Background(), cfg)
 	if res != nil {
 		res.Print(os.Stdout)
 	}

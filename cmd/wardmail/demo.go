@@ -33,8 +33,12 @@ func runDemo(args []string) error {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", p.Email, p.Name, p.Org, p.Role)
 		}
 		_ = tw.Flush()
-		fmt.Fprintf(os.Stderr, "\nDoors: %s\nIMAP and submission use STARTTLS with a self-signed certificate (in %s).\nStop with Ctrl-C.\n",
+		fmt.Fprintf(os.Stderr, "\nDoors: %s\nIMAP and submission use STARTTLS with a self-signed certificate (in %s).\n",
 			describeDoors(srv), cfg.DataDir)
+		if a, ok := srv.Addrs["http"]; ok {
+			fmt.Fprintf(os.Stderr, "Webmail: https://%s/ (accept the self-signed certificate; sign in as ben.okafor@nhs.test)\n", a)
+		}
+		fmt.Fprintf(os.Stderr, "Stop with Ctrl-C.\n")
 	})
 }
 

@@ -51,13 +51,12 @@ func runList(args []string) error {
 		gov      = lists.DefaultGovernance()
 		operator = "cli:" + osUser()
 	)
-	_ = fs.Parse(args[1:])
+	rest := parseMixed(fs, args[1:])
 	st, err := openStore(ctx, *data)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	rest := fs.Args()
 	listArg := func() (*store.List, error) {
 		if len(rest) == 0 {
 			return nil, fmt.Errorf("name the list's address\n%s", listUsage)

@@ -10,8 +10,11 @@ import (
 )
 
 func runSim(args []string) error {
+	if len(args) >= 2 && args[0] == "replay" && args[1] == "lockout" {
+		return runReplayLockout(args[2:])
+	}
 	if len(args) == 0 || args[0] != "gen" {
-		return errors.New("usage: wardmail sim gen --people N --orgs N --out FILE.csv [--seed N] [--domain D]")
+		return errors.New("usage: wardmail sim gen --people N --orgs N --out FILE.csv [--seed N] [--domain D]\n       wardmail sim replay lockout [--people N --devices N ...] (-h for all)")
 	}
 	fs := flag.NewFlagSet("sim gen", flag.ExitOnError)
 	cfg := sim.GenConfig{}

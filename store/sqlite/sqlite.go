@@ -59,9 +59,24 @@ func Open(ctx context.Context, dir string, opt Options) (*store.Store, error) {
 		_ = w.Close()
 		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
 	}
+	// Checkpoints run on a connection of their own, every second, instead
+	// of inside whichever commit crosses the WAL's size threshold: a
+	// checkpoint copies and fsyncs pages, which would stall every SMTP
+	// session waiting on that commit.
+	if _, err := w.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
+		_ = w.Close()
+		return nil, err
+	}
+	cp, err := sql.Open(driverName, writerDSN(path))
+	if err != nil {
+		_ = w.Close()
+		return nil, err
+	}
+	cp.SetMaxOpenConns(1)
 	r, err := sql.Open(driverName, readerDSN(path))
 	if err != nil {
 		_ = w.Close()
+		_ = cp.Close()
 		return nil, err
 	}
 	if opt.Readers <= 0 {
@@ -78,7 +93,18 @@ func Open(ctx context.Context, dir string, opt Options) (*store.Store, error) {
 	return store.Open(ctx, store.Config{
 		Writer: w, Reader: r, Dialect: Dialect{}, Blobs: blobs, Sealer: sealer,
 		InlineMax: inline, Logger: opt.Logger, Now: opt.Now,
+		Maintain: func(ctx context.Context) error { return checkpoint(ctx, cp) },
 	})
+}
+
+// checkpoint copies committed pages from the WAL into the database without
+// blocking readers or the writer (PASSIVE); once the WAL is fully copied and
+// no reader needs it, SQLite starts it again from the beginning, so it does
+// not grow without bound. The final call (with no context) closes the
+// checkpoint connection.
+func checkpoint(ctx context.Context, cp *sql.DB) error {
+	var busy, logPages, done int
+	return cp.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &logPages, &done)
 }
 
 // Dialect is SQLite's store.Dialect.

@@ -122,7 +122,8 @@ export function ComposeDialog({ initial, onClose }: Props) {
         try {
           const a = await api.audience(m)
           setAudience(a)
-          if (a.confirm) { setSending(false); return }
+          if (a.blocked) { setError(a.blocked.reason); setSending(false); return }
+          if (a.needs_confirmation) { setSending(false); return }
         } catch (e) {
           if (!(e instanceof ApiError) || (e.status !== 404 && e.status !== 501)) throw e
         }
@@ -173,11 +174,12 @@ export function ComposeDialog({ initial, onClose }: Props) {
               </ul>
             )}
           </div>
-          {audience && (
-            <div class={audience.confirm ? 'notice warn' : 'notice'} role="alert">
-              <p>{audience.sentence || `This will reach ${audience.people.toLocaleString('en-GB')} people in ${audience.organisations.toLocaleString('en-GB')} organisations.`}</p>
-              {audience.warnings?.map((w) => <p key={w}>{w}</p>)}
-              {audience.confirm && (
+          {audience && (audience.needs_confirmation || audience.warnings.length > 0) && (
+            <div class={audience.needs_confirmation ? 'notice warn' : 'notice'} role="alert">
+              <p><strong>This will reach {audience.people.toLocaleString('en-GB')} {audience.people === 1 ? 'person' : 'people'} in{' '}
+                {audience.organisations.length.toLocaleString('en-GB')} {audience.organisations.length === 1 ? 'organisation' : 'organisations'}.</strong></p>
+              {audience.warnings.filter((w) => !w.startsWith('This will reach')).map((w) => <p key={w}>{w}</p>)}
+              {audience.needs_confirmation && !audience.blocked && (
                 <button type="button" class="danger" onClick={() => send(true)} disabled={sending}>
                   Send to {audience.people.toLocaleString('en-GB')} people
                 </button>

@@ -206,7 +206,7 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
           <div class="panes">
             <section class="listpane" aria-label={label}>
               <h1 class="listtitle">{label}</h1>
-              <MessageList source={source} selected={selected} onSelect={onSelect} label={label} onTotal={(n) => { total.current = n }} />
+              {(mode === 'search' || folder > 0) && <MessageList source={source} selected={selected} onSelect={onSelect} label={label} onTotal={(n) => { total.current = n }} />}
             </section>
             <section class="readpane" aria-label="Reading pane">
               {view ? <Reader view={view} onReply={reply} onForward={forward} onArchive={() => act('archive')} onDelete={() => act('delete')}

@@ -23,7 +23,13 @@ export interface Compose {
   to: string[]; cc: string[]; bcc: string[]; subject: string; text: string
   inReplyTo?: string; references?: string[]; attachments?: string[]; draft?: number
 }
-export interface Audience { people: number; organisations: number; confirm: boolean; warnings?: string[]; sentence?: string }
+// Audience is what POST /api/v1/audience answers (submit.Audience).
+export interface Audience {
+  people: number; organisations: { name: string; people: number }[]; warnings: string[]
+  blocked: { code: number; enhanced: string; reason: string } | null
+  needs_confirmation: boolean; confirm_above: number
+  lists: { address: string; name: string; size: number; verdict: string; reason?: string }[]
+}
 
 export class ApiError extends Error {
   constructor(public status: number, message: string, public field?: string, public until?: string, public type?: string) {

@@ -1,0 +1,440 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"wardmail/lists"
+	"wardmail/store"
+	"wardmail/submit"
+)
+
+// Audience preview and list administration (issue 3). Every action here is
+// also a CLI command (wardmail list ..., wardmail admin purge|trace); both go
+// through the same store calls and land in the same audit trail.
+
+// audienceRequest is POST /api/v1/audience.
+type audienceRequest struct {
+	To  []string `json:"to"`
+	Cc  []string `json:"cc"`
+	Bcc []string `json:"bcc"`
+}
+
+// handleAudience: POST /api/v1/audience answers, before anything is sent,
+// how many distinct people a message would reach, in which organisations,
+// and the warnings or block that would apply.
+func (a *API) handleAudience(w http.ResponseWriter, r *http.Request, who *Session) error {
+	var req audienceRequest
+	if err := readJSON(w, r, 256<<10, &req); err != nil {
+		return err
+	}
+	var addrs []string
+	for _, list := range [][]string{req.To, req.Cc, req.Bcc} {
+		for _, s := range list {
+			if s = strings.TrimSpace(s); s != "" {
+				addrs = append(addrs, s)
+			}
+		}
+	}
+	if len(addrs) == 0 {
+		return problem(http.StatusBadRequest, "bad-request", "Name at least one recipient in to, cc or bcc.")
+	}
+	sender := &submit.Sender{Door: "web", Person: who.Person, RemoteAddr: r.RemoteAddr, TLS: r.TLS != nil || a.cfg.TLS}
+	aud, err := a.pipeline.PreviewAudience(r.Context(), sender, addrs)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, aud)
+	return nil
+}
+
+// listView is a list as the API shows it.
+type listView struct {
+	*store.List
+	EffectivePolicy string `json:"effective_policy"`
+	NeedsApprovals  int    `json:"needs_approvals"`
+}
+
+func (a *API) listView(l *store.List) listView {
+	g := a.pipeline.Governance()
+	facts := lists.ListFacts{Address: l.Address, Size: l.Size, ApprovedSize: l.ApprovedSize, Policy: l.PostPolicy,
+		PolicyByAdm: l.PolicySetBy != 0, Suspended: l.Suspended}
+	need := 1
+	if l.Size > g.ApprovalAbove {
+		need = g.Approvals
+	}
+	return listView{List: l, EffectivePolicy: g.EffectivePolicy(facts), NeedsApprovals: need}
+}
+
+// listFor finds the list named in the path and checks the administrator may
+// manage it: national administrators manage every list; local ones the lists
+// scoped to their organisations or owned by someone in them.
+func (a *API) listFor(r *http.Request, scope *AdminScope) (*store.List, error) {
+	l, err := a.store.ListByAddress(r.Context(), r.PathValue("list"))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, problem(http.StatusNotFound, "not-found", "There is no list %s.", r.PathValue("list"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok, err := a.mayManage(r.Context(), scope, l)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, problem(http.StatusForbidden, "not-your-list", "%s is outside the organisations you administer.", l.Address)
+	}
+	return l, nil
+}
+
+func (a *API) mayManage(ctx context.Context, scope *AdminScope, l *store.List) (bool, error) {
+	if scope.National {
+		return true, nil
+	}
+	if l.Kind == store.ListDynamic {
+		sc, err := lists.ParseScope(l.Scope)
+		if err != nil || sc.Kind == lists.ScopeNational {
+			return false, nil
+		}
+		orgs, err := a.store.Orgs(ctx)
+		if err != nil {
+			return false, err
+		}
+		for _, o := range orgs {
+			if sc.Contains(o.Name) && !scope.Allows(o.ID) {
+				return false, nil
+			}
+		}
+		return true, nil
+	}
+	for _, owner := range l.Owners {
+		p, err := a.store.PersonByEmail(ctx, owner)
+		if err == nil && scope.Allows(p.OrgID) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// handleAdminLists: GET /api/v1/admin/lists.
+func (a *API) handleAdminLists(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+	all, err := a.store.Lists(r.Context())
+	if err != nil {
+		return err
+	}
+	out := []listView{}
+	for i := range all {
+		l := &all[i]
+		if ok, err := a.mayManage(r.Context(), scope, l); err != nil {
+			return err
+		} else if ok {
+			out = append(out, a.listView(l))
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"lists": out})
+	return nil
+}
+
+// createListRequest is POST /api/v1/admin/lists.
+type createListRequest struct {
+	Address string   `json:"address"`
+	Name    string   `json:"name"`
+	Owners  []string `json:"owners"`
+	Members []string `json:"members"` // people or lists (static)
+	Rule    string   `json:"rule"`    // dynamic
+	Scope   string   `json:"scope"`   // dynamic
+	Policy  string   `json:"policy"`
+}
+
+// handleCreateList: POST /api/v1/admin/lists.
+func (a *API) handleCreateList(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+	var req createListRequest
+	if err := readJSON(w, r, 1<<20, &req); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	spec := store.ListSpec{Address: req.Address, Name: req.Name, PostPolicy: req.Policy, CreatedBy: who.Person.ID}
+	if len(req.Owners) == 0 {
+		req.Owners = []string{who.Person.Email}
+	}
+	owners, unknown, err := a.store.PersonIDs(ctx, req.Owners)
+	if err != nil {
+		return err
+	}
+	if len(unknown) > 0 {
+		return problem(http.StatusUnprocessableEntity, "unknown-person", "Nobody in the directory has the address %s.", strings.Join(unknown, ", "))
+	}
+	spec.Owners = owners
+	if req.Rule != "" {
+		spec.Kind, spec.Rule, spec.Scope = store.ListDynamic, req.Rule, req.Scope
+		sc, err := lists.ParseScope(req.Scope)
+		if err != nil {
+			return problem(http.StatusUnprocessableEntity, "bad-scope", "%s", err)
+		}
+		if sc.Kind == lists.ScopeNational && !scope.National {
+			return problem(http.StatusForbidden, "not-national", "Only a national administrator may create a national list.")
+		}
+		if sc.Kind != lists.ScopeNational && !scope.National {
+			orgs, err := a.store.Orgs(ctx)
+			if err != nil {
+				return err
+			}
+			for _, o := range orgs {
+				if sc.Contains(o.Name) && !scope.Allows(o.ID) {
+					return problem(http.StatusForbidden, "not-your-org", "%s is outside the organisations you administer.", o.Name)
+				}
+			}
+		}
+	} else {
+		spec.Kind = store.ListStatic
+		for _, m := range req.Members {
+			if p, err := a.store.PersonByEmail(ctx, m); err == nil {
+				spec.Members = append(spec.Members, p.ID)
+			} else if l, err := a.store.ListByAddress(ctx, m); err == nil {
+				spec.Sublists = append(spec.Sublists, l.ID)
+			} else {
+				return problem(http.StatusUnprocessableEntity, "unknown-member", "%s is neither a person nor a list.", m)
+			}
+		}
+	}
+	l, err := a.store.CreateList(ctx, who.Person.Email, spec)
+	if err != nil {
+		return listProblem(err)
+	}
+	writeJSON(w, http.StatusCreated, a.listView(l))
+	return nil
+}
+
+// listProblem turns the store's refusals into 4xx answers; anything else
+// stays a 500.
+func listProblem(err error) error {
+	var re *lists.RuleError
+	switch {
+	case errors.As(err, &re):
+		return problem(http.StatusUnprocessableEntity, "bad-rule", "%s", err)
+	case errors.Is(err, store.ErrExists):
+		return problem(http.StatusConflict, "exists", "%s", err)
+	case errors.Is(err, store.ErrListCycle), errors.Is(err, store.ErrListDepth):
+		return problem(http.StatusUnprocessableEntity, "bad-nesting", "%s", err)
+	case errors.Is(err, store.ErrNotFound):
+		return problem(http.StatusNotFound, "not-found", "%s", err)
+	case strings.Contains(err.Error(), "organisation"), strings.Contains(err.Error(), "scope"),
+		strings.Contains(err.Error(), "policy"), strings.Contains(err.Error(), "address"), strings.Contains(err.Error(), "owner"),
+		strings.Contains(err.Error(), "name"), strings.Contains(err.Error(), "nested"):
+		return problem(http.StatusUnprocessableEntity, "invalid", "%s", err)
+	}
+	return err
+}
+
+// handleAdminList: GET /api/v1/admin/lists/{list}.
+func (a *API) handleAdminList(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+	l, err := a.listFor(r, scope)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a.listView(l))
+	return nil
+}
+
+// handleListPolicy: PUT /api/v1/admin/lists/{list}/policy with
+// {"policy": "...", "senders": [...]}. An administrator's choice: recorded,
+// and it sets aside the named-senders default for large lists.
+func (a *API) handleListPolicy(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+	l, err := a.listFor(r, scope)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Policy  string   `json:"policy"`
+		Senders []string `json:"senders"`
+	}
+	if err := readJSON(w, r, 64<<10, &req); err != nil {
+		return err
+	}
+	var senders []int64
+	if req.Senders != nil {
+		var unknown []string
+		if senders, unknown, err = a.store.PersonIDs(r.Context(), req.Senders); err != nil {
+			return err
+		}
+		if len(unknown) > 0 {
+			return problem(http.StatusUnprocessableEntity, "unknown-person", "Nobody in the directory has the address %s.", strings.Join(unknown, ", "))
+		}
+		if senders == nil {
+			senders = []int64{}
+		}
+	}
+	if err := a.store.SetPostPolicy(r.Context(), who.Person.Email, l.ID, req.Policy, senders, who.Person.ID); err != nil {
+		return listProblem(err)
+	}
+	return a.writeList(w, r, l.ID)
+}
+
+// handleListApprove: POST /api/v1/admin/lists/{list}/approve. National
+// administrators approve large lists, each by name, at the live size.
+func (a *API) handleListApprove(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+	if !scope.National {
+		return problem(http.StatusForbidden, "not-national", "Only national administrators approve large lists.")
+	}
+	l, err := a.listFor(r, scope)
+	if err != nil {
+		return err
+	}
+	if _, err := a.store.ApproveList(r.Context(), who.Person.Email, l.ID, who.Person.ID, a.listView(l).NeedsApprovals); err != nil {
+		return err
+	}
+	return a.writeList(w, r, l.ID)
+}
+
+// handleListMembers: POST (add) or DELETE (remove)
+// /api/v1/admin/lists/{list}/members with {"members": [...]}.
+func (a *API) handleListMembers(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+	l, err := a.listFor(r, scope)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Members []string `json:"members"`
+	}
+	if err := readJSON(w, r, 1<<20, &req); err != nil {
+		return err
+	}
+	var people, subs []int64
+	for _, m := range req.Members {
+		if p, err := a.store.PersonByEmail(r.Context(), m); err == nil {
+			people = append(people, p.ID)
+		} else if sl, err := a.store.ListByAddress(r.Context(), m); err == nil {
+			subs = append(subs, sl.ID)
+		} else {
+			return problem(http.StatusUnprocessableEntity, "unknown-member", "%s is neither a person nor a list.", m)
+		}
+	}
+	if r.Method == http.MethodDelete {
+		err = a.store.RemoveListMembers(r.Context(), who.Person.Email, l.ID, people, subs)
+	} else {
+		err = a.store.AddListMembers(r.Context(), who.Person.Email, l.ID, people, subs)
+	}
+	if err != nil {
+		return listProblem(err)
+	}
+	return a.writeList(w, r, l.ID)
+}
+
+func (a *API) writeList(w http.ResponseWriter, r *http.Request, id int64) error {
+	l, err := a.store.ListByID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a.listView(l))
+	return nil
+}
+
+// handleHeld: GET /api/v1/admin/held, the moderation queue of the lists the
+// administrator manages.
+func (a *API) handleHeld(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+	held, err := a.store.HeldPosts(r.Context(), 0)
+	if err != nil {
+		return err
+	}
+	out := []store.Held{}
+	for _, h := range held {
+		l, err := a.store.ListByID(r.Context(), h.ListID)
+		if err != nil {
+			return err
+		}
+		if ok, err := a.mayManage(r.Context(), scope, l); err != nil {
+			return err
+		} else if ok {
+			out = append(out, h)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"held": out})
+	return nil
+}
+
+// handleModerate: POST /api/v1/admin/held/{id} with {"approve": bool,
+// "reason": "..."}. The sender is told either way.
+func (a *API) handleModerate(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return problem(http.StatusBadRequest, "bad-request", "%q is not a held post's id.", r.PathValue("id"))
+	}
+	var req struct {
+		Approve bool   `json:"approve"`
+		Reason  string `json:"reason"`
+	}
+	if err := readJSON(w, r, 16<<10, &req); err != nil {
+		return err
+	}
+	h, err := a.store.HeldByID(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return problem(http.StatusNotFound, "not-found", "There is no held post %d.", id)
+	} else if err != nil {
+		return err
+	}
+	l, err := a.store.ListByID(r.Context(), h.ListID)
+	if err != nil {
+		return err
+	}
+	if ok, err := a.mayManage(r.Context(), scope, l); err != nil {
+		return err
+	} else if !ok {
+		return problem(http.StatusForbidden, "not-your-list", "%s is outside the organisations you administer.", l.Address)
+	}
+	if h, err = a.store.DecideHeld(r.Context(), who.Person.Email, id, req.Approve, req.Reason, who.Person.ID); err != nil {
+		return problem(http.StatusConflict, "decided", "%s", err)
+	}
+	a.pipeline.NotifyHeld(r.Context(), h)
+	writeJSON(w, http.StatusOK, h)
+	return nil
+}
+
+// handlePurge: POST /api/v1/admin/purge with {"message_id": "..."} or
+// {"thread": "..."}; national administrators only, since a purge reaches
+// every mailbox.
+func (a *API) handlePurge(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+	if !scope.National {
+		return problem(http.StatusForbidden, "not-national", "Only national administrators purge messages from every mailbox.")
+	}
+	var req struct {
+		MessageID string `json:"message_id"`
+		Thread    string `json:"thread"`
+	}
+	if err := readJSON(w, r, 16<<10, &req); err != nil {
+		return err
+	}
+	if (req.MessageID == "") == (req.Thread == "") {
+		return problem(http.StatusBadRequest, "bad-request", "Give exactly one of message_id or thread.")
+	}
+	id, thread := req.MessageID, false
+	if req.Thread != "" {
+		id, thread = req.Thread, true
+	}
+	res, err := a.store.Purge(r.Context(), who.Person.Email, id, thread)
+	if errors.Is(err, store.ErrNotFound) {
+		return problem(http.StatusNotFound, "not-found", "%s", err)
+	} else if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// handleTrace: GET /api/v1/admin/trace?message_id=ID.
+func (a *API) handleTrace(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+	id := r.URL.Query().Get("message_id")
+	if id == "" {
+		return problem(http.StatusBadRequest, "bad-request", "Give the message_id to trace.")
+	}
+	traces, err := a.store.TraceMessage(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return problem(http.StatusNotFound, "not-found", "%s", err)
+	} else if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"messages": traces})
+	return nil
+}
