@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"wardmail/auth"
@@ -33,6 +35,8 @@ func runDemo(args []string) error {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", p.Email, p.Name, p.Org, p.Role)
 		}
 		_ = tw.Flush()
+		fmt.Fprintf(os.Stderr, "\nLists: mri-ward-4@%s (static, 4 people), pharmacists@%s (dynamic: role = \"pharmacist\")\n",
+			sim.DemoDomain, sim.DemoDomain)
 		fmt.Fprintf(os.Stderr, "\nDoors: %s\nIMAP and submission use STARTTLS with a self-signed certificate (in %s).\n",
 			describeDoors(srv), cfg.DataDir)
 		if a, ok := srv.Addrs["http"]; ok {
@@ -60,6 +64,48 @@ func seedDemo(ctx context.Context, dir string) error {
 		}
 		recs = append(recs, rec)
 	}
-	_, _, err = st.UpsertPeople(ctx, recs)
-	return err
+	if _, _, err = st.UpsertPeople(ctx, recs); err != nil {
+		return err
+	}
+	return seedDemoLists(ctx, st)
+}
+
+// seedDemoLists adds two lists to show the kinds (once; a list that exists
+// is left as it is): a static ward list and a dynamic list of the
+// pharmacists of every organisation, bounded to the demo's organisations.
+func seedDemoLists(ctx context.Context, st *store.Store) error {
+	people := sim.DemoPeople()
+	owner, err := st.PersonByEmail(ctx, people[0].Email)
+	if err != nil {
+		return err
+	}
+	var orgs []string
+	for _, p := range people {
+		if !slices.Contains(orgs, p.Org) {
+			orgs = append(orgs, p.Org)
+		}
+	}
+	var ward []int64
+	for _, p := range people[:4] {
+		q, err := st.PersonByEmail(ctx, p.Email)
+		if err != nil {
+			return err
+		}
+		ward = append(ward, q.ID)
+	}
+	specs := []store.ListSpec{
+		{Address: "mri-ward-4@" + sim.DemoDomain, Name: "MRI Ward 4", Kind: store.ListStatic, Members: ward},
+		{Address: "pharmacists@" + sim.DemoDomain, Name: "Pharmacists", Kind: store.ListDynamic,
+			Rule: `role = "pharmacist"`, Scope: "set:" + strings.Join(orgs, "|")},
+	}
+	for _, spec := range specs {
+		if _, err := st.ListByAddress(ctx, spec.Address); err == nil {
+			continue
+		}
+		spec.Owners = []int64{owner.ID}
+		if _, err := st.CreateList(ctx, "demo", spec); err != nil {
+			return err
+		}
+	}
+	return nil
 }
