@@ -696,3 +696,62 @@ func TestAudienceAndListAPI(t *testing.T) {
 		t.Errorf("after the purge ben sees %q", got)
 	}
 }
+
+// Owners moderate their own list over the API; nobody else may.
+func TestOwnerModeratesOverAPI(t *testing.T) {
+	e := startListServer(t, []who{{"owner@nhs.test", leeds, "Manager", "LGI"}, {"mem@nhs.test", leeds, "Nurse", "LGI"},
+		{"poster@nhs.test", barts, "Nurse", "RLH"}}, nil)
+	l := e.staticList("mod@nhs.test", "owner@nhs.test", "owner@nhs.test", "mem@nhs.test")
+	if err := e.st.SetPostPolicy(e.ctx, "test", l.ID, "moderated", nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	e.mustSubmit("poster@nhs.test", []string{"mod@nhs.test"}, "for the team")
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	call := func(as, method, path string, body any, out any) int {
+		t.Helper()
+		var rd io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		}
+		req, _ := http.NewRequest(method, "https://"+e.srv.Addrs["http"]+path, rd)
+		req.SetBasicAuth(as, "pw-"+as)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if out != nil {
+			_ = json.NewDecoder(resp.Body).Decode(out)
+		}
+		return resp.StatusCode
+	}
+	var held struct{ Held []store.Held }
+	if code := call("mem@nhs.test", "GET", "/api/v1/lists/mod@nhs.test/held", nil, nil); code != 403 {
+		t.Errorf("a member reading the moderation queue: %d", code)
+	}
+	if code := call("owner@nhs.test", "GET", "/api/v1/lists/mod@nhs.test/held", nil, &held); code != 200 || len(held.Held) != 1 {
+		t.Fatalf("owner's queue: %d %+v", code, held)
+	}
+	var h store.Held
+	if code := call("owner@nhs.test", "POST", fmt.Sprintf("/api/v1/lists/mod@nhs.test/held/%d", held.Held[0].ID), map[string]any{"approve": true}, &h); code != 200 || h.State != "approved" {
+		t.Errorf("approve: %d %+v", code, h)
+	}
+	if got := e.subjects("mem@nhs.test"); !equal(got, []string{"for the team"}) {
+		t.Errorf("after approval mem sees %q", got)
+	}
+	if got := strings.Join(e.subjects("poster@nhs.test"), "|"); !strings.Contains(got, "was approved") {
+		t.Errorf("the poster was not told of the approval: %s", got)
+	}
+	var mine struct{ Lists []map[string]any }
+	if code := call("owner@nhs.test", "GET", "/api/v1/lists", nil, &mine); code != 200 || len(mine.Lists) != 1 {
+		t.Errorf("owner's lists: %d %+v", code, mine)
+	}
+	if code := call("owner@nhs.test", "POST", "/api/v1/lists/mod@nhs.test/members", map[string]any{"members": []string{"poster@nhs.test"}}, nil); code != 200 {
+		t.Errorf("owner adding a member: %d", code)
+	}
+	if ok, _ := e.st.IsMember(e.ctx, l.ID, e.id("poster@nhs.test")); !ok {
+		t.Error("poster is not a member after the owner added them")
+	}
+}

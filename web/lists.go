@@ -438,3 +438,141 @@ func (a *API) handleTrace(w http.ResponseWriter, r *http.Request, who *Session, 
 	writeJSON(w, http.StatusOK, map[string]any{"messages": traces})
 	return nil
 }
+
+// Owners manage their own lists: the moderation queue and, for static
+// lists, the members. Administrators who manage the list may do the same.
+
+// ownedList finds the list in the path and checks the signed-in person owns
+// it or administers it.
+func (a *API) ownedList(r *http.Request, who *Session) (*store.List, error) {
+	l, err := a.store.ListByAddress(r.Context(), r.PathValue("list"))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, problem(http.StatusNotFound, "not-found", "There is no list %s.", r.PathValue("list"))
+	} else if err != nil {
+		return nil, err
+	}
+	for _, o := range l.Owners {
+		if strings.EqualFold(o, who.Person.Email) {
+			return l, nil
+		}
+	}
+	scope, err := a.adminScope(r.Context(), who)
+	if err != nil {
+		return nil, err
+	}
+	if scope != nil {
+		if ok, err := a.mayManage(r.Context(), scope, l); err != nil {
+			return nil, err
+		} else if ok {
+			return l, nil
+		}
+	}
+	return nil, problem(http.StatusForbidden, "not-owner", "Only the owners of %s (and its administrators) may do that.", l.Address)
+}
+
+// handleMyLists: GET /api/v1/lists, the lists the person owns.
+func (a *API) handleMyLists(w http.ResponseWriter, r *http.Request, who *Session) error {
+	all, err := a.store.Lists(r.Context())
+	if err != nil {
+		return err
+	}
+	out := []listView{}
+	for i := range all {
+		owner, err := a.store.IsListOwner(r.Context(), all[i].ID, who.Person.ID)
+		if err != nil {
+			return err
+		}
+		if owner {
+			l, err := a.store.ListByID(r.Context(), all[i].ID)
+			if err != nil {
+				return err
+			}
+			out = append(out, a.listView(l))
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"lists": out})
+	return nil
+}
+
+// handleOwnerHeld: GET /api/v1/lists/{list}/held.
+func (a *API) handleOwnerHeld(w http.ResponseWriter, r *http.Request, who *Session) error {
+	l, err := a.ownedList(r, who)
+	if err != nil {
+		return err
+	}
+	held, err := a.store.HeldPosts(r.Context(), l.ID)
+	if err != nil {
+		return err
+	}
+	if held == nil {
+		held = []store.Held{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"held": held})
+	return nil
+}
+
+// handleOwnerModerate: POST /api/v1/lists/{list}/held/{id} with
+// {"approve": bool, "reason": "..."}.
+func (a *API) handleOwnerModerate(w http.ResponseWriter, r *http.Request, who *Session) error {
+	l, err := a.ownedList(r, who)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return problem(http.StatusBadRequest, "bad-request", "%q is not a held post's id.", r.PathValue("id"))
+	}
+	var req struct {
+		Approve bool   `json:"approve"`
+		Reason  string `json:"reason"`
+	}
+	if err := readJSON(w, r, 16<<10, &req); err != nil {
+		return err
+	}
+	h, err := a.store.HeldByID(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && h.ListID != l.ID) {
+		return problem(http.StatusNotFound, "not-found", "There is no held post %d for %s.", id, l.Address)
+	} else if err != nil {
+		return err
+	}
+	if h, err = a.store.DecideHeld(r.Context(), who.Person.Email, id, req.Approve, req.Reason, who.Person.ID); err != nil {
+		return problem(http.StatusConflict, "decided", "%s", err)
+	}
+	a.pipeline.NotifyHeld(r.Context(), h)
+	writeJSON(w, http.StatusOK, h)
+	return nil
+}
+
+// handleOwnerMembers: POST (add) or DELETE (remove)
+// /api/v1/lists/{list}/members on a static list the person owns.
+func (a *API) handleOwnerMembers(w http.ResponseWriter, r *http.Request, who *Session) error {
+	l, err := a.ownedList(r, who)
+	if err != nil {
+		return err
+	}
+	if l.Kind != store.ListStatic {
+		return problem(http.StatusUnprocessableEntity, "dynamic", "%s is dynamic: its members follow its rule (%s).", l.Address, l.Rule)
+	}
+	var req struct {
+		Members []string `json:"members"`
+	}
+	if err := readJSON(w, r, 1<<20, &req); err != nil {
+		return err
+	}
+	people, unknown, err := a.store.PersonIDs(r.Context(), req.Members)
+	if err != nil {
+		return err
+	}
+	if len(unknown) > 0 {
+		return problem(http.StatusUnprocessableEntity, "unknown-person", "Nobody in the directory has the address %s.", strings.Join(unknown, ", "))
+	}
+	if r.Method == http.MethodDelete {
+		err = a.store.RemoveListMembers(r.Context(), who.Person.Email, l.ID, people, nil)
+	} else {
+		err = a.store.AddListMembers(r.Context(), who.Person.Email, l.ID, people, nil)
+	}
+	if err != nil {
+		return listProblem(err)
+	}
+	return a.writeList(w, r, l.ID)
+}

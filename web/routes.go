@@ -52,6 +52,11 @@ func (a *API) routes(mux *http.ServeMux) {
 
 	// Audience and lists (lists.go).
 	mux.Handle("POST /api/v1/audience", a.authed(a.handleAudience))
+	mux.Handle("GET /api/v1/lists", a.authed(a.handleMyLists))
+	mux.Handle("GET /api/v1/lists/{list}/held", a.authed(a.handleOwnerHeld))
+	mux.Handle("POST /api/v1/lists/{list}/held/{id}", a.authed(a.handleOwnerModerate))
+	mux.Handle("POST /api/v1/lists/{list}/members", a.authed(a.handleOwnerMembers))
+	mux.Handle("DELETE /api/v1/lists/{list}/members", a.authed(a.handleOwnerMembers))
 	mux.Handle("GET /api/v1/admin/lists", a.admin(a.handleAdminLists))
 	mux.Handle("POST /api/v1/admin/lists", a.admin(a.handleCreateList))
 	mux.Handle("GET /api/v1/admin/lists/{list}", a.admin(a.handleAdminList))
@@ -63,6 +68,11 @@ func (a *API) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/admin/held/{id}", a.admin(a.handleModerate))
 	mux.Handle("POST /api/v1/admin/purge", a.admin(a.handlePurge))
 	mux.Handle("GET /api/v1/admin/trace", a.admin(a.handleTrace))
+
+	// Reply-all storms (storms.go).
+	mux.Handle("GET /api/v1/admin/storms", a.admin(a.handleStorms))
+	mux.Handle("POST /api/v1/admin/storms/{thread}/block", a.admin(a.handleStormBlock))
+	mux.Handle("POST /api/v1/admin/storms/{thread}/unblock", a.admin(a.handleStormUnblock))
 
 	// Anything else under /api/ is a problem+json 404; the rest is the webmail.
 	mux.Handle("/api/", a.open(func(w http.ResponseWriter, r *http.Request) error {
