@@ -81,11 +81,13 @@ func (c *conn) selectMailbox(cmd *wire.Command, readOnly bool) error {
 	// INBOX also listens to its owner's lists, and takes in their pending
 	// posts first (DESIGN section 3).
 	var sub *store.Subscription
+	var lists []int64
 	if isInbox(mb) {
-		lists, err := c.srv.cfg.Store.PersonLists(c.ctx, c.person.ID)
-		if err != nil {
+		var err error
+		if lists, err = c.srv.cfg.Store.PersonLists(c.ctx, c.person.ID); err != nil {
 			return err
 		}
+		slices.Sort(lists)
 		sub = c.srv.cfg.Store.Hub().SubscribeInbox(mb.ID, lists)
 		if err := c.materialise(); err != nil {
 			sub.Close()
@@ -99,7 +101,7 @@ func (c *conn) selectMailbox(cmd *wire.Command, readOnly bool) error {
 		sub.Close()
 		return err
 	}
-	s := &selected{mb: mb, readOnly: readOnly, condstore: c.condstore, modseq: mb.HighestModSeq, sub: sub,
+	s := &selected{mb: mb, readOnly: readOnly, condstore: c.condstore, modseq: mb.HighestModSeq, sub: sub, lists: lists,
 		msgs: make([]msgState, len(refs))}
 	keywords := map[string]bool{}
 	for i, r := range refs {

@@ -29,6 +29,8 @@ type selected struct {
 	// modseq is the MODSEQ up to which changes have been taken in.
 	modseq uint64
 	sub    *store.Subscription
+	// lists are the lists whose posts wake an INBOX's subscription.
+	lists []int64
 	// expunged holds UIDs removed by others but not yet reported, because
 	// the command running did not allow EXPUNGE (RFC 9051 7.5.1). They keep
 	// their sequence numbers until reported.
@@ -102,7 +104,11 @@ func (c *conn) sync(allowExpunge bool) error {
 func (c *conn) takeChanges() error {
 	s := c.sel
 	if isInbox(s.mb) {
-		// The wake-up may be a post to one of the person's lists.
+		// The wake-up may be a post to one of the person's lists, and the
+		// person may have joined or left lists since the subscription.
+		if err := c.refreshLists(); err != nil {
+			return err
+		}
 		if err := c.materialise(); err != nil {
 			return err
 		}
@@ -259,4 +265,21 @@ func isInbox(mb *store.Mailbox) bool { return mb.Name == "INBOX" }
 func (c *conn) materialise() error {
 	_, err := c.srv.cfg.Store.Materialise(c.ctx, c.person.ID)
 	return err
+}
+
+// refreshLists re-subscribes an INBOX to its owner's lists when they changed.
+func (c *conn) refreshLists() error {
+	s := c.sel
+	lists, err := c.srv.cfg.Store.PersonLists(c.ctx, c.person.ID)
+	if err != nil {
+		return err
+	}
+	slices.Sort(lists)
+	if slices.Equal(lists, s.lists) {
+		return nil
+	}
+	old := s.sub
+	s.sub, s.lists = c.srv.cfg.Store.Hub().SubscribeInbox(s.mb.ID, lists), lists
+	old.Close()
+	return nil
 }

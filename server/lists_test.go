@@ -755,3 +755,37 @@ func TestOwnerModeratesOverAPI(t *testing.T) {
 		t.Error("poster is not a member after the owner added them")
 	}
 }
+
+// A person who joins a list while their IMAP session idles gets its next
+// post at once.
+func TestJoinerInIdleGetsPosts(t *testing.T) {
+	e := startListServer(t, []who{{"amira@nhs.test", leeds, "Nurse", "LGI"}, {"ben@nhs.test", leeds, "Doctor", "LGI"}}, nil)
+	l := e.staticList("ward@nhs.test", "amira@nhs.test", "amira@nhs.test")
+	exists := make(chan uint32, 4)
+	ben := e.imap("ben@nhs.test", &imapclient.Options{UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+		Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+			if d.NumMessages != nil {
+				exists <- *d.NumMessages
+			}
+		}}})
+	if _, err := ben.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	idle, err := ben.Idle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = idle.Close(); _ = idle.Wait() }()
+	if err := e.st.AddListMembers(e.ctx, "test", l.ID, e.ids("ben@nhs.test"), nil); err != nil {
+		t.Fatal(err)
+	}
+	e.mustSubmit("amira@nhs.test", []string{"ward@nhs.test"}, "welcome")
+	select {
+	case n := <-exists:
+		if n != 1 {
+			t.Errorf("EXISTS %d, want 1", n)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("ben, who joined while idling, was not told of the post")
+	}
+}

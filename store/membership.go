@@ -342,6 +342,12 @@ func (s *Store) applyMembership(ctx context.Context, listID int64, members []int
 					return err
 				}
 			}
+			// A joiner's open IMAP session learns of its new list when
+			// woken; for a few joiners, wake them now. (A national list's
+			// million joiners learn at their next command or wake-up.)
+			if len(chunk) <= touchJoinersMax {
+				return touchInboxes(tx, chunk)
+			}
 			return nil
 		}); err != nil {
 			return err
@@ -433,8 +439,10 @@ func (s *Store) SyncPeople(ctx context.Context, ids []int64) error {
 			if err != nil {
 				return err
 			}
+			var joiners []int64
 			for _, c := range changes {
 				if c.join {
+					joiners = append(joiners, c.person)
 					_, err = tx.Exec(`INSERT INTO memberships (list_id, person_id, pos) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, c.list, c.person, end)
 				} else {
 					if _, err = materialise(tx, c.person, c.list); err == nil {
@@ -445,7 +453,7 @@ func (s *Store) SyncPeople(ctx context.Context, ids []int64) error {
 					return err
 				}
 			}
-			return nil
+			return touchInboxes(tx, joiners)
 		}); err != nil {
 			return err
 		}
@@ -539,4 +547,37 @@ func (s *Store) disabledPeople(ctx context.Context) (map[int64]bool, error) {
 		out[id] = true
 	}
 	return out, rows.Err()
+}
+
+// touchJoinersMax bounds how many joiners' sessions a membership change
+// wakes at once.
+const touchJoinersMax = 1000
+
+// touchInboxes wakes the open INBOX sessions of these people, so that they
+// subscribe to the lists they just joined.
+func touchInboxes(tx *Tx, people []int64) error {
+	for len(people) > 0 {
+		n := min(len(people), 500)
+		args := make([]any, n)
+		for i, p := range people[:n] {
+			args[i] = p
+		}
+		people = people[n:]
+		rows, err := tx.Query(`SELECT id FROM mailboxes WHERE name = 'INBOX' AND person_id IN (`+placeholders(n)+`)`, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			tx.Touch(id)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
