@@ -75,6 +75,10 @@ fuzz:
 	$(GO) test ./imapd/wire/ -run '^$$' -fuzz '^FuzzParseCommand$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./server/ -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./web/ -run '^$$' -fuzz '^FuzzParseQuery$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./smtpd/ -run '^$$' -fuzz '^FuzzSMTPSession$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./lists/ -run '^$$' -fuzz '^FuzzParseRule$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./imapd/ -run '^$$' -fuzz '^FuzzCommandArgs$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./directory/ -run '^$$' -fuzz '^FuzzValidateAddress$$' -fuzztime $(FUZZTIME)
 
 bench: build
 	./$(BIN) bench deliver
