@@ -36,8 +36,10 @@ func newSigninMetrics() *signinMetrics {
 }
 
 func (m *signinMetrics) observe(protocol, method, result string, d time.Duration) {
-	if protocol == "" {
-		protocol = "unknown"
+	switch protocol {
+	case ProtoIMAP, ProtoSMTP, ProtoHTTP:
+	default:
+		protocol = "unknown" // bounded label values
 	}
 	m.total.WithLabelValues(protocol, method, result).Inc()
 	m.seconds.WithLabelValues(method).Observe(d.Seconds())

@@ -37,6 +37,7 @@ type entry struct {
 	fps         [maxRemember]uint64 // ring of wrong-password fingerprints
 	nfp         int
 	refusedLog  time.Time // last time a refusal while locked was reported
+	excused     int       // failures not counted because the store was failing
 }
 
 func (en *entry) row(k key) store.LockoutRow {
@@ -188,10 +189,7 @@ func (e *Engine) Failure(ctx context.Context, account, source, secret string) Re
 		return Result{Outcome: Incident}
 	}
 	now := e.now()
-	if now.UnixNano() < e.suspectUntil.Load() {
-		e.metrics.failures.WithLabelValues(Backend).Inc()
-		return Result{Outcome: Backend}
-	}
+	suspect := now.UnixNano() < e.suspectUntil.Load()
 	fp := e.Fingerprint(account, secret)
 	familiar := e.isFamiliar(ctx, account, source)
 
@@ -217,10 +215,22 @@ func (e *Engine) Failure(ctx context.Context, account, source, secret string) Re
 		threshold = e.pol.FamiliarThreshold
 	}
 	res := Result{Outcome: Counted, Familiar: familiar}
-	if e.count(k, en, threshold, now) {
+	if suspect && en.excused < threshold {
+		// The store failed or was slow moments ago: a right password may
+		// have looked wrong. Excused, up to one threshold's worth per
+		// source, so that an attacker who can make the store slow does not
+		// switch lockout off. The account-wide budget still counts.
+		en.excused++
+		en.lastFailure = now // kept (with its fingerprints) until Forget
+		res.Outcome = Backend
+		e.metrics.failures.WithLabelValues(Backend).Inc()
+	} else if e.count(k, en, threshold, now) {
 		res.LockedUntil, res.LockSource = en.lockedUntil, source
 	}
 	res.Failures = en.failures
+	if res.Outcome == Counted {
+		e.metrics.failures.WithLabelValues(Counted).Inc()
+	}
 	if !familiar {
 		ak := key{account, AccountWide}
 		agg := e.entries[ak]
@@ -232,7 +242,6 @@ func (e *Engine) Failure(ctx context.Context, account, source, secret string) Re
 			res.LockedUntil, res.LockSource = agg.lockedUntil, AccountWide
 		}
 	}
-	e.metrics.failures.WithLabelValues(Counted).Inc()
 	return res
 }
 

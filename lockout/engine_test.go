@@ -4,9 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"wardmail/lockout"
 	"wardmail/store/sqlite"
@@ -101,4 +105,71 @@ func mustAddr(t *testing.T, s string) netip.Addr {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// After a store fault, failures are excused, but only one threshold's worth
+// per source: an attacker who can make the store slow does not get to
+// guess for free.
+func TestBackendFaultExcusesOneThreshold(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, t.TempDir(), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e, err := lockout.New(ctx, lockout.Config{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	e.BackendFailed()
+	outcomes := map[string]int{}
+	var res lockout.Result
+	last := ""
+	for i := 0; res.LockedUntil.IsZero() && i < 100; i++ {
+		last = fmt.Sprint("guess-", i)
+		res = e.Failure(ctx, "amira@nhs.test", "192.0.2.0/24", last)
+		outcomes[res.Outcome]++
+	}
+	if outcomes[lockout.Backend] != 10 || outcomes[lockout.Counted] != 10 {
+		t.Errorf("outcomes before the lock: %v, want 10 excused then 10 counted", outcomes)
+	}
+	if res := e.Failure(ctx, "amira@nhs.test", "192.0.2.0/24", last); res.Outcome != lockout.Repeat {
+		t.Errorf("the last wrong password again: %s, want repeat", res.Outcome)
+	}
+}
+
+// A spray of made-up names cannot grow memory without bound: above
+// MaxEntries the oldest counters that never locked go, locks stay.
+func TestMaxEntries(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, t.TempDir(), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e, err := lockout.New(ctx, lockout.Config{Store: st, Policy: lockout.Policy{MaxEntries: 100, Poll: 10 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(e)
+	for i := range 10 {
+		e.Failure(ctx, "amira@nhs.test", "192.0.2.0/24", fmt.Sprint("guess-", i))
+	}
+	for i := range 200 {
+		e.Failure(ctx, fmt.Sprintf("made-up-%d@nhs.test", i), "192.0.2.0/24", "x")
+	}
+	want := "\n# HELP wardmail_lockout_evicted_total Counters dropped early because more than max entries were held (a spray of made-up names).\n# TYPE wardmail_lockout_evicted_total counter\nwardmail_lockout_evicted_total 312\n"
+	deadline := time.Now().Add(5 * time.Second)
+	for testutil.GatherAndCompare(reg, strings.NewReader(want), "wardmail_lockout_evicted_total") != nil {
+		if time.Now().After(deadline) {
+			t.Fatal(testutil.GatherAndCompare(reg, strings.NewReader(want), "wardmail_lockout_evicted_total"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, locked := e.Locked(ctx, "amira@nhs.test", "192.0.2.0/24"); !locked {
+		t.Error("a lock was evicted")
+	}
 }

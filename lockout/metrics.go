@@ -9,6 +9,7 @@ type metrics struct {
 	refused       prometheus.Counter
 	backendFaults prometheus.Counter
 	flushErrors   prometheus.Counter
+	evicted       prometheus.Counter
 	locked        prometheus.GaugeFunc
 	incident      prometheus.GaugeFunc
 }
@@ -28,6 +29,8 @@ func newMetrics(e *Engine) *metrics {
 			Help: "Store failures or slow lookups reported to lockout (each opens a grace period without counting)."}),
 		flushErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "wardmail_lockout_save_errors_total",
 			Help: "Failed saves of lockout state (retried at the next poll)."}),
+		evicted: prometheus.NewCounter(prometheus.CounterOpts{Name: "wardmail_lockout_evicted_total",
+			Help: "Counters dropped early because more than max entries were held (a spray of made-up names)."}),
 		locked: prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "wardmail_lockout_locked",
 			Help: "Locks running now."}, func() float64 { return float64(e.lockedNow()) }),
 		incident: prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "wardmail_lockout_incident_mode",
@@ -58,7 +61,7 @@ func (e *Engine) lockedNow() int {
 }
 
 func (m *metrics) all() []prometheus.Collector {
-	return []prometheus.Collector{m.failures, m.locks, m.unlocks, m.refused, m.backendFaults, m.flushErrors, m.locked, m.incident}
+	return []prometheus.Collector{m.failures, m.locks, m.unlocks, m.refused, m.backendFaults, m.flushErrors, m.evicted, m.locked, m.incident}
 }
 
 // Describe implements prometheus.Collector.

@@ -30,13 +30,17 @@ type Policy struct {
 	// Poll is how often the store is read for unlocks and incident mode and
 	// written with counters (1 s).
 	Poll time.Duration
+	// MaxEntries bounds the counters held in memory (2,000,000, about
+	// 400 MB): beyond it, the oldest counters that never locked are dropped
+	// at the next poll, so a spray of made-up names cannot exhaust memory.
+	MaxEntries int
 }
 
 // DefaultPolicy returns the policy described in docs/configuration.md.
 func DefaultPolicy() Policy {
 	return Policy{Threshold: 10, FamiliarThreshold: 20, AccountThreshold: 30,
 		LockBase: time.Minute, LockMax: time.Hour, FamiliarFor: 30 * 24 * time.Hour,
-		Remember: 5, Forget: 24 * time.Hour, Grace: 30 * time.Second, Poll: time.Second}
+		Remember: 5, Forget: 24 * time.Hour, Grace: 30 * time.Second, Poll: time.Second, MaxEntries: 2_000_000}
 }
 
 func (p *Policy) fill() {
@@ -55,6 +59,7 @@ func (p *Policy) fill() {
 	setI(&p.FamiliarThreshold, d.FamiliarThreshold)
 	setI(&p.AccountThreshold, d.AccountThreshold)
 	setI(&p.Remember, d.Remember)
+	setI(&p.MaxEntries, d.MaxEntries)
 	setD(&p.LockBase, d.LockBase)
 	setD(&p.LockMax, d.LockMax)
 	setD(&p.FamiliarFor, d.FamiliarFor)

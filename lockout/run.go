@@ -2,6 +2,7 @@ package lockout
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"wardmail/store"
@@ -84,7 +85,8 @@ func (e *Engine) pollUnlocks(ctx context.Context) error {
 	return nil
 }
 
-// forget drops counters idle for Forget with no lock running.
+// forget drops counters idle for Forget with no lock running and, above
+// MaxEntries, the oldest counters that never locked.
 func (e *Engine) forget() {
 	now := e.now()
 	e.mu.Lock()
@@ -95,6 +97,26 @@ func (e *Engine) forget() {
 			e.dirty[k] = struct{}{}
 		}
 	}
+	if len(e.entries) <= e.pol.MaxEntries {
+		return
+	}
+	type aged struct {
+		k    key
+		last time.Time
+	}
+	var old []aged
+	for k, en := range e.entries {
+		if en.locks == 0 {
+			old = append(old, aged{k, en.lastFailure})
+		}
+	}
+	slices.SortFunc(old, func(a, b aged) int { return a.last.Compare(b.last) })
+	drop := len(e.entries) - e.pol.MaxEntries*9/10
+	for _, a := range old[:min(drop, len(old))] {
+		delete(e.entries, a.k)
+		e.dirty[a.k] = struct{}{}
+	}
+	e.metrics.evicted.Add(float64(min(drop, len(old))))
 }
 
 // flush saves changed counters and new familiar sources in batched writes.

@@ -62,7 +62,23 @@ type Config struct {
 	// posts to materialise; 0 turns it off (posts then wait for a read).
 	PostTrickle time.Duration `key:"post_trickle_interval"`
 
+	// Reply-all storm breaker and sender limits (DESIGN section 4, package
+	// policy); zero keeps policy.DefaultStorm and policy.DefaultLimits.
+	StormOff         bool          `key:"storm_breaker"` // "off" turns the breaker off
+	StormMinAudience int64         `key:"storm_min_audience"`
+	StormReplies     int           `key:"storm_replies"`
+	StormWindow      time.Duration `key:"storm_window"`
+	StormBlock       time.Duration `key:"storm_block"`
+	StormBrakeFrom   int           `key:"storm_brake_from"`
+	StormBrakeDelay  time.Duration `key:"storm_brake_delay"`
+	SenderLimitsOff  bool          `key:"sender_limits"` // "off" turns the sender limits off
+	SenderPerMinute  int           `key:"sender_messages_per_minute"`
+	SenderPerDay     int64         `key:"sender_recipients_per_day"`
+
 	LogLevel string `key:"log_level"` // debug, info, warn, error
+
+	// Now is the clock (tests replace it); nil is time.Now. Not a setting.
+	Now func() time.Time
 }
 
 // Defaults returns the embedded default configuration.
@@ -154,6 +170,29 @@ func (c *Config) Set(key, value string) error {
 		default:
 			err = fmt.Errorf("%s: %q is not true or false", key, value)
 		}
+	case "storm_breaker", "sender_limits":
+		var on bool
+		switch strings.ToLower(value) {
+		case "true", "yes", "on", "1":
+			on = true
+		case "false", "no", "off", "0":
+		default:
+			return fmt.Errorf("%s: %q is not on or off", key, value)
+		}
+		*map[string]*bool{"storm_breaker": &c.StormOff, "sender_limits": &c.SenderLimitsOff}[key] = !on
+	case "storm_min_audience", "sender_recipients_per_day":
+		n, err = num(40)
+		*map[string]*int64{"storm_min_audience": &c.StormMinAudience, "sender_recipients_per_day": &c.SenderPerDay}[key] = int64(n)
+	case "storm_replies", "storm_brake_from", "sender_messages_per_minute":
+		n, err = num(20)
+		*map[string]*int{"storm_replies": &c.StormReplies, "storm_brake_from": &c.StormBrakeFrom,
+			"sender_messages_per_minute": &c.SenderPerMinute}[key] = int(n)
+	case "storm_window", "storm_block", "storm_brake_delay":
+		d, derr := time.ParseDuration(value)
+		if derr != nil || d <= 0 {
+			return fmt.Errorf("%s: %q is not a duration such as 60m", key, value)
+		}
+		*map[string]*time.Duration{"storm_window": &c.StormWindow, "storm_block": &c.StormBlock, "storm_brake_delay": &c.StormBrakeDelay}[key] = d
 	case "local_domains":
 		c.LocalDomains = nil
 		for _, d := range strings.Split(value, ",") {

@@ -21,6 +21,7 @@ import (
 	"wardmail/imapd"
 	"wardmail/lists"
 	"wardmail/lockout"
+	"wardmail/policy"
 	"wardmail/smtpd"
 	"wardmail/store"
 	"wardmail/store/sqlite"
@@ -33,6 +34,9 @@ type Server struct {
 	Store    *store.Store
 	Login    *auth.Login
 	Pipeline *submit.Pipeline
+	Storms   *policy.Breaker // the reply-all storm breaker and its board
+	Limits   *policy.Limits  // per-sender limits
+	Policy   *policy.Metrics
 	Registry *prometheus.Registry
 	TLS      *tls.Config
 	// Addrs are the addresses the doors listen on, by config key
@@ -50,7 +54,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	st, err := sqlite.Open(ctx, cfg.DataDir, sqlite.Options{KeyFile: cfg.KeyFile, InlineMax: cfg.InlineMax, Logger: log})
+	st, err := sqlite.Open(ctx, cfg.DataDir, sqlite.Options{KeyFile: cfg.KeyFile, InlineMax: cfg.InlineMax, Logger: log, Now: cfg.Now})
 	if err != nil {
 		return nil, fmt.Errorf("opening the store: %w", err)
 	}
@@ -85,7 +89,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.closers = append(s.closers, lock.Close)
 	s.Login = auth.New(auth.Config{Store: st, Hasher: hasher, Lockout: lock, Logger: log, SlowLookup: cfg.SignInSlowLookup})
 	s.closers = append(s.closers, s.Login.Close)
+	s.Policy, s.Storms, s.Limits = newPolicy(st, cfg, log)
 	s.Pipeline = submit.New(submit.Config{
+		Limits: s.Limits, Breaker: s.Storms, Now: cfg.Now,
 		Store: st, Hostname: cfg.Hostname, LocalDomains: cfg.LocalDomains,
 		MaxRecipients: cfg.MaxRecipients, MaxMessageBytes: cfg.MaxMessageBytes, Logger: log,
 		Governance: lists.Governance{SendersOnlyAbove: cfg.ListSendersOnlyAbove, ApprovalAbove: cfg.ListApprovalAbove,
@@ -94,6 +100,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	})
 
 	s.closers = append(s.closers, startWorkers(st, s.Pipeline, cfg.PostTrickle, log))
+	s.closers = append(s.closers, startBrakeWorker(s.Storms, time.Second, log))
 
 	smtpMetrics := smtpd.NewMetrics()
 	inbound := smtpd.New(smtpd.Config{Pipeline: s.Pipeline, TLS: s.TLS, Hostname: cfg.Hostname, Logger: log, Metrics: smtpMetrics})
@@ -104,7 +111,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 
 	for _, c := range []prometheus.Collector{
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		st.Metrics(), hasher, s.Login, lock, s.Pipeline.Metrics(), smtpMetrics, imap.Metrics(),
+		st.Metrics(), hasher, s.Login, lock, s.Pipeline.Metrics(), smtpMetrics, imap.Metrics(), s.Policy,
 	} {
 		if err := s.Registry.Register(c); err != nil {
 			return fail(fmt.Errorf("registering metrics: %w", err))
@@ -113,7 +120,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 
 	httpSrv := &http.Server{
 		Handler: web.New(web.Config{Store: st, Pipeline: s.Pipeline, SignIn: web.LoginSignIn{Login: s.Login},
-			Registry: s.Registry, Logger: log, TLS: true}),
+			Registry: s.Registry, Logger: log, TLS: true, ReplyAll: s.Storms, Now: cfg.Now}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

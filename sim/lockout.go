@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -36,7 +37,7 @@ type LockoutConfig struct {
 	// device retries more often than a lock threshold).
 	Retries int
 	// AttackSources networks spray guesses at AttackAccounts accounts
-	// (4 and 2,000).
+	// (4 and 300).
 	AttackSources, AttackAccounts int
 	AttackClients                 int           // concurrent attacker connections (4)
 	Outage                        time.Duration // the credential store fails this long (15 s)
@@ -338,7 +339,7 @@ func ReplayLockout(ctx context.Context, cfg LockoutConfig) (*LockoutResult, erro
 	}
 	decLat = make([]time.Duration, len(apps))
 	start = time.Now()
-	parallel(len(apps), 16, func(i int) {
+	parallel(len(apps), 2*runtime.GOMAXPROCS(0), func(i int) {
 		d := apps[i]
 		t := time.Now()
 		_, _ = srv.Login.SignIn(ctx, auth.Attempt{Username: simEmail(d.person), Password: d.secret,

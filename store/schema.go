@@ -9,6 +9,7 @@ var Migrations = []string{
 	SchemaLists,  // lists.go: lists, post log, submissions, admins, audit
 	SchemaSignIn, // signin.go: app passwords, lockout, TOTP
 	SchemaWeb,    // websession.go: web sessions
+	SchemaStorm,  // storm.go: reply-all storm breaker, sender limits
 }
 
 // SchemaV1 is the first schema, in SQL that SQLite and PostgreSQL both accept

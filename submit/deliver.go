@@ -160,6 +160,15 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 		p.cfg.Logger.Error("counting an audience", "id", id, "err", err)
 		return nil, ErrUnavailable
 	}
+	// Sender limits and the reply-all storm breaker count the audience
+	// after list expansion, so they come here, before anything is stored;
+	// the early brake may turn the list posts into held ones (storm.go).
+	guard, err := p.checkPolicy(ctx, s, sub, sum)
+	if err != nil {
+		return nil, err
+	}
+	accepted := false
+	defer func() { guard.finish(ctx, accepted) }()
 	content, err := p.cfg.Store.PrepareContent(ctx, full, sum.Marshal())
 	if err != nil {
 		p.cfg.Logger.Error("storing a message body", "id", id, "err", err)
@@ -171,6 +180,7 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 		p.cfg.Logger.Error("delivering a message", "id", id, "err", err)
 		return nil, ErrUnavailable
 	}
+	accepted = true
 	p.metrics.deliveries.Add(float64(len(stored.Delivered)))
 	p.metrics.posts.Add(float64(len(stored.Posts)))
 	p.metrics.held.Add(float64(len(stored.Held)))

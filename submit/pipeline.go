@@ -11,6 +11,7 @@ import (
 
 	"wardmail/directory"
 	"wardmail/lists"
+	"wardmail/policy"
 	"wardmail/store"
 )
 
@@ -38,8 +39,12 @@ type Config struct {
 	// ConfirmAbove is the audience size above which webmail asks the
 	// sender to confirm (default 2,500).
 	ConfirmAbove int64
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// Limits and Breaker are the per-sender limits and the reply-all storm
+	// breaker (package policy); nil turns each off.
+	Limits  *policy.Limits
+	Breaker *policy.Breaker
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Pipeline checks and delivers messages.

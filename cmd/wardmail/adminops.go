@@ -19,7 +19,10 @@ const adminUsage = `usage:
   wardmail admin list --data DIR
   wardmail admin purge --data DIR (--message-id ID | --thread ID)
   wardmail admin trace --data DIR --message-id ID [--json]
-  wardmail admin audit --data DIR [--action PREFIX] [--limit N]`
+  wardmail admin audit --data DIR [--action PREFIX] [--limit N]
+  wardmail admin storms --data DIR [--since 168h] [--json]
+  wardmail admin storm block|unblock --data DIR THREAD [--hours H] [--reason TEXT]
+  wardmail admin broadcast grant|revoke|list --data DIR [EMAIL] [--per-day N]`
 
 // runAdmin dispatches the administrators' commands. Sign-in commands
 // (incident, unlock, lockouts) have their own file.
@@ -38,7 +41,15 @@ func runAdmin(args []string) error {
 	action := fs.String("action", "", "audit: only actions starting with this")
 	limit := fs.Int("limit", 50, "audit: how many entries")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if fn, ok := signInAdminCommands[verb]; ok {
+	switch verb {
+	case "incident":
+		return runIncident(args[1:])
+	case "unlock":
+		return runUnlock(args[1:])
+	case "lockouts":
+		return runLockouts(args[1:])
+	}
+	if fn, ok := stormAdminCommands[verb]; ok { // storm.go
 		return fn(args[1:])
 	}
 	rest := parseMixed(fs, args[1:])
@@ -146,10 +157,6 @@ func runAdmin(args []string) error {
 	}
 	return fmt.Errorf("unknown admin command %q\n%s", verb, adminUsage)
 }
-
-// signInAdminCommands are the sign-in administration commands (incident,
-// unlock, lockouts), defined with the sign-in code.
-var signInAdminCommands = map[string]func(args []string) error{}
 
 // notifyHeld tells a local sender what became of their held post.
 func notifyHeld(ctx context.Context, st *store.Store, h *store.Held) {

@@ -28,7 +28,7 @@ func runAppPass(args []string) error {
 	data := fs.String("data", "", "data folder")
 	name := fs.String("name", "", "the device, e.g. \"work phone\"")
 	scope := fs.String("scope", "imap,smtp", "what it may sign in to: imap, smtp or both")
-	rest := parseAll(fs, args[1:])
+	rest := parseMixed(fs, args[1:])
 	if len(rest) != 1 {
 		return errors.New(apppassUsage)
 	}

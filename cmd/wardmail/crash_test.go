@@ -38,7 +38,13 @@ func buildBinary(t *testing.T) string {
 // doors and returns their addresses once it is listening.
 func startServe(t *testing.T, bin, data string) (*exec.Cmd, string, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--data", data, "--hostname", "mx.nhs.test",
+	// The stream is one sender far above a person's 30 messages a minute:
+	// the sender limits (policy) are off for this test of durability.
+	conf := filepath.Join(t.TempDir(), "wardmail.conf")
+	if err := os.WriteFile(conf, []byte("sender_limits = off\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "serve", "--config", conf, "--data", data, "--hostname", "mx.nhs.test",
 		"--smtp", "127.0.0.1:0", "--submission", "127.0.0.1:0", "--imap", "", "--http", "", "--log-level", "warn")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

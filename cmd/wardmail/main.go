@@ -7,7 +7,10 @@
 //	wardmail user add|passwd|list|disable|enable --data DIR ...
 //	wardmail list create|show|... --data DIR ...
 //	wardmail admin grant|purge|trace|... --data DIR ...
+//	wardmail apppass create|list|revoke --data DIR EMAIL ...
+//	wardmail admin incident|unlock|lockouts --data DIR ...
 //	wardmail bench deliver [flags]        measure delivery end to end
+//	wardmail sim replay lockout [flags]   replay the 2018 sign-in outage
 package main
 
 import (
@@ -33,6 +36,7 @@ commands:
                       app passwords for people's devices (IMAP, SMTP)
   bench deliver       measure SMTP submission to IMAP visibility
   sim gen             write a synthetic health service as a directory CSV
+  sim replay lockout  replay the 2018 sign-in outage against a real server
   version             print the version
 
 Run "wardmail COMMAND -h" for a command's flags.

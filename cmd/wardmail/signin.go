@@ -19,32 +19,10 @@ const signInUsage = `usage:
                                                 unlock every account locked since then (e.g. 6h)
   wardmail admin lockouts --data DIR [--json]   list the locks running now, with their sources`
 
-// The sign-in commands of `wardmail admin`; adminops.go dispatches to them.
-func init() {
-	signInAdminCommands["incident"] = runIncident
-	signInAdminCommands["unlock"] = runUnlock
-	signInAdminCommands["lockouts"] = runLockouts
-}
-
-// parseAll parses flags wherever they stand among the positional arguments
-// ("unlock --data D a@x b@x" and "unlock a@x --data D" alike).
-func parseAll(fs *flag.FlagSet, args []string) []string {
-	var rest []string
-	for {
-		_ = fs.Parse(args)
-		args = fs.Args()
-		if len(args) == 0 {
-			return rest
-		}
-		rest = append(rest, args[0])
-		args = args[1:]
-	}
-}
-
 func runIncident(args []string) error {
 	fs := flag.NewFlagSet("admin incident", flag.ExitOnError)
 	data := fs.String("data", "", "data folder")
-	rest := parseAll(fs, args)
+	rest := parseMixed(fs, args)
 	if len(rest) != 1 || (rest[0] != "on" && rest[0] != "off") {
 		return errors.New(signInUsage)
 	}
@@ -80,7 +58,7 @@ func runUnlock(args []string) error {
 	fs := flag.NewFlagSet("admin unlock", flag.ExitOnError)
 	data := fs.String("data", "", "data folder")
 	since := fs.String("all-locked-since", "", "unlock every account locked since this (a duration back from now, or RFC 3339)")
-	accounts := parseAll(fs, args)
+	accounts := parseMixed(fs, args)
 	if len(accounts) == 0 && *since == "" {
 		return errors.New(signInUsage)
 	}
@@ -121,7 +99,7 @@ func runLockouts(args []string) error {
 	fs := flag.NewFlagSet("admin lockouts", flag.ExitOnError)
 	data := fs.String("data", "", "data folder")
 	asJSON := fs.Bool("json", false, "print JSON")
-	_ = parseAll(fs, args)
+	_ = parseMixed(fs, args)
 	ctx := context.Background()
 	st, err := openStore(ctx, *data)
 	if err != nil {

@@ -103,6 +103,10 @@ func TestSignInCommands(t *testing.T) {
 	if out := run("admin", "lockouts", "--data", data); !strings.Contains(out, "0 locks running") {
 		t.Errorf("admin lockouts after unlock:\n%s", out)
 	}
+	// By name, flags after the names, and a name with no lock at all.
+	if out := run("admin", "unlock", "AMIRA@nhs.test", "nobody@nhs.test", "--data", data); !strings.Contains(out, "unlocked 2 accounts") {
+		t.Errorf("admin unlock by name:\n%s", out)
+	}
 
 	// Incident mode reaches the server.
 	run("admin", "incident", "on", "--data", data)

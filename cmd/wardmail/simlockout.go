@@ -22,7 +22,7 @@ func runReplayLockout(args []string) error {
 	fs.Float64Var(&cfg.StaleShare, "stale-share", 0.05, "share of devices holding a stale password or revoked app password")
 	fs.IntVar(&cfg.Retries, "retries", 12, "retries of a refused device (a stale one retries this often: more than a lock threshold)")
 	fs.IntVar(&cfg.AttackSources, "attack-sources", 4, "attacker networks")
-	fs.IntVar(&cfg.AttackAccounts, "attack-accounts", 2000, "accounts the attacker sprays")
+	fs.IntVar(&cfg.AttackAccounts, "attack-accounts", 300, "accounts the attacker sprays")
 	fs.IntVar(&cfg.AttackClients, "attack-clients", 4, "concurrent attacker connections")
 	fs.DurationVar(&cfg.Outage, "outage", 15e9, "how long the credential store fails")
 	fs.IntVar(&cfg.Clients, "clients", 64, "concurrent device connections")
