@@ -14,8 +14,9 @@ import (
 //     queue is idle, so mailboxes are ready before people open them;
 //   - expired held posts are closed and their senders told.
 
-// trickleBatch is how many people one idle moment serves.
-const trickleBatch = 200
+// trickleBatch is how many people one idle moment serves: small enough that
+// the trickle's time budget is checked often.
+const trickleBatch = 25
 
 // startWorkers runs the workers until the returned stop function is called.
 func startWorkers(st *store.Store, pipe *submit.Pipeline, trickleEvery time.Duration, log *slog.Logger) func() error {
@@ -36,8 +37,14 @@ func startWorkers(st *store.Store, pipe *submit.Pipeline, trickleEvery time.Dura
 			case <-t.C:
 			}
 			// Only when nothing else is waiting to be written: deliveries
-			// and readers always come first.
-			for st.WriteQueueLen() == 0 && ctx.Err() == nil {
+			// and readers always come first. And for at most a tenth of
+			// each interval: after a storm on a large list the backlog is
+			// millions of rows, and a trickle running flat out takes the
+			// CPU and the writer from mailbox reads and one-to-one mail
+			// (issue 4, docs/decisions.md "Delivery isolation"). People
+			// who read meanwhile materialise their own posts.
+			until := time.Now().Add(trickleEvery / 10)
+			for st.WriteQueueLen() == 0 && ctx.Err() == nil && time.Now().Before(until) {
 				n, err := st.Trickle(ctx, trickleBatch)
 				if err != nil {
 					if ctx.Err() == nil {

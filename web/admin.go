@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"wardmail/store"
@@ -87,7 +88,7 @@ func (a *API) handleAdminScope(w http.ResponseWriter, r *http.Request, who *Sess
 	return nil
 }
 
-// handleAdminAudit: GET /api/v1/admin/audit?limit=N. National administrators
+// handleAdminAudit: GET /api/v1/admin/audit?limit=N&action=P&target=T&before=ID. National administrators
 // only until audit entries carry the organisation they concern.
 func (a *API) handleAdminAudit(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
 	limit, err := intParam(r, "limit", 100, 1, 1000)
@@ -97,12 +98,21 @@ func (a *API) handleAdminAudit(w http.ResponseWriter, r *http.Request, who *Sess
 	if !scope.National {
 		return problem(http.StatusForbidden, "not-admin", "The audit trail is open to national administrators for now.")
 	}
-	q := store.AuditQuery{Limit: limit}
+	// Filters for the console's viewer: an action prefix ("signin."), a
+	// target (an address, a list) and paging back by id.
+	v := r.URL.Query()
+	q := store.AuditQuery{Limit: limit, ActionPrefix: v.Get("action"), Target: strings.ToLower(strings.TrimSpace(v.Get("target")))}
+	if b := v.Get("before"); b != "" {
+		if q.Before, err = strconv.ParseInt(b, 10, 64); err != nil || q.Before <= 0 {
+			return problem(http.StatusBadRequest, "bad-request", "before must be an entry's id, not %q.", b)
+		}
+	}
 	entries, err := a.store.AuditLog(r.Context(), q)
 	if err != nil {
 		return err
 	}
 	type entry struct {
+		ID     int64     `json:"id"`
 		At     time.Time `json:"at"`
 		Actor  string    `json:"actor"`
 		Action string    `json:"action"`
@@ -111,7 +121,7 @@ func (a *API) handleAdminAudit(w http.ResponseWriter, r *http.Request, who *Sess
 	}
 	out := []entry{}
 	for _, e := range entries {
-		out = append(out, entry{At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target, Detail: e.Detail})
+		out = append(out, entry{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target, Detail: e.Detail})
 	}
 	w.Header().Set("X-Total-Shown", strconv.Itoa(len(out)))
 	writeJSON(w, http.StatusOK, map[string]any{"entries": out})

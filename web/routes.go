@@ -13,8 +13,8 @@ func (a *API) routes(mux *http.ServeMux) {
 
 	// Sign-in and sessions (session.go).
 	mux.Handle("POST /api/v1/session", a.open(a.handleSignIn))
-	mux.Handle("GET /api/v1/session", a.authed(a.handleWhoAmI))
-	mux.Handle("DELETE /api/v1/session", a.authed(a.handleSignOut))
+	mux.Handle("GET /api/v1/session", a.enrolmentOnly(a.handleWhoAmI))
+	mux.Handle("DELETE /api/v1/session", a.enrolmentOnly(a.handleSignOut))
 	mux.Handle("GET /api/v1/sessions", a.authed(a.handleSessions))
 	mux.Handle("POST /api/v1/sessions/revoke-all", a.authed(a.handleSignOutEverywhere))
 
@@ -39,16 +39,32 @@ func (a *API) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/search", a.authed(a.handleSearch))
 	mux.Handle("GET /api/v1/directory/suggest", a.authed(a.handleSuggest))
 
-	// Settings (settings.go): hooks for issue 5's app passwords and TOTP.
-	mux.Handle("GET /api/v1/settings/app-passwords", a.authed(a.handleNotYet))
-	mux.Handle("POST /api/v1/settings/app-passwords", a.authed(a.handleNotYet))
-	mux.Handle("DELETE /api/v1/settings/app-passwords/{id}", a.authed(a.handleNotYet))
-	mux.Handle("POST /api/v1/settings/totp", a.authed(a.handleNotYet))
+	// Settings (settings.go): app passwords, two-step sign-in, recovery
+	// codes. An administrator without TOTP reaches only its enrolment.
+	mux.Handle("GET /api/v1/settings/app-passwords", a.authed(a.handleAppPasswords))
+	mux.Handle("POST /api/v1/settings/app-passwords", a.authed(a.handleCreateAppPassword))
+	mux.Handle("DELETE /api/v1/settings/app-passwords/{id}", a.authed(a.handleRevokeAppPassword))
+	mux.Handle("GET /api/v1/settings/totp", a.enrolmentOnly(a.handleTOTPStatus))
+	mux.Handle("POST /api/v1/settings/totp", a.enrolmentOnly(a.handleTOTPEnrol))
+	mux.Handle("POST /api/v1/settings/totp/confirm", a.enrolmentOnly(a.handleTOTPConfirm))
+	mux.Handle("POST /api/v1/settings/totp/disable", a.authed(a.handleTOTPDisable))
+	mux.Handle("POST /api/v1/settings/recovery-codes", a.authed(a.handleRecoveryCodes))
 
 	// Administrators (admin.go); lists, audience, storm board and lockouts
 	// join here as their issues land.
 	mux.Handle("GET /api/v1/admin/scope", a.admin(a.handleAdminScope))
 	mux.Handle("GET /api/v1/admin/audit", a.admin(a.handleAdminAudit))
+
+	// People and sign-in administration (people.go, lockouts.go).
+	mux.Handle("GET /api/v1/admin/people", a.admin(a.handleAdminPeople))
+	mux.Handle("POST /api/v1/admin/people", a.admin(a.handleAddPerson))
+	mux.Handle("POST /api/v1/admin/people/{email}/disable", a.admin(a.handleDisablePerson))
+	mux.Handle("POST /api/v1/admin/people/{email}/enable", a.admin(a.handleDisablePerson))
+	mux.Handle("POST /api/v1/admin/people/{email}/password", a.admin(a.handleResetPassword))
+	mux.Handle("GET /api/v1/admin/lockouts", a.admin(a.handleLockouts))
+	mux.Handle("POST /api/v1/admin/unlock", a.admin(a.handleUnlock))
+	mux.Handle("PUT /api/v1/admin/incident", a.admin(a.handleIncident))
+	mux.Handle("POST /api/v1/admin/lists/preview", a.admin(a.handleListPreview)) // list_preview.go
 
 	// Audience and lists (lists.go).
 	mux.Handle("POST /api/v1/audience", a.authed(a.handleAudience))

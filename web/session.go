@@ -23,8 +23,10 @@ type Session struct {
 	Basic     bool
 	Expires   time.Time
 	// TOTPSetupNeeded: the person must use a security code (administrators)
-	// and has not set one up. Today they are let in and told; once TOTP
-	// enrolment is in Settings, sessions like this will reach only it.
+	// and has not set one up. A web session like this reaches only TOTP
+	// enrolment (enrolmentOnly); it is worked out on each request, so
+	// enrolling frees the session at once and a grant of administrator
+	// rights restricts it at once.
 	TOTPSetupNeeded bool
 }
 
@@ -57,9 +59,21 @@ func (a *API) cookieName() string {
 // cookie (with the CSRF token in X-CSRF-Token on unsafe methods) or HTTP
 // Basic. The server never answers with a WWW-Authenticate challenge, so a
 // browser never caches Basic credentials that another site could ride on.
-func (a *API) authed(h authedHandler) http.Handler {
+func (a *API) authed(h authedHandler) http.Handler { return a.authedAs(h, false) }
+
+// enrolmentOnly wraps the handlers a session that must set up TOTP first may
+// reach: who am I, sign out, and TOTP enrolment. Every other authed handler
+// answers such a session 403 totp-setup-required.
+func (a *API) enrolmentOnly(h authedHandler) http.Handler { return a.authedAs(h, true) }
+
+func (a *API) authedAs(h authedHandler, duringEnrolment bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		who, err := a.identify(w, r)
+		if err == nil && who.TOTPSetupNeeded && !who.Basic && !duringEnrolment {
+			p := problem(http.StatusForbidden, "totp-setup-required", "Your account needs two-step sign-in. Set up an authenticator app first; nothing else is available until then.")
+			p.Field = "totp"
+			err = p
+		}
 		if err == nil {
 			err = h(w, r, who)
 		}
@@ -67,6 +81,17 @@ func (a *API) authed(h authedHandler) http.Handler {
 			a.writeProblem(w, r, err)
 		}
 	})
+}
+
+// totpSetupNeeded reports whether p must use a security code and has none
+// yet (two index reads; only sessions pay it, not HTTP Basic).
+func (a *API) totpSetupNeeded(ctx context.Context, p *store.Person) (bool, error) {
+	l, err := a.login()
+	if err != nil {
+		return false, nil // a sign-in without TOTP: nothing to enrol in
+	}
+	need, enrolled, err := l.NeedsSecondFactor(ctx, p)
+	return need && !enrolled, err
 }
 
 // open wraps a handler that needs no sign-in.
@@ -142,7 +167,11 @@ func (a *API) identify(w http.ResponseWriter, r *http.Request) (*Session, error)
 			a.log.Warn("recording session activity", "err", err)
 		}
 	}
-	return &Session{Person: p, TokenHash: hash, CSRF: ws.CSRF, Expires: ws.Expires}, nil
+	setup, err := a.totpSetupNeeded(r.Context(), p)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{Person: p, TokenHash: hash, CSRF: ws.CSRF, Expires: ws.Expires, TOTPSetupNeeded: setup}, nil
 }
 
 func newToken() string {
@@ -212,7 +241,8 @@ func (a *API) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 		}
 		return p
 	}
-	p, err := a.cfg.SignIn.SignIn(r.Context(), Attempt{Email: req.Email, Password: req.Password, TOTP: req.TOTP, Remote: r.RemoteAddr})
+	p, err := a.cfg.SignIn.SignIn(r.Context(), Attempt{Email: req.Email, Password: req.Password, TOTP: req.TOTP, Remote: r.RemoteAddr,
+		Device: a.device(w, r)})
 	ok, totpSetup := signInAllowed(p, err)
 	if !ok {
 		if sp := signinProblem(err, a.now()); sp != nil {
@@ -250,7 +280,7 @@ func (a *API) handleWhoAmI(w http.ResponseWriter, r *http.Request, who *Session)
 		return err
 	}
 	writeJSON(w, http.StatusOK, sessionInfo{Person: toPersonInfo(who.Person), CSRF: who.CSRF, Expires: who.Expires,
-		IdleSeconds: int(a.cfg.SessionIdle / time.Second), Admin: admin})
+		IdleSeconds: int(a.cfg.SessionIdle / time.Second), Admin: admin, TOTPSetupNeeded: who.TOTPSetupNeeded})
 	return nil
 }
 

@@ -46,15 +46,23 @@ func TestSignInSessionsAndCSRF(t *testing.T) {
 		t.Errorf("form-encoded sign-in: %d, want 415", resp.StatusCode)
 	}
 
-	// Right password: a Secure, HttpOnly, SameSite=Strict __Host- cookie.
+	// Right password: a Secure, HttpOnly, SameSite=Strict __Host- session
+	// cookie, and the known-device cookie (device.go) made the same way.
 	resp = ts.client().raw("POST", "/api/v1/session", map[string]string{"email": "Amira@NHS.test", "password": "pw-amira@nhs.test"})
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Fatalf("sign-in: %d", resp.StatusCode)
 	}
 	ck := resp.Cookies()
-	if len(ck) != 1 || ck[0].Name != "__Host-wardmail" || !ck[0].Secure || !ck[0].HttpOnly || ck[0].SameSite != http.SameSiteStrictMode || ck[0].Path != "/" {
-		t.Errorf("session cookie: %+v", ck)
+	names := []string{}
+	for _, c := range ck {
+		names = append(names, c.Name)
+		if !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/" || c.Domain != "" {
+			t.Errorf("cookie %+v", c)
+		}
+	}
+	if strings.Join(names, " ") != "__Host-wardmail-device __Host-wardmail" {
+		t.Errorf("cookies: %v", names)
 	}
 
 	a := ts.signIn("amira@nhs.test")

@@ -32,6 +32,10 @@ type Attempt struct {
 	// API (a client, not a person at a sign-in page).
 	Remote string
 	Basic  bool
+	// Device is the browser's known-device cookie (device.go): a browser
+	// that signed in to this account before is a lockout source of its own,
+	// so failures elsewhere on its network do not lock it out.
+	Device string
 }
 
 // Sign-in outcomes.
@@ -62,7 +66,7 @@ type LoginSignIn struct{ Login *auth.Login }
 
 // SignIn implements SignIn.
 func (l LoginSignIn) SignIn(ctx context.Context, a Attempt) (*store.Person, error) {
-	at := auth.Attempt{Username: a.Email, Password: a.Password, Protocol: auth.ProtoHTTP, SecondFactor: a.TOTP}
+	at := auth.Attempt{Username: a.Email, Password: a.Password, Protocol: auth.ProtoHTTP, SecondFactor: a.TOTP, Device: a.Device}
 	if ap, err := netip.ParseAddrPort(a.Remote); err == nil {
 		at.Source = ap.Addr()
 	}
@@ -80,8 +84,7 @@ func (l LoginSignIn) SignIn(ctx context.Context, a Attempt) (*store.Person, erro
 	case errors.Is(err, auth.ErrSecondFactorNotSetUp) && p != nil:
 		// An administrator whose password was right but who has no
 		// authenticator app yet: auth returns the person so that the web
-		// can let them enrol. Until the enrolment page exists the caller
-		// lets them in and flags the session (see Session.TOTPSetupNeeded).
+		// can let them enrol, and nothing else (see enrolmentOnly).
 		return p, ErrTOTPNotSetUp
 	case errors.Is(err, auth.ErrBadCredentials):
 		return nil, ErrBadCredentials

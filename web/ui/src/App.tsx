@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { api, setCsrf, SessionInfo, ApiError } from './api'
 import { SignIn } from './SignIn'
 import { Mail } from './Mail'
+import { Enrol } from './TotpSetup'
 
 export function App() {
   const [session, setSession] = useState<SessionInfo | null>(null)
@@ -23,5 +24,9 @@ export function App() {
 
   if (checking) return <p class="loading" role="status">Loading Wardmail…</p>
   if (!session) return <SignIn onSignedIn={(s) => { setCsrf(s.csrf); setSession(s) }} />
+  if (session.totpSetupNeeded) {
+    return <Enrol email={session.person.email} onSignOut={() => { setCsrf(''); setSession(null) }}
+      onDone={() => api.session().then((s) => { setCsrf(s.csrf); setSession(s) }).catch(() => setSession(null))} />
+  }
   return <Mail session={session} onSignOut={() => { setCsrf(''); setSession(null) }} />
 }

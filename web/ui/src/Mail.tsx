@@ -4,8 +4,9 @@ import { MessageList, ListSource } from './MessageList'
 import { Reader } from './Reader'
 import { ComposeDialog } from './Compose'
 import { Settings } from './Settings'
+import { Admin } from './admin/Admin'
 
-type Mode = 'folder' | 'search' | 'settings'
+type Mode = 'folder' | 'search' | 'settings' | 'admin'
 interface Status { text: string; undo?: Moved['undo'] }
 
 const roleLabel: Record<string, string> = { inbox: 'Inbox', drafts: 'Drafts', sent: 'Sent', archive: 'Archive', junk: 'Junk', trash: 'Trash' }
@@ -182,6 +183,7 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
           <button type="submit">Search</button>
         </form>
         <span class="me" title={session.person.email}>{session.person.name || session.person.email}</span>
+        {session.admin && <button onClick={() => { setMode('admin'); setView(null) }}>Administration</button>}
         <button onClick={() => { setMode('settings'); setView(null) }}>Settings</button>
         <button onClick={signOut}>Sign out</button>
       </header>
@@ -202,7 +204,7 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
       </nav>
       <main id="main" class="main">
         {error && <p class="error" role="alert">{error} <button class="link" onClick={() => setError('')}>Dismiss</button></p>}
-        {mode === 'settings' ? <Settings onSignedOut={onSignOut} /> : (
+        {mode === 'admin' ? <Admin /> : mode === 'settings' ? <Settings onSignedOut={onSignOut} /> : (
           <div class="panes">
             <section class="listpane" aria-label={label}>
               <h1 class="listtitle">{label}</h1>

@@ -3,7 +3,7 @@
 // ApiError with the server's sentence.
 
 export interface Person { email: string; name: string; org: string; role?: string }
-export interface SessionInfo { person: Person; csrf: string; expires: string; idleSeconds: number; admin: boolean }
+export interface SessionInfo { person: Person; csrf: string; expires: string; idleSeconds: number; admin: boolean; totpSetupNeeded?: boolean }
 export interface Folder { id: number; name: string; role?: string; total: number; unread: number }
 export interface Address { name?: string; email: string }
 export interface Item {
@@ -87,7 +87,57 @@ export const api = {
   // The audience endpoint arrives with distribution lists; until then it
   // answers 404 and compose sends without an audience step.
   audience: (c: Compose) => call<Audience>('POST', '/api/v1/audience', { to: c.to, cc: c.cc, bcc: c.bcc }),
-  appPasswords: () => call<unknown>('GET', '/api/v1/settings/app-passwords'),
+  appPasswords: () => call<{ app_passwords: AppPassword[] }>('GET', '/api/v1/settings/app-passwords'),
+  createAppPassword: (name: string, scopes: string[]) =>
+    call<{ app_password: AppPassword; password: string }>('POST', '/api/v1/settings/app-passwords', { name, scopes }),
+  revokeAppPassword: (id: number) => call<void>('DELETE', `/api/v1/settings/app-passwords/${id}`),
+  totp: () => call<TotpStatus>('GET', '/api/v1/settings/totp'),
+  totpEnrol: () => call<{ secret: string; uri: string; account: string; issuer: string }>('POST', '/api/v1/settings/totp', {}),
+  totpConfirm: (code: string) => call<{ enabled: boolean; recovery_codes: string[] }>('POST', '/api/v1/settings/totp/confirm', { code }),
+  totpDisable: (code: string) => call<void>('POST', '/api/v1/settings/totp/disable', { code }),
+  recoveryCodes: (code: string) => call<{ recovery_codes: string[] }>('POST', '/api/v1/settings/recovery-codes', { code }),
+}
+
+export interface AppPassword { id: number; name: string; scopes: string[]; created_at: string; last_used_at?: string; last_used_from?: string }
+export interface TotpStatus { enabled: boolean; required: boolean; recovery_codes_left: number }
+
+// The administrators' console (docs/openapi.yaml, /api/v1/admin/...): the
+// same calls the CLI's commands make, scoped on the server.
+export interface AdminPerson { email: string; name: string; org: string; role?: string; site?: string; disabled: boolean; can_sign_in: boolean }
+export interface Lock { account: string; source: string; familiar: boolean; failures: number; locks: number; locked_at: string; locked_until: string; name?: string; org?: string }
+export interface List {
+  id: number; address: string; name: string; kind: string; rule?: string; scope?: string; policy: string; effective_policy: string
+  size: number; approved_size: number; suspended: boolean; owners: string[]; needs_approvals: number; approvals?: { admin: string; size: number; at: string }[]
+}
+export interface Held { id: number; list: string; sender: string; subject: string; reason: string; state: string; at: string; expires: string }
+export interface StormThread {
+  thread: string; subject: string; original_sender: string; audience: number; replies: number; braked: number; blocked: number
+  replies_window: number; state: string; first_at: string; last_at: string; blocked_until?: string; blocked_by?: string
+}
+export interface AuditEntry { id: number; at: string; actor: string; action: string; target: string; detail: string }
+
+const enc = encodeURIComponent
+export const admin = {
+  scope: () => call<{ national: boolean; orgs: { id: number; name: string; people: number }[] }>('GET', '/api/v1/admin/scope'),
+  people: (q: string) => call<{ people: AdminPerson[] }>('GET', `/api/v1/admin/people?q=${enc(q)}&limit=100`),
+  addPerson: (p: { email: string; name: string; org: string; role: string; password: string }) => call<AdminPerson>('POST', '/api/v1/admin/people', p),
+  setDisabled: (email: string, disabled: boolean) => call<AdminPerson>('POST', `/api/v1/admin/people/${enc(email)}/${disabled ? 'disable' : 'enable'}`, {}),
+  resetPassword: (email: string, password: string) => call<AdminPerson>('POST', `/api/v1/admin/people/${enc(email)}/password`, { password }),
+  lockouts: () => call<{ incident: boolean; locks: Lock[] }>('GET', '/api/v1/admin/lockouts'),
+  unlock: (body: { accounts?: string[]; all_locked_since?: string }) => call<{ unlocked: string[]; locks_ended: number }>('POST', '/api/v1/admin/unlock', body),
+  incident: (on: boolean) => call<{ incident: boolean }>('PUT', '/api/v1/admin/incident', { on }),
+  lists: () => call<{ lists: List[] }>('GET', '/api/v1/admin/lists'),
+  createList: (l: { address: string; name: string; rule?: string; scope?: string; members?: string[]; policy?: string }) => call<List>('POST', '/api/v1/admin/lists', l),
+  previewList: (l: { rule?: string; scope?: string; members?: string[] }) =>
+    call<{ people: number; organisations: { name: string; people: number }[]; notes: string[] }>('POST', '/api/v1/admin/lists/preview', l),
+  approveList: (address: string) => call<List>('POST', `/api/v1/admin/lists/${enc(address)}/approve`, {}),
+  held: () => call<{ held: Held[] }>('GET', '/api/v1/admin/held'),
+  moderate: (id: number, approve: boolean, reason: string) => call<Held>('POST', `/api/v1/admin/held/${id}`, { approve, reason }),
+  storms: () => call<{ threads: StormThread[]; at: string }>('GET', '/api/v1/admin/storms'),
+  storm: (thread: string, action: 'block' | 'unblock') => call<StormThread>('POST', `/api/v1/admin/storms/${enc(thread)}/${action}`, {}),
+  purge: (thread: string) => call<{ mailboxes?: number; pending?: number }>('POST', '/api/v1/admin/purge', { thread }),
+  trace: (messageId: string) => call<{ messages: Trace[] }>('GET', `/api/v1/admin/trace?message_id=${enc(messageId)}`),
+  audit: (action: string, target: string) => call<{ entries: AuditEntry[] }>('GET', `/api/v1/admin/audit?limit=200&action=${enc(action)}&target=${enc(target)}`),
 }
 
 // upload sends a file with progress (fetch has no upload progress).
@@ -121,3 +171,11 @@ export function formatDate(iso: string, full = false): string {
   if (d.getFullYear() === now.getFullYear()) return d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short' })
   return d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric' })
 }
+
+export interface Trace {
+  id: number; queue_id: string; message_id: string; thread_id: string; subject: string; sender: string; at: string
+  audience: number; lists: string[]; direct: number; state: string; materialised: number; pending: number; held: number
+}
+
+// errorText is what a failed call shows: the server's sentence.
+export function errorText(e: unknown): string { return e instanceof Error ? e.message : String(e) }

@@ -1,0 +1,63 @@
+import { useEffect, useState } from 'preact/hooks'
+import { admin, errorText, formatDate } from '../api'
+import { Scope, useLoad } from './Admin'
+
+const n = (x: number) => x.toLocaleString('en-GB')
+const stateText: Record<string, string> = { watch: 'watching', brake: 'brake: list delivery delayed', blocked: 'blocked' }
+
+// The storm board: threads whose replies reach large audiences, refreshed
+// every 10 seconds, with block, unblock (national) and purge (national).
+export function Storms({ scope }: { scope: Scope }) {
+  const { data, error, reload, setError } = useLoad(() => admin.storms())
+  const [msg, setMsg] = useState('')
+  useEffect(() => { const t = window.setInterval(reload, 10000); return () => window.clearInterval(t) }, [])
+
+  async function act(thread: string, subject: string, what: 'block' | 'unblock' | 'purge') {
+    setError(''); setMsg('')
+    try {
+      if (what === 'purge') {
+        if (!confirm(`Remove every message of "${subject}" from every mailbox? This cannot be undone.`)) return
+        const r = await admin.purge(thread)
+        setMsg(`Purged "${subject}" from ${n(r.mailboxes ?? 0)} mailboxes and ${n(r.pending ?? 0)} pending deliveries.`)
+      } else {
+        await admin.storm(thread, what)
+        setMsg(`${what === 'block' ? 'Blocked' : 'Unblocked'} reply-all on "${subject}".`)
+      }
+      reload()
+    } catch (e) { setError(errorText(e)) }
+  }
+
+  return (
+    <section aria-labelledby="storms-title">
+      <h3 id="storms-title">Reply-all storm board</h3>
+      <p>Threads where replies reach 2,500 people or more. From the 3rd reply in an hour list delivery is delayed; at the 10th, reply-all is blocked for 6 hours. Replying to the sender alone always works.</p>
+      {msg && <p class="notice" role="status">{msg}</p>}
+      {error && <p class="error" role="alert">{error}</p>}
+      <table class="grid">
+        <caption class="sr-only">Threads on the storm board</caption>
+        <thead><tr><th scope="col">Conversation</th><th scope="col">State</th><th scope="col">Replies (in window)</th><th scope="col">Audience</th><th scope="col">Delayed</th><th scope="col">Refused</th><th scope="col">Last reply</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+        <tbody>
+          {data && data.threads.length === 0 && <tr><td colSpan={8}>No storms: no thread has large-audience replies this week.</td></tr>}
+          {data?.threads.map((t) => {
+            const blocked = t.state === 'blocked'
+            return (
+              <tr key={t.thread} class={blocked ? 'alert-row' : ''}>
+                <td><strong>{t.subject || '(no subject)'}</strong><br /><span class="meta">started by {t.original_sender}</span></td>
+                <td><span class={`badge ${t.state === 'watch' ? '' : 'warn'}`}>{stateText[t.state] ?? t.state}</span>
+                  {blocked && t.blocked_until && <><br /><span class="meta">until {formatDate(t.blocked_until, true)} by {t.blocked_by}</span></>}</td>
+                <td>{n(t.replies)} ({n(t.replies_window)})</td><td>{n(t.audience)}</td><td>{n(t.braked)}</td><td>{n(t.blocked)}</td>
+                <td>{formatDate(t.last_at, true)}</td>
+                <td class="actions">
+                  {!blocked && <button onClick={() => act(t.thread, t.subject, 'block')} aria-label={`Block reply-all on ${t.subject}`}>Block</button>}
+                  {blocked && scope.national && <button onClick={() => act(t.thread, t.subject, 'unblock')} aria-label={`Unblock ${t.subject}`}>Unblock</button>}
+                  {scope.national && <button class="danger" onClick={() => act(t.thread, t.subject, 'purge')} aria-label={`Purge ${t.subject} from every mailbox`}>Purge</button>}
+                </td>
+              </tr>
+            )
+          })}
+        </tbody>
+      </table>
+      {data && <p class="meta">As of {formatDate(data.at, true)}. <button class="link" onClick={reload}>Refresh</button></p>}
+    </section>
+  )
+}
