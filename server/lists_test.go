@@ -607,30 +607,14 @@ func TestAudienceAndListAPI(t *testing.T) {
 	if err := e.st.GrantAdmin(e.ctx, "test", p.ID, store.RoleLocal, p.OrgID); err != nil {
 		t.Fatal(err)
 	}
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	clients := map[string]*apiClient{}
 	call := func(as, method, path string, body any, out any) int {
 		t.Helper()
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
+		if clients[as] == nil {
+			clients[as] = newAPIClient(t, e.srv, as)
 		}
-		req, _ := http.NewRequest(method, "https://"+e.srv.Addrs["http"]+path, rd)
-		req.SetBasicAuth(as, "pw-"+as)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		if out != nil {
-			if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-				t.Fatalf("%s %s: %v", method, path, err)
-			}
-		}
-		return resp.StatusCode
+		return clients[as].call(method, path, body, out)
 	}
-
 	// A local administrator cannot make a national list; a national one can.
 	var prob map[string]any
 	if code := call("loc@nhs.test", "POST", "/api/v1/admin/lists", map[string]any{"address": "all@nhs.test", "name": "All", "rule": "*", "scope": "national"}, &prob); code != 403 {
