@@ -204,8 +204,29 @@ func TestStormBreaker2016Setting(t *testing.T) {
 	if got := e.subjects("r20@nhs.test"); len(got) != 3 {
 		t.Errorf("a member sees %d messages during the storm, want 3: %q", len(got), got)
 	}
-	// Six hours later the block has ended by itself and the window is empty.
+	// Half an hour on, the brake's delay is over but the thread is blocked:
+	// its braked replies stay held.
+	e.clock.Add(30 * time.Minute)
+	if n, err := e.srv.Storms.ReleaseBraked(e.ctx); err != nil || n != 0 {
+		t.Errorf("released %d braked posts on a blocked thread (%v)", n, err)
+	}
+	// Six hours later the block has ended by itself and the window is empty;
+	// the eight braked replies now reach the list.
 	e.clock.Add(6 * time.Hour)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := e.st.PendingCount(e.ctx, e.id("r20@nhs.test"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 8 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("braked replies pending for a member after the block ended: %d, want 8", n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err := e.replyAll("r12@nhs.test", "flu-2016@nhs.test", "Flu jabs"); err != nil {
 		t.Errorf("a reply-all after the block ended: %v", err)
 	}
