@@ -290,8 +290,13 @@ func (c *conn) run(cmd *wire.Command) (goOn bool) {
 		c.srv.metrics.command(name, resultOK, time.Since(start))
 		return false
 	}
-	if c.sel != nil && !errors.Is(err, errAnswered) {
-		// RFC 9051 7.5.1: no EXPUNGE during FETCH, STORE or SEARCH.
+	// Changes that arrived while the command ran are reported after it
+	// (RFC 9051 7.5.1: no EXPUNGE during FETCH, STORE or SEARCH), except
+	// after SELECT and EXAMINE: a client counts the messages from their
+	// EXISTS, and an EXPUNGE inside the same response would make that
+	// count wrong for clients that do not apply it. The next command
+	// reports them.
+	if c.sel != nil && !errors.Is(err, errAnswered) && name != "SELECT" && name != "EXAMINE" {
 		if serr := c.sync(!spec.noExpunge || cmd.UID); serr != nil {
 			c.log.Warn("reporting mailbox changes", "err", serr)
 		}

@@ -773,3 +773,36 @@ func TestJoinerInIdleGetsPosts(t *testing.T) {
 		t.Fatal("ben, who joined while idling, was not told of the post")
 	}
 }
+
+// An administrator's password alone over HTTP Basic does not reach the
+// admin API: two-step sign-in is mandatory for administrators.
+func TestAdminAPINeedsTwoStepSignIn(t *testing.T) {
+	e := startListServer(t, []who{{"nat@nhs.test", barts, "IT", "RLH"}}, nil)
+	if err := e.st.GrantAdmin(e.ctx, "test", e.id("nat@nhs.test"), store.RoleNational, 0); err != nil {
+		t.Fatal(err)
+	}
+	basic := func() (int, string) {
+		t.Helper()
+		client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+		req, _ := http.NewRequest("GET", "https://"+e.srv.Addrs["http"]+"/api/v1/admin/lists", nil)
+		req.SetBasicAuth("nat@nhs.test", "pw-nat@nhs.test")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var p struct{ Type string }
+		_ = json.NewDecoder(resp.Body).Decode(&p)
+		return resp.StatusCode, p.Type
+	}
+	if code, typ := basic(); code != 403 || !strings.HasSuffix(typ, "totp-setup-required") {
+		t.Errorf("Basic as an administrator without TOTP: %d %s", code, typ)
+	}
+	c := newAPIClient(t, e.srv, "nat@nhs.test") // enrols TOTP, signs in with a code
+	if code := c.call("GET", "/api/v1/admin/lists", nil, nil); code != 200 {
+		t.Errorf("a two-step session: %d", code)
+	}
+	if code, _ := basic(); code != 401 {
+		t.Errorf("Basic as an administrator with TOTP: %d, want 401 (no second factor)", code)
+	}
+}

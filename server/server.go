@@ -87,7 +87,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return fail(fmt.Errorf("starting lockout: %w", err))
 	}
 	s.closers = append(s.closers, lock.Close)
-	s.Login = auth.New(auth.Config{Store: st, Hasher: hasher, Lockout: lock, Logger: log, SlowLookup: cfg.SignInSlowLookup})
+	s.Login = auth.New(auth.Config{Store: st, Hasher: hasher, Lockout: lock, Logger: log, SlowLookup: cfg.SignInSlowLookup, Now: cfg.Now})
 	s.closers = append(s.closers, s.Login.Close)
 	s.Policy, s.Storms, s.Limits = newPolicy(st, cfg, log)
 	s.Pipeline = submit.New(submit.Config{

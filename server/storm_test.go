@@ -2,10 +2,7 @@ package server_test
 
 import (
 	"crypto/tls"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -46,7 +43,9 @@ var stormStart = time.Date(2026, 11, 14, 8, 29, 0, 0, time.UTC)
 type stormEnv struct {
 	*listEnv
 	clock *fakeClock
-	list  string
+	// clients are signed-in API sessions by address.
+	clients map[string]*apiClient
+	list    string
 }
 
 func startStormServer(t *testing.T, members int, tweak func(*server.Config)) *stormEnv {
@@ -124,21 +123,13 @@ func (e *stormEnv) replyAll(from, thread, subject string) error {
 
 func (e *stormEnv) api(as, method, path string, out any) int {
 	e.t.Helper()
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
-	req, _ := http.NewRequest(method, "https://"+e.srv.Addrs["http"]+path, nil)
-	req.SetBasicAuth(as, "pw-"+as)
-	resp, err := client.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
+	if e.clients == nil {
+		e.clients = map[string]*apiClient{}
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if out != nil && resp.StatusCode < 300 {
-		if err := json.Unmarshal(b, out); err != nil {
-			e.t.Fatalf("%s %s: %v: %s", method, path, err, b)
-		}
+	if e.clients[as] == nil {
+		e.clients[as] = newAPIClientAt(e.t, e.srv, as, e.clock.Now)
 	}
-	return resp.StatusCode
+	return e.clients[as].call(method, path, nil, out)
 }
 
 type boardThread struct {

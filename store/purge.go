@@ -20,8 +20,10 @@ type PurgeResult struct {
 	Seconds     float64 `json:"seconds"`
 }
 
-// purgeChunk bounds the rows one write removes.
-const purgeChunk = 5000
+// purgeChunk bounds the rows one write removes: small enough that a write
+// of the purge, sharing a group commit with deliveries, adds little to
+// their wait.
+const purgeChunk = 500
 
 // Purge removes every submission with this Message-ID (thread false) or in
 // this thread (thread true) from every mailbox, materialised or pending
@@ -61,38 +63,33 @@ func (s *Store) Purge(ctx context.Context, actor, id string, thread bool) (*Purg
 		return nil, fmt.Errorf("%w: no message with %s %s", ErrNotFound, strings.ReplaceAll(col, "_", " "), id)
 	}
 	res := &PurgeResult{Submissions: len(subs)}
-	// First stop the posts: nobody materialises them from now on.
+	// Count the members who still have the posts pending, on the read pool:
+	// for a national list that is a scan of a million positions, which must
+	// not hold the writer.
+	posts, err := s.livePosts(ctx, subs)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range posts {
+		var n int64
+		if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM memberships WHERE list_id = ? AND pos < ?`), p.list, p.id).Scan(&n); err != nil {
+			return nil, err
+		}
+		res.Pending += n
+	}
+	// Then stop the posts, in one small write: nobody materialises them
+	// from now on.
 	err = s.Write(ctx, func(tx *Tx) error {
-		res.Posts, res.Pending, res.Held = 0, 0, 0
-		for _, sid := range subs {
-			prow, err := tx.Query(`SELECT id, list_id FROM posts WHERE submission_id = ? AND purged = 0`, sid)
+		res.Posts, res.Held = 0, 0
+		for _, p := range posts {
+			r, err := tx.Exec(`UPDATE posts SET purged = 1 WHERE id = ? AND purged = 0`, p.id)
 			if err != nil {
 				return err
 			}
-			type post struct{ id, list int64 }
-			var posts []post
-			for prow.Next() {
-				var p post
-				if err := prow.Scan(&p.id, &p.list); err != nil {
-					prow.Close()
-					return err
-				}
-				posts = append(posts, p)
-			}
-			if err := errors.Join(prow.Err(), prow.Close()); err != nil {
-				return err
-			}
-			for _, p := range posts {
-				var n int64
-				if err := tx.QueryRow(`SELECT COUNT(*) FROM memberships WHERE list_id = ? AND pos < ?`, p.list, p.id).Scan(&n); err != nil {
-					return err
-				}
-				res.Pending += n
-				if _, err := tx.Exec(`UPDATE posts SET purged = 1 WHERE id = ?`, p.id); err != nil {
-					return err
-				}
-				res.Posts++
-			}
+			n, _ := r.RowsAffected()
+			res.Posts += int(n)
+		}
+		for _, sid := range subs {
 			r, err := tx.Exec(`UPDATE held SET state = 'purged' WHERE submission_id = ? AND state = 'held'`, sid)
 			if err != nil {
 				return err
@@ -151,6 +148,10 @@ func (s *Store) Purge(ctx context.Context, actor, id string, thread bool) (*Purg
 			res.Removed += int64(removed)
 			if removed < purgeChunk {
 				break
+			}
+			// Let queued deliveries and reads' writes go first.
+			for s.WriteQueueLen() > 0 && ctx.Err() == nil {
+				time.Sleep(time.Millisecond)
 			}
 		}
 	}
@@ -230,6 +231,31 @@ func (s *Store) TraceMessage(ctx context.Context, messageID string) ([]Trace, er
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%w: no message with Message-ID %s", ErrNotFound, messageID)
+	}
+	return out, nil
+}
+
+type livePost struct{ id, list int64 }
+
+// livePosts returns the posts of the submissions not yet purged.
+func (s *Store) livePosts(ctx context.Context, subs []int64) ([]livePost, error) {
+	var out []livePost
+	for _, sid := range subs {
+		rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, list_id FROM posts WHERE submission_id = ? AND purged = 0`), sid)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var p livePost
+			if err := rows.Scan(&p.id, &p.list); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, p)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

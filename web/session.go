@@ -69,7 +69,9 @@ func (a *API) enrolmentOnly(h authedHandler) http.Handler { return a.authedAs(h,
 func (a *API) authedAs(h authedHandler, duringEnrolment bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		who, err := a.identify(w, r)
-		if err == nil && who.TOTPSetupNeeded && !who.Basic && !duringEnrolment {
+		// HTTP Basic carries no second factor, so it is held to the same
+		// rule: an administrator's password alone reaches only enrolment.
+		if err == nil && who.TOTPSetupNeeded && !duringEnrolment {
 			p := problem(http.StatusForbidden, "totp-setup-required", "Your account needs two-step sign-in. Set up an authenticator app first; nothing else is available until then.")
 			p.Field = "totp"
 			err = p
