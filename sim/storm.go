@@ -457,7 +457,7 @@ func ReplayStorm(ctx context.Context, cfg StormConfig) (*StormResult, error) {
 	}
 	if res.PostResult == "accepted" {
 		res.purgeAt = time.Since(start)
-		d, touched, err := purgeThread(httpAddr, tlsc, set.admin.Email, stormPassword, thread)
+		d, touched, err := purgeThread(ctx, st, httpAddr, tlsc, set.admin, stormPassword, thread)
 		if err != nil {
 			logf("purge: %v", err)
 		}

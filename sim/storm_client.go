@@ -2,6 +2,8 @@ package sim
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -14,6 +16,9 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"wardmail/auth"
+	"wardmail/store"
 )
 
 // openMailbox is what a member of staff does when they open their mail:
@@ -135,17 +140,47 @@ func protectionOn(addr string, tlsc *tls.Config) (bool, error) {
 	return false, errors.New("no wardmail_policy_setting{setting=\"storm_enabled\"} in /metrics")
 }
 
-// purgeThread purges a thread through the admin API and times it.
-func purgeThread(addr string, tlsc *tls.Config, admin, pass, thread string) (time.Duration, int64, error) {
-	body, _ := json.Marshal(map[string]string{"thread": thread})
-	req, err := http.NewRequest("POST", "https://"+addr+"/api/v1/admin/purge", strings.NewReader(string(body)))
+// purgeThread purges a thread through the admin API and times it. An
+// administrator needs two-step sign-in, so the sim enrols the administrator
+// in TOTP through the store (it holds the data folder) and opens a web
+// session with a code, as a person at the console would.
+func purgeThread(ctx context.Context, st *store.Store, addr string, tlsc *tls.Config, admin *store.Person, pass, thread string) (time.Duration, int64, error) {
+	secret := auth.NewTOTPSecret()
+	if err := st.SetTOTPSecret(ctx, admin.ID, secret); err != nil {
+		return 0, 0, err
+	}
+	now := time.Now()
+	step, _ := auth.VerifyTOTP(secret, auth.TOTPCode(secret, now), now)
+	if _, err := st.UseTOTPStep(ctx, admin.Email, admin.ID, step, true); err != nil {
+		return 0, 0, err
+	}
+	client := httpClient(tlsc)
+	body, _ := json.Marshal(map[string]string{"email": admin.Email, "password": pass, "totp": auth.TOTPCode(secret, now.Add(30*time.Second))})
+	resp, err := client.Post("https://"+addr+"/api/v1/session", "application/json", bytes.NewReader(body))
 	if err != nil {
 		return 0, 0, err
 	}
-	req.SetBasicAuth(admin, pass)
+	var session struct {
+		CSRF   string `json:"csrf"`
+		Detail string `json:"detail"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&session)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		return 0, 0, fmt.Errorf("signing in as %s: %s %s %v", admin.Email, resp.Status, session.Detail, err)
+	}
+	body, _ = json.Marshal(map[string]string{"thread": thread})
+	req, err := http.NewRequest("POST", "https://"+addr+"/api/v1/admin/purge", bytes.NewReader(body))
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, c := range resp.Cookies() {
+		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	req.Header.Set("X-CSRF-Token", session.CSRF)
 	req.Header.Set("Content-Type", "application/json")
 	t0 := time.Now()
-	resp, err := httpClient(tlsc).Do(req)
+	resp, err = client.Do(req)
 	if err != nil {
 		return 0, 0, err
 	}

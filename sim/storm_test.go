@@ -31,6 +31,9 @@ func TestReplayStormSmall(t *testing.T) {
 		if !on && res.StormAccepted != res.StormSent {
 			t.Errorf("protection off: %d of %d accepted", res.StormAccepted, res.StormSent)
 		}
+		if res.PurgeTouched == 0 {
+			t.Errorf("the purge through the admin API touched no mailbox")
+		}
 		if res.ListSize < 2500 || res.Open["before"].N == 0 || res.Direct["during"].N == 0 {
 			t.Errorf("result: %+v", res)
 		}
