@@ -47,6 +47,10 @@ type LockoutConfig struct {
 	// post-quantum key exchange (X25519MLKEM768), which costs both sides
 	// more per handshake.
 	ClientX25519Only bool
+	// TLSResume lets devices resume their TLS session (a session ticket
+	// from the warm-up), as phones and desktop clients do when they
+	// reconnect: the handshake then skips the certificate.
+	TLSResume bool
 	// Params hash the one password every simulated person shares.
 	Params  auth.Params
 	DataDir string // empty: a temporary folder
@@ -165,6 +169,9 @@ func ReplayLockout(ctx context.Context, cfg LockoutConfig) (*LockoutResult, erro
 	tlsc := &tls.Config{InsecureSkipVerify: true}
 	if cfg.ClientX25519Only {
 		tlsc.CurvePreferences = []tls.CurveID{tls.X25519}
+	}
+	if cfg.TLSResume {
+		tlsc.ClientSessionCache = tls.NewLRUClientSessionCache(1024)
 	}
 	addrOf := func(proto string) string {
 		if proto == "imap" {

@@ -27,6 +27,7 @@ func runReplayLockout(args []string) error {
 	fs.DurationVar(&cfg.Outage, "outage", 15e9, "how long the credential store fails")
 	fs.IntVar(&cfg.Clients, "clients", 64, "concurrent device connections")
 	fs.BoolVar(&cfg.ClientX25519Only, "client-x25519", false, "clients offer X25519 only (most mail clients today) instead of Go's hybrid X25519MLKEM768")
+	fs.BoolVar(&cfg.TLSResume, "tls-resume", false, "devices resume their TLS sessions when they reconnect, as real clients do")
 	mem := fs.Uint("argon2-memory-kib", 1024, "argon2id memory of the shared simulated password hash (sim only; production default 19456)")
 	tm := fs.Uint("argon2-time", 1, "argon2id passes of the shared simulated password hash (production default 2)")
 	fs.StringVar(&cfg.DataDir, "data", "", "data folder (default: a temporary one, removed afterwards)")
