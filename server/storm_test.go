@@ -144,9 +144,19 @@ type boardThread struct {
 
 func (e *stormEnv) board() map[string]boardThread {
 	e.t.Helper()
-	var out struct{ Threads []boardThread }
+	var out struct {
+		Threads []boardThread
+		Rules   struct {
+			MinAudience int64 `json:"min_audience"`
+			Threshold   int   `json:"threshold"`
+		}
+	}
 	if code := e.api("nat@nhs.test", "GET", "/api/v1/admin/storms", &out); code != 200 {
 		e.t.Fatalf("storm board: %d", code)
+	}
+	// The board states the rules in force, for the console's sentence.
+	if out.Rules.MinAudience <= 0 || out.Rules.Threshold <= 0 {
+		e.t.Errorf("storm board rules: %+v", out.Rules)
 	}
 	m := map[string]boardThread{}
 	for _, t := range out.Threads {

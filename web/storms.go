@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	storm "wardmail/policy"
 	"wardmail/store"
 )
 
@@ -43,7 +44,15 @@ func (a *API) handleStorms(w http.ResponseWriter, r *http.Request, who *Session,
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"threads": threads, "at": a.now().UTC()})
+	out := map[string]any{"threads": threads, "at": a.now().UTC()}
+	if c, ok := a.cfg.ReplyAll.(interface{ Config() storm.StormConfig }); ok {
+		// The rules in force, so the board says what this server does.
+		cfg := c.Config()
+		out["rules"] = map[string]any{"min_audience": cfg.MinAudience, "threshold": cfg.Threshold,
+			"window_minutes": cfg.Window.Minutes(), "block_hours": cfg.BlockFor.Hours(),
+			"brake_from": cfg.BrakeFrom, "brake_delay_minutes": cfg.BrakeDelay.Minutes()}
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -110,6 +110,15 @@ export interface List {
   size: number; approved_size: number; suspended: boolean; owners: string[]; needs_approvals: number; approvals?: { admin: string; size: number; at: string }[]
 }
 export interface Held { id: number; list: string; sender: string; subject: string; reason: string; state: string; at: string; expires: string }
+export interface StormRules {
+  min_audience: number
+  threshold: number
+  window_minutes: number
+  block_hours: number
+  brake_from: number
+  brake_delay_minutes: number
+}
+
 export interface StormThread {
   thread: string; subject: string; original_sender: string; audience: number; replies: number; braked: number; blocked: number
   replies_window: number; state: string; first_at: string; last_at: string; blocked_until?: string; blocked_by?: string
@@ -133,7 +142,7 @@ export const admin = {
   approveList: (address: string) => call<List>('POST', `/api/v1/admin/lists/${enc(address)}/approve`, {}),
   held: () => call<{ held: Held[] }>('GET', '/api/v1/admin/held'),
   moderate: (id: number, approve: boolean, reason: string) => call<Held>('POST', `/api/v1/admin/held/${id}`, { approve, reason }),
-  storms: () => call<{ threads: StormThread[]; at: string }>('GET', '/api/v1/admin/storms'),
+  storms: () => call<{ threads: StormThread[]; at: string; rules?: StormRules }>('GET', '/api/v1/admin/storms'),
   storm: (thread: string, action: 'block' | 'unblock') => call<StormThread>('POST', `/api/v1/admin/storms/${enc(thread)}/${action}`, {}),
   purge: (thread: string) => call<{ mailboxes?: number; pending?: number }>('POST', '/api/v1/admin/purge', { thread }),
   trace: (messageId: string) => call<{ messages: Trace[] }>('GET', `/api/v1/admin/trace?message_id=${enc(messageId)}`),

@@ -1,8 +1,18 @@
 import { useEffect, useState } from 'preact/hooks'
-import { admin, errorText, formatDate } from '../api'
+import { admin, errorText, formatDate, StormRules } from '../api'
 import { Scope, useLoad } from './Admin'
 
 const n = (x: number) => x.toLocaleString('en-GB')
+const nth = (x: number) => x + (x % 100 >= 11 && x % 100 <= 13 ? 'th' : ['th', 'st', 'nd', 'rd'][x % 10] ?? 'th')
+
+// rulesText says what this server's breaker does, from the thresholds in force.
+function rulesText(r?: StormRules): string {
+  if (!r) return 'Threads where replies reach large audiences. Replying to the sender alone always works.'
+  const window = r.window_minutes === 60 ? 'an hour' : `${n(r.window_minutes)} minutes`
+  const brake = r.brake_from > 0 ? ` From the ${nth(r.brake_from)} reply in ${window} list delivery is delayed ${n(r.brake_delay_minutes)} minutes;` : ''
+  const block = `${brake ? ' at' : ' At'} the ${nth(r.threshold)}, reply-all is blocked for ${n(r.block_hours)} hours.`
+  return `Threads where replies reach ${n(r.min_audience)} people or more.${brake}${block} Replying to the sender alone always works.`
+}
 const stateText: Record<string, string> = { watch: 'watching', brake: 'brake: list delivery delayed', blocked: 'blocked' }
 
 // The storm board: threads whose replies reach large audiences, refreshed
@@ -30,7 +40,7 @@ export function Storms({ scope }: { scope: Scope }) {
   return (
     <section aria-labelledby="storms-title">
       <h3 id="storms-title">Reply-all storm board</h3>
-      <p>Threads where replies reach 2,500 people or more. From the 3rd reply in an hour list delivery is delayed; at the 10th, reply-all is blocked for 6 hours. Replying to the sender alone always works.</p>
+      <p>{rulesText(data?.rules)}</p>
       {msg && <p class="notice" role="status">{msg}</p>}
       {error && <p class="error" role="alert">{error}</p>}
       <table class="grid">
