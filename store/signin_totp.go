@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"wardmail/blob"
 )
 
 // TOTPState is a person's TOTP enrolment.
@@ -17,6 +19,12 @@ type TOTPState struct {
 // SetTOTPSecret starts an enrolment: the secret is stored but not enabled
 // until EnableTOTP (the person proves their authenticator has it).
 func (s *Store) SetTOTPSecret(ctx context.Context, personID int64, secret []byte) error {
+	if s.sealer != nil {
+		// With a key configured (body_key_file), the secret is sealed at
+		// rest like message bodies: a copy of the database alone does not
+		// give anyone the codes.
+		secret = s.sealer.Seal(totpAAD(personID), secret)
+	}
 	return s.Write(ctx, func(tx *Tx) error {
 		_, err := tx.Exec(`INSERT INTO totp (person_id, secret) VALUES (?, ?)
 			ON CONFLICT (person_id) DO UPDATE SET secret = excluded.secret, enabled_at = 0, last_step = 0`, personID, secret)
@@ -33,9 +41,24 @@ func (s *Store) TOTP(ctx context.Context, personID int64) (*TOTPState, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
+	if err != nil {
+		return nil, err
+	}
+	if blob.IsSealed(st.Secret) {
+		if s.sealer == nil {
+			return nil, fmt.Errorf("store: the TOTP secret of person %d is encrypted, but no body_key_file is configured", personID)
+		}
+		if st.Secret, err = s.sealer.Open(totpAAD(personID), st.Secret); err != nil {
+			return nil, fmt.Errorf("store: the TOTP secret of person %d: %w", personID, err)
+		}
+	}
 	st.Enabled = enabled != 0
-	return &st, err
+	return &st, nil
 }
+
+// totpAAD binds a sealed TOTP secret to its person: a sealed secret copied
+// to another person's row does not open.
+func totpAAD(personID int64) string { return fmt.Sprintf("totp:%d", personID) }
 
 // UseTOTPStep records that a code of this time step was accepted, and
 // reports false if that step (or a later one) was already used: each code
