@@ -632,16 +632,7 @@ func (s *Store) ListMembers(ctx context.Context, listID int64, after string, lim
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []Person
-	for rows.Next() {
-		p, err := scanPerson(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *p)
-	}
-	return out, rows.Err()
+	return scanPeople(rows)
 }
 
 // PersonIDs resolves addresses to people; unknown addresses are returned

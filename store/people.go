@@ -40,6 +40,20 @@ func scanPerson(row interface{ Scan(...any) error }) (*Person, error) {
 	return &p, err
 }
 
+// scanPeople reads every row of a query on personCols, and closes it.
+func scanPeople(rows *sql.Rows) ([]Person, error) {
+	defer rows.Close()
+	var out []Person
+	for rows.Next() {
+		p, err := scanPerson(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *p)
+	}
+	return out, rows.Err()
+}
+
 // PersonByEmail finds a person by address, case-insensitively.
 func (s *Store) PersonByEmail(ctx context.Context, email string) (*Person, error) {
 	row := s.r.QueryRowContext(ctx, s.q(`SELECT `+personCols+` FROM people p JOIN orgs o ON o.id = p.org_id WHERE p.email = ?`),
@@ -60,16 +74,7 @@ func (s *Store) People(ctx context.Context, after string, limit int) ([]Person, 
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []Person
-	for rows.Next() {
-		p, err := scanPerson(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *p)
-	}
-	return out, rows.Err()
+	return scanPeople(rows)
 }
 
 // CountPeople returns how many people the directory holds.

@@ -61,16 +61,7 @@ func (s *Store) SearchPeople(ctx context.Context, q PeopleQuery) ([]Person, erro
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []Person
-	for rows.Next() {
-		p, err := scanPerson(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *p)
-	}
-	return out, rows.Err()
+	return scanPeople(rows)
 }
 
 // OrgByName finds an organisation by its exact name (ErrNotFound).

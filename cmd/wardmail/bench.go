@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"runtime/pprof"
 	"time"
@@ -30,17 +31,11 @@ func runBench(args []string) error {
 	fs.StringVar(&cfg.DataDir, "data", "", "data folder (default: a temporary one)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	_ = fs.Parse(args[1:])
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	res, err := bench.Deliver(context.Background(), cfg)
 	if res != nil {
 		res.Print(os.Stdout)
@@ -58,20 +53,36 @@ func runBenchFanout(args []string) error {
 	fs.StringVar(&cfg.DataDir, "data", "", "data folder (default: a temporary one)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	_ = fs.Parse(args)
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	res, err := bench.Fanout(context.Background(), cfg)
 	if res != nil {
 		res.Print(os.Stdout)
 	}
 	return err
+}
+
+// startCPUProfile writes a CPU profile to path until stop is called; with
+// no path it does nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "wardmail: writing the CPU profile:", err)
+		}
+	}, nil
 }

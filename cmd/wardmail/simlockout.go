@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"runtime/pprof"
 
 	"wardmail/auth"
 	"wardmail/sim"
@@ -35,17 +34,11 @@ func runReplayLockout(args []string) error {
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	_ = fs.Parse(args)
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	cfg.Params.Memory, cfg.Params.Time = uint32(*mem), uint32(*tm)
 	cfg.Out = os.Stderr
 	res, err := sim.ReplayLockout(context.Background(), cfg)
