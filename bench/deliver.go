@@ -12,7 +12,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,6 +25,7 @@ import (
 	"wardmail/auth"
 	"wardmail/message"
 	"wardmail/server"
+	"wardmail/sim"
 	"wardmail/store"
 )
 
@@ -112,8 +112,8 @@ func Deliver(ctx context.Context, cfg DeliverConfig) (*DeliverResult, error) {
 	// Phase 1: IMAP opens on a quiet server.
 	fmt.Fprintf(cfg.Out, "measuring IMAP LOGIN+SELECT with no load for %s...\n", cfg.Idle)
 	idle, idleSel := sampleOpens(imapAddr, tlsc, readers, cfg.OpenEvery, cfg.Idle, nil)
-	res.IdleOpenP50Ms, res.IdleOpenP99Ms, res.OpenSamples[0] = pct(idle, 50), pct(idle, 99), len(idle)
-	res.IdleSelectP50Ms, res.IdleSelectP99Ms = pct(idleSel, 50), pct(idleSel, 99)
+	res.IdleOpenP50Ms, res.IdleOpenP99Ms, res.OpenSamples[0] = sim.PercentileMs(idle, 50), sim.PercentileMs(idle, 99), len(idle)
+	res.IdleSelectP50Ms, res.IdleSelectP99Ms = sim.PercentileMs(idleSel, 50), sim.PercentileMs(idleSel, 99)
 
 	// Phase 2: the load, with opens and visibility measured alongside.
 	fmt.Fprintf(cfg.Out, "sending %d messages of %d bytes from %d submission clients...\n", cfg.Messages, cfg.Size, cfg.Clients)
@@ -175,10 +175,10 @@ func Deliver(ctx context.Context, cfg DeliverConfig) (*DeliverResult, error) {
 	}
 	res.Seconds = elapsed.Seconds()
 	res.PerSecond = float64(cfg.Messages) / elapsed.Seconds()
-	res.SubmitP50Ms, res.SubmitP99Ms = pct(all, 50), pct(all, 99)
-	res.VisibleP50Ms, res.VisibleP99Ms, res.VisibleSamples = pct(visible, 50), pct(visible, 99), len(visible)
-	res.LoadOpenP50Ms, res.LoadOpenP99Ms, res.OpenSamples[1] = pct(loadOpens, 50), pct(loadOpens, 99), len(loadOpens)
-	res.LoadSelectP50Ms, res.LoadSelectP99Ms = pct(loadSel, 50), pct(loadSel, 99)
+	res.SubmitP50Ms, res.SubmitP99Ms = sim.PercentileMs(all, 50), sim.PercentileMs(all, 99)
+	res.VisibleP50Ms, res.VisibleP99Ms, res.VisibleSamples = sim.PercentileMs(visible, 50), sim.PercentileMs(visible, 99), len(visible)
+	res.LoadOpenP50Ms, res.LoadOpenP99Ms, res.OpenSamples[1] = sim.PercentileMs(loadOpens, 50), sim.PercentileMs(loadOpens, 99), len(loadOpens)
+	res.LoadSelectP50Ms, res.LoadSelectP99Ms = sim.PercentileMs(loadSel, 50), sim.PercentileMs(loadSel, 99)
 
 	// Every accepted message is visible: count the rows over IMAP STATUS.
 	if res.Stored, err = countOverIMAP(imapAddr, tlsc, recipients); err != nil {
@@ -436,17 +436,4 @@ func countOverIMAP(addr string, tlsc *tls.Config, people []string) (int, error) 
 		_ = c.Close()
 	}
 	return total, nil
-}
-
-func pct(d []time.Duration, p int) float64 {
-	if len(d) == 0 {
-		return 0
-	}
-	s := append([]time.Duration(nil), d...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	i := (len(s)*p + 99) / 100
-	if i > 0 {
-		i--
-	}
-	return float64(s[i].Microseconds()) / 1000
 }

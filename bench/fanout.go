@@ -222,7 +222,7 @@ func Fanout(ctx context.Context, cfg FanoutConfig) (*FanoutResult, error) {
 			return nil, fmt.Errorf("%s has %d messages after the first post", p.Email, sel.NumMessages)
 		}
 	}
-	res.FirstSelectP50, res.FirstSelectP99, res.FirstSelects = pct(firstSel, 50), pct(firstSel, 99), len(firstSel)
+	res.FirstSelectP50, res.FirstSelectP99, res.FirstSelects = sim.PercentileMs(firstSel, 50), sim.PercentileMs(firstSel, 99), len(firstSel)
 
 	// 5. The other posts.
 	postTimes := []time.Duration{d}
@@ -233,7 +233,7 @@ func Fanout(ctx context.Context, cfg FanoutConfig) (*FanoutResult, error) {
 		}
 		postTimes = append(postTimes, d)
 	}
-	res.PostP50Ms, res.PostP99Ms = pct(postTimes, 50), pct(postTimes, 99)
+	res.PostP50Ms, res.PostP99Ms = sim.PercentileMs(postTimes, 50), sim.PercentileMs(postTimes, 99)
 
 	// 6. Readers sign in first (LOGIN pays argon2id, ~20 ms of a core each,
 	// which would otherwise crowd the measurement), then each opens their
@@ -319,8 +319,8 @@ func Fanout(ctx context.Context, cfg FanoutConfig) (*FanoutResult, error) {
 	if readErr != nil {
 		return nil, readErr
 	}
-	res.ReadP50Ms, res.ReadP99Ms = pct(reads, 50), pct(reads, 99)
-	res.LoginP50Ms, res.LoginP99Ms = pct(logins, 50), pct(logins, 99)
+	res.ReadP50Ms, res.ReadP99Ms = sim.PercentileMs(reads, 50), sim.PercentileMs(reads, 99)
+	res.LoginP50Ms, res.LoginP99Ms = sim.PercentileMs(logins, 50), sim.PercentileMs(logins, 99)
 	if res.MailRows, err = st.CountMailRows(ctx); err != nil {
 		return nil, err
 	}

@@ -299,9 +299,9 @@ func ReplayLockout(ctx context.Context, cfg LockoutConfig) (*LockoutResult, erro
 	if pwLast > 0 {
 		res.PasswordPerSecond = float64(len(pwLat)) / pwLast.Seconds()
 	}
-	res.AppLoginP50Ms, res.AppLoginP99Ms = pctMs(appLat, 50), pctMs(appLat, 99)
-	res.PasswordLoginP50Ms, res.PasswordLoginP99Ms = pctMs(pwLat, 50), pctMs(pwLat, 99)
-	res.ConnectLoginP99Ms = pctMs(totLat, 99)
+	res.AppLoginP50Ms, res.AppLoginP99Ms = PercentileMs(appLat, 50), PercentileMs(appLat, 99)
+	res.PasswordLoginP50Ms, res.PasswordLoginP99Ms = PercentileMs(pwLat, 50), PercentileMs(pwLat, 99)
+	res.ConnectLoginP99Ms = PercentileMs(totLat, 99)
 	res.ClientErrors = clientErrs
 	res.LegitRefusedLocked = refusedLocked
 
@@ -355,7 +355,7 @@ func ReplayLockout(ctx context.Context, cfg LockoutConfig) (*LockoutResult, erro
 	})
 	if el := time.Since(start); len(apps) > 0 {
 		res.DecisionAppPerSecond = float64(len(apps)) / el.Seconds()
-		res.DecisionAppP99Us = pctMs(decLat, 99) * 1000
+		res.DecisionAppP99Us = PercentileMs(decLat, 99) * 1000
 	}
 	return res, nil
 }
@@ -550,7 +550,9 @@ func parallel(n, workers int, fn func(i int)) {
 	wg.Wait()
 }
 
-func pctMs(d []time.Duration, p int) float64 {
+// PercentileMs is the p-th percentile of durations, in milliseconds (0 for
+// none), as every replay and benchmark reports it.
+func PercentileMs(d []time.Duration, p int) float64 {
 	if len(d) == 0 {
 		return 0
 	}

@@ -500,7 +500,7 @@ func (r *StormResult) phases(s []sample) map[string]PhaseLatency {
 	}
 	out := map[string]PhaseLatency{}
 	for _, p := range []string{"before", "during", "after"} {
-		out[p] = PhaseLatency{N: len(by[p]), P50: pctMs(by[p], 50), P99: pctMs(by[p], 99)}
+		out[p] = PhaseLatency{N: len(by[p]), P50: PercentileMs(by[p], 50), P99: PercentileMs(by[p], 99)}
 	}
 	return out
 }

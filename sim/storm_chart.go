@@ -30,7 +30,7 @@ func writeStormChart(w io.Writer, r *StormResult) error {
 		for i, b := range by {
 			out[i] = math.NaN()
 			if len(b) > 0 {
-				out[i] = pctMs(b, p)
+				out[i] = PercentileMs(b, p)
 			}
 		}
 		return out

@@ -358,6 +358,23 @@ func (a *API) handleHeld(w http.ResponseWriter, r *http.Request, who *Session, s
 // handleModerate: POST /api/v1/admin/held/{id} with {"approve": bool,
 // "reason": "..."}. The sender is told either way.
 func (a *API) handleModerate(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+	return a.moderate(w, r, who, func(h *store.Held, id int64) error {
+		l, err := a.store.ListByID(r.Context(), h.ListID)
+		if err != nil {
+			return err
+		}
+		if ok, err := a.mayManage(r.Context(), scope, l); err != nil {
+			return err
+		} else if !ok {
+			return problem(http.StatusForbidden, "not-your-list", "%s is outside the organisations you administer.", l.Address)
+		}
+		return nil
+	})
+}
+
+// moderate decides the held post named in the path, once allowed says the
+// person may, and tells its sender.
+func (a *API) moderate(w http.ResponseWriter, r *http.Request, who *Session, allowed func(h *store.Held, id int64) error) error {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		return problem(http.StatusBadRequest, "bad-request", "%q is not a held post's id.", r.PathValue("id"))
@@ -375,14 +392,8 @@ func (a *API) handleModerate(w http.ResponseWriter, r *http.Request, who *Sessio
 	} else if err != nil {
 		return err
 	}
-	l, err := a.store.ListByID(r.Context(), h.ListID)
-	if err != nil {
+	if err := allowed(h, id); err != nil {
 		return err
-	}
-	if ok, err := a.mayManage(r.Context(), scope, l); err != nil {
-		return err
-	} else if !ok {
-		return problem(http.StatusForbidden, "not-your-list", "%s is outside the organisations you administer.", l.Address)
 	}
 	if h, err = a.store.DecideHeld(r.Context(), who.Person.Email, id, req.Approve, req.Reason, who.Person.ID); err != nil {
 		return problem(http.StatusConflict, "decided", "%s", err)
@@ -518,29 +529,12 @@ func (a *API) handleOwnerModerate(w http.ResponseWriter, r *http.Request, who *S
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		return problem(http.StatusBadRequest, "bad-request", "%q is not a held post's id.", r.PathValue("id"))
-	}
-	var req struct {
-		Approve bool   `json:"approve"`
-		Reason  string `json:"reason"`
-	}
-	if err := readJSON(w, r, 16<<10, &req); err != nil {
-		return err
-	}
-	h, err := a.store.HeldByID(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && h.ListID != l.ID) {
-		return problem(http.StatusNotFound, "not-found", "There is no held post %d for %s.", id, l.Address)
-	} else if err != nil {
-		return err
-	}
-	if h, err = a.store.DecideHeld(r.Context(), who.Person.Email, id, req.Approve, req.Reason, who.Person.ID); err != nil {
-		return problem(http.StatusConflict, "decided", "%s", err)
-	}
-	a.pipeline.NotifyHeld(r.Context(), h)
-	writeJSON(w, http.StatusOK, h)
-	return nil
+	return a.moderate(w, r, who, func(h *store.Held, id int64) error {
+		if h.ListID != l.ID {
+			return problem(http.StatusNotFound, "not-found", "There is no held post %d for %s.", id, l.Address)
+		}
+		return nil
+	})
 }
 
 // handleOwnerMembers: POST (add) or DELETE (remove)
