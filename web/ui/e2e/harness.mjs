@@ -1,0 +1,134 @@
+// The browser tests' harness: starts a real `wardmail demo` on free ports,
+// seeds Ben's mailbox and a list, launches Debian's Chromium and exports the
+// page and the helpers the step files (staff.mjs, admin.mjs) use. run.mjs
+// runs the step files in order; they share one browser page.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { tmpdir } from 'node:os'
+import { join, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createRequire } from 'node:module'
+import { createHmac } from 'node:crypto'
+import { chromium } from 'playwright-core'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const require = createRequire(import.meta.url)
+export const BIN = process.env.WARDMAIL_BIN || join(here, '../../../bin/wardmail')
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium'
+export const SHOTS = process.env.SCREENSHOTS || join(here, '../../../docs/screenshots')
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8')
+export const PASSWORD = 'wardmail-demo'
+process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0' // our own self-signed certificate on loopback
+
+let failures = 0
+export const results = []
+export const failureCount = () => failures
+// The steps share one page, so after a failure the rest are skipped rather
+// than each waiting out its timeouts.
+export async function step(name, fn) {
+  if (failures) { results.push(`skip  ${name}`); return }
+  const t0 = Date.now()
+  try {
+    await fn()
+    results.push(`ok    ${name} (${Date.now() - t0} ms)`)
+  } catch (e) {
+    failures++
+    results.push(`FAIL  ${name}: ${e.message}`)
+    console.error(`FAIL ${name}:`, e)
+  }
+}
+export function assert(cond, msg) { if (!cond) throw new Error(msg) }
+
+// RFC 6238 TOTP (SHA-1, 30 s, 6 digits) from the base32 key the page shows,
+// as an authenticator app computes it.
+export function totp(base32, at = Date.now()) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+  let bits = ''
+  for (const c of base32.replace(/[\s=]/g, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0')
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)))
+  const counter = Buffer.alloc(8)
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30000)))
+  const h = createHmac('sha1', key).update(counter).digest()
+  const off = h[h.length - 1] & 0xf
+  return String((h.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, '0')
+}
+
+// Start the demo on free ports and wait for its HTTPS address.
+export const data = mkdtempSync(join(tmpdir(), 'wardmail-e2e-'))
+// Ask for confirmation above 10 people, so a demo-sized list shows the step.
+// The storm breaker's thresholds shrink to the demo's size: a reply to 10
+// people or more counts, the 2nd brakes and the 3rd blocks the thread.
+writeFileSync(join(data, 'test.conf'), 'confirm_audience_above = 10\nstorm_min_audience = 10\nstorm_replies = 3\nstorm_brake_from = 2\n')
+export const server = spawn(BIN, ['demo', '--data', data, '--config', join(data, 'test.conf'), '--smtp', '127.0.0.1:0', '--submission', '127.0.0.1:0', '--imap', '127.0.0.1:0',
+  '--http', '127.0.0.1:0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] })
+let serverLog = ''
+process.on('exit', () => { if (server.exitCode === null) server.kill('SIGKILL') })
+export const base = await new Promise((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error('wardmail demo did not start in 60 s:\n' + serverLog)), 60000)
+  server.stderr.on('data', (b) => {
+    serverLog += b
+    const m = /http (127\.0\.0\.1:\d+)/.exec(serverLog)
+    if (m) { clearTimeout(timer); resolve('https://' + m[1]) }
+  })
+  server.on('exit', (code) => reject(new Error(`wardmail demo exited (${code}):\n` + serverLog)))
+})
+
+export async function apiAs(email, method, path, body) {
+  const resp = await fetch(base + path, {
+    method, headers: { Authorization: 'Basic ' + Buffer.from(`${email}:${PASSWORD}`).toString('base64'), 'Content-Type': 'application/json' },
+    body: body && JSON.stringify(body),
+  })
+  if (!resp.ok) throw new Error(`${method} ${path}: ${resp.status} ${await resp.text()}`)
+  return resp.status === 204 ? null : resp.json()
+}
+
+// Seed Ben's mailbox through the API, as other people's webmail would.
+export const ben = 'ben.okafor@nhs.test'
+const seed = [
+  ['amira.khan@nhs.test', 'Ward round at eight', 'Ward round starts at 08:00 sharp tomorrow. Bed 12 needs a review first.'],
+  ['chloe.davies@nhs.test', 'Rota for December', 'The December rota is attached to the staff board. Please check your night shifts.'],
+  ['daniel.murphy@nhs.test', 'Pharmacy stock: heparin', 'Heparin deliveries are delayed until Thursday; use the ward stock first.'],
+  ['farah.hussain@nhs.test', 'Mandatory training reminder', 'Fire safety training is due by the end of the month.'],
+  ['laura.smith@nhs.test', 'Referral: Mr J. Doe', 'Thank you for the referral. I will see the patient in clinic next week.'],
+  ['ella.nowak@nhs.test', 'New ward PCs', 'The new PCs on ward 4 are ready. Sign out when you leave them.'],
+]
+for (let i = 0; i < 3; i++) {
+  for (const [from, subject, text] of seed) {
+    await apiAs(from, 'POST', '/api/v1/send', { to: [ben], cc: i === 0 ? ['chloe.davies@nhs.test'] : [], bcc: [], subject: i ? `${subject} (${i + 1})` : subject, text })
+  }
+}
+
+// A list of everyone in the demo, created with the CLI as an operator would
+// (administrators sign in to the web with a security code; the CLI works on
+// the data folder while the server runs).
+export const demoPeople = ['amira.khan', 'ben.okafor', 'chloe.davies', 'daniel.murphy', 'ella.nowak', 'farah.hussain', 'george.williams',
+  'hannah.evans', 'ibrahim.ali', 'jess.taylor', 'kwame.mensah', 'laura.smith', 'mohammed.rahman', 'niamh.kelly', 'oliver.brown',
+  'priya.patel', 'quentin.hughes', 'rosa.martinez', 'sam.lee', 'tom.wilson'].map((p) => p + '@nhs.test')
+execFileSync(BIN, ['list', 'create', '--data', data, '--address', 'all-staff@nhs.test', '--name', 'All demo staff',
+  '--owner', 'amira.khan@nhs.test', '--members', demoPeople.join(',')], { stdio: 'pipe' })
+
+export const browser = await chromium.launch({
+  executablePath: CHROMIUM, headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+})
+export const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1400, height: 860 }, locale: 'en-GB', timezoneId: 'Europe/London' })
+export const page = await context.newPage()
+export const consoleErrors = []
+page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()) })
+page.on('pageerror', (e) => consoleErrors.push(String(e)))
+export const failedCalls = []
+page.on('response', (r) => { if (r.status() >= 400) failedCalls.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`) })
+mkdirSync(SHOTS, { recursive: true })
+
+export async function axe(name) {
+  await page.evaluate(AXE) // evaluate is not subject to the page's CSP
+  const r = await page.evaluate(() => window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }))
+  const v = r.violations.map((x) => `${x.id} (${x.impact}): ${x.help} — ${x.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}`)
+  assert(v.length === 0, `axe found WCAG 2.1 AA violations on ${name}:\n  ` + v.join('\n  '))
+}
+
+// Failed HTTP calls a step expects (a wrong password, a refused request):
+// step files add patterns here; run.mjs reports any other failed call.
+export const expectedFailures = [/^401 (GET|POST) \/api\/v1\/session$/]
