@@ -51,6 +51,9 @@ var (
 // LockedError is ErrLocked with its end.
 type LockedError struct {
 	Until time.Time
+	// Network: the refusal is the network budget's (a password spray from
+	// the client's network), not a lock of the account.
+	Network bool
 }
 
 func (e *LockedError) Error() string {

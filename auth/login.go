@@ -142,14 +142,18 @@ func (l *Login) SignIn(ctx context.Context, a Attempt) (*store.Person, error) {
 	}
 	refuse := func() error {
 		until, locked := lock.Locked(ctx, account, ev.source)
-		if !locked {
+		network := false
+		if !locked && !isApp {
+			until, network = lock.NetworkThrottled(ctx, account, ev.source)
+		}
+		if !locked && !network {
 			return nil
 		}
 		ev.result = resultLocked
 		if lock.ShouldReportRefusal(account, ev.source) {
-			l.journal.audit(ev, "signin.refused", map[string]any{"locked_until": until.UTC().Format(time.RFC3339)})
+			l.journal.audit(ev, "signin.refused", map[string]any{"locked_until": until.UTC().Format(time.RFC3339), "network": network})
 		}
-		return &LockedError{Until: until}
+		return &LockedError{Until: until, Network: network}
 	}
 	// A right app password is never refused by a lock: 160 random bits are
 	// not what lockout defends against, and a device holding one must be

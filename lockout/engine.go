@@ -7,14 +7,13 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"wardmail/store"
 )
-
-const maxRemember = 16
 
 // Why a failure was or was not counted.
 const (
@@ -34,15 +33,15 @@ type entry struct {
 	lockedAt    time.Time
 	lockedUntil time.Time
 	lastFailure time.Time
-	fps         [maxRemember]uint64 // ring of wrong-password fingerprints
-	nfp         int
+	fps         []uint32  // the last wrong-password fingerprints, oldest first
 	refusedLog  time.Time // last time a refusal while locked was reported
 	excused     int       // failures not counted because the store was failing
 }
 
 func (en *entry) row(k key) store.LockoutRow {
 	return store.LockoutRow{Account: k.account, Source: k.source, Familiar: en.familiar, Failures: en.failures,
-		Locks: en.locks, LockedAt: en.lockedAt, LockedUntil: en.lockedUntil, LastFailure: en.lastFailure}
+		Locks: en.locks, LockedAt: en.lockedAt, LockedUntil: en.lockedUntil, LastFailure: en.lastFailure,
+		Fingerprints: slices.Clone(en.fps)}
 }
 
 // Engine decides and remembers. It is safe for concurrent use.
@@ -51,12 +50,15 @@ type Engine struct {
 	pol Policy
 	log *slog.Logger
 	now func() time.Time
-	key []byte // HMAC key for fingerprints; random per process
+	key []byte // HMAC key for fingerprints (Config.Key)
 
 	mu       sync.Mutex
 	entries  map[key]*entry
-	dirty    map[key]struct{} // to save (or delete, when not in entries)
-	familiar map[key]int64    // cache: last success (unix), 0 = none
+	dirty    map[key]struct{}    // to save (or delete, when not in entries)
+	familiar map[key]int64       // cache: last success (unix), 0 = none
+	networks map[string]*network // the network budget (network.go)
+
+	netsForgotten time.Time
 
 	famPending map[key]int64 // successes to persist
 
@@ -76,6 +78,11 @@ type Config struct {
 	Policy Policy
 	Logger *slog.Logger
 	Now    func() time.Time // tests replace it
+	// Key is the secret that wrong-password fingerprints are keyed with
+	// (32 random bytes, kept in a file beside the database, not in it).
+	// With none, a random key is made for this process: fingerprints saved
+	// by an earlier one are then not recognised.
+	Key []byte
 }
 
 // New loads the persisted state and returns a running Engine; Close stops
@@ -88,18 +95,25 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	e := &Engine{st: cfg.Store, pol: cfg.Policy, log: cfg.Logger, now: cfg.Now, key: make([]byte, 32),
+	e := &Engine{st: cfg.Store, pol: cfg.Policy, log: cfg.Logger, now: cfg.Now, key: cfg.Key,
 		entries: map[key]*entry{}, dirty: map[key]struct{}{}, familiar: map[key]int64{}, famPending: map[key]int64{},
-		stop: make(chan struct{}), done: make(chan struct{})}
-	_, _ = rand.Read(e.key) // never fails (crypto/rand panics instead)
+		networks: map[string]*network{}, stop: make(chan struct{}), done: make(chan struct{})}
+	if len(e.key) == 0 {
+		e.key = make([]byte, 32)
+		_, _ = rand.Read(e.key) // never fails (crypto/rand panics instead)
+	}
 	e.metrics = newMetrics(e)
 	rows, err := e.st.LockoutState(ctx, e.now().Add(-e.pol.Forget))
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range rows {
+		fps := r.Fingerprints
+		if len(fps) > e.pol.Remember {
+			fps = fps[len(fps)-e.pol.Remember:]
+		}
 		e.entries[key{r.Account, r.Source}] = &entry{familiar: r.Familiar, failures: r.Failures, locks: r.Locks,
-			lockedAt: r.LockedAt, lockedUntil: r.LockedUntil, lastFailure: r.LastFailure}
+			lockedAt: r.LockedAt, lockedUntil: r.LockedUntil, lastFailure: r.LastFailure, fps: fps}
 	}
 	if e.lastUnlock, err = e.st.LastUnlockID(ctx); err != nil {
 		return nil, err
@@ -159,13 +173,17 @@ func (e *Engine) Locked(ctx context.Context, account, source string) (time.Time,
 }
 
 // Fingerprint is the keyed hash by which a wrong secret is recognised when
-// it comes again. It is never stored.
-func (e *Engine) Fingerprint(account, secret string) uint64 {
+// it comes again. It is saved with the counter; it is truncated to 32 bits
+// so that, even with the key, it confirms no single guess of the wrong
+// password (each fingerprint matches billions of strings), while two
+// different wrong passwords from one source collide only once in about
+// 800 million.
+func (e *Engine) Fingerprint(account, secret string) uint32 {
 	m := hmac.New(sha256.New, e.key)
 	m.Write([]byte(account))
 	m.Write([]byte{0})
 	m.Write([]byte(secret))
-	return binary.BigEndian.Uint64(m.Sum(nil))
+	return binary.BigEndian.Uint32(m.Sum(nil))
 }
 
 // Result is what Failure decided.
@@ -202,14 +220,15 @@ func (e *Engine) Failure(ctx context.Context, account, source, secret string) Re
 		e.entries[k] = en
 	}
 	en.familiar = familiar
-	for i := range min(en.nfp, e.pol.Remember) {
-		if en.fps[i] == fp {
-			e.metrics.failures.WithLabelValues(Repeat).Inc()
-			return Result{Outcome: Repeat, Familiar: familiar, Failures: en.failures}
-		}
+	if slices.Contains(en.fps, fp) {
+		e.metrics.failures.WithLabelValues(Repeat).Inc()
+		return Result{Outcome: Repeat, Familiar: familiar, Failures: en.failures}
 	}
-	en.fps[en.nfp%e.pol.Remember] = fp
-	en.nfp++
+	if len(en.fps) >= e.pol.Remember {
+		en.fps = slices.Delete(en.fps, 0, len(en.fps)-e.pol.Remember+1)
+	}
+	en.fps = append(en.fps, fp)
+	e.dirty[k] = struct{}{} // the fingerprint is saved even when not counted
 	threshold := e.pol.Threshold
 	if familiar {
 		threshold = e.pol.FamiliarThreshold
@@ -230,6 +249,9 @@ func (e *Engine) Failure(ctx context.Context, account, source, secret string) Re
 	res.Failures = en.failures
 	if res.Outcome == Counted {
 		e.metrics.failures.WithLabelValues(Counted).Inc()
+		if !familiar {
+			e.networkFailure(source, now)
+		}
 	}
 	if !familiar {
 		ak := key{account, AccountWide}
@@ -270,6 +292,7 @@ func (e *Engine) Success(account, source string) {
 	k := key{account, source}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.networkSuccess(source, now)
 	// Failures before a success are forgiven (typos), unless the source was
 	// ever locked: then only expiry (Forget) or an administrator clears it,
 	// or someone guessing on a shared network would get a fresh budget each

@@ -173,3 +173,58 @@ func TestMaxEntries(t *testing.T) {
 		t.Error("a lock was evicted")
 	}
 }
+
+// The network budget: a spray of one guess at many accounts from one
+// network pauses password sign-ins from it to accounts it is unfamiliar to,
+// until its window passes; a network busy with successful sign-ins (a
+// hospital's shared address where a few people mistype) is not paused.
+func TestNetworkBudget(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, t.TempDir(), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	clk := &clock{t: time.Now()}
+	e, err := lockout.New(ctx, lockout.Config{Store: st, Now: clk.now, Policy: lockout.Policy{NetworkThreshold: 5, NetworkWindow: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	const spray, hospital = "203.0.113.0/24", "198.51.100.0/24"
+	e.Success("ben@nhs.test", spray) // Ben works there
+	for i := range 5 {
+		if res := e.Failure(ctx, fmt.Sprintf("person%d@nhs.test", i), spray, "Winter2026!"); res.Outcome != lockout.Counted {
+			t.Fatalf("guess %d: %s", i, res.Outcome)
+		}
+	}
+	until, paused := e.NetworkThrottled(ctx, "chloe@nhs.test", spray)
+	if !paused || until.Sub(clk.now()) > time.Hour {
+		t.Fatalf("after 5 sprayed guesses: paused %v until %v", paused, until)
+	}
+	if _, paused := e.NetworkThrottled(ctx, "ben@nhs.test", spray); paused {
+		t.Error("a familiar account is paused")
+	}
+	if _, paused := e.NetworkThrottled(ctx, "chloe@nhs.test", hospital); paused {
+		t.Error("another network is paused")
+	}
+	if _, locked := e.Locked(ctx, "person0@nhs.test", spray); locked {
+		t.Error("one guess locked an account")
+	}
+	clk.add(2*time.Hour + time.Second)
+	if _, paused := e.NetworkThrottled(ctx, "chloe@nhs.test", spray); paused {
+		t.Error("still paused two windows later")
+	}
+
+	// The hospital: 40 people sign in, then 6 mistype (each on a new
+	// device, so unfamiliar): more successes than failures, not paused.
+	for i := range 40 {
+		e.Success(fmt.Sprintf("nurse%d@nhs.test", i), hospital)
+	}
+	for i := range 6 {
+		e.Failure(ctx, fmt.Sprintf("new%d@nhs.test", i), hospital, "typo")
+	}
+	if _, paused := e.NetworkThrottled(ctx, "new.starter@nhs.test", hospital); paused {
+		t.Error("a busy network with a few typos is paused")
+	}
+}

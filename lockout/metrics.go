@@ -10,8 +10,11 @@ type metrics struct {
 	backendFaults prometheus.Counter
 	flushErrors   prometheus.Counter
 	evicted       prometheus.Counter
-	locked        prometheus.GaugeFunc
-	incident      prometheus.GaugeFunc
+
+	networkThrottles prometheus.Counter
+	networkRefused   prometheus.Counter
+	locked           prometheus.GaugeFunc
+	incident         prometheus.GaugeFunc
 }
 
 func newMetrics(e *Engine) *metrics {
@@ -31,6 +34,10 @@ func newMetrics(e *Engine) *metrics {
 			Help: "Failed saves of lockout state (retried at the next poll)."}),
 		evicted: prometheus.NewCounter(prometheus.CounterOpts{Name: "wardmail_lockout_evicted_total",
 			Help: "Counters dropped early because more than max entries were held (a spray of made-up names)."}),
+		networkThrottles: prometheus.NewCounter(prometheus.CounterOpts{Name: "wardmail_lockout_network_throttles_total",
+			Help: "Times a network reached the network budget (a password spray suspected)."}),
+		networkRefused: prometheus.NewCounter(prometheus.CounterOpts{Name: "wardmail_lockout_network_refused_total",
+			Help: "Password sign-ins refused by the network budget (to accounts the network is unfamiliar to)."}),
 		locked: prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "wardmail_lockout_locked",
 			Help: "Locks running now."}, func() float64 { return float64(e.lockedNow()) }),
 		incident: prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "wardmail_lockout_incident_mode",
@@ -61,7 +68,7 @@ func (e *Engine) lockedNow() int {
 }
 
 func (m *metrics) all() []prometheus.Collector {
-	return []prometheus.Collector{m.failures, m.locks, m.unlocks, m.refused, m.backendFaults, m.flushErrors, m.evicted, m.locked, m.incident}
+	return []prometheus.Collector{m.failures, m.locks, m.unlocks, m.refused, m.backendFaults, m.flushErrors, m.evicted, m.networkThrottles, m.networkRefused, m.locked, m.incident}
 }
 
 // Describe implements prometheus.Collector.

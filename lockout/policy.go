@@ -34,13 +34,23 @@ type Policy struct {
 	// 400 MB): beyond it, the oldest counters that never locked are dropped
 	// at the next poll, so a spray of made-up names cannot exhaust memory.
 	MaxEntries int
+	// NetworkThreshold caps a password spray: when one network's counted
+	// failures against accounts it is unfamiliar to reach this many in
+	// NetworkWindow (300 in 1 h), and outnumber its successful sign-ins in
+	// that time, password sign-ins from it to accounts it is unfamiliar to
+	// are refused (not counted, not verified) until its window has passed.
+	// Familiar accounts and app passwords are never refused by it, so a
+	// hospital's shared address keeps working for its own staff.
+	NetworkThreshold int
+	NetworkWindow    time.Duration
 }
 
 // DefaultPolicy returns the policy described in docs/configuration.md.
 func DefaultPolicy() Policy {
 	return Policy{Threshold: 10, FamiliarThreshold: 20, AccountThreshold: 30,
 		LockBase: time.Minute, LockMax: time.Hour, FamiliarFor: 30 * 24 * time.Hour,
-		Remember: 5, Forget: 24 * time.Hour, Grace: 30 * time.Second, Poll: time.Second, MaxEntries: 2_000_000}
+		Remember: 5, Forget: 24 * time.Hour, Grace: 30 * time.Second, Poll: time.Second, MaxEntries: 2_000_000,
+		NetworkThreshold: 300, NetworkWindow: time.Hour}
 }
 
 func (p *Policy) fill() {
@@ -66,9 +76,9 @@ func (p *Policy) fill() {
 	setD(&p.Forget, d.Forget)
 	setD(&p.Grace, d.Grace)
 	setD(&p.Poll, d.Poll)
-	if p.Remember > maxRemember {
-		p.Remember = maxRemember
-	}
+	setI(&p.NetworkThreshold, d.NetworkThreshold)
+	setD(&p.NetworkWindow, d.NetworkWindow)
+	p.Remember = min(p.Remember, 16)
 }
 
 // lockFor is the length of the n-th lock (n >= 1).

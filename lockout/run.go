@@ -91,6 +91,10 @@ func (e *Engine) forget() {
 	now := e.now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if now.Sub(e.netsForgotten) >= time.Minute {
+		e.forgetNetworks(now, false)
+		e.netsForgotten = now
+	}
 	for k, en := range e.entries {
 		if now.Sub(en.lastFailure) > e.pol.Forget && !en.lockedUntil.After(now) {
 			delete(e.entries, k)

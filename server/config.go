@@ -30,6 +30,9 @@ type Config struct {
 	TLSKey  string `key:"tls_key"`
 	// KeyFile turns on AES-256-GCM encryption of bodies at rest.
 	KeyFile string `key:"body_key_file"`
+	// SignInKeyFile holds the key wrong-password fingerprints are keyed
+	// with (default DATA/signin.key, made on the first start).
+	SignInKeyFile string `key:"signin_key_file"`
 
 	LocalDomains    []string `key:"local_domains"` // comma-separated in the file
 	MaxMessageBytes int64    `key:"max_message_bytes"`
@@ -49,6 +52,8 @@ type Config struct {
 	LockoutAccountThreshold  int           `key:"lockout_account_threshold"`
 	LockoutBase              time.Duration `key:"lockout_duration"`
 	LockoutMax               time.Duration `key:"lockout_max_duration"`
+	LockoutNetworkThreshold  int           `key:"lockout_network_threshold"`
+	LockoutNetworkWindow     time.Duration `key:"lockout_network_window"`
 	SignInSlowLookup         time.Duration `key:"signin_slow_lookup"`
 
 	// List governance (DESIGN section 4); zero keeps lists.DefaultGovernance.
@@ -146,6 +151,7 @@ func (c *Config) Set(key, value string) error {
 		"data": &c.DataDir, "hostname": &c.Hostname, "smtp": &c.SMTPAddr, "submission": &c.SubmissionAddr,
 		"submissions": &c.SubmissionsAddr, "imap": &c.IMAPAddr, "imaps": &c.IMAPSAddr, "http": &c.HTTPAddr,
 		"tls_cert": &c.TLSCert, "tls_key": &c.TLSKey, "body_key_file": &c.KeyFile, "log_level": &c.LogLevel,
+		"signin_key_file": &c.SignInKeyFile,
 	}
 	if p, ok := str[key]; ok {
 		*p = value
@@ -221,18 +227,18 @@ func (c *Config) Set(key, value string) error {
 	case "hash_workers":
 		n, err = num(16)
 		c.HashWorkers = int(n)
-	case "hash_max_wait", "lockout_duration", "lockout_max_duration", "signin_slow_lookup", "post_trickle_interval":
+	case "hash_max_wait", "lockout_duration", "lockout_max_duration", "lockout_network_window", "signin_slow_lookup", "post_trickle_interval":
 		d, derr := time.ParseDuration(value)
 		if derr != nil || d < 0 {
 			return fmt.Errorf("%s: %q is not a duration such as 2s", key, value)
 		}
 		*map[string]*time.Duration{"hash_max_wait": &c.HashWait, "lockout_duration": &c.LockoutBase,
-			"lockout_max_duration": &c.LockoutMax, "signin_slow_lookup": &c.SignInSlowLookup,
+			"lockout_max_duration": &c.LockoutMax, "lockout_network_window": &c.LockoutNetworkWindow, "signin_slow_lookup": &c.SignInSlowLookup,
 			"post_trickle_interval": &c.PostTrickle}[key] = d
-	case "lockout_threshold", "lockout_familiar_threshold", "lockout_account_threshold":
+	case "lockout_threshold", "lockout_familiar_threshold", "lockout_account_threshold", "lockout_network_threshold":
 		n, err = num(16)
 		*map[string]*int{"lockout_threshold": &c.LockoutThreshold, "lockout_familiar_threshold": &c.LockoutFamiliarThreshold,
-			"lockout_account_threshold": &c.LockoutAccountThreshold}[key] = int(n)
+			"lockout_account_threshold": &c.LockoutAccountThreshold, "lockout_network_threshold": &c.LockoutNetworkThreshold}[key] = int(n)
 	case "list_senders_only_above", "list_approval_above", "list_drift_percent", "confirm_audience_above":
 		n, err = num(32)
 		*map[string]*int64{"list_senders_only_above": &c.ListSendersOnlyAbove, "list_approval_above": &c.ListApprovalAbove,

@@ -80,9 +80,14 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		params.Threads = cfg.Argon2Threads
 	}
 	hasher := auth.NewHasher(params, cfg.HashWorkers, cfg.HashWait)
-	lock, err := lockout.New(ctx, lockout.Config{Store: st, Logger: log, Policy: lockout.Policy{
+	signinKey, err := loadSignInKey(cfg.SignInKeyFile, cfg.DataDir)
+	if err != nil {
+		return fail(err)
+	}
+	lock, err := lockout.New(ctx, lockout.Config{Store: st, Logger: log, Key: signinKey, Policy: lockout.Policy{
 		Threshold: cfg.LockoutThreshold, FamiliarThreshold: cfg.LockoutFamiliarThreshold,
-		AccountThreshold: cfg.LockoutAccountThreshold, LockBase: cfg.LockoutBase, LockMax: cfg.LockoutMax}})
+		AccountThreshold: cfg.LockoutAccountThreshold, LockBase: cfg.LockoutBase, LockMax: cfg.LockoutMax,
+		NetworkThreshold: cfg.LockoutNetworkThreshold, NetworkWindow: cfg.LockoutNetworkWindow}})
 	if err != nil {
 		return fail(fmt.Errorf("starting lockout: %w", err))
 	}

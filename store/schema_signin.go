@@ -75,3 +75,11 @@ CREATE TABLE recovery_codes (
 	PRIMARY KEY (person_id, hash)
 );
 `
+
+// SchemaSignInFingerprints keeps each counter's last wrong-password
+// fingerprints (keyed, truncated hashes; hex, 8 digits each) with the
+// counter, so that a device retrying the same stale password is not counted
+// again after a restart.
+const SchemaSignInFingerprints = `
+ALTER TABLE signin_counters ADD COLUMN fingerprints TEXT NOT NULL DEFAULT '';
+`

@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -17,6 +20,32 @@ type LockoutRow struct {
 	LockedAt    time.Time `json:"locked_at,omitzero"`
 	LockedUntil time.Time `json:"locked_until,omitzero"`
 	LastFailure time.Time `json:"last_failure,omitzero"`
+	// Fingerprints are the last wrong secrets' keyed hashes, oldest first
+	// (never the secrets).
+	Fingerprints []uint32 `json:"-"`
+}
+
+// encodeFingerprints writes fingerprints as 8 hex digits each.
+func encodeFingerprints(fps []uint32) string {
+	var b strings.Builder
+	for _, f := range fps {
+		fmt.Fprintf(&b, "%08x", f)
+	}
+	return b.String()
+}
+
+// decodeFingerprints reads what encodeFingerprints wrote; anything else
+// (a damaged row) gives what could be read.
+func decodeFingerprints(s string) []uint32 {
+	var out []uint32
+	for ; len(s) >= 8; s = s[8:] {
+		v, err := strconv.ParseUint(s[:8], 16, 32)
+		if err != nil {
+			break
+		}
+		out = append(out, uint32(v))
+	}
+	return out
 }
 
 func unix(t time.Time) int64 {
@@ -35,12 +64,13 @@ func fromUnix(n int64) time.Time {
 
 // SaveLockout writes one counter row inside a write.
 func (t *Tx) SaveLockout(r LockoutRow) error {
-	_, err := t.Exec(`INSERT INTO signin_counters (account, source, familiar, failures, locks, locked_at, locked_until, last_failure)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := t.Exec(`INSERT INTO signin_counters (account, source, familiar, failures, locks, locked_at, locked_until, last_failure, fingerprints)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (account, source) DO UPDATE SET familiar = excluded.familiar, failures = excluded.failures,
 			locks = excluded.locks, locked_at = excluded.locked_at, locked_until = excluded.locked_until,
-			last_failure = excluded.last_failure`,
-		r.Account, r.Source, r.Familiar, r.Failures, r.Locks, unix(r.LockedAt), unix(r.LockedUntil), unix(r.LastFailure))
+			last_failure = excluded.last_failure, fingerprints = excluded.fingerprints`,
+		r.Account, r.Source, r.Familiar, r.Failures, r.Locks, unix(r.LockedAt), unix(r.LockedUntil), unix(r.LastFailure),
+		encodeFingerprints(r.Fingerprints))
 	return err
 }
 
@@ -51,7 +81,7 @@ func (t *Tx) DeleteLockout(account, source string) error {
 }
 
 func (s *Store) lockoutRows(ctx context.Context, where string, args ...any) ([]LockoutRow, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT account, source, familiar, failures, locks, locked_at, locked_until, last_failure
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT account, source, familiar, failures, locks, locked_at, locked_until, last_failure, fingerprints
 		FROM signin_counters `+where), args...)
 	if err != nil {
 		return nil, err
@@ -61,10 +91,12 @@ func (s *Store) lockoutRows(ctx context.Context, where string, args ...any) ([]L
 	for rows.Next() {
 		var r LockoutRow
 		var at, until, last int64
-		if err := rows.Scan(&r.Account, &r.Source, &r.Familiar, &r.Failures, &r.Locks, &at, &until, &last); err != nil {
+		var fps string
+		if err := rows.Scan(&r.Account, &r.Source, &r.Familiar, &r.Failures, &r.Locks, &at, &until, &last, &fps); err != nil {
 			return nil, err
 		}
 		r.LockedAt, r.LockedUntil, r.LastFailure = fromUnix(at), fromUnix(until), fromUnix(last)
+		r.Fingerprints = decodeFingerprints(fps)
 		out = append(out, r)
 	}
 	return out, rows.Err()

@@ -54,8 +54,12 @@ var (
 )
 
 // LockedError says an account is locked for sign-in from this source until a
-// time (issue 5's smart lockout returns it).
-type LockedError struct{ Until time.Time }
+// time (issue 5's smart lockout returns it). Network says the refusal is
+// the network budget's (a password spray from the client's network).
+type LockedError struct {
+	Until   time.Time
+	Network bool
+}
 
 func (e *LockedError) Error() string { return "locked until " + e.Until.Format(time.RFC3339) }
 
@@ -76,7 +80,7 @@ func (l LoginSignIn) SignIn(ctx context.Context, a Attempt) (*store.Person, erro
 	case err == nil:
 		return p, nil
 	case errors.As(err, &locked):
-		return nil, &LockedError{Until: locked.Until}
+		return nil, &LockedError{Until: locked.Until, Network: locked.Network}
 	case errors.Is(err, auth.ErrSecondFactorRequired):
 		return nil, ErrTOTPRequired
 	case errors.Is(err, auth.ErrBadSecondFactor):
@@ -99,6 +103,13 @@ func (l LoginSignIn) SignIn(ctx context.Context, a Attempt) (*store.Person, erro
 func signinProblem(err error, now time.Time) *Problem {
 	var locked *LockedError
 	switch {
+	case errors.As(err, &locked) && locked.Network:
+		wait := max(locked.Until.Sub(now).Round(time.Second), time.Second)
+		p := problem(429, "network-paused", "Too many wrong passwords have come from your network for accounts not used from it before, so such sign-ins are paused until %s (in %s). Sign in from a network or device you have used before, or try again later.",
+			locked.Until.UTC().Format("15:04 UTC"), wait)
+		p.Until = locked.Until.UTC().Format(time.RFC3339)
+		p.RetryAfter = int(wait / time.Second)
+		return p
 	case errors.As(err, &locked):
 		wait := max(locked.Until.Sub(now).Round(time.Second), time.Second)
 		p := problem(423, "locked", "Too many wrong passwords: sign-in to this account from this device is paused until %s (in %s). It unlocks by itself; your IT service desk can unlock it sooner.",
