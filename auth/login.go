@@ -275,10 +275,7 @@ func (l *Login) checkAppPassword(ctx context.Context, ev *event, hash []byte) (*
 	var stored []byte
 	var p *store.Person
 	err := l.backend(ctx, func() (err error) {
-		if ap, stored, err = l.store.AppPasswordByHash(ctx, hash); err != nil {
-			return err
-		}
-		p, err = l.store.PersonByID(ctx, ap.PersonID)
+		ap, stored, p, err = l.store.AppPasswordOwner(ctx, hash)
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {

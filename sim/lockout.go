@@ -185,7 +185,7 @@ func ReplayLockout(ctx context.Context, cfg LockoutConfig) (*LockoutResult, erro
 	}
 	var tried atomic.Int64
 	try := func(d *device) outcome {
-		v, l, t, _ := signInOnce(d.proto, addrOf(d.proto), d.from, simEmail(d.person), d.secret, tlsc)
+		v, l, t, _ := SignInOnce(d.proto, addrOf(d.proto), d.from, simEmail(d.person), d.secret, tlsc)
 		tried.Add(1)
 		return outcome{v, l, t}
 	}
@@ -208,7 +208,7 @@ func ReplayLockout(ctx context.Context, cfg LockoutConfig) (*LockoutResult, erro
 	start := time.Now()
 	var warmBad atomic.Int64
 	parallel(len(devs), cfg.Clients, func(i int) {
-		if o := try(&devs[i]); o.verdict != verdictOK && !devs[i].stale {
+		if o := try(&devs[i]); o.verdict != VerdictOK && !devs[i].stale {
 			warmBad.Add(1)
 		}
 	})
@@ -280,7 +280,7 @@ func ReplayLockout(ctx context.Context, cfg LockoutConfig) (*LockoutResult, erro
 				lockedPeople[d.person] = true
 			}
 			mu.Unlock()
-			if o.verdict == verdictOK || (!d.stale && (o.verdict == verdictBad || o.verdict == verdictLocked)) {
+			if o.verdict == VerdictOK || (!d.stale && (o.verdict == verdictBad || o.verdict == verdictLocked)) {
 				return // done, or refused for good (counted above)
 			}
 		}
@@ -492,10 +492,10 @@ func startAttack(cfg LockoutConfig, addrOf func(string) string, tlsc *tls.Config
 				if i%2 == 0 {
 					guess, _ = auth.NewAppPassword()
 				}
-				v, _, _, _ := signInOnce([]string{"imap", "smtp"}[i%2], addrOf([]string{"imap", "smtp"}[i%2]), from, simEmail(k), guess, tlsc)
+				v, _, _, _ := SignInOnce([]string{"imap", "smtp"}[i%2], addrOf([]string{"imap", "smtp"}[i%2]), from, simEmail(k), guess, tlsc)
 				mu.Lock()
 				r.guesses++
-				if v == verdictBad || v == verdictOK {
+				if v == verdictBad || v == VerdictOK {
 					r.evaluated++
 					r.perAccount[k]++
 				}

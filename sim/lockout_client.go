@@ -13,20 +13,20 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// Verdicts of one sign-in as a client sees it.
+// Verdicts of one sign-in as a client sees it (VerdictOK: signed in).
 const (
-	verdictOK          = iota
+	VerdictOK          = iota
 	verdictBad         // IMAP NO [AUTHENTICATIONFAILED], SMTP 535
 	verdictTemporary   // IMAP NO [UNAVAILABLE], SMTP 454: unavailable or locked
 	verdictLocked      // a temporary failure whose text says locked
 	verdictClientError // the connection failed
 )
 
-// signInOnce connects from a local address, does STARTTLS and signs in over
+// SignInOnce connects from a local address, does STARTTLS and signs in over
 // IMAP (LOGIN) or SMTP submission (AUTH PLAIN), then hangs up. It returns the
 // verdict and how long the sign-in command took (not the connection and TLS
 // handshake, which total reports).
-func signInOnce(proto, addr, from, user, secret string, tlsc *tls.Config) (verdict int, login, total time.Duration, err error) {
+func SignInOnce(proto, addr, from, user, secret string, tlsc *tls.Config) (verdict int, login, total time.Duration, err error) {
 	start := time.Now()
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 30 * time.Second}
 	conn, err := d.Dial("tcp", addr)
@@ -49,7 +49,7 @@ func signInOnce(proto, addr, from, user, secret string, tlsc *tls.Config) (verdi
 		var ie *imap.Error
 		switch {
 		case err == nil:
-			return verdictOK, login, total, nil
+			return VerdictOK, login, total, nil
 		case errors.As(err, &ie) && ie.Code == imap.ResponseCodeAuthenticationFailed:
 			return verdictBad, login, total, nil
 		case errors.As(err, &ie) && ie.Code == imap.ResponseCodeUnavailable:
@@ -73,7 +73,7 @@ func signInOnce(proto, addr, from, user, secret string, tlsc *tls.Config) (verdi
 		var se *smtp.SMTPError
 		switch {
 		case err == nil:
-			return verdictOK, login, total, nil
+			return VerdictOK, login, total, nil
 		case errors.As(err, &se) && se.Code == 535:
 			return verdictBad, login, total, nil
 		case errors.As(err, &se) && se.Code == 454:
@@ -85,3 +85,6 @@ func signInOnce(proto, addr, from, user, secret string, tlsc *tls.Config) (verdi
 		return verdictClientError, login, total, fmt.Errorf("smtp: %w", err)
 	}
 }
+
+// BenchEmail is person k's address in `wardmail bench signin`.
+func BenchEmail(k int) string { return fmt.Sprintf("d%06d@bench.nhs.test", k) }

@@ -105,16 +105,24 @@ func (s *Store) AppPasswords(ctx context.Context, personID int64) ([]AppPassword
 	return out, rows.Err()
 }
 
-// AppPasswordByHash returns the app password with this SHA-256 and the
-// hash as stored, for a constant-time comparison by the caller.
+// AppPasswordOwner returns the app password with this SHA-256, the hash as
+// stored (for a constant-time comparison by the caller) and its owner, in
+// one query: the sign-in path of every device reconnecting at once.
 // ErrNotFound when there is none.
-func (s *Store) AppPasswordByHash(ctx context.Context, hash []byte) (*AppPassword, []byte, error) {
+func (s *Store) AppPasswordOwner(ctx context.Context, hash []byte) (*AppPassword, []byte, *Person, error) {
 	var stored []byte
-	a, err := scanAppPassword(s.r.QueryRowContext(ctx, s.q(`SELECT `+appPassCols+`, a.hash FROM app_passwords a WHERE a.hash = ?`), hash), &stored)
+	var p Person
+	var disabled int
+	a, err := scanAppPassword(s.r.QueryRowContext(ctx, s.q(`SELECT `+appPassCols+`, a.hash, `+personCols+`
+		FROM app_passwords a JOIN people p ON p.id = a.person_id JOIN orgs o ON o.id = p.org_id WHERE a.hash = ?`), hash),
+		&stored, &p.ID, &p.Email, &p.Name, &p.OrgID, &p.Org, &p.Role, &p.Site, &p.PasswordHash, &disabled)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, ErrNotFound
+		return nil, nil, nil, ErrNotFound
+	} else if err != nil {
+		return nil, nil, nil, err
 	}
-	return a, stored, err
+	p.Disabled = disabled != 0
+	return a, stored, &p, nil
 }
 
 // RevokeAppPasswords deletes a person's app password by name, or all of them

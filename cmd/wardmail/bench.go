@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,8 +17,11 @@ func runBench(args []string) error {
 	if len(args) > 0 && args[0] == "fanout" {
 		return runBenchFanout(args[1:])
 	}
+	if len(args) > 0 && args[0] == "signin" {
+		return runBenchSignIn(args[1:])
+	}
 	if len(args) == 0 || args[0] != "deliver" {
-		return errors.New("usage: wardmail bench deliver [--clients 20] [--messages 20000] [--size 2048]\n       wardmail bench fanout [--members 1200000] [--posts 100] [--readers 1000]")
+		return errors.New("usage: wardmail bench deliver [--clients 20] [--messages 20000] [--size 2048]\n       wardmail bench fanout [--members 1200000] [--posts 100] [--readers 1000]\n       wardmail bench signin [--people 20000] [--clients 64] [--duration 20s] [--server-cpus 0]")
 	}
 	fs := flag.NewFlagSet("bench deliver", flag.ExitOnError)
 	cfg := bench.DeliverConfig{Out: os.Stderr}
@@ -85,4 +89,26 @@ func startCPUProfile(path string) (stop func(), err error) {
 			fmt.Fprintln(os.Stderr, "wardmail: writing the CPU profile:", err)
 		}
 	}, nil
+}
+
+func runBenchSignIn(args []string) error {
+	fs := flag.NewFlagSet("bench signin", flag.ExitOnError)
+	cfg := bench.SignInConfig{Out: os.Stderr}
+	fs.IntVar(&cfg.People, "people", 20000, "people, one app-password device each")
+	fs.IntVar(&cfg.Clients, "clients", 64, "concurrent reconnecting clients")
+	fs.DurationVar(&cfg.Duration, "duration", 20*time.Second, "how long to measure after the warm-up")
+	fs.StringVar(&cfg.ServerCPUs, "server-cpus", "", "pin the server process to these CPUs with taskset (e.g. 0); run the bench itself under taskset on the others")
+	fs.BoolVar(&cfg.TLSResume, "tls-resume", false, "clients resume TLS sessions, as real devices do")
+	fs.StringVar(&cfg.DataDir, "data", "", "data folder (default: a temporary one)")
+	fs.StringVar(&cfg.ServerProfile, "server-cpuprofile", "", "the server writes a CPU profile of the run to this file")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	_ = fs.Parse(args)
+	res, err := bench.SignIn(context.Background(), cfg)
+	if res != nil {
+		if *asJSON {
+			return json.NewEncoder(os.Stdout).Encode(res)
+		}
+		res.Print(os.Stdout)
+	}
+	return err
 }

@@ -55,11 +55,17 @@ func serveFlags(fs *flag.FlagSet) func() (server.Config, error) {
 func runServe(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
 	load := serveFlags(fs)
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server to this file until it stops")
 	_ = fs.Parse(args)
 	cfg, err := load()
 	if err != nil {
 		return err
 	}
+	stop, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	return serve(cfg, nil)
 }
 

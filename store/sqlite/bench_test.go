@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"wardmail/auth"
+	"wardmail/store"
 	"wardmail/store/sqlite"
 )
 
@@ -73,5 +75,44 @@ func BenchmarkSnapshot10k(b *testing.B) {
 		if err != nil || len(refs) != 10000 {
 			b.Fatal(err, len(refs))
 		}
+	}
+}
+
+// BenchmarkAppPasswordOwner is the store's part of an app-password sign-in:
+// one indexed lookup of 5,000 app passwords with their owners.
+func BenchmarkAppPasswordOwner(b *testing.B) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, b.TempDir(), sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	const n = 5000
+	var recs []store.PersonRecord
+	for j := range n {
+		recs = append(recs, store.PersonRecord{Email: fmt.Sprintf("d%d@nhs.test", j), Name: "Device owner", Org: "Bench Trust"})
+	}
+	if _, _, err := st.UpsertPeople(ctx, recs); err != nil {
+		b.Fatal(err)
+	}
+	hashes := make([][]byte, n)
+	var aps []store.AppPasswordRecord
+	for j := range n {
+		p, err := st.PersonByEmail(ctx, fmt.Sprintf("d%d@nhs.test", j))
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, hashes[j] = auth.NewAppPassword()
+		aps = append(aps, store.AppPasswordRecord{PersonID: p.ID, Name: "phone", Hash: hashes[j], Scopes: []string{auth.ScopeIMAP}})
+	}
+	if err := st.AddAppPasswords(ctx, aps); err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		if _, _, _, err := st.AppPasswordOwner(ctx, hashes[i%n]); err != nil {
+			b.Fatal(err)
+		}
+		i++
 	}
 }
