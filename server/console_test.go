@@ -67,6 +67,12 @@ func TestConsoleListEditing(t *testing.T) {
 	e.staticList("ward@nhs.test", "loc@nhs.test", "n0@nhs.test", "n1@nhs.test")
 	var l listOut
 	var prob problemOut
+	// A local administrator manages the static lists owned in their organisations.
+	e.staticList("mixed@nhs.test", "n5@nhs.test", "n0@nhs.test", "dev@nhs.test")
+	var all struct{ Lists []listOut }
+	if code := call("loc@nhs.test", "GET", "/api/v1/admin/lists", nil, &all); code != 200 || len(all.Lists) != 2 || all.Lists[0].Address != "mixed@nhs.test" {
+		t.Errorf("a local administrator's lists: %d %+v", code, all)
+	}
 	// Members: add and remove, with the detail coming back.
 	if code := call("loc@nhs.test", "POST", "/api/v1/admin/lists/ward@nhs.test/members", map[string]any{"members": []string{"n2@nhs.test", "n3@nhs.test"}}, &l); code != 200 || l.Size != 4 || strings.Join(l.Members, ",") != "n0@nhs.test,n1@nhs.test,n2@nhs.test,n3@nhs.test" {
 		t.Errorf("adding members: %d %+v", code, l)

@@ -130,7 +130,15 @@ func (a *API) mayManage(ctx context.Context, scope *AdminScope, l *store.List) (
 		}
 		return true, nil
 	}
-	for _, owner := range l.Owners {
+	owners := l.Owners
+	if owners == nil { // a row from Store.Lists, without details
+		full, err := a.store.ListByID(ctx, l.ID)
+		if err != nil {
+			return false, err
+		}
+		owners = full.Owners
+	}
+	for _, owner := range owners {
 		p, err := a.store.PersonByEmail(ctx, owner)
 		if err == nil && scope.Allows(p.OrgID) {
 			return true, nil
@@ -147,7 +155,12 @@ func (a *API) handleAdminLists(w http.ResponseWriter, r *http.Request, who *Sess
 	}
 	out := []listView{}
 	for i := range all {
-		l := &all[i]
+		// With its owners and approvals: a local administrator's scope
+		// follows the owners, and the approvals say what is still needed.
+		l, err := a.store.ListByID(r.Context(), all[i].ID)
+		if err != nil {
+			return err
+		}
 		if ok, err := a.mayManage(r.Context(), scope, l); err != nil {
 			return err
 		} else if ok {

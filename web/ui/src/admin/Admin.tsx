@@ -23,6 +23,10 @@ export function Admin() {
   const [scope, setScope] = useState<Scope | null>(null)
   const [error, setError] = useState('')
   const [openList, setOpenList] = useState('')
+  // nav remounts the area when its tab is chosen (back to its first view);
+  // changes makes the drift alerts look again after a list changed.
+  const [nav, setNav] = useState(0)
+  const [changes, setChanges] = useState(0)
   useEffect(() => { admin.scope().then(setScope).catch((e) => setError(errorText(e))) }, [])
   const open = (address: string) => { setArea('Lists'); setOpenList(address) }
 
@@ -34,16 +38,16 @@ export function Admin() {
       </div>
       <nav class="admin-nav" aria-label="Administration areas">
         {areas.map((a) => (
-          <button key={a} class={a === area ? 'current' : ''} aria-current={a === area ? 'page' : undefined} onClick={() => { setArea(a); setOpenList('') }}>{a}</button>
+          <button key={a} class={a === area ? 'current' : ''} aria-current={a === area ? 'page' : undefined} onClick={() => { setArea(a); setOpenList(''); setNav(nav + 1) }}>{a}</button>
         ))}
       </nav>
       {error && <p class="error" role="alert">{error}</p>}
-      {scope && <DriftAlerts refresh={[area, openList]} onOpen={open} />}
+      {scope && <DriftAlerts refresh={[area, openList, changes]} onOpen={open} />}
       {scope && (
-        <div class="admin-body">
+        <div class="admin-body" key={nav}>
           {area === 'People' && <People scope={scope} />}
           {area === 'Lockouts' && <Lockouts scope={scope} />}
-          {area === 'Lists' && <Lists scope={scope} open={openList} onOpen={setOpenList} />}
+          {area === 'Lists' && <Lists scope={scope} open={openList} onOpen={setOpenList} onChanged={() => setChanges((c) => c + 1)} />}
           {area === 'Moderation' && <Moderation />}
           {area === 'Storms' && <Storms scope={scope} />}
           {area === 'Trace' && <Trace />}

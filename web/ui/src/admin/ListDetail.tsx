@@ -9,7 +9,7 @@ import { listState } from './Lists'
 // members (static) or rule and scope (dynamic) with the live audience,
 // owners, held posts, and deletion. Every change is one admin API call;
 // a refusal shows the server's sentence next to the form that caused it.
-export function ListDetailView({ address, scope, onClose }: { address: string; scope: Scope; onClose: (msg?: string) => void }) {
+export function ListDetailView({ address, scope, onClose, onChanged }: { address: string; scope: Scope; onClose: (msg?: string) => void; onChanged: () => void }) {
   const [l, setL] = useState<ListDetail | null>(null)
   const [error, setError] = useState('')
   const [msg, setMsg] = useState('')
@@ -18,7 +18,7 @@ export function ListDetailView({ address, scope, onClose }: { address: string; s
   // act runs a change; the answer is the list as it is now.
   async function act(what: () => Promise<ListDetail>, done: string, setFormError: (s: string) => void) {
     setMsg(''); setFormError('')
-    try { setL(await what()); setMsg(done); return true } catch (e) { setFormError(errorText(e)); return false }
+    try { setL(await what()); setMsg(done); onChanged(); return true } catch (e) { setFormError(errorText(e)); return false }
   }
 
   const back = <button class="link" onClick={() => onClose()}>Back to all lists</button>

@@ -14,11 +14,11 @@ export function listState(l: List & { drifted?: boolean; approvals_missing?: num
   return { text: 'open', alert: false }
 }
 
-export function Lists({ scope, open, onOpen }: { scope: Scope; open: string; onOpen: (address: string) => void }) {
+export function Lists({ scope, open, onOpen, onChanged }: { scope: Scope; open: string; onOpen: (address: string) => void; onChanged: () => void }) {
   const { data, error, reload } = useLoad(() => admin.lists(), [open])
   const [msg, setMsg] = useState('')
 
-  if (open) return <ListDetailView address={open} scope={scope} onClose={(m) => { setMsg(m ?? ''); onOpen('') }} />
+  if (open) return <ListDetailView address={open} scope={scope} onChanged={onChanged} onClose={(m) => { setMsg(m ?? ''); onOpen(''); onChanged() }} />
   return (
     <section aria-labelledby="lists-title">
       <h3 id="lists-title">Distribution lists</h3>

@@ -12,22 +12,27 @@ const heldOutcome: Record<string, string> = {
 // expanded, held and released, delivered or pending, purged.
 export function steps(t: TraceHistory): Step[] {
   const out: Step[] = []
+  const listNames = (ls: string[]) => `the list${ls.length === 1 ? '' : 's'} ${ls.join(', ')}`
+  const heldLists = t.moderation.map((h) => h.list).filter((l) => !t.lists.includes(l))
   const named = t.direct ? `${n(t.direct)} ${t.direct === 1 ? 'person' : 'people'} named` : ''
-  const lists = t.lists.length ? `the list${t.lists.length === 1 ? '' : 's'} ${t.lists.join(', ')}` : ''
-  out.push({ at: t.at, text: `Accepted from ${t.sender} for ${[named, lists].filter(Boolean).join(' and ')}: ${n(t.audience)} ${t.audience === 1 ? 'person' : 'people'} in all.` })
-  if (t.lists.length) out.push({ at: t.at, text: `Expanded: written once to the post log of ${lists}; each member's mailbox takes it in when next opened.` })
+  const to = [named, t.lists.length ? listNames(t.lists) : '', heldLists.length ? listNames(heldLists) : ''].filter(Boolean).join(' and ')
+  out.push({ at: t.at, text: `Accepted from ${t.sender} for ${to || 'nobody'}` +
+    (t.audience ? `: ${n(t.audience)} ${t.audience === 1 ? 'person' : 'people'} at once.` : '.') })
+  if (t.lists.length) out.push({ at: t.at, text: `Expanded: written once to the post log of ${listNames(t.lists)}; each member's mailbox takes it in when next opened.` })
   for (const h of t.moderation) {
     out.push({ at: h.at, text: `Held for ${h.list}: ${h.reason}.`, warn: true })
-    if (h.state !== 'held') {
-      const by = h.decided_by ? ` by ${h.decided_by}` : h.state === 'approved' ? ' by Wardmail (the delay was over)' : ''
-      out.push({ at: h.decided_at, text: `${heldOutcome[h.state] ?? h.state}${by}${h.decision ? `: ${h.decision}` : ''}.`.replace(/^./, (c) => c.toUpperCase()) })
-    } else {
-      out.push({ text: `Still held for ${h.list}'s moderators.`, warn: true })
+    if (h.state === 'held') {
+      out.push({ text: `Still held for the moderators of ${h.list}.`, warn: true })
+      continue
     }
+    const by = h.decided_by ? ` by ${h.decided_by}` : h.state === 'approved' ? ' by Wardmail (the delay was over)' : ''
+    const then = h.state === 'approved' ? `: written once to the post log of ${h.list}` : ''
+    const text = `${heldOutcome[h.state] ?? h.state}${by}${h.decision ? ` (${h.decision})` : ''}${then}.`
+    out.push({ at: h.decided_at, text: text[0].toUpperCase() + text.slice(1), warn: h.state !== 'approved' })
   }
   if (t.purged) out.push({ at: t.purged.at, text: `Purged by ${t.purged.by} (${t.purged.target}): removed from every mailbox.`, warn: true })
   else if (t.state === 'purged') out.push({ text: 'Purged with its thread: removed from every mailbox.', warn: true })
-  out.push({ text: `Now: in ${n(t.materialised)} mailbox${t.materialised === 1 ? '' : 'es'}` + (t.pending ? `, waiting for ${n(t.pending)} member${t.pending === 1 ? '' : 's'} to open theirs` : '') + (t.held ? `, held ${n(t.held)} time${t.held === 1 ? '' : 's'}` : '') + '.' })
+  out.push({ text: `Now: in ${n(t.materialised)} mailbox${t.materialised === 1 ? '' : 'es'}` + (t.pending ? `, waiting for ${n(t.pending)} member${t.pending === 1 ? '' : 's'} to open theirs` : '') + (t.held ? `, held for ${n(t.held)} list${t.held === 1 ? '' : 's'}` : '') + '.' })
   return out
 }
 
