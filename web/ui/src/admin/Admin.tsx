@@ -81,7 +81,7 @@ function DriftAlerts({ refresh, onOpen }: { refresh: unknown[]; onOpen: (address
         {drifted.map((l) => (
           <li key={l.id}>
             <strong>{l.address}</strong> has {n(l.size)} members; {n(l.approved_size)} were approved. {l.suspended ? 'Posting is suspended' : 'Posting stops at its next post'} until
-            {' '}{l.needs_approvals} national administrator{l.needs_approvals === 1 ? '' : 's'} approve it again.
+            {' '}{l.needs_approvals === 1 ? 'a national administrator approves' : `${l.needs_approvals} national administrators approve`} it again.
             {' '}<button onClick={() => onOpen(l.address)} aria-label={`Review ${l.address}`}>Review</button>
           </li>
         ))}
