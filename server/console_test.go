@@ -139,6 +139,12 @@ func TestConsoleListEditing(t *testing.T) {
 	if strings.Join(actions, " ") != "list.delete list.rule" {
 		t.Errorf("loc's actions on nurses@: %q", actions)
 	}
+	// Members in the trail are named by address.
+	var adds struct{ Entries []struct{ Detail string } }
+	call("nat1@nhs.test", "GET", "/api/v1/admin/audit?action=list.add&target=ward@nhs.test", nil, &adds)
+	if len(adds.Entries) < 2 || !strings.Contains(adds.Entries[len(adds.Entries)-1].Detail, `"people":["n2@nhs.test","n3@nhs.test"]`) {
+		t.Errorf("list.add entries: %+v", adds)
+	}
 }
 
 func TestConsoleApprovalsAndDrift(t *testing.T) {

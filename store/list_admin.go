@@ -22,6 +22,24 @@ func listTarget(tx *Tx, listID int64) string {
 	return addr
 }
 
+// addressesOf names people or lists in the audit trail by address rather
+// than by id (ids it cannot find stay as numbers). nil stays nil, so "not
+// changed" (senders) reads as null.
+func addressesOf(tx *Tx, table, col string, ids []int64) []string {
+	if ids == nil {
+		return nil
+	}
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		var a string
+		if err := tx.QueryRow(`SELECT `+col+` FROM `+table+` WHERE id = ?`, id).Scan(&a); err != nil {
+			a = fmt.Sprint(id)
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
 // DeclaredMembers returns the people and lists named as members of a static
 // list, by address (a dynamic list has none: its rule decides).
 func (s *Store) DeclaredMembers(ctx context.Context, listID int64) (people, lists []string, err error) {
@@ -48,7 +66,7 @@ func (s *Store) SetListOwners(ctx context.Context, actor string, listID int64, o
 				return err
 			}
 		}
-		return tx.Audit(actor, "list.owners", listTarget(tx, listID), map[string]any{"owners": owners})
+		return tx.Audit(actor, "list.owners", listTarget(tx, listID), map[string]any{"owners": addressesOf(tx, "people", "email", owners)})
 	})
 }
 

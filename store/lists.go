@@ -284,7 +284,7 @@ func (s *Store) AddListMembers(ctx context.Context, actor string, listID int64, 
 				return err
 			}
 		}
-		return tx.Audit(actor, "list.add", listTarget(tx, listID), map[string]any{"people": people, "lists": sublists})
+		return tx.Audit(actor, "list.add", listTarget(tx, listID), map[string]any{"people": addressesOf(tx, "people", "email", people), "lists": addressesOf(tx, "lists", "address", sublists)})
 	})
 	if err != nil {
 		return err
@@ -306,7 +306,7 @@ func (s *Store) RemoveListMembers(ctx context.Context, actor string, listID int6
 				return err
 			}
 		}
-		return tx.Audit(actor, "list.remove", listTarget(tx, listID), map[string]any{"people": people, "lists": sublists})
+		return tx.Audit(actor, "list.remove", listTarget(tx, listID), map[string]any{"people": addressesOf(tx, "people", "email", people), "lists": addressesOf(tx, "lists", "address", sublists)})
 	})
 	if err != nil {
 		return err
@@ -369,7 +369,7 @@ func (s *Store) SetPostPolicy(ctx context.Context, actor string, listID int64, p
 				}
 			}
 		}
-		return tx.Audit(actor, "list.policy", listTarget(tx, listID), map[string]any{"policy": policy, "senders": senders, "admin": byAdmin})
+		return tx.Audit(actor, "list.policy", listTarget(tx, listID), map[string]any{"policy": policy, "senders": addressesOf(tx, "people", "email", senders), "admin": byAdmin})
 	})
 }
 
