@@ -44,6 +44,8 @@ func (s *Store) Audit(ctx context.Context, actor, action, target string, detail 
 // AuditQuery selects entries; zero fields do not filter.
 type AuditQuery struct {
 	Since        time.Time
+	Until        time.Time // entries before this time
+	Actor        string
 	ActionPrefix string // "list." for every list action
 	Target       string
 	Before       int64 // entries with a smaller id (paging backwards)
@@ -70,6 +72,14 @@ func (s *Store) AuditLog(ctx context.Context, q AuditQuery) ([]AuditEntry, error
 	if q.Target != "" {
 		query += ` AND target = ?`
 		args = append(args, q.Target)
+	}
+	if q.Actor != "" {
+		query += ` AND actor = ?`
+		args = append(args, q.Actor)
+	}
+	if !q.Until.IsZero() {
+		query += ` AND at < ?`
+		args = append(args, q.Until.Unix())
 	}
 	if q.Before > 0 {
 		query += ` AND id < ?`

@@ -284,7 +284,7 @@ func (s *Store) AddListMembers(ctx context.Context, actor string, listID int64, 
 				return err
 			}
 		}
-		return tx.Audit(actor, "list.add", fmt.Sprint(listID), map[string]any{"people": people, "lists": sublists})
+		return tx.Audit(actor, "list.add", listTarget(tx, listID), map[string]any{"people": addressesOf(tx, "people", "email", people), "lists": addressesOf(tx, "lists", "address", sublists)})
 	})
 	if err != nil {
 		return err
@@ -306,7 +306,7 @@ func (s *Store) RemoveListMembers(ctx context.Context, actor string, listID int6
 				return err
 			}
 		}
-		return tx.Audit(actor, "list.remove", fmt.Sprint(listID), map[string]any{"people": people, "lists": sublists})
+		return tx.Audit(actor, "list.remove", listTarget(tx, listID), map[string]any{"people": addressesOf(tx, "people", "email", people), "lists": addressesOf(tx, "lists", "address", sublists)})
 	})
 	if err != nil {
 		return err
@@ -336,7 +336,7 @@ func (s *Store) SetListRule(ctx context.Context, actor string, listID int64, rul
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("%w: no dynamic list %d", ErrNotFound, listID)
 		}
-		return tx.Audit(actor, "list.rule", fmt.Sprint(listID), map[string]any{"rule": rule, "scope": sc.String()})
+		return tx.Audit(actor, "list.rule", listTarget(tx, listID), map[string]any{"rule": rule, "scope": sc.String()})
 	})
 	if err != nil {
 		return err
@@ -369,7 +369,7 @@ func (s *Store) SetPostPolicy(ctx context.Context, actor string, listID int64, p
 				}
 			}
 		}
-		return tx.Audit(actor, "list.policy", fmt.Sprint(listID), map[string]any{"policy": policy, "senders": senders, "admin": byAdmin})
+		return tx.Audit(actor, "list.policy", listTarget(tx, listID), map[string]any{"policy": policy, "senders": addressesOf(tx, "people", "email", senders), "admin": byAdmin})
 	})
 }
 
@@ -403,7 +403,7 @@ func (s *Store) ApproveList(ctx context.Context, actor string, listID, adminID i
 				return err
 			}
 		}
-		return tx.Audit(actor, "list.approve", fmt.Sprint(listID), map[string]any{"size": size, "approvals": n, "needed": needed})
+		return tx.Audit(actor, "list.approve", listTarget(tx, listID), map[string]any{"size": size, "approvals": n, "needed": needed})
 	})
 	if err != nil {
 		return nil, err
@@ -429,7 +429,7 @@ func (s *Store) SetListSuspended(ctx context.Context, actor string, listID int64
 		if suspended {
 			action = "list.suspend"
 		}
-		return tx.Audit(actor, action, fmt.Sprint(listID), map[string]any{"why": why})
+		return tx.Audit(actor, action, listTarget(tx, listID), map[string]any{"why": why})
 	})
 }
 

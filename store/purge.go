@@ -184,6 +184,10 @@ type Trace struct {
 	Materialised int64 `json:"materialised"`
 	Pending      int64 `json:"pending"`
 	Held         int64 `json:"held"`
+	// What happened on the way (trace_events.go): each time a list held it
+	// and what became of it, and the purge that removed it.
+	Moderation []TraceHeld `json:"moderation"`
+	Purged     *TracePurge `json:"purged,omitempty"`
 }
 
 // TraceMessage follows every submission with a Message-ID.
@@ -226,6 +230,9 @@ func (s *Store) TraceMessage(ctx context.Context, messageID string) ([]Trace, er
 			return nil, err
 		}
 		if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM held WHERE submission_id = ? AND state = 'held'`), out[i].ID).Scan(&out[i].Held); err != nil {
+			return nil, err
+		}
+		if err := s.traceEvents(ctx, &out[i]); err != nil {
 			return nil, err
 		}
 	}

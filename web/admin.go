@@ -88,8 +88,11 @@ func (a *API) handleAdminScope(w http.ResponseWriter, r *http.Request, who *Sess
 	return nil
 }
 
-// handleAdminAudit: GET /api/v1/admin/audit?limit=N&action=P&target=T&before=ID. National administrators
-// only until audit entries carry the organisation they concern.
+// handleAdminAudit: GET /api/v1/admin/audit?limit=N&actor=A&action=P&target=T&since=S&until=U&before=ID.
+// National administrators only until audit entries carry the organisation
+// they concern. since and until are RFC 3339 times or dates (2026-11-14:
+// until a date includes that day); before pages back by id, and
+// next_before is the value for the next page when there may be one.
 func (a *API) handleAdminAudit(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
 	limit, err := intParam(r, "limit", 100, 1, 1000)
 	if err != nil {
@@ -98,14 +101,19 @@ func (a *API) handleAdminAudit(w http.ResponseWriter, r *http.Request, who *Sess
 	if !scope.National {
 		return problem(http.StatusForbidden, "not-admin", "The audit trail is open to national administrators for now.")
 	}
-	// Filters for the console's viewer: an action prefix ("signin."), a
-	// target (an address, a list) and paging back by id.
 	v := r.URL.Query()
-	q := store.AuditQuery{Limit: limit, ActionPrefix: v.Get("action"), Target: strings.ToLower(strings.TrimSpace(v.Get("target")))}
+	q := store.AuditQuery{Limit: limit, ActionPrefix: strings.TrimSpace(v.Get("action")),
+		Actor: strings.ToLower(strings.TrimSpace(v.Get("actor"))), Target: auditTarget(v.Get("target"))}
 	if b := v.Get("before"); b != "" {
 		if q.Before, err = strconv.ParseInt(b, 10, 64); err != nil || q.Before <= 0 {
 			return problem(http.StatusBadRequest, "bad-request", "before must be an entry's id, not %q.", b)
 		}
+	}
+	if q.Since, err = auditTime(v.Get("since"), "since", false); err != nil {
+		return err
+	}
+	if q.Until, err = auditTime(v.Get("until"), "until", true); err != nil {
+		return err
 	}
 	entries, err := a.store.AuditLog(r.Context(), q)
 	if err != nil {
@@ -123,7 +131,45 @@ func (a *API) handleAdminAudit(w http.ResponseWriter, r *http.Request, who *Sess
 	for _, e := range entries {
 		out = append(out, entry{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target, Detail: e.Detail})
 	}
+	resp := map[string]any{"entries": out}
+	if len(out) == limit {
+		resp["next_before"] = out[len(out)-1].ID
+	}
 	w.Header().Set("X-Total-Shown", strconv.Itoa(len(out)))
-	writeJSON(w, http.StatusOK, map[string]any{"entries": out})
+	writeJSON(w, http.StatusOK, resp)
 	return nil
+}
+
+// auditTime reads a time filter: RFC 3339, or a date (UTC). A date as the
+// end of a range means the end of that day.
+func auditTime(s, field string, end bool) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse("2006-01-02T15:04", s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		if end {
+			t = t.AddDate(0, 0, 1)
+		}
+		return t, nil
+	}
+	p := problem(http.StatusBadRequest, "bad-request", "%s must be a date (2026-11-14) or an RFC 3339 time (2026-11-14T09:00:00Z), not %q.", field, s)
+	p.Field = field
+	return time.Time{}, p
+}
+
+// auditTarget: addresses and lists are stored in lower case; message
+// targets ("message <id>") keep theirs.
+func auditTarget(s string) string {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "<") {
+		return s
+	}
+	return strings.ToLower(s)
 }

@@ -56,6 +56,13 @@ type listView struct {
 	*store.List
 	EffectivePolicy string `json:"effective_policy"`
 	NeedsApprovals  int    `json:"needs_approvals"`
+	// Drifted: the live size is past DriftPercent of the approved size
+	// (posting stops at the next post, and the console alerts until
+	// administrators approve again).
+	Drifted bool `json:"drifted"`
+	// ApprovalsMissing is how many more national administrators must
+	// approve the list at its live size before anyone may post (0: none).
+	ApprovalsMissing int `json:"approvals_missing"`
 }
 
 func (a *API) listView(l *store.List) listView {
@@ -66,7 +73,20 @@ func (a *API) listView(l *store.List) listView {
 	if l.Size > g.ApprovalAbove {
 		need = g.Approvals
 	}
-	return listView{List: l, EffectivePolicy: g.EffectivePolicy(facts), NeedsApprovals: need}
+	v := listView{List: l, EffectivePolicy: g.EffectivePolicy(facts), NeedsApprovals: need,
+		Drifted: l.ApprovedSize > 0 && l.Size*100 > l.ApprovedSize*g.DriftPercent}
+	if v.Drifted || l.Suspended || (l.ApprovedSize == 0 && l.Size > g.ApprovalAbove) {
+		// Approvals count at the size they recorded: an older size's are
+		// replaced by the next approval.
+		current := 0
+		for _, ap := range l.Approvals {
+			if ap.Size == l.Size {
+				current++
+			}
+		}
+		v.ApprovalsMissing = max(need-current, 1)
+	}
+	return v
 }
 
 // listFor finds the list named in the path and checks the administrator may
@@ -110,7 +130,15 @@ func (a *API) mayManage(ctx context.Context, scope *AdminScope, l *store.List) (
 		}
 		return true, nil
 	}
-	for _, owner := range l.Owners {
+	owners := l.Owners
+	if owners == nil { // a row from Store.Lists, without details
+		full, err := a.store.ListByID(ctx, l.ID)
+		if err != nil {
+			return false, err
+		}
+		owners = full.Owners
+	}
+	for _, owner := range owners {
 		p, err := a.store.PersonByEmail(ctx, owner)
 		if err == nil && scope.Allows(p.OrgID) {
 			return true, nil
@@ -127,7 +155,12 @@ func (a *API) handleAdminLists(w http.ResponseWriter, r *http.Request, who *Sess
 	}
 	out := []listView{}
 	for i := range all {
-		l := &all[i]
+		// With its owners and approvals: a local administrator's scope
+		// follows the owners, and the approvals say what is still needed.
+		l, err := a.store.ListByID(r.Context(), all[i].ID)
+		if err != nil {
+			return err
+		}
 		if ok, err := a.mayManage(r.Context(), scope, l); err != nil {
 			return err
 		} else if ok {
@@ -160,33 +193,15 @@ func (a *API) handleCreateList(w http.ResponseWriter, r *http.Request, who *Sess
 	if len(req.Owners) == 0 {
 		req.Owners = []string{who.Person.Email}
 	}
-	owners, unknown, err := a.store.PersonIDs(ctx, req.Owners)
+	owners, err := a.peopleIDs(r, req.Owners)
 	if err != nil {
 		return err
-	}
-	if len(unknown) > 0 {
-		return problem(http.StatusUnprocessableEntity, "unknown-person", "Nobody in the directory has the address %s.", strings.Join(unknown, ", "))
 	}
 	spec.Owners = owners
 	if req.Rule != "" {
 		spec.Kind, spec.Rule, spec.Scope = store.ListDynamic, req.Rule, req.Scope
-		sc, err := lists.ParseScope(req.Scope)
-		if err != nil {
-			return problem(http.StatusUnprocessableEntity, "bad-scope", "%s", err)
-		}
-		if sc.Kind == lists.ScopeNational && !scope.National {
-			return problem(http.StatusForbidden, "not-national", "Only a national administrator may create a national list.")
-		}
-		if sc.Kind != lists.ScopeNational && !scope.National {
-			orgs, err := a.store.Orgs(ctx)
-			if err != nil {
-				return err
-			}
-			for _, o := range orgs {
-				if sc.Contains(o.Name) && !scope.Allows(o.ID) {
-					return problem(http.StatusForbidden, "not-your-org", "%s is outside the organisations you administer.", o.Name)
-				}
-			}
+		if err := a.checkListScope(ctx, scope, req.Scope); err != nil {
+			return err
 		}
 	} else {
 		spec.Kind = store.ListStatic
@@ -227,109 +242,6 @@ func listProblem(err error) error {
 		return problem(http.StatusUnprocessableEntity, "invalid", "%s", err)
 	}
 	return err
-}
-
-// handleAdminList: GET /api/v1/admin/lists/{list}.
-func (a *API) handleAdminList(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
-	l, err := a.listFor(r, scope)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, a.listView(l))
-	return nil
-}
-
-// handleListPolicy: PUT /api/v1/admin/lists/{list}/policy with
-// {"policy": "...", "senders": [...]}. An administrator's choice: recorded,
-// and it sets aside the named-senders default for large lists.
-func (a *API) handleListPolicy(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
-	l, err := a.listFor(r, scope)
-	if err != nil {
-		return err
-	}
-	var req struct {
-		Policy  string   `json:"policy"`
-		Senders []string `json:"senders"`
-	}
-	if err := readJSON(w, r, 64<<10, &req); err != nil {
-		return err
-	}
-	var senders []int64
-	if req.Senders != nil {
-		var unknown []string
-		if senders, unknown, err = a.store.PersonIDs(r.Context(), req.Senders); err != nil {
-			return err
-		}
-		if len(unknown) > 0 {
-			return problem(http.StatusUnprocessableEntity, "unknown-person", "Nobody in the directory has the address %s.", strings.Join(unknown, ", "))
-		}
-		if senders == nil {
-			senders = []int64{}
-		}
-	}
-	if err := a.store.SetPostPolicy(r.Context(), who.Person.Email, l.ID, req.Policy, senders, who.Person.ID); err != nil {
-		return listProblem(err)
-	}
-	return a.writeList(w, r, l.ID)
-}
-
-// handleListApprove: POST /api/v1/admin/lists/{list}/approve. National
-// administrators approve large lists, each by name, at the live size.
-func (a *API) handleListApprove(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
-	if !scope.National {
-		return problem(http.StatusForbidden, "not-national", "Only national administrators approve large lists.")
-	}
-	l, err := a.listFor(r, scope)
-	if err != nil {
-		return err
-	}
-	if _, err := a.store.ApproveList(r.Context(), who.Person.Email, l.ID, who.Person.ID, a.listView(l).NeedsApprovals); err != nil {
-		return err
-	}
-	return a.writeList(w, r, l.ID)
-}
-
-// handleListMembers: POST (add) or DELETE (remove)
-// /api/v1/admin/lists/{list}/members with {"members": [...]}.
-func (a *API) handleListMembers(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
-	l, err := a.listFor(r, scope)
-	if err != nil {
-		return err
-	}
-	var req struct {
-		Members []string `json:"members"`
-	}
-	if err := readJSON(w, r, 1<<20, &req); err != nil {
-		return err
-	}
-	var people, subs []int64
-	for _, m := range req.Members {
-		if p, err := a.store.PersonByEmail(r.Context(), m); err == nil {
-			people = append(people, p.ID)
-		} else if sl, err := a.store.ListByAddress(r.Context(), m); err == nil {
-			subs = append(subs, sl.ID)
-		} else {
-			return problem(http.StatusUnprocessableEntity, "unknown-member", "%s is neither a person nor a list.", m)
-		}
-	}
-	if r.Method == http.MethodDelete {
-		err = a.store.RemoveListMembers(r.Context(), who.Person.Email, l.ID, people, subs)
-	} else {
-		err = a.store.AddListMembers(r.Context(), who.Person.Email, l.ID, people, subs)
-	}
-	if err != nil {
-		return listProblem(err)
-	}
-	return a.writeList(w, r, l.ID)
-}
-
-func (a *API) writeList(w http.ResponseWriter, r *http.Request, id int64) error {
-	l, err := a.store.ListByID(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, a.listView(l))
-	return nil
 }
 
 // handleHeld: GET /api/v1/admin/held, the moderation queue of the lists the
@@ -553,12 +465,9 @@ func (a *API) handleOwnerMembers(w http.ResponseWriter, r *http.Request, who *Se
 	if err := readJSON(w, r, 1<<20, &req); err != nil {
 		return err
 	}
-	people, unknown, err := a.store.PersonIDs(r.Context(), req.Members)
+	people, err := a.peopleIDs(r, req.Members)
 	if err != nil {
 		return err
-	}
-	if len(unknown) > 0 {
-		return problem(http.StatusUnprocessableEntity, "unknown-person", "Nobody in the directory has the address %s.", strings.Join(unknown, ", "))
 	}
 	if r.Method == http.MethodDelete {
 		err = a.store.RemoveListMembers(r.Context(), who.Person.Email, l.ID, people, nil)

@@ -61,6 +61,7 @@ func (a *API) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/admin/people/{email}/disable", a.admin(a.handleDisablePerson))
 	mux.Handle("POST /api/v1/admin/people/{email}/enable", a.admin(a.handleDisablePerson))
 	mux.Handle("POST /api/v1/admin/people/{email}/password", a.admin(a.handleResetPassword))
+	mux.Handle("GET /api/v1/admin/people/{email}", a.admin(a.handlePerson)) // person.go
 	mux.Handle("GET /api/v1/admin/lockouts", a.admin(a.handleLockouts))
 	mux.Handle("POST /api/v1/admin/unlock", a.admin(a.handleUnlock))
 	mux.Handle("PUT /api/v1/admin/incident", a.admin(a.handleIncident))
@@ -75,7 +76,10 @@ func (a *API) routes(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/v1/lists/{list}/members", a.authed(a.handleOwnerMembers))
 	mux.Handle("GET /api/v1/admin/lists", a.admin(a.handleAdminLists))
 	mux.Handle("POST /api/v1/admin/lists", a.admin(a.handleCreateList))
-	mux.Handle("GET /api/v1/admin/lists/{list}", a.admin(a.handleAdminList))
+	mux.Handle("GET /api/v1/admin/lists/{list}", a.admin(a.handleAdminList)) // list_edit.go
+	mux.Handle("DELETE /api/v1/admin/lists/{list}", a.admin(a.handleDeleteList))
+	mux.Handle("PUT /api/v1/admin/lists/{list}/rule", a.admin(a.handleListRule))
+	mux.Handle("PUT /api/v1/admin/lists/{list}/owners", a.admin(a.handleListOwners))
 	mux.Handle("PUT /api/v1/admin/lists/{list}/policy", a.admin(a.handleListPolicy))
 	mux.Handle("POST /api/v1/admin/lists/{list}/approve", a.admin(a.handleListApprove))
 	mux.Handle("POST /api/v1/admin/lists/{list}/members", a.admin(a.handleListMembers))

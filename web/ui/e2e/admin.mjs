@@ -1,7 +1,7 @@
 // Browser tests for the administrators' console.
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
-import { step, assert, totp, apiAs, axe, BIN, SHOTS, PASSWORD, data, base, ben, page, expectedFailures } from './harness.mjs'
+import { step, assert, totp, apiAs, axe, BIN, SHOTS, PASSWORD, data, base, ben, page, browser, demoPeople, expectedFailures } from './harness.mjs'
 
 // A national administrator who has not set up two-step sign-in yet (granted with the CLI, as an operator would).
 const nat = 'tom.wilson@nhs.test'
@@ -148,3 +148,314 @@ await step('storm board: reply-all storm blocked, shown, unblocked and blocked a
 
 // The administrator's check of /folders before enrolment.
 expectedFailures.push(/^403 GET \/api\/v1\/folders$/)
+
+// ---- The rest of the console (issue 6): people, lockouts, list editing,
+// approvals and drift, trace, purge, audit, and a local administrator. ----
+
+const cli = (...args) => execFileSync(BIN, args, { stdio: 'pipe' }).toString()
+const signInAs = (email, password = PASSWORD) => fetch(base + '/api/v1/session', {
+  method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email, password }),
+}).then((r) => r.status)
+async function lockOut(email) {
+  for (let i = 0; i < 10; i++) await signInAs(email, `wrong-${i}`)
+  const status = await signInAs(email)
+  assert(status === 423, `${email} after 10 wrong passwords: ${status}`)
+}
+const status = (text) => page.getByRole('status').filter({ hasText: text }).waitFor()
+const alertText = (text) => page.getByRole('alert').filter({ hasText: text }).waitFor()
+
+// A second browser for another person at the same time (a disabled person
+// signing in, a second national administrator approving).
+async function otherBrowser() {
+  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1400, height: 860 }, locale: 'en-GB', timezoneId: 'Europe/London' })
+  return { ctx, p: await ctx.newPage() }
+}
+async function signInOn(p, email, password = PASSWORD, code) {
+  await p.goto(base + '/')
+  await p.getByLabel('Email address').fill(email)
+  await p.getByLabel('Password').fill(password)
+  if (code) await p.getByLabel('Security code').fill(code)
+  await p.getByRole('button', { name: 'Sign in' }).click()
+}
+// enrolOn signs an administrator in for the first time and sets up
+// two-step sign-in, as the first step of this file does for Tom.
+async function enrolOn(p, email) {
+  await signInOn(p, email)
+  await p.getByRole('button', { name: 'Set up an authenticator app' }).click()
+  const key = (await p.locator('#totp-secret').textContent()).replace(/\s/g, '')
+  await p.getByLabel('Code from the app').fill(totp(key))
+  await p.getByRole('button', { name: 'Turn on two-step sign-in' }).click()
+  await p.getByRole('button', { name: 'I have kept my recovery codes' }).click()
+  await p.getByRole('button', { name: 'Administration' }).waitFor()
+}
+async function findPerson(email) {
+  await openConsole('People')
+  await page.getByLabel('Find people').fill(email.split('@')[0])
+  await page.getByRole('button', { name: 'Find', exact: true }).click()
+  await page.getByRole('button', { name: `Open ${email}` }).click()
+  await page.getByRole('heading', { name: new RegExp(email.replace('.', '\\.')) }).waitFor()
+}
+async function openList(address) {
+  await openConsole('Lists')
+  await page.getByRole('button', { name: `Open ${address}` }).click()
+  await page.getByRole('heading', { level: 3, name: new RegExp(address) }).waitFor()
+}
+
+await step('person detail: organisation, role, site, lists and last sign-in', async () => {
+  await findPerson(ben)
+  const facts = page.locator('dl.facts')
+  for (const want of ['Manchester', 'nurse', 'Manchester Royal Infirmary', 'active']) {
+    assert((await facts.textContent()).includes(want), `ben's facts lack ${want}: ${await facts.textContent()}`)
+  }
+  await page.getByRole('region', { name: 'Lists' }).getByText('all-staff@nhs.test').waitFor()
+  assert(!/never/.test(await facts.textContent()), 'ben signed in during the staff steps, but the last sign-in says never')
+  await axe('person detail')
+  await page.screenshot({ path: join(SHOTS, 'admin-person.png') })
+})
+
+await step('people: disable (the person cannot sign in, with a sentence) and enable again', async () => {
+  const who = 'hannah.evans@nhs.test'
+  await findPerson(who)
+  await page.getByRole('button', { name: `Disable ${who}` }).click()
+  await status(`${who} is disabled: they cannot sign in`)
+  const { ctx, p } = await otherBrowser()
+  try {
+    await signInOn(p, who)
+    await p.getByRole('alert').filter({ hasText: 'The email address or password is not right' }).waitFor()
+    await page.getByRole('button', { name: `Enable ${who}` }).click()
+    await status(`${who} is enabled`)
+    await signInOn(p, who)
+    await p.getByRole('button', { name: /^Inbox/ }).waitFor()
+  } finally { await ctx.close() }
+})
+
+await step('people: reset a password (the old one fails, the new one works)', async () => {
+  const who = 'ibrahim.ali@nhs.test'
+  await findPerson(who)
+  await page.getByLabel('New password').fill('short')
+  await page.getByRole('button', { name: 'Reset password' }).click()
+  await alertText('That password cannot be used')
+  await page.getByLabel('New password').fill('poole-night-shift-2026')
+  await page.getByRole('button', { name: 'Reset password' }).click()
+  await status(`Password reset for ${who}`)
+  assert(await signInAs(who) === 401, 'the old password still signs in')
+  assert(await signInAs(who, 'poole-night-shift-2026') === 200, 'the new password does not sign in')
+})
+
+await step('people: one person\'s locks with their source, unlocked from their page', async () => {
+  const who = 'jess.taylor@nhs.test'
+  await lockOut(who)
+  await findPerson(who)
+  const locks = page.getByRole('table', { name: `Locks of ${who}` })
+  await locks.getByRole('row').nth(1).waitFor()
+  assert(/network|device|\d+\.\d+/.test(await locks.textContent()), 'no source in ' + await locks.textContent())
+  await page.getByRole('button', { name: `Unlock ${who}` }).click()
+  await status(`Unlocked ${who}`)
+  await page.getByText(`${who} is not locked out.`).waitFor()
+  assert(await signInAs(who) === 200, `${who} cannot sign in after the unlock`)
+})
+
+await step('lockouts: incident mode on (failures not counted) and off', async () => {
+  await openConsole('Lockouts')
+  await page.getByRole('button', { name: /Turn incident mode on/ }).click()
+  await status('Incident mode is on')
+  const who = 'kwame.mensah@nhs.test'
+  for (let i = 0; i < 12; i++) await signInAs(who, `wrong-${i}`)
+  assert(await signInAs(who) === 200, 'locked out during incident mode')
+  await page.getByRole('button', { name: 'Turn incident mode off' }).click()
+  await page.getByRole('button', { name: /Turn incident mode on/ }).waitFor()
+  assert(await page.getByRole('status').filter({ hasText: 'Incident mode is on' }).count() === 0, 'incident notice still shown')
+})
+
+await step('lockouts: bulk unlock of everyone locked in the last hour', async () => {
+  const locked = ['oliver.brown@nhs.test', 'quentin.hughes@nhs.test'] // never signed in: no familiar network
+  for (const who of locked) await lockOut(who)
+  await openConsole('Lockouts')
+  for (const who of locked) await page.getByRole('row').filter({ hasText: who }).waitFor()
+  await page.getByLabel('Everyone locked in the last').fill('1h')
+  await page.getByRole('button', { name: 'Unlock', exact: true }).click()
+  await status(new RegExp(`Unlocked .*${locked[0]}.*${locked[1]}`))
+  await page.getByRole('cell', { name: 'Nobody is locked out.' }).waitFor()
+  for (const who of locked) assert(await signInAs(who) === 200, `${who} cannot sign in after the bulk unlock`)
+})
+
+await step('list editing: members added and removed, a refused change shows the server\'s sentence, policy changed', async () => {
+  const list = 'ward-7-mod@nhs.test'
+  await openList(list)
+  await page.getByLabel('Add people or lists').fill('daniel.murphy@nhs.test')
+  await page.locator('#ld-add-preview').filter({ hasText: 'This list would then reach 3 people' }).waitFor()
+  await page.getByRole('button', { name: 'Add', exact: true }).click()
+  await status('Added daniel.murphy@nhs.test')
+  await page.getByRole('button', { name: `Remove chloe.davies@nhs.test from ${list}` }).click()
+  await status('Removed chloe.davies@nhs.test')
+  const members = await page.getByRole('table', { name: `Named members of ${list}` }).textContent()
+  assert(members.includes('daniel.murphy') && !members.includes('chloe.davies'), 'members now: ' + members)
+  await page.getByLabel('Add people or lists').fill(list)
+  await page.getByRole('button', { name: 'Add', exact: true }).click()
+  await alertText('a list cannot contain itself')
+  await page.getByLabel('Policy').selectOption('announce')
+  await page.getByLabel('Named senders').fill(ben)
+  await page.getByRole('button', { name: 'Save who may post' }).click()
+  await status(`Who may post to ${list}: announce`)
+  assert((await page.locator('dl.facts').textContent()).includes(`named senders ${ben}`), 'named senders not shown')
+  await axe('list detail')
+  await page.screenshot({ path: join(SHOTS, 'admin-list-detail.png'), fullPage: true })
+})
+
+await step('list editing: a dynamic list\'s rule with the live audience, then deleted', async () => {
+  const list = 'everyone-here@nhs.test'
+  await openList(list)
+  await page.getByLabel('Rule', { exact: true }).fill('role = "nurse"')
+  await page.locator('#ld-rule-preview').filter({ hasText: /This list would then reach \d+ (person|people)/ }).waitFor()
+  await page.getByRole('button', { name: 'Save rule and scope' }).click()
+  await status(`Rule of ${list} changed`)
+  await page.locator('dl.facts').filter({ hasText: 'role = "nurse"' }).waitFor()
+  await page.getByRole('button', { name: 'Delete this list' }).click()
+  await page.getByRole('button', { name: `Yes, delete ${list}` }).click()
+  await status(`Deleted ${list}`)
+  await page.getByRole('button', { name: 'Open all-staff@nhs.test' }).waitFor()
+  await page.getByRole('button', { name: `Open ${list}` }).waitFor({ state: 'detached', timeout: 5000 })
+})
+
+await step('approvals: a list over the threshold needs two national administrators; who approved is shown', async () => {
+  const list = 'national-all@nhs.test'
+  cli('list', 'create', '--data', data, '--address', list, '--name', 'Everyone, nationally', '--owner', nat, '--rule', '*', '--scope', 'national')
+  const second = 'sam.lee@nhs.test'
+  cli('admin', 'grant', '--data', data, second, '--role', 'national')
+  await openConsole('Lists')
+  await page.getByRole('row').filter({ hasText: list }).filter({ hasText: 'waiting for 2 more approvals' }).waitFor()
+  await openList(list)
+  await page.getByText(/Still needed: 2 more approvals by a national administrator/).waitFor()
+  await page.getByRole('button', { name: /^Approve at \d+ members$/ }).click()
+  await status(`You approved ${list}`)
+  await page.getByText(/Still needed: 1 more approval by a national administrator/).waitFor()
+  await page.getByText(new RegExp(`${nat} approved it at \\d+ members`)).waitFor()
+  const { ctx, p } = await otherBrowser()
+  try {
+    await enrolOn(p, second)
+    await p.getByRole('button', { name: 'Administration' }).click()
+    await p.getByRole('navigation', { name: 'Administration areas' }).getByRole('button', { name: 'Lists' }).click()
+    await p.getByRole('button', { name: `Open ${list}` }).click()
+    await p.getByRole('button', { name: /^Approve at \d+ members$/ }).click()
+    await p.getByText(/^Approved at \d+ members\.$/).waitFor()
+  } finally { await ctx.close() }
+  await openList(list)
+  await page.getByText(/^Approved at \d+ members\.$/).waitFor()
+  await page.getByText(new RegExp(`${second} approved it at \\d+ members`)).waitFor()
+  await axe('list approvals')
+})
+
+await step('drift: a list grown past 110% of its approved size is an alert above the console until re-approved', async () => {
+  const list = 'theatre-3@nhs.test'
+  cli('list', 'create', '--data', data, '--address', list, '--name', 'Theatre 3', '--owner', 'amira.khan@nhs.test', '--members', `${ben},chloe.davies@nhs.test`)
+  cli('list', 'approve', '--data', data, list, '--by', nat)
+  await openList(list)
+  await page.getByLabel('Add people or lists').fill('farah.hussain@nhs.test')
+  await page.getByRole('button', { name: 'Add', exact: true }).click()
+  await status('Added farah.hussain@nhs.test')
+  const alerts = page.getByRole('region', { name: 'Lists past their approved size' })
+  await alerts.filter({ hasText: `${list} has 3 members; 2 were approved` }).waitFor()
+  await openConsole('Storms') // the alert stands above every area
+  await alerts.filter({ hasText: list }).waitFor()
+  await axe('drift alert')
+  await page.screenshot({ path: join(SHOTS, 'admin-drift-alert.png') })
+  await alerts.getByRole('button', { name: `Review ${list}` }).click()
+  await page.getByRole('button', { name: 'Approve at 3 members' }).click()
+  await status(`You approved ${list}`)
+  await alerts.waitFor({ state: 'detached' })
+})
+
+await step('trace: a held post\'s path, readable (accepted, held, released, where it is now)', async () => {
+  const found = await apiAs(ben, 'GET', '/api/v1/search?q=' + encodeURIComponent('subject:"Bay 3 closed for cleaning"'))
+  const msg = await apiAs(ben, 'GET', `/api/v1/folders/${found.messages[0].folder}/messages/${found.messages[0].uid}`)
+  await openConsole('Trace')
+  await page.getByLabel('Message-ID').fill(msg.messageId)
+  await page.getByRole('button', { name: 'Trace', exact: true }).last().click()
+  const path = page.getByRole('article', { name: 'Path of "Bay 3 closed for cleaning"' })
+  await path.waitFor()
+  const text = await path.textContent()
+  for (const want of ['Accepted from chloe.davies@nhs.test for the list ward-7-mod@nhs.test', 'Held for ward-7-mod@nhs.test',
+    `Released by ${nat}: written once to the post log of ward-7-mod@nhs.test`, 'Now: in 2 mailboxes']) {
+    assert(text.includes(want), `the trace lacks "${want}": ${text}`)
+  }
+  await axe('trace')
+  await page.screenshot({ path: join(SHOTS, 'admin-trace.png') })
+})
+
+await step('storm board: purge a thread; it disappears from members\' mailboxes', async () => {
+  // Ella is on all-staff and took no part: the thread is only in her INBOX.
+  const search = () => apiAs('ella.nowak@nhs.test', 'GET', '/api/v1/search?q=' + encodeURIComponent('subject:"fire drill on thursday"'))
+  assert((await search()).messages.length > 0, 'ella has no fire-drill message before the purge')
+  await openConsole('Storms')
+  const row = page.getByRole('row').filter({ hasText: 'Fire drill on Thursday' })
+  page.once('dialog', (d) => d.accept())
+  await row.getByRole('button', { name: /^Purge .*Fire drill on Thursday/ }).click()
+  await status(/Purged "Re: Fire drill on Thursday"|Purged ".*Fire drill on Thursday"/)
+  const left = (await search()).messages
+  assert(left.length === 0, `ella still has fire-drill messages after the purge: ${JSON.stringify(left)}`)
+})
+
+await step('audit trail: filters by who, action, target and time', async () => {
+  await openConsole('Audit')
+  await page.getByRole('table', { name: 'Audit entries, newest first' }).getByRole('row').nth(1).waitFor()
+  await page.getByLabel('Who').fill(nat)
+  await page.getByLabel('Action starts with').fill('person.')
+  await page.getByRole('button', { name: 'Show', exact: true }).click()
+  await status(`where actor ${nat}, action person.`)
+  const rows = page.getByRole('table', { name: 'Audit entries, newest first' }).getByRole('row')
+  const actions = (await rows.allTextContents()).slice(1)
+  assert(actions.some((r) => r.includes('person.disable') && r.includes('hannah.evans')) && actions.some((r) => r.includes('person.password') && r.includes('ibrahim.ali')),
+    'person actions: ' + actions.join(' | '))
+  assert(actions.every((r) => r.includes(nat) && r.includes('person.')), 'rows outside the filter: ' + actions.join(' | '))
+  await page.getByLabel('Target').fill('hannah.evans@nhs.test')
+  await page.getByRole('button', { name: 'Show', exact: true }).click()
+  await status('target hannah.evans@nhs.test')
+  const hannah = (await rows.allTextContents()).slice(1)
+  assert(hannah.length === 2 && hannah.every((r) => r.includes('hannah.evans')), 'hannah\'s entries: ' + hannah.join(' | '))
+  await page.getByLabel('Until').fill('2020-01-01T00:00')
+  await page.getByRole('button', { name: 'Show', exact: true }).click()
+  await page.getByRole('cell', { name: 'No entries match.' }).waitFor()
+  await page.getByRole('button', { name: 'Clear' }).click()
+  await rows.nth(1).waitFor()
+  await axe('audit trail')
+  await page.screenshot({ path: join(SHOTS, 'admin-audit.png') })
+})
+
+await step('a local administrator sees only their organisation and is refused elsewhere with a sentence', async () => {
+  const loc = 'niamh.kelly@nhs.test'
+  const { orgs } = await page.evaluate(() => fetch('/api/v1/admin/scope').then((r) => r.json()))
+  const leeds = orgs.find((o) => /Leeds/.test(o.name)).name
+  cli('admin', 'grant', '--data', data, loc, '--role', 'local', '--org', leeds)
+  // A large static list owned in Leeds, with people from everywhere.
+  cli('list', 'create', '--data', data, '--address', 'leeds-big@nhs.test', '--name', 'Leeds and friends', '--owner', 'oliver.brown@nhs.test',
+    '--members', [...demoPeople, 'new.starter@nhs.test'].join(','))
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await page.getByLabel('Email address').fill(loc)
+  await page.getByLabel('Password').fill(PASSWORD)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('button', { name: 'Set up an authenticator app' }).click()
+  const key = (await page.locator('#totp-secret').textContent()).replace(/\s/g, '')
+  await page.getByLabel('Code from the app').fill(totp(key))
+  await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click()
+  await page.getByRole('button', { name: 'I have kept my recovery codes' }).click()
+  await openConsole('People')
+  await page.getByText(`Local administrator: ${leeds}`).waitFor()
+  const people = page.getByRole('table', { name: 'People' }).getByRole('row')
+  await people.nth(1).waitFor()
+  const rows = (await people.allTextContents()).slice(1)
+  assert(rows.length >= 6 && rows.every((r) => r.includes(leeds)), 'a local administrator sees: ' + rows.join(' | '))
+  const refused = await page.evaluate(() => fetch('/api/v1/admin/people/amira.khan%40nhs.test').then(async (r) => [r.status, (await r.json()).detail]))
+  assert(refused[0] === 404 && refused[1] === 'There is nobody called amira.khan@nhs.test in the organisations you administer.', 'another organisation\'s person: ' + refused)
+  await openConsole('Lists')
+  await page.getByRole('button', { name: 'Open leeds-big@nhs.test' }).waitFor()
+  assert(await page.getByRole('button', { name: 'Open national-all@nhs.test' }).count() === 0, 'a local administrator sees a national list')
+  await openList('leeds-big@nhs.test')
+  await page.getByLabel('Policy').selectOption('members')
+  await page.getByRole('button', { name: 'Save who may post' }).click()
+  await alertText('leeds-big@nhs.test has 21 members: lists over 20 take posts from named senders only, and only a national administrator may let all its members post to it.')
+  await axe('console as a local administrator')
+})
+
+// The refusals the console's steps ask for on purpose.
+expectedFailures.push(/^422 POST \/api\/v1\/admin\/people\/[^/]+\/password$/, /^422 POST \/api\/v1\/admin\/lists\/[^/]+\/members$/,
+  /^404 GET \/api\/v1\/admin\/people\/amira\.khan%40nhs\.test$/, /^403 PUT \/api\/v1\/admin\/lists\/[^/]+\/policy$/)

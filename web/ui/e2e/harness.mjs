@@ -59,7 +59,10 @@ export const data = mkdtempSync(join(tmpdir(), 'wardmail-e2e-'))
 // Ask for confirmation above 10 people, so a demo-sized list shows the step.
 // The storm breaker's thresholds shrink to the demo's size: a reply to 10
 // people or more counts, the 2nd brakes and the 3rd blocks the thread.
-writeFileSync(join(data, 'test.conf'), 'confirm_audience_above = 10\nstorm_min_audience = 10\nstorm_replies = 3\nstorm_brake_from = 2\n')
+// List governance too: over 20 members (all-staff has 20), named senders
+// only and two national administrators' approval.
+writeFileSync(join(data, 'test.conf'), 'confirm_audience_above = 10\nstorm_min_audience = 10\nstorm_replies = 3\nstorm_brake_from = 2\n' +
+  'list_senders_only_above = 20\nlist_approval_above = 20\n')
 export const server = spawn(BIN, ['demo', '--data', data, '--config', join(data, 'test.conf'), '--smtp', '127.0.0.1:0', '--submission', '127.0.0.1:0', '--imap', '127.0.0.1:0',
   '--http', '127.0.0.1:0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] })
 let serverLog = ''

@@ -40,7 +40,7 @@ export class ApiError extends Error {
 let csrf = ''
 export function setCsrf(token: string) { csrf = token }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {}
   if (body !== undefined) headers['Content-Type'] = 'application/json'
   if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf
@@ -102,7 +102,8 @@ export interface AppPassword { id: number; name: string; scopes: string[]; creat
 export interface TotpStatus { enabled: boolean; required: boolean; recovery_codes_left: number }
 
 // The administrators' console (docs/openapi.yaml, /api/v1/admin/...): the
-// same calls the CLI's commands make, scoped on the server.
+// same calls the CLI's commands make, scoped on the server. List editing,
+// people's pages, the audit trail and trace are in admin/api.ts.
 export interface AdminPerson { email: string; name: string; org: string; role?: string; site?: string; disabled: boolean; can_sign_in: boolean }
 export interface Lock { account: string; source: string; familiar: boolean; failures: number; locks: number; locked_at: string; locked_until: string; name?: string; org?: string }
 export interface List {
@@ -139,14 +140,11 @@ export const admin = {
   createList: (l: { address: string; name: string; rule?: string; scope?: string; members?: string[]; policy?: string }) => call<List>('POST', '/api/v1/admin/lists', l),
   previewList: (l: { rule?: string; scope?: string; members?: string[] }) =>
     call<{ people: number; organisations: { name: string; people: number }[]; notes: string[] }>('POST', '/api/v1/admin/lists/preview', l),
-  approveList: (address: string) => call<List>('POST', `/api/v1/admin/lists/${enc(address)}/approve`, {}),
   held: () => call<{ held: Held[] }>('GET', '/api/v1/admin/held'),
   moderate: (id: number, approve: boolean, reason: string) => call<Held>('POST', `/api/v1/admin/held/${id}`, { approve, reason }),
   storms: () => call<{ threads: StormThread[]; at: string; rules?: StormRules }>('GET', '/api/v1/admin/storms'),
   storm: (thread: string, action: 'block' | 'unblock') => call<StormThread>('POST', `/api/v1/admin/storms/${enc(thread)}/${action}`, {}),
   purge: (thread: string) => call<{ mailboxes?: number; pending?: number }>('POST', '/api/v1/admin/purge', { thread }),
-  trace: (messageId: string) => call<{ messages: Trace[] }>('GET', `/api/v1/admin/trace?message_id=${enc(messageId)}`),
-  audit: (action: string, target: string) => call<{ entries: AuditEntry[] }>('GET', `/api/v1/admin/audit?limit=200&action=${enc(action)}&target=${enc(target)}`),
 }
 
 // upload sends a file with progress (fetch has no upload progress).

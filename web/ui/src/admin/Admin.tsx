@@ -7,6 +7,8 @@ import { Moderation } from './Moderation'
 import { Storms } from './Storms'
 import { Trace } from './Trace'
 import { Audit } from './Audit'
+import { n } from './api'
+import './console.css'
 
 // The administrators' console. Every action goes through the admin API
 // (/api/v1/admin/...), the same store calls as the CLI; the server scopes
@@ -20,7 +22,13 @@ export function Admin() {
   const [area, setArea] = useState<Area>('People')
   const [scope, setScope] = useState<Scope | null>(null)
   const [error, setError] = useState('')
+  const [openList, setOpenList] = useState('')
+  // nav remounts the area when its tab is chosen (back to its first view);
+  // changes makes the drift alerts look again after a list changed.
+  const [nav, setNav] = useState(0)
+  const [changes, setChanges] = useState(0)
   useEffect(() => { admin.scope().then(setScope).catch((e) => setError(errorText(e))) }, [])
+  const open = (address: string) => { setArea('Lists'); setOpenList(address) }
 
   return (
     <section class="admin" aria-labelledby="admin-title">
@@ -30,15 +38,16 @@ export function Admin() {
       </div>
       <nav class="admin-nav" aria-label="Administration areas">
         {areas.map((a) => (
-          <button key={a} class={a === area ? 'current' : ''} aria-current={a === area ? 'page' : undefined} onClick={() => setArea(a)}>{a}</button>
+          <button key={a} class={a === area ? 'current' : ''} aria-current={a === area ? 'page' : undefined} onClick={() => { setArea(a); setOpenList(''); setNav(nav + 1) }}>{a}</button>
         ))}
       </nav>
       {error && <p class="error" role="alert">{error}</p>}
+      {scope && <DriftAlerts refresh={[area, openList, changes]} onOpen={open} />}
       {scope && (
-        <div class="admin-body">
+        <div class="admin-body" key={nav}>
           {area === 'People' && <People scope={scope} />}
           {area === 'Lockouts' && <Lockouts scope={scope} />}
-          {area === 'Lists' && <Lists scope={scope} />}
+          {area === 'Lists' && <Lists scope={scope} open={openList} onOpen={setOpenList} onChanged={() => setChanges((c) => c + 1)} />}
           {area === 'Moderation' && <Moderation />}
           {area === 'Storms' && <Storms scope={scope} />}
           {area === 'Trace' && <Trace />}
@@ -56,4 +65,27 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): { data
   const [n, setN] = useState(0)
   useEffect(() => { load().then((d) => { setData(d); setError('') }).catch((e) => setError(errorText(e))) }, [n, ...deps])
   return { data, error, reload: () => setN((x) => x + 1), setError }
+}
+
+// DriftAlerts stands above every area while a list has grown past its
+// approved size (or was suspended for it), until administrators approve it
+// again: the table alone is too easy to miss (DESIGN: "alerts admins").
+function DriftAlerts({ refresh, onOpen }: { refresh: unknown[]; onOpen: (address: string) => void }) {
+  const { data } = useLoad(() => admin.lists(), refresh)
+  const drifted = (data?.lists ?? []).filter((l) => l.suspended || (l as { drifted?: boolean }).drifted)
+  if (!drifted.length) return null
+  return (
+    <section class="drift-alerts" aria-labelledby="drift-title">
+      <h3 id="drift-title">Lists past their approved size</h3>
+      <ul>
+        {drifted.map((l) => (
+          <li key={l.id}>
+            <strong>{l.address}</strong> has {n(l.size)} members; {n(l.approved_size)} were approved. {l.suspended ? 'Posting is suspended' : 'Posting stops at its next post'} until
+            {' '}{l.needs_approvals === 1 ? 'a national administrator approves' : `${l.needs_approvals} national administrators approve`} it again.
+            {' '}<button onClick={() => onOpen(l.address)} aria-label={`Review ${l.address}`}>Review</button>
+          </li>
+        ))}
+      </ul>
+    </section>
+  )
 }

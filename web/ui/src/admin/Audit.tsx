@@ -1,33 +1,65 @@
-import { useState } from 'preact/hooks'
-import { admin, formatDate } from '../api'
-import { Scope, useLoad } from './Admin'
+import { useEffect, useState } from 'preact/hooks'
+import { AuditEntry, errorText, formatDate } from '../api'
+import { Scope } from './Admin'
+import { AuditFilter, console_ } from './api'
 
+const empty: AuditFilter = { actor: '', action: '', target: '', since: '', until: '' }
+// The browser's date-time fields are local time; the server takes RFC 3339.
+const iso = (local: string) => (local ? new Date(local).toISOString() : '')
+
+// The audit trail, newest first, filtered by who acted, the action (a
+// prefix: "list." is every list action), the target and a time range, 50
+// entries a page.
 export function Audit({ scope }: { scope: Scope }) {
-  const [action, setAction] = useState('')
-  const [target, setTarget] = useState('')
-  const [q, setQ] = useState({ action: '', target: '' })
-  const { data, error } = useLoad(() => scope.national ? admin.audit(q.action, q.target) : Promise.resolve({ entries: [] }), [q])
+  const [f, setF] = useState<AuditFilter>(empty)
+  const [entries, setEntries] = useState<AuditEntry[] | null>(null)
+  const [next, setNext] = useState<number | undefined>()
+  const [shown, setShown] = useState<AuditFilter>(empty)
+  const [error, setError] = useState('')
+
+  async function load(filter: AuditFilter, before?: number) {
+    setError('')
+    try {
+      const r = await console_.audit({ ...filter, since: iso(filter.since), until: iso(filter.until) }, before)
+      setEntries(before ? [...(entries ?? []), ...r.entries] : r.entries)
+      setNext(r.next_before)
+      setShown(filter)
+    } catch (e) { setError(errorText(e)) }
+  }
+  useEffect(() => { if (scope.national) load(empty) }, [])
   if (!scope.national) return <p>The audit trail is open to national administrators.</p>
+
+  const field = (k: keyof AuditFilter, label: string, type = 'text', placeholder = '') => (
+    <label>{label}<input type={type} value={f[k]} placeholder={placeholder} onInput={(e) => setF({ ...f, [k]: (e.target as HTMLInputElement).value })} /></label>
+  )
+  const active = Object.entries(shown).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`)
   return (
     <section aria-labelledby="audit-title">
       <h3 id="audit-title">Audit trail</h3>
-      <form class="inline-form" onSubmit={(e) => { e.preventDefault(); setQ({ action, target }) }}>
-        <label for="audit-action">Action starts with</label>
-        <input id="audit-action" type="text" placeholder="signin." value={action} onInput={(e) => setAction((e.target as HTMLInputElement).value)} />
-        <label for="audit-target">Target</label>
-        <input id="audit-target" type="text" placeholder="an address or list" value={target} onInput={(e) => setTarget((e.target as HTMLInputElement).value)} />
-        <button type="submit">Show</button>
+      <form class="audit-filters" aria-label="Filter the audit trail" onSubmit={(e) => { e.preventDefault(); load(f) }}>
+        {field('actor', 'Who', 'text', 'an address, breaker, cli:…')}
+        {field('action', 'Action starts with', 'text', 'list.')}
+        {field('target', 'Target', 'text', 'an address or list')}
+        {field('since', 'From', 'datetime-local')}
+        {field('until', 'Until', 'datetime-local')}
+        <div class="inline-form">
+          <button type="submit" class="primary">Show</button>
+          <button type="button" onClick={() => { setF(empty); load(empty) }}>Clear</button>
+        </div>
       </form>
       {error && <p class="error" role="alert">{error}</p>}
+      {entries && <p class="meta" role="status">{entries.length} entr{entries.length === 1 ? 'y' : 'ies'} shown{active.length ? `, where ${active.join(', ')}` : ''}{next ? '; there are older ones' : ''}.</p>}
       <table class="grid">
         <caption class="sr-only">Audit entries, newest first</caption>
         <thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Target</th><th scope="col">Detail</th></tr></thead>
         <tbody>
-          {data?.entries.map((e) => (
+          {entries?.length === 0 && <tr><td colSpan={5}>No entries match.</td></tr>}
+          {entries?.map((e) => (
             <tr key={e.id}><td>{formatDate(e.at, true)}</td><td>{e.actor}</td><td>{e.action}</td><td>{e.target}</td><td class="detail">{e.detail}</td></tr>
           ))}
         </tbody>
       </table>
+      {next && <button onClick={() => load(shown, next)}>Show older entries</button>}
     </section>
   )
 }

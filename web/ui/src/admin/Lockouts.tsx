@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks'
 import { admin, errorText, formatDate } from '../api'
 import { Scope, useLoad } from './Admin'
+import { sourceText } from './PersonDetail'
 
 export function Lockouts({ scope }: { scope: Scope }) {
   const { data, error, reload, setError } = useLoad(() => admin.lockouts())
@@ -44,7 +45,7 @@ export function Lockouts({ scope }: { scope: Scope }) {
               <td><input type="checkbox" aria-label={`Choose ${l.account}`} checked={picked.includes(l.account)}
                 onChange={(e) => setPicked((e.target as HTMLInputElement).checked ? [...picked, l.account] : picked.filter((a) => a !== l.account))} /></td>
               <td>{l.name ? `${l.name} (${l.account})` : l.account}</td>
-              <td>{l.source === '*' ? 'every unfamiliar network' : l.source.startsWith('d:') ? 'a known device' : l.source}{l.familiar ? ' (familiar)' : ''}</td>
+              <td>{sourceText(l)}</td>
               <td>{formatDate(l.locked_at, true)}</td><td>{formatDate(l.locked_until, true)}</td>
               <td><button onClick={() => unlock({ accounts: [l.account] })} aria-label={`Unlock ${l.account}`}>Unlock</button></td>
             </tr>

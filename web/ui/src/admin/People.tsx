@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks'
 import { admin, AdminPerson, errorText } from '../api'
 import { Scope, useLoad } from './Admin'
+import { PersonDetailView } from './PersonDetail'
 
 export function People({ scope }: { scope: Scope }) {
   const [q, setQ] = useState('')
@@ -8,26 +9,23 @@ export function People({ scope }: { scope: Scope }) {
   const { data, error, reload, setError } = useLoad(() => admin.people(query), [query])
   const [msg, setMsg] = useState('')
   const [adding, setAdding] = useState(false)
+  const [open, setOpen] = useState('')
 
-  async function act(p: AdminPerson, what: 'disable' | 'enable' | 'password' | 'unlock') {
+  async function act(p: AdminPerson, what: 'disable' | 'enable' | 'unlock') {
     setError(''); setMsg('')
     try {
-      if (what === 'password') {
-        const pw = prompt(`New password for ${p.email} (at least 10 characters, not a common one). Tell them through a safe channel.`)
-        if (!pw) return
-        await admin.resetPassword(p.email, pw)
-        setMsg(`Password reset for ${p.email}; their web sessions have ended.`)
-      } else if (what === 'unlock') {
+      if (what === 'unlock') {
         const r = await admin.unlock({ accounts: [p.email] })
         setMsg(`Unlocked ${p.email} (${r.locks_ended} lock${r.locks_ended === 1 ? '' : 's'} ended).`)
       } else {
         await admin.setDisabled(p.email, what === 'disable')
-        setMsg(`${p.email} is ${what === 'disable' ? 'disabled' : 'enabled'}.`)
+        setMsg(disabledText(p.email, what === 'disable'))
       }
       reload()
     } catch (e) { setError(errorText(e)) }
   }
 
+  if (open) return <PersonDetailView email={open} onClose={(m) => { setOpen(''); setMsg(m ?? ''); reload() }} />
   return (
     <section aria-labelledby="people-title">
       <h3 id="people-title">People</h3>
@@ -49,8 +47,8 @@ export function People({ scope }: { scope: Scope }) {
               <td>{p.name}</td><td>{p.email}</td><td>{p.org}</td><td>{p.role}</td>
               <td>{p.disabled ? 'disabled' : p.can_sign_in ? 'active' : 'no password'}</td>
               <td class="actions">
+                <button onClick={() => setOpen(p.email)} aria-label={`Open ${p.email}`}>Open</button>
                 <button onClick={() => act(p, 'unlock')} aria-label={`Unlock ${p.email}`}>Unlock</button>
-                <button onClick={() => act(p, 'password')} aria-label={`Reset password of ${p.email}`}>Reset password</button>
                 {p.disabled
                   ? <button onClick={() => act(p, 'enable')} aria-label={`Enable ${p.email}`}>Enable</button>
                   : <button onClick={() => act(p, 'disable')} aria-label={`Disable ${p.email}`}>Disable</button>}
@@ -87,3 +85,7 @@ function AddPerson({ scope, onAdded }: { scope: Scope; onAdded: (email: string) 
     </form>
   )
 }
+
+export const disabledText = (email: string, disabled: boolean) => disabled
+  ? `${email} is disabled: they cannot sign in, their web sessions have ended and mail to them is refused.`
+  : `${email} is enabled: they can sign in again.`

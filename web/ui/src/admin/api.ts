@@ -1,0 +1,45 @@
+// The console's own calls (docs/openapi.yaml, /api/v1/admin/...) beyond
+// the ones in ../api: list editing, a person's detail, the audit trail's
+// filters and the trace's history. Same call() and problem+json handling.
+import { call, Held, List, Lock, AdminPerson, AuditEntry, Trace } from '../api'
+
+const enc = encodeURIComponent
+
+export interface ListDetail extends List {
+  senders?: string[]; members: string[]; sublists: string[]; held: Held[]
+  drifted: boolean; approvals_missing: number
+}
+export interface PersonDetail extends AdminPerson {
+  lists: { address: string; name: string; member: boolean; owner: boolean }[]
+  locks: Lock[]; last_sign_in?: string; last_sign_in_from?: string
+}
+export interface AuditFilter { actor: string; action: string; target: string; since: string; until: string }
+export interface TraceHistory extends Trace {
+  moderation: { list: string; reason: string; state: string; decision?: string; decided_by?: string; at: string; decided_at?: string }[]
+  purged?: { by: string; at: string; target: string }
+}
+
+const path = (address: string) => `/api/v1/admin/lists/${enc(address)}`
+
+export const console_ = {
+  list: (address: string) => call<ListDetail>('GET', path(address)),
+  setPolicy: (address: string, policy: string, senders?: string[]) => call<ListDetail>('PUT', `${path(address)}/policy`, { policy, senders }),
+  addMembers: (address: string, members: string[]) => call<ListDetail>('POST', `${path(address)}/members`, { members }),
+  removeMembers: (address: string, members: string[]) => call<ListDetail>('DELETE', `${path(address)}/members`, { members }),
+  setRule: (address: string, rule: string, scope: string) => call<ListDetail>('PUT', `${path(address)}/rule`, { rule, scope }),
+  setOwners: (address: string, owners: string[]) => call<ListDetail>('PUT', `${path(address)}/owners`, { owners }),
+  approve: (address: string) => call<ListDetail>('POST', `${path(address)}/approve`, {}),
+  deleteList: (address: string) => call<void>('DELETE', path(address)),
+  person: (email: string) => call<PersonDetail>('GET', `/api/v1/admin/people/${enc(email)}`),
+  audit: (f: AuditFilter, before?: number) => {
+    const q = new URLSearchParams({ limit: '50' })
+    for (const [k, v] of Object.entries(f)) if (v.trim()) q.set(k, v.trim())
+    if (before) q.set('before', String(before))
+    return call<{ entries: AuditEntry[]; next_before?: number }>('GET', `/api/v1/admin/audit?${q}`)
+  },
+  trace: (messageId: string) => call<{ messages: TraceHistory[] }>('GET', `/api/v1/admin/trace?message_id=${enc(messageId)}`),
+}
+
+// splitAddresses reads a box of addresses separated by commas, spaces or lines.
+export const splitAddresses = (s: string) => s.split(/[\s,;]+/).filter(Boolean)
+export const n = (x: number) => x.toLocaleString('en-GB')
