@@ -10,14 +10,19 @@ import (
 
 // PurgeResult says what a purge did.
 type PurgeResult struct {
-	Submissions int     `json:"submissions"`
-	Posts       int     `json:"posts"`     // post-log entries cancelled
-	Pending     int64   `json:"pending"`   // members who had it pending and now never will
-	Removed     int64   `json:"removed"`   // materialised mailbox rows expunged
-	Mailboxes   int64   `json:"mailboxes"` // distinct mailboxes that lost a row
-	Touched     int64   `json:"touched"`   // Mailboxes + Pending: every mailbox it reached
-	Held        int     `json:"held"`      // held posts withdrawn
-	Seconds     float64 `json:"seconds"`
+	Submissions int   `json:"submissions"`
+	Posts       int   `json:"posts"`     // post-log entries cancelled
+	Pending     int64 `json:"pending"`   // members who had it pending and now never will
+	Removed     int64 `json:"removed"`   // materialised mailbox rows expunged
+	Mailboxes   int64 `json:"mailboxes"` // distinct mailboxes that lost a row
+	Touched     int64 `json:"touched"`   // Mailboxes + Pending: every mailbox it reached
+	Held        int   `json:"held"`      // held posts withdrawn
+	// The senders' own copies with the same Message-ID (their Sent folder,
+	// a client's APPEND): other bytes, so not counted in Removed.
+	SenderCopies    int64   `json:"sender_copies"`
+	SenderMailboxes int64   `json:"sender_mailboxes"`  // the senders' folders that lost one
+	DryRun          bool    `json:"dry_run,omitempty"` // counted, nothing removed
+	Seconds         float64 `json:"seconds"`
 }
 
 // purgeChunk bounds the rows one write removes: small enough that a write
@@ -27,55 +32,23 @@ const purgeChunk = 500
 
 // Purge removes every submission with this Message-ID (thread false) or in
 // this thread (thread true) from every mailbox, materialised or pending
-// (DESIGN section 3, invariant 3). Open IMAP sessions see EXPUNGE through the
-// hub. It is recorded in the audit trail.
+// (DESIGN section 3, invariant 3), and the senders' own copies (purge_sent.go).
+// Open IMAP sessions see EXPUNGE through the hub. It is recorded in the audit
+// trail.
 func (s *Store) Purge(ctx context.Context, actor, id string, thread bool) (*PurgeResult, error) {
 	start := time.Now()
-	id = strings.TrimSpace(id)
-	if id == "" {
-		return nil, errors.New("purge: no id given")
-	}
-	if !strings.HasPrefix(id, "<") {
-		id = "<" + id + ">"
-	}
-	col := "message_id"
-	if thread {
-		col = "thread_id"
-	}
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, content_id FROM submissions WHERE `+col+` = ?`), id)
+	t, err := s.purgeTargets(ctx, id, thread)
 	if err != nil {
 		return nil, err
 	}
-	var subs, contents []int64
-	for rows.Next() {
-		var sid, cid int64
-		if err := rows.Scan(&sid, &cid); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		subs = append(subs, sid)
-		contents = append(contents, cid)
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return nil, err
-	}
-	if len(subs) == 0 {
-		return nil, fmt.Errorf("%w: no message with %s %s", ErrNotFound, strings.ReplaceAll(col, "_", " "), id)
-	}
+	subs, contents, id := t.subs, t.contents, t.id
 	res := &PurgeResult{Submissions: len(subs)}
-	// Count the members who still have the posts pending, on the read pool:
-	// for a national list that is a scan of a million positions, which must
-	// not hold the writer.
 	posts, err := s.livePosts(ctx, subs)
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range posts {
-		var n int64
-		if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM memberships WHERE list_id = ? AND pos < ?`), p.list, p.id).Scan(&n); err != nil {
-			return nil, err
-		}
-		res.Pending += n
+	if res.Pending, err = s.pendingOf(ctx, posts); err != nil {
+		return nil, err
 	}
 	// Then stop the posts, in one small write: nobody materialises them
 	// from now on.
@@ -157,8 +130,13 @@ func (s *Store) Purge(ctx context.Context, actor, id string, thread bool) (*Purg
 	}
 	res.Mailboxes = int64(len(boxes))
 	res.Touched = res.Mailboxes + res.Pending
+	// Last, the senders' own copies (Sent, or wherever they filed them):
+	// other bytes, the same Message-ID.
+	if err := s.purgeSenderCopies(ctx, t, res); err != nil {
+		return res, err
+	}
 	res.Seconds = time.Since(start).Seconds()
-	s.metrics.purged.Add(float64(res.Removed))
+	s.metrics.purged.Add(float64(res.Removed + res.SenderCopies))
 	target := "message " + id
 	if thread {
 		target = "thread " + id

@@ -316,7 +316,7 @@ func (a *API) moderate(w http.ResponseWriter, r *http.Request, who *Session, all
 }
 
 // handlePurge: POST /api/v1/admin/purge with {"message_id": "..."} or
-// {"thread": "..."}; national administrators only, since a purge reaches
+// {"thread": "..."}, and "dry_run": true to count first; national administrators only, since a purge reaches
 // every mailbox.
 func (a *API) handlePurge(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
 	if !scope.National {
@@ -325,6 +325,7 @@ func (a *API) handlePurge(w http.ResponseWriter, r *http.Request, who *Session, 
 	var req struct {
 		MessageID string `json:"message_id"`
 		Thread    string `json:"thread"`
+		DryRun    bool   `json:"dry_run"` // count what it would remove, remove nothing
 	}
 	if err := readJSON(w, r, 16<<10, &req); err != nil {
 		return err
@@ -336,7 +337,13 @@ func (a *API) handlePurge(w http.ResponseWriter, r *http.Request, who *Session, 
 	if req.Thread != "" {
 		id, thread = req.Thread, true
 	}
-	res, err := a.store.Purge(r.Context(), who.Person.Email, id, thread)
+	purge := func(ctx context.Context, id string, thread bool) (*store.PurgeResult, error) {
+		return a.store.Purge(ctx, who.Person.Email, id, thread)
+	}
+	if req.DryRun {
+		purge = a.store.PurgePreview
+	}
+	res, err := purge(r.Context(), id, thread)
 	if errors.Is(err, store.ErrNotFound) {
 		return problem(http.StatusNotFound, "not-found", "%s", err)
 	} else if err != nil {

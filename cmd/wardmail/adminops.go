@@ -123,8 +123,8 @@ func runAdmin(args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("purged %d message(s): removed from %d mailboxes (%d rows), withdrawn from %d pending, %d held; %d mailboxes touched in %.2fs\n",
-			res.Submissions, res.Mailboxes, res.Removed, res.Pending, res.Held, res.Touched, res.Seconds)
+		fmt.Printf("purged %d message(s): removed from %d mailboxes (%d rows), withdrawn from %d pending, %d held; %d mailboxes touched; senders' own copies: %d in %d folders; in %.2fs\n",
+			res.Submissions, res.Mailboxes, res.Removed, res.Pending, res.Held, res.Touched, res.SenderCopies, res.SenderMailboxes, res.Seconds)
 		return nil
 	case "trace":
 		if *msgID == "" {
