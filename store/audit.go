@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -31,9 +32,21 @@ func (t *Tx) Audit(actor, action, target string, detail any) error {
 		}
 		d = string(b)
 	}
-	_, err := t.Exec(`INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)`,
-		t.s.now().Unix(), actor, action, target, d)
-	return err
+	var id int64
+	if err := t.QueryRow(`INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		t.s.now().Unix(), actor, action, target, d).Scan(&id); err != nil {
+		return err
+	}
+	orgs, err := auditOrgs(t, action, target)
+	if err != nil {
+		return err
+	}
+	for _, o := range orgs {
+		if _, err := t.Exec(`INSERT INTO audit_orgs (audit_id, org_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, id, o); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Audit appends an entry in a write of its own.
@@ -49,7 +62,11 @@ type AuditQuery struct {
 	ActionPrefix string // "list." for every list action
 	Target       string
 	Before       int64 // entries with a smaller id (paging backwards)
-	Limit        int   // default 100, at most 1000
+	// Orgs, when not nil, keeps the entries that concern one of these
+	// organisations (audit_orgs.go): a local administrator's view. An empty,
+	// non-nil Orgs keeps nothing.
+	Orgs  []int64
+	Limit int // default 100, at most 1000
 }
 
 // AuditLog returns entries, newest first.
@@ -84,6 +101,15 @@ func (s *Store) AuditLog(ctx context.Context, q AuditQuery) ([]AuditEntry, error
 	if q.Before > 0 {
 		query += ` AND id < ?`
 		args = append(args, q.Before)
+	}
+	if q.Orgs != nil {
+		if len(q.Orgs) == 0 {
+			return nil, nil
+		}
+		query += ` AND id IN (SELECT audit_id FROM audit_orgs WHERE org_id IN (?` + strings.Repeat(`, ?`, len(q.Orgs)-1) + `))`
+		for _, o := range q.Orgs {
+			args = append(args, o)
+		}
 	}
 	query += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, q.Limit)

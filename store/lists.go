@@ -453,6 +453,11 @@ func (s *Store) DeleteList(ctx context.Context, actor string, listID int64) erro
 		return err
 	}
 	return s.Write(ctx, func(tx *Tx) error {
+		// Audited first: the entry's organisations are the list's owners'
+		// and scope's, read before they go (audit_orgs.go).
+		if err := tx.Audit(actor, "list.delete", l.Address, map[string]any{"size": l.Size}); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			`DELETE FROM list_members WHERE list_id = ?`, `DELETE FROM list_owners WHERE list_id = ?`,
 			`DELETE FROM list_senders WHERE list_id = ?`, `DELETE FROM list_approvals WHERE list_id = ?`,
@@ -463,7 +468,7 @@ func (s *Store) DeleteList(ctx context.Context, actor string, listID int64) erro
 				return err
 			}
 		}
-		return tx.Audit(actor, "list.delete", l.Address, map[string]any{"size": l.Size})
+		return nil
 	})
 }
 

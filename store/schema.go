@@ -11,6 +11,7 @@ var Migrations = []string{
 	SchemaWeb,                // websession.go: web sessions
 	SchemaStorm,              // storm.go: reply-all storm breaker, sender limits
 	SchemaSignInFingerprints, // signin_lockout.go: wrong-password fingerprints kept across restarts
+	SchemaAuditOrgs,          // audit_orgs.go: the organisations an audit entry concerns
 }
 
 // SchemaV1 is the first schema, in SQL that SQLite and PostgreSQL both accept

@@ -89,8 +89,8 @@ func (a *API) handleAdminScope(w http.ResponseWriter, r *http.Request, who *Sess
 }
 
 // handleAdminAudit: GET /api/v1/admin/audit?limit=N&actor=A&action=P&target=T&since=S&until=U&before=ID.
-// National administrators only until audit entries carry the organisation
-// they concern. since and until are RFC 3339 times or dates (2026-11-14:
+// National administrators read every entry, local ones the entries about a
+// person or list of their organisations (store/audit_orgs.go). since and until are RFC 3339 times or dates (2026-11-14:
 // until a date includes that day); before pages back by id, and
 // next_before is the value for the next page when there may be one.
 func (a *API) handleAdminAudit(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
@@ -98,12 +98,16 @@ func (a *API) handleAdminAudit(w http.ResponseWriter, r *http.Request, who *Sess
 	if err != nil {
 		return err
 	}
-	if !scope.National {
-		return problem(http.StatusForbidden, "not-admin", "The audit trail is open to national administrators for now.")
-	}
 	v := r.URL.Query()
 	q := store.AuditQuery{Limit: limit, ActionPrefix: strings.TrimSpace(v.Get("action")),
 		Actor: strings.ToLower(strings.TrimSpace(v.Get("actor"))), Target: auditTarget(v.Get("target"))}
+	if !scope.National {
+		// A local administrator reads the entries that concern their
+		// organisations: about one of their people or lists. Entries that
+		// concern no single organisation (purges, storms, settings) and those
+		// written before entries recorded their organisations stay national.
+		q.Orgs = append([]int64{}, scope.Orgs...)
+	}
 	if b := v.Get("before"); b != "" {
 		if q.Before, err = strconv.ParseInt(b, 10, 64); err != nil || q.Before <= 0 {
 			return problem(http.StatusBadRequest, "bad-request", "before must be an entry's id, not %q.", b)

@@ -9,7 +9,8 @@ const iso = (local: string) => (local ? new Date(local).toISOString() : '')
 
 // The audit trail, newest first, filtered by who acted, the action (a
 // prefix: "list." is every list action), the target and a time range, 50
-// entries a page.
+// entries a page. Local administrators see the entries about their
+// organisations' people and lists (the server decides).
 export function Audit({ scope }: { scope: Scope }) {
   const [f, setF] = useState<AuditFilter>(empty)
   const [entries, setEntries] = useState<AuditEntry[] | null>(null)
@@ -26,8 +27,7 @@ export function Audit({ scope }: { scope: Scope }) {
       setShown(filter)
     } catch (e) { setError(errorText(e)) }
   }
-  useEffect(() => { if (scope.national) load(empty) }, [])
-  if (!scope.national) return <p>The audit trail is open to national administrators.</p>
+  useEffect(() => { load(empty) }, [])
 
   const field = (k: keyof AuditFilter, label: string, type = 'text', placeholder = '') => (
     <label>{label}<input type={type} value={f[k]} placeholder={placeholder} onInput={(e) => setF({ ...f, [k]: (e.target as HTMLInputElement).value })} /></label>
@@ -36,6 +36,7 @@ export function Audit({ scope }: { scope: Scope }) {
   return (
     <section aria-labelledby="audit-title">
       <h3 id="audit-title">Audit trail</h3>
+      {!scope.national && <p id="audit-scope">Entries about the people and lists of {scope.orgs.map((o) => o.name).join(', ')}. Entries that concern no single organisation (purges, storms, settings), or written before entries recorded their organisation, are for national administrators.</p>}
       <form class="audit-filters" aria-label="Filter the audit trail" onSubmit={(e) => { e.preventDefault(); load(f) }}>
         {field('actor', 'Who', 'text', 'an address, breaker, cli:…')}
         {field('action', 'Action starts with', 'text', 'list.')}
