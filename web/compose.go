@@ -32,6 +32,10 @@ type composeRequest struct {
 	Attachments []string `json:"attachments"` // upload ids
 	// Draft is the UID in Drafts this message replaces (and removes when sent).
 	Draft uint32 `json:"draft"`
+	// messageID, when set, is the Message-ID build writes: what is sent and
+	// the sender's copy in Sent carry the same one, so replies, threads and
+	// an administrator's purge (store/purge_sent.go) find both.
+	messageID string
 }
 
 const (
@@ -113,7 +117,10 @@ func (a *API) build(ctx context.Context, who *Session, c *composeRequest, withBc
 	}, c.Subject)
 	hdr("Subject", mime.QEncoding.Encode("utf-8", subject))
 	hdr("Date", a.now().Format(time.RFC1123Z))
-	hdr("Message-ID", message.NewMessageID(hostOf(who.Person.Email)))
+	if c.messageID == "" {
+		c.messageID = message.NewMessageID(hostOf(who.Person.Email))
+	}
+	hdr("Message-ID", c.messageID)
 	if c.InReplyTo != "" {
 		hdr("In-Reply-To", c.InReplyTo)
 	}

@@ -195,6 +195,8 @@ func TestComposeDraftsUploadsSearch(t *testing.T) {
 	readJSONBody(t, resp, &up)
 	var sent struct {
 		ID         string
+		MessageID  string `json:"messageId"`
+		SentUID    uint32 `json:"sentUid"`
 		Recipients int
 	}
 	code := a.do("POST", "/api/v1/send", map[string]any{"to": []string{"Ben <ben@nhs.test>"}, "cc": []string{"chloe@nhs.test"}, "bcc": []string{"amira@nhs.test"},
@@ -209,6 +211,13 @@ func TestComposeDraftsUploadsSearch(t *testing.T) {
 	items, _ := b.list(b.folders()["INBOX"].ID, "")
 	if len(items) != 1 || items[0].Subject != "Rota for the week ✓" || !items[0].HasAttachment {
 		t.Fatalf("ben's inbox: %+v", items)
+	}
+	// The sender's copy in Sent carries the Message-ID that was sent.
+	var mine struct {
+		MessageID string `json:"messageId"`
+	}
+	if code := a.do("GET", "/api/v1/folders/"+itoa(a.folders()["Sent"].ID)+"/messages/"+itoa(int64(sent.SentUID)), nil, &mine); code != 200 || mine.MessageID == "" || mine.MessageID != sent.MessageID {
+		t.Errorf("the Sent copy's Message-ID is %q; sent as %q", mine.MessageID, sent.MessageID)
 	}
 
 	// Refusals come back with the pipeline's sentence and SMTP code.
