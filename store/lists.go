@@ -42,6 +42,7 @@ type List struct {
 	Suspended    bool       `json:"suspended"`
 	CreatedAt    time.Time  `json:"created_at"`
 	Owners       []string   `json:"owners"`
+	OwnerOrgs    []int64    `json:"-"` // the owners' organisations, in the order of Owners
 	Senders      []string   `json:"senders,omitempty"`
 	Approvals    []Approval `json:"approvals,omitempty"`
 }
@@ -118,7 +119,18 @@ func (s *Store) Lists(ctx context.Context) ([]List, error) {
 
 func (s *Store) listDetails(ctx context.Context, l *List) error {
 	var err error
-	if l.Owners, err = s.addresses(ctx, `SELECT p.email FROM list_owners x JOIN people p ON p.id = x.person_id WHERE x.list_id = ? ORDER BY p.email`, l.ID); err != nil {
+	l.Owners, l.OwnerOrgs = []string{}, []int64{}
+	err = s.eachRow(ctx, `SELECT p.email, p.org_id FROM list_owners x JOIN people p ON p.id = x.person_id WHERE x.list_id = ? ORDER BY p.email`, []any{l.ID},
+		func(scan func(...any) error) error {
+			var email string
+			var org int64
+			if err := scan(&email, &org); err != nil {
+				return err
+			}
+			l.Owners, l.OwnerOrgs = append(l.Owners, email), append(l.OwnerOrgs, org)
+			return nil
+		})
+	if err != nil {
 		return err
 	}
 	if l.Senders, err = s.addresses(ctx, `SELECT p.email FROM list_senders x JOIN people p ON p.id = x.person_id WHERE x.list_id = ? ORDER BY p.email`, l.ID); err != nil {

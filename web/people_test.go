@@ -15,7 +15,7 @@ import (
 
 // adminClient grants email an administrator's role, signs them in, enrols
 // TOTP (which administrators must) and returns the session.
-func (ts *signinServer) adminClient(t *testing.T, email, role string) *client {
+func (ts *signinServer) adminClient(t testing.TB, email, role string) *client {
 	t.Helper()
 	ctx := context.Background()
 	p, err := ts.Store.PersonByEmail(ctx, email)

@@ -35,7 +35,7 @@ type signinServer struct {
 	Login *auth.Login
 }
 
-func startSignin(t *testing.T, pol lockout.Policy, people map[string]string) *signinServer {
+func startSignin(t testing.TB, pol lockout.Policy, people map[string]string) *signinServer {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{InlineMax: 8192})
 	if err != nil {
@@ -179,7 +179,7 @@ func TestKnownDeviceIsItsOwnSource(t *testing.T) {
 
 // enrol takes a signed-in client of a person who must set up TOTP through
 // enrolment and returns the secret and recovery codes.
-func enrol(t *testing.T, c *client) ([]byte, []string) {
+func enrol(t testing.TB, c *client) ([]byte, []string) {
 	t.Helper()
 	var en struct{ Secret, URI string }
 	if code := c.do("POST", "/api/v1/settings/totp", struct{}{}, &en); code != 200 || !strings.HasPrefix(en.URI, "otpauth://totp/Wardmail:") {
