@@ -116,6 +116,35 @@ await step('moderation: a post to a moderated list is approved in the console', 
   assert(copies === 1, `ben has ${copies} copies of the approved post`)
 })
 
+await step('moderation: reject with a reason in an in-page dialog; the sender reads the reason', async () => {
+  const subject = 'Bay 4 needs two porters'
+  await apiAs('chloe.davies@nhs.test', 'POST', '/api/v1/send', { to: ['ward-7-mod@nhs.test'], cc: [], bcc: [], subject, text: 'Now, please.' })
+  await openConsole('Moderation')
+  const row = page.getByRole('row').filter({ hasText: subject })
+  const reject = row.getByRole('button', { name: `Reject ${subject}` })
+  const dialog = page.getByRole('dialog', { name: `Reject "${subject}"` })
+  // Escape cancels, and focus goes back to the button that opened it.
+  await reject.click()
+  await dialog.waitFor()
+  assert(await page.evaluate(() => document.activeElement?.id) === 'reject-reason', 'focus is not in the reason field')
+  await page.keyboard.press('Escape')
+  await dialog.waitFor({ state: 'detached' })
+  assert(await reject.evaluate((b) => b === document.activeElement), 'focus did not return to the Reject button')
+  await row.waitFor() // still held
+  await reject.click()
+  await dialog.getByLabel('Reason (the sender reads this)').fill('Please ask the porters\' desk directly.')
+  await axe('reject dialog')
+  await dialog.getByRole('button', { name: 'Reject the post' }).click()
+  await page.getByRole('status').filter({ hasText: `Rejected: ${subject}` }).waitFor()
+  await row.waitFor({ state: 'detached' })
+  // The sender's notice carries the reason.
+  const found = await apiAs('chloe.davies@nhs.test', 'GET', '/api/v1/search?q=' + encodeURIComponent('subject:"Your post to ward-7-mod@nhs.test was rejected"'))
+  assert(found.messages.length === 1, `chloe has ${found.messages.length} rejection notices`)
+  const notice = await apiAs('chloe.davies@nhs.test', 'GET', `/api/v1/folders/${found.messages[0].folder}/messages/${found.messages[0].uid}`)
+  const text = JSON.stringify(notice)
+  assert(text.includes(subject) && text.includes('Please ask the porters'), 'the notice lacks the subject or the reason: ' + text.slice(0, 600))
+})
+
 await step('storm board: reply-all storm blocked, shown, unblocked and blocked again; reply-all disabled in the thread', async () => {
   // Three people reply to everyone on Ben's fire-drill message to all-staff.
   const found = await apiAs('amira.khan@nhs.test', 'GET', '/api/v1/search?q=' + encodeURIComponent('subject:"fire drill on thursday"'))
@@ -382,17 +411,36 @@ await step('trace: a held post\'s path, readable (accepted, held, released, wher
   await page.screenshot({ path: join(SHOTS, 'admin-trace.png') })
 })
 
-await step('storm board: purge a thread; it disappears from members\' mailboxes', async () => {
+await step('storm board: purge a thread through a dialog saying what it removes; gone from members\' mailboxes and the senders\' Sent', async () => {
   // Ella is on all-staff and took no part: the thread is only in her INBOX.
-  const search = () => apiAs('ella.nowak@nhs.test', 'GET', '/api/v1/search?q=' + encodeURIComponent('subject:"fire drill on thursday"'))
-  assert((await search()).messages.length > 0, 'ella has no fire-drill message before the purge')
+  // Amira also answers Ben alone in the thread, with a Bcc: her copy in Sent keeps the Bcc, so its bytes differ
+  // from what Ben got (without a Bcc the webmail's Sent copy is the very body the recipients have).
+  const search = (who, q = '') => apiAs(who, 'GET', '/api/v1/search?q=' + encodeURIComponent('subject:"fire drill on thursday"' + q))
+  const original = (await search('amira.khan@nhs.test', ' in:inbox')).messages.find((m) => !/^Re:/i.test(m.subject))
+  const orig = await apiAs('amira.khan@nhs.test', 'GET', `/api/v1/folders/${original.folder}/messages/${original.uid}`)
+  await apiAs('amira.khan@nhs.test', 'POST', '/api/v1/send', { to: [ben], cc: [], bcc: ['farah.hussain@nhs.test'], subject: 'Re: Fire drill on Thursday',
+    text: 'I can cover the fire marshal role.', inReplyTo: orig.messageId, references: [orig.messageId] })
+  assert((await search('ella.nowak@nhs.test')).messages.length > 0, 'ella has no fire-drill message before the purge')
+  assert((await search('amira.khan@nhs.test', ' in:sent')).messages.length > 0, 'amira has no fire-drill reply in Sent before the purge')
   await openConsole('Storms')
   const row = page.getByRole('row').filter({ hasText: 'Fire drill on Thursday' })
-  page.once('dialog', (d) => d.accept())
-  await row.getByRole('button', { name: /^Purge .*Fire drill on Thursday/ }).click()
-  await status(/Purged "Re: Fire drill on Thursday"|Purged ".*Fire drill on Thursday"/)
-  const left = (await search()).messages
+  const purge = row.getByRole('button', { name: /^Purge .*Fire drill on Thursday/ })
+  await purge.click()
+  const dialog = page.getByRole('dialog', { name: /^Purge ".*Fire drill on Thursday" from every mailbox\?$/ })
+  await dialog.waitFor()
+  const plan = await dialog.textContent()
+  assert(/\d+ cop(y|ies) from \d+ mailbox/.test(plan) && /\d+ pending deliver/.test(plan) && /[1-9]\d* cop(y|ies) the senders kept/.test(plan) && plan.includes('This cannot be undone'),
+    'the purge dialog does not say what it removes: ' + plan)
+  assert(await page.evaluate(() => document.activeElement?.textContent) === 'Cancel', 'focus is not on Cancel in the purge dialog')
+  await axe('purge dialog')
+  await page.screenshot({ path: join(SHOTS, 'admin-purge-dialog.png') })
+  await dialog.getByRole('button', { name: 'Purge from every mailbox' }).click()
+  await status(/Purged ".*Fire drill on Thursday" from \d+ mailboxes .* removed [1-9]\d* copies the senders kept/)
+  await dialog.waitFor({ state: 'detached' })
+  const left = (await search('ella.nowak@nhs.test')).messages
   assert(left.length === 0, `ella still has fire-drill messages after the purge: ${JSON.stringify(left)}`)
+  const sent = (await search('amira.khan@nhs.test', ' in:sent')).messages
+  assert(sent.length === 0, `amira's Sent still has the fire-drill reply after the purge: ${JSON.stringify(sent)}`)
 })
 
 await step('audit trail: filters by who, action, target and time', async () => {
@@ -454,6 +502,20 @@ await step('a local administrator sees only their organisation and is refused el
   await page.getByRole('button', { name: 'Save who may post' }).click()
   await alertText('leeds-big@nhs.test has 21 members: lists over 20 take posts from named senders only, and only a national administrator may let all its members post to it.')
   await axe('console as a local administrator')
+})
+
+await step('audit trail as a local administrator: their organisation\'s entries, not another\'s', async () => {
+  await openConsole('Audit')
+  const rows = page.getByRole('table', { name: 'Audit entries, newest first' }).getByRole('row')
+  await rows.nth(1).waitFor()
+  const seen = (await rows.allTextContents()).slice(1)
+  assert(seen.some((r) => r.includes('list.create') && r.includes('leeds-big@nhs.test')), 'the Leeds list\'s creation is missing: ' + seen.join(' | '))
+  // Hannah is in Dorset; purges concern no single organisation.
+  assert(!seen.some((r) => r.includes('hannah.evans') || r.includes('message.purge') || r.includes('ward-7-mod')), 'another organisation\'s entries: ' + seen.join(' | '))
+  await page.getByLabel('Target').fill('hannah.evans@nhs.test')
+  await page.getByRole('button', { name: 'Show', exact: true }).click()
+  await page.getByRole('cell', { name: 'No entries match.' }).waitFor()
+  await axe('audit trail as a local administrator')
 })
 
 // The refusals the console's steps ask for on purpose.

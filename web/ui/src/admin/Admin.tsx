@@ -7,7 +7,7 @@ import { Moderation } from './Moderation'
 import { Storms } from './Storms'
 import { Trace } from './Trace'
 import { Audit } from './Audit'
-import { n } from './api'
+import { console_, n } from './api'
 import './console.css'
 
 // The administrators' console. Every action goes through the admin API
@@ -71,8 +71,8 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): { data
 // approved size (or was suspended for it), until administrators approve it
 // again: the table alone is too easy to miss (DESIGN: "alerts admins").
 function DriftAlerts({ refresh, onOpen }: { refresh: unknown[]; onOpen: (address: string) => void }) {
-  const { data } = useLoad(() => admin.lists(), refresh)
-  const drifted = (data?.lists ?? []).filter((l) => l.suspended || (l as { drifted?: boolean }).drifted)
+  const { data } = useLoad(() => console_.lists({ alert: true, limit: 1000 }), refresh)
+  const drifted = data?.lists ?? []
   if (!drifted.length) return null
   return (
     <section class="drift-alerts" aria-labelledby="drift-title">

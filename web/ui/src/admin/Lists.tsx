@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks'
 import { admin, errorText, List } from '../api'
 import { Scope, useLoad } from './Admin'
-import { n, splitAddresses } from './api'
+import { console_, n, splitAddresses } from './api'
 import { AudiencePreview, ScopeOptions, policyOptions } from './AudiencePreview'
 import { ListDetailView } from './ListDetail'
 
@@ -14,9 +14,17 @@ export function listState(l: List & { drifted?: boolean; approvals_missing?: num
   return { text: 'open', alert: false }
 }
 
+const pageSize = 50
+
 export function Lists({ scope, open, onOpen, onChanged }: { scope: Scope; open: string; onOpen: (address: string) => void; onChanged: () => void }) {
-  const { data, error, reload } = useLoad(() => admin.lists(), [open])
+  // The table pages on the server: 50 lists at a time, filtered by what the
+  // address or name contains.
+  const [typed, setTyped] = useState('')
+  const [query, setQuery] = useState({ q: '', offset: 0 })
+  const { data, error, reload } = useLoad(() => console_.lists({ ...query, limit: pageSize }), [open, query.q, query.offset])
   const [msg, setMsg] = useState('')
+  const first = data && data.total ? data.offset + 1 : 0
+  const last = data ? data.offset + data.lists.length : 0
 
   if (open) return <ListDetailView address={open} scope={scope} onChanged={onChanged} onClose={(m) => { setMsg(m ?? ''); onOpen(''); onChanged() }} />
   return (
@@ -25,6 +33,12 @@ export function Lists({ scope, open, onOpen, onChanged }: { scope: Scope; open: 
       <CreateList scope={scope} onCreated={(a) => { setMsg(`Created ${a}.`); reload() }} />
       {msg && <p class="notice" role="status">{msg}</p>}
       {error && <p class="error" role="alert">{error}</p>}
+      <form class="list-filter" role="search" aria-label="Find lists" onSubmit={(e) => { e.preventDefault(); setQuery({ q: typed, offset: 0 }) }}>
+        <label>Address or name contains<input type="search" value={typed} onInput={(e) => setTyped((e.target as HTMLInputElement).value)} /></label>
+        <button type="submit">Find</button>
+        {query.q && <button type="button" onClick={() => { setTyped(''); setQuery({ q: '', offset: 0 }) }}>Show all</button>}
+      </form>
+      {data && <p class="meta" role="status" id="lists-count">{data.total === 0 ? `No lists${query.q ? ` contain "${query.q}"` : ''}.` : `Lists ${n(first)}–${n(last)} of ${n(data.total)}${query.q ? ` containing "${query.q}"` : ''}.`}</p>}
       <table class="grid">
         <caption class="sr-only">Lists you manage</caption>
         <thead><tr><th scope="col">List</th><th scope="col">Kind</th><th scope="col">Members</th><th scope="col">Approved size</th><th scope="col">Who may post</th><th scope="col">State</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
@@ -45,6 +59,12 @@ export function Lists({ scope, open, onOpen, onChanged }: { scope: Scope; open: 
           })}
         </tbody>
       </table>
+      {data && data.total > pageSize && (
+        <nav class="pager" aria-label="Pages of lists">
+          <button disabled={data.offset === 0} onClick={() => setQuery({ ...query, offset: Math.max(0, data.offset - pageSize) })}>Previous {pageSize}</button>
+          <button disabled={data.next_offset === undefined} onClick={() => setQuery({ ...query, offset: data.next_offset ?? 0 })}>Next {pageSize}</button>
+        </nav>
+      )}
     </section>
   )
 }

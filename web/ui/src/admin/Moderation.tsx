@@ -1,20 +1,25 @@
 import { useState } from 'preact/hooks'
 import { admin, errorText, formatDate } from '../api'
 import { useLoad } from './Admin'
+import { Dialog } from './Dialog'
 
 export function Moderation() {
   const { data, error, reload, setError } = useLoad(() => admin.held())
   const [msg, setMsg] = useState('')
   const held = data?.held.filter((h) => h.state === 'held') ?? []
 
-  async function decide(id: number, approve: boolean, subject: string) {
-    let reason = ''
-    if (!approve) {
-      const r = prompt(`Why is "${subject}" rejected? The sender is told.`)
-      if (r === null) return
-      reason = r
-    }
-    try { await admin.moderate(id, approve, reason); setMsg(`${approve ? 'Approved' : 'Rejected'}: ${subject}.`); reload() } catch (e) { setError(errorText(e)) }
+  // The post being rejected: the dialog asks for the reason its sender reads.
+  const [rejecting, setRejecting] = useState<{ id: number; subject: string; sender: string; list: string } | null>(null)
+  const [reason, setReason] = useState('')
+
+  async function decide(id: number, approve: boolean, subject: string, why = '') {
+    await admin.moderate(id, approve, why)
+    setMsg(`${approve ? 'Approved' : 'Rejected'}: ${subject}.`)
+    reload()
+  }
+  async function approve(id: number, subject: string) {
+    setMsg('')
+    try { await decide(id, true, subject) } catch (e) { setError(errorText(e)) }
   }
 
   return (
@@ -33,14 +38,24 @@ export function Moderation() {
               <td>{h.list}</td><td>{h.sender}</td><td>{h.subject}</td><td>{h.reason}</td>
               <td>{formatDate(h.at, true)}</td><td>{formatDate(h.expires, true)}</td>
               <td class="actions">
-                <button onClick={() => decide(h.id, true, h.subject)} aria-label={`Approve ${h.subject}`}>Approve</button>
-                <button onClick={() => decide(h.id, false, h.subject)} aria-label={`Reject ${h.subject}`}>Reject</button>
+                <button onClick={() => approve(h.id, h.subject)} aria-label={`Approve ${h.subject}`}>Approve</button>
+                <button onClick={() => { setReason(''); setMsg(''); setRejecting({ id: h.id, subject: h.subject, sender: h.sender, list: h.list }) }} aria-label={`Reject ${h.subject}`}>Reject</button>
               </td>
             </tr>
           ))}
         </tbody>
       </table>
       <button onClick={reload}>Refresh</button>
+      {rejecting && (
+        <Dialog id="reject-dialog" title={`Reject "${rejecting.subject}"`} confirm="Reject the post" danger
+          onClose={() => setRejecting(null)}
+          onConfirm={async () => { await decide(rejecting.id, false, rejecting.subject, reason.trim()); setRejecting(null) }}>
+          <p>The post to {rejecting.list} is not delivered. {rejecting.sender} gets a notice saying it was rejected, with your reason.</p>
+          <label for="reject-reason">Reason (the sender reads this)</label>
+          <textarea id="reject-reason" rows={3} maxLength={1000} value={reason} onInput={(e) => setReason((e.target as HTMLTextAreaElement).value)}
+            placeholder="e.g. Please send this to the ward manager instead of the whole list." />
+        </Dialog>
+      )}
     </section>
   )
 }

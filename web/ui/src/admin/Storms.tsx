@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'preact/hooks'
 import { admin, errorText, formatDate, StormRules } from '../api'
 import { Scope, useLoad } from './Admin'
+import { console_, PurgeResult } from './api'
+import { Dialog } from './Dialog'
 
 const n = (x: number) => x.toLocaleString('en-GB')
 const nth = (x: number) => x + (x % 100 >= 11 && x % 100 <= 13 ? 'th' : ['th', 'st', 'nd', 'rd'][x % 10] ?? 'th')
@@ -22,19 +24,28 @@ export function Storms({ scope }: { scope: Scope }) {
   const [msg, setMsg] = useState('')
   useEffect(() => { const t = window.setInterval(reload, 10000); return () => window.clearInterval(t) }, [])
 
+  // The purge being confirmed, with what it will remove (a dry run).
+  const [purging, setPurging] = useState<{ thread: string; subject: string; plan: PurgeResult } | null>(null)
+
   async function act(thread: string, subject: string, what: 'block' | 'unblock' | 'purge') {
     setError(''); setMsg('')
     try {
       if (what === 'purge') {
-        if (!confirm(`Remove every message of "${subject}" from every mailbox? This cannot be undone.`)) return
-        const r = await admin.purge(thread)
-        setMsg(`Purged "${subject}" from ${n(r.mailboxes ?? 0)} mailboxes and ${n(r.pending ?? 0)} pending deliveries.`)
-      } else {
-        await admin.storm(thread, what)
-        setMsg(`${what === 'block' ? 'Blocked' : 'Unblocked'} reply-all on "${subject}".`)
+        setPurging({ thread, subject, plan: await console_.purge(thread, true) })
+        return
       }
+      await admin.storm(thread, what)
+      setMsg(`${what === 'block' ? 'Blocked' : 'Unblocked'} reply-all on "${subject}".`)
       reload()
     } catch (e) { setError(errorText(e)) }
+  }
+  async function purge() {
+    if (!purging) return
+    const r = await console_.purge(purging.thread, false)
+    setPurging(null)
+    setMsg(`Purged "${purging.subject}" from ${n(r.mailboxes)} mailboxes and ${n(r.pending)} pending deliveries` +
+      `${r.held ? `, withdrew ${n(r.held)} held posts` : ''}, and removed ${n(r.sender_copies)} copies the senders kept.`)
+    reload()
   }
 
   return (
@@ -67,6 +78,19 @@ export function Storms({ scope }: { scope: Scope }) {
           })}
         </tbody>
       </table>
+      {purging && (
+        <Dialog id="purge-dialog" title={`Purge "${purging.subject}" from every mailbox?`} confirm="Purge from every mailbox" danger
+          onClose={() => setPurging(null)} onConfirm={purge}>
+          <p>The first message of this conversation and every reply to it ({n(purging.plan.submissions)} message{purging.plan.submissions === 1 ? '' : 's'}) will be removed:</p>
+          <ul>
+            <li>{n(purging.plan.removed)} cop{purging.plan.removed === 1 ? 'y' : 'ies'} from {n(purging.plan.mailboxes)} mailbox{purging.plan.mailboxes === 1 ? '' : 'es'} that already hold it;</li>
+            <li>{n(purging.plan.pending)} pending deliver{purging.plan.pending === 1 ? 'y' : 'ies'} to list members who have not opened their mailbox since, withdrawn;</li>
+            {purging.plan.held > 0 && <li>{n(purging.plan.held)} held post{purging.plan.held === 1 ? '' : 's'} withdrawn from moderation;</li>}
+            <li>{n(purging.plan.sender_copies)} cop{purging.plan.sender_copies === 1 ? 'y' : 'ies'} the senders kept (Sent and other folders) in {n(purging.plan.sender_mailboxes)} folder{purging.plan.sender_mailboxes === 1 ? '' : 's'}.</li>
+          </ul>
+          <p><strong>This cannot be undone.</strong> People who have it open see it disappear. It is recorded in the audit trail.</p>
+        </Dialog>
+      )}
       {data && <p class="meta">As of {formatDate(data.at, true)}. <button class="link" onClick={reload}>Refresh</button></p>}
     </section>
   )

@@ -19,6 +19,13 @@ export interface TraceHistory extends Trace {
   purged?: { by: string; at: string; target: string }
 }
 
+// What a purge removes (or, with dry_run, would remove).
+export interface PurgeResult {
+  submissions: number; posts: number; pending: number; removed: number; mailboxes: number; touched: number
+  held: number; sender_copies: number; sender_mailboxes: number; dry_run?: boolean
+}
+export interface ListPage { lists: List[]; total: number; offset: number; limit: number; next_offset?: number }
+
 const path = (address: string) => `/api/v1/admin/lists/${enc(address)}`
 
 export const console_ = {
@@ -36,6 +43,15 @@ export const console_ = {
     for (const [k, v] of Object.entries(f)) if (v.trim()) q.set(k, v.trim())
     if (before) q.set('before', String(before))
     return call<{ entries: AuditEntry[]; next_before?: number }>('GET', `/api/v1/admin/audit?${q}`)
+  },
+  purge: (thread: string, dryRun: boolean) => call<PurgeResult>('POST', '/api/v1/admin/purge', { thread, dry_run: dryRun }),
+  lists: (q: { q?: string; offset?: number; limit?: number; alert?: boolean }) => {
+    const p = new URLSearchParams()
+    if (q.q?.trim()) p.set('q', q.q.trim())
+    if (q.offset) p.set('offset', String(q.offset))
+    if (q.limit) p.set('limit', String(q.limit))
+    if (q.alert) p.set('alert', '1')
+    return call<ListPage>('GET', `/api/v1/admin/lists?${p}`)
   },
   trace: (messageId: string) => call<{ messages: TraceHistory[] }>('GET', `/api/v1/admin/trace?message_id=${enc(messageId)}`),
 }
