@@ -24,6 +24,11 @@ func TestAuditScopedToLocalAdministrators(t *testing.T) {
 	e.staticList("leeds-ward@nhs.test", "n0@nhs.test", "n0@nhs.test")
 	e.staticList("barts-ward@nhs.test", "dev@nhs.test", "dev@nhs.test")
 	e.dynamicList("barts-nurses@nhs.test", "nat1@nhs.test", `role = "Nurse"`, "org:"+barts)
+	// A list handed from Leeds to Barts: the change concerns both.
+	e.staticList("handed@nhs.test", "n0@nhs.test", "n0@nhs.test")
+	if code := call("nat1@nhs.test", "PUT", "/api/v1/admin/lists/handed@nhs.test/owners", map[string]any{"owners": []string{"dev@nhs.test"}}, nil); code != 200 {
+		t.Fatalf("changing owners: %d", code)
+	}
 
 	type entries struct {
 		Entries []struct{ Action, Target string }
@@ -41,7 +46,7 @@ func TestAuditScopedToLocalAdministrators(t *testing.T) {
 		return seen
 	}
 	local := read("loc@nhs.test", "")
-	for _, want := range []string{"person.disable n1@nhs.test", "list.create leeds-ward@nhs.test"} {
+	for _, want := range []string{"person.disable n1@nhs.test", "list.create leeds-ward@nhs.test", "list.owners handed@nhs.test"} {
 		if !local[want] {
 			t.Errorf("the Leeds administrator does not see %q: %v", want, local)
 		}

@@ -24,6 +24,12 @@ type AuditEntry struct {
 // Audit appends an entry inside the caller's write. detail is marshalled as
 // JSON; it must never hold a secret.
 func (t *Tx) Audit(actor, action, target string, detail any) error {
+	return t.auditConcerning(actor, action, target, detail, nil)
+}
+
+// auditConcerning is Audit for an entry that also concerns organisations
+// its target no longer shows (a list's previous owners').
+func (t *Tx) auditConcerning(actor, action, target string, detail any, also []int64) error {
 	d := ""
 	if detail != nil {
 		b, err := json.Marshal(detail)
@@ -41,6 +47,7 @@ func (t *Tx) Audit(actor, action, target string, detail any) error {
 	if err != nil {
 		return err
 	}
+	orgs = append(orgs, also...)
 	for _, o := range orgs {
 		if _, err := t.Exec(`INSERT INTO audit_orgs (audit_id, org_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, id, o); err != nil {
 			return err

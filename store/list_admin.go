@@ -58,6 +58,12 @@ func (s *Store) SetListOwners(ctx context.Context, actor string, listID int64, o
 		return errors.New("a list needs at least one owner")
 	}
 	return s.Write(ctx, func(tx *Tx) error {
+		// The change concerns the organisations of the owners it replaces
+		// too: their administrators see it in the audit trail.
+		before, err := listOrgs(tx, listID)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.Exec(`DELETE FROM list_owners WHERE list_id = ?`, listID); err != nil {
 			return err
 		}
@@ -66,7 +72,7 @@ func (s *Store) SetListOwners(ctx context.Context, actor string, listID int64, o
 				return err
 			}
 		}
-		return tx.Audit(actor, "list.owners", listTarget(tx, listID), map[string]any{"owners": addressesOf(tx, "people", "email", owners)})
+		return tx.auditConcerning(actor, "list.owners", listTarget(tx, listID), map[string]any{"owners": addressesOf(tx, "people", "email", owners)}, before)
 	})
 }
 

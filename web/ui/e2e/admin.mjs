@@ -92,6 +92,17 @@ await step('lists: create with a live audience preview', async () => {
   await page.getByRole('cell', { name: /Everyone in the demo/ }).waitFor()
 })
 
+await step('lists: find by address or name (the server filters and pages)', async () => {
+  const table = page.getByRole('table', { name: 'Lists you manage' })
+  await page.getByLabel('Address or name contains').fill('EVERYONE')
+  await page.getByRole('button', { name: 'Find', exact: true }).click()
+  await page.locator('#lists-count').filter({ hasText: 'Lists 1–1 of 1 containing "EVERYONE"' }).waitFor()
+  assert(await table.getByRole('row').count() === 2, 'the filtered table: ' + await table.textContent())
+  await axe('lists filtered')
+  await page.getByRole('button', { name: 'Show all' }).click()
+  await page.getByRole('button', { name: 'Open all-staff@nhs.test' }).waitFor()
+})
+
 await step('moderation: a post to a moderated list is approved in the console', async () => {
   await page.getByRole('radio', { name: /named people and lists/ }).check()
   await page.getByLabel('List address').fill('ward-7-mod@nhs.test')
