@@ -74,6 +74,45 @@ export const base = await new Promise((resolve, reject) => {
   server.on('exit', (code) => reject(new Error(`wardmail demo exited (${code}):\n` + serverLog)))
 })
 
+// smtpSend delivers a raw message through the inbound SMTP door, as another
+// mail server would (for mail the webmail cannot write: HTML, inline images).
+export async function smtpSend(from, to, raw) {
+  const addr = /smtp (127\.0\.0\.1):(\d+)/.exec(serverLog)
+  const { connect } = await import('node:net')
+  const sock = connect(Number(addr[2]), addr[1])
+  let buf = ''
+  const replies = []
+  let wake = () => {}
+  sock.on('data', (d) => {
+    buf += d
+    let m
+    while ((m = /^(\d{3}) .*\r\n/m.exec(buf))) { replies.push(m[1]); buf = buf.slice(m.index + m[0].length); wake() }
+  })
+  const reply = async () => { while (!replies.length) await new Promise((r) => { wake = r }); return replies.shift() }
+  const cmd = async (line, want) => {
+    if (line !== null) sock.write(line + '\r\n')
+    const code = await reply()
+    if (code !== want) throw new Error(`SMTP ${line}: ${code}`)
+  }
+  await cmd(null, '220')
+  await cmd('EHLO e2e.test', '250')
+  await cmd(`MAIL FROM:<${from}>`, '250')
+  await cmd(`RCPT TO:<${to}>`, '250')
+  await cmd('DATA', '354')
+  await cmd(raw.replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..') + '\r\n.', '250')
+  await cmd('QUIT', '221')
+  sock.end()
+}
+
+// uploadAs uploads a file as someone, for a message sent with apiAs.
+export async function uploadAs(email, filename, type, data) {
+  const resp = await fetch(base + '/api/v1/uploads?filename=' + encodeURIComponent(filename), {
+    method: 'POST', headers: { Authorization: 'Basic ' + Buffer.from(`${email}:${PASSWORD}`).toString('base64'), 'Content-Type': type }, body: data,
+  })
+  if (resp.status !== 201) throw new Error(`upload ${filename}: ${resp.status} ${await resp.text()}`)
+  return (await resp.json()).id
+}
+
 export async function apiAs(email, method, path, body) {
   const resp = await fetch(base + path, {
     method, headers: { Authorization: 'Basic ' + Buffer.from(`${email}:${PASSWORD}`).toString('base64'), 'Content-Type': 'application/json' },

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
-import { api, Compose, Folder, Item, Moved, ReadView, SessionInfo, ApiError, formatDate } from './api'
+import { api, ComposeStart, Folder, Item, Moved, ReadView, SessionInfo, ApiError, formatDate } from './api'
 import { MessageList, ListSource } from './MessageList'
 import { Reader } from './Reader'
 import { ComposeDialog } from './Compose'
@@ -31,7 +31,7 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
   const [selected, setSelected] = useState(-1)
   const [item, setItem] = useState<Item | undefined>()
   const [view, setView] = useState<ReadView | null>(null)
-  const [compose, setCompose] = useState<Compose | null>(null)
+  const [compose, setCompose] = useState<ComposeStart | null>(null)
   const [status, setStatus] = useState<Status | null>(null)
   const [error, setError] = useState('')
   const loadedKey = useRef('')
@@ -124,11 +124,25 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
   function forward() {
     if (!view) return
     setCompose({ to: [], cc: [], bcc: [], subject: prefixed('Fwd:', view.subject),
-      text: `\n\n---------- Forwarded message ----------\nFrom: ${view.from.map((a) => a.email).join(', ')}\nDate: ${formatDate(view.date, true)}\nSubject: ${view.subject}\n\n${view.text}` })
+      text: `\n\n---------- Forwarded message ----------\nFrom: ${view.from.map((a) => a.email).join(', ')}\nDate: ${formatDate(view.date, true)}\nSubject: ${view.subject}\n\n${view.text}`,
+      parts: view.attachments.map((a) => ({ ...a, folder: view.folder, uid: view.uid })) })
   }
 
+  // A draft opens in the composer, as it was saved (attachments included).
+  async function openDraft(uid: number) {
+    try {
+      const d = await api.draft(uid)
+      setCompose({ ...d, draft: d.uid })
+    } catch (e) { fail(e) }
+  }
+
+  const inDrafts = mode === 'folder' && folders.find((f) => f.id === folder)?.role === 'drafts'
+  const onOpen = (_: number, it: Item | undefined) => { if (it && inDrafts) openDraft(it.uid) }
+
+  // Opening a folder (again) fetches it afresh.
   function openFolder(id: number) {
     setMode('folder'); setFolder(id); setSelected(-1); setItem(undefined); setView(null); loadedKey.current = ''
+    setVersion((v) => v + 1)
   }
 
   function search(e: Event) {
@@ -160,6 +174,7 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
       else if (k === 's') toggleFlag()
       else if (k === 'u') markUnread()
       else if (k === 'z') undo()
+      else if (k === 'Enter' && t.getAttribute('role') === 'listbox') onOpen(selected, item)
       else if (k === 'c') setCompose({ to: [], cc: [], bcc: [], subject: '', text: '' })
       else if (k === '/') { e.preventDefault(); searchBox.current?.focus() }
       else return
@@ -208,11 +223,11 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
           <div class="panes">
             <section class="listpane" aria-label={label}>
               <h1 class="listtitle">{label}</h1>
-              {(mode === 'search' || folder > 0) && <MessageList source={source} selected={selected} onSelect={onSelect} label={label} onTotal={(n) => { total.current = n }} />}
+              {(mode === 'search' || folder > 0) && <MessageList source={source} selected={selected} onSelect={onSelect} onOpen={onOpen} label={label} onTotal={(n) => { total.current = n }} />}
             </section>
             <section class="readpane" aria-label="Reading pane">
               {view ? <Reader view={view} onReply={reply} onForward={forward} onArchive={() => act('archive')} onDelete={() => act('delete')}
-                onFlag={toggleFlag} onUnread={markUnread} />
+                onFlag={toggleFlag} onUnread={markUnread} onEditDraft={inDrafts ? () => openDraft(view.uid) : undefined} />
                 : <p class="empty">{item ? 'Loading…' : 'Select a message to read it.'}</p>}
             </section>
           </div>

@@ -19,11 +19,13 @@ interface Props {
   source: ListSource
   selected: number
   onSelect: (index: number, item: Item | undefined) => void
+  // onOpen: a row was clicked (or Enter pressed): a draft opens in the composer.
+  onOpen?: (index: number, item: Item | undefined) => void
   onTotal?: (total: number) => void
   label: string
 }
 
-export function MessageList({ source, selected, onSelect, onTotal, label }: Props) {
+export function MessageList({ source, selected, onSelect, onOpen, onTotal, label }: Props) {
   const [total, setTotal] = useState<number | null>(null)
   const [pages, setPages] = useState<Map<number, Item[]>>(new Map())
   const [scrollTop, setScrollTop] = useState(0)
@@ -104,7 +106,7 @@ export function MessageList({ source, selected, onSelect, onTotal, label }: Prop
         aria-posinset={i + 1} aria-setsize={count}
         class={'row' + (sel ? ' selected' : '') + (it && !it.seen ? ' unread' : '')}
         style={{ transform: `translateY(${i * ROW}px)` }}
-        onClick={() => onSelect(i, it)}>
+        onClick={() => { onSelect(i, it); onOpen?.(i, it) }}>
         {it ? (
           <>
             <span class="who">{who(it.from) || '(no sender)'}</span>

@@ -9,6 +9,7 @@ interface Props {
   onDelete: () => void
   onFlag: () => void
   onUnread: () => void
+  onEditDraft?: () => void
 }
 
 function size(n: number): string {
@@ -17,7 +18,7 @@ function size(n: number): string {
   return n + ' bytes'
 }
 
-export function Reader({ view, onReply, onForward, onArchive, onDelete, onFlag, onUnread }: Props) {
+export function Reader({ view, onReply, onForward, onArchive, onDelete, onFlag, onUnread, onEditDraft }: Props) {
   const [images, setImages] = useState(false)
   useEffect(() => setImages(false), [view.folder, view.uid])
   const base = `/api/v1/folders/${view.folder}/messages/${view.uid}`
@@ -26,6 +27,7 @@ export function Reader({ view, onReply, onForward, onArchive, onDelete, onFlag, 
   return (
     <article class="reader" aria-labelledby="reader-subject">
       <div class="toolbar" role="toolbar" aria-label="Message actions">
+        {onEditDraft && <button class="primary" onClick={onEditDraft} title="Edit draft (Enter)">Edit draft</button>}
         <button onClick={() => onReply(false)} title="Reply (r)">Reply</button>
         <button onClick={() => onReply(true)} disabled={blocked} aria-describedby={blocked ? 'replyall-blocked' : undefined}
           title="Reply all (a)">Reply all</button>
