@@ -6,10 +6,11 @@ package store
 // released: a change is a new step.
 var Migrations = []string{
 	SchemaV1,
-	SchemaLists,  // lists.go: lists, post log, submissions, admins, audit
-	SchemaSignIn, // signin.go: app passwords, lockout, TOTP
-	SchemaWeb,    // websession.go: web sessions
-	SchemaStorm,  // storm.go: reply-all storm breaker, sender limits
+	SchemaLists,   // lists.go: lists, post log, submissions, admins, audit
+	SchemaSignIn,  // signin.go: app passwords, lockout, TOTP
+	SchemaWeb,     // websession.go: web sessions
+	SchemaStorm,   // storm.go: reply-all storm breaker, sender limits
+	SchemaThreads, // threads.go: conversation keys per body
 }
 
 // SchemaV1 is the first schema, in SQL that SQLite and PostgreSQL both accept

@@ -22,6 +22,8 @@ func (a *API) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/folders", a.authed(a.handleFolders))
 	mux.Handle("GET /api/v1/folders/{folder}/messages", a.authed(a.handleList))
 	mux.Handle("GET /api/v1/folders/{folder}/messages/{uid}", a.authed(a.handleRead))
+	mux.Handle("GET /api/v1/folders/{folder}/conversations", a.authed(a.handleConversations))      // threads.go
+	mux.Handle("GET /api/v1/folders/{folder}/conversations/{uid}", a.authed(a.handleConversation)) // threads.go
 	mux.Handle("GET /api/v1/folders/{folder}/messages/{uid}/body", a.authed(a.handleBodyFrame))
 	mux.Handle("GET /api/v1/folders/{folder}/messages/{uid}/parts/{part}", a.authed(a.handlePart))
 	mux.Handle("GET /api/v1/inline/{folder}/{uid}/{part}", a.open(a.handleInline)) // inline.go: signed, for the frame

@@ -202,6 +202,38 @@ ${PNG}
   assert(await page.getByRole('region', { name: 'Attachments' }).count() === 0, 'the inline image is listed as an attachment')
 })
 
+await step('conversations: a toggle that is remembered, counts, the newest message open and earlier ones expandable', async () => {
+  const first = await apiAs('amira.khan@nhs.test', 'POST', '/api/v1/send', { to: [ben], subject: 'Theatre list for Monday', text: 'Three cases on Monday morning.' })
+  const second = await apiAs('chloe.davies@nhs.test', 'POST', '/api/v1/send', { to: [ben], subject: 'Re: Theatre list for Monday', text: 'Anaesthetist confirmed for all three.',
+    inReplyTo: first.messageId, references: [first.messageId] })
+  await apiAs('amira.khan@nhs.test', 'POST', '/api/v1/send', { to: [ben], subject: 'Re: Theatre list for Monday', text: 'Case two moved to 11:00.',
+    inReplyTo: second.messageId, references: [first.messageId, second.messageId] })
+  await page.getByRole('button', { name: /^Inbox/ }).click()
+  const toggle = page.getByRole('button', { name: 'Conversations' })
+  await toggle.click()
+  assert(await toggle.getAttribute('aria-pressed') === 'true', 'toggle not pressed')
+  const row = page.getByRole('option').filter({ hasText: 'Re: Theatre list for Monday', has: page.locator('.thread-count') })
+  await row.waitFor()
+  assert(/3 messages/.test(await row.locator('.thread-count').textContent()), 'conversation count')
+  assert(await page.getByRole('option').filter({ hasText: 'Theatre list for Monday' }).count() === 1, 'the conversation is one row')
+  await row.click()
+  await page.getByRole('heading', { name: 'Re: Theatre list for Monday', level: 2 }).waitFor()
+  await page.frameLocator('iframe.body').first().getByText('Case two moved to 11:00').waitFor()
+  const earlier = page.getByRole('region', { name: 'Earlier in this conversation' })
+  await earlier.getByRole('button').nth(1).waitFor()
+  assert(await earlier.getByRole('button').count() === 2, 'two earlier messages')
+  await earlier.getByRole('button').first().click()
+  assert(await earlier.getByRole('button').first().getAttribute('aria-expanded') === 'true', 'expanded')
+  await page.frameLocator('.earlier iframe.body').first().getByText('Anaesthetist confirmed').waitFor()
+  await axe('conversation')
+  await page.screenshot({ path: join(SHOTS, 'conversation.png') })
+  await page.reload()
+  await page.getByRole('option').filter({ hasText: 'Re: Theatre list for Monday' }).waitFor()
+  assert(await page.getByRole('button', { name: 'Conversations' }).getAttribute('aria-pressed') === 'true', 'the toggle was not remembered')
+  await page.getByRole('button', { name: 'Conversations' }).click()
+  await page.getByRole('option').filter({ hasText: 'Theatre list for Monday' }).nth(2).waitFor()
+})
+
 await step('settings: an app password is shown once, listed with its last use, and revoked', async () => {
   await page.getByRole('button', { name: 'Settings' }).click()
   await page.getByRole('heading', { name: 'App passwords' }).waitFor()

@@ -31,6 +31,9 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
   const [selected, setSelected] = useState(-1)
   const [item, setItem] = useState<Item | undefined>()
   const [view, setView] = useState<ReadView | null>(null)
+  const [thread, setThread] = useState<Item[] | undefined>()
+  // Conversation view: one row per conversation; remembered in this browser.
+  const [threaded, setThreaded] = useState(() => localStorage.getItem('wardmail.conversations') === 'on')
   const [compose, setCompose] = useState<ComposeStart | null>(null)
   const [status, setStatus] = useState<Status | null>(null)
   const [error, setError] = useState('')
@@ -57,7 +60,16 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
 
   const source: ListSource = useMemo(() => (mode === 'search'
     ? { key: `s:${query}:${version}`, fetch: (o, l) => api.search(query, o, l), showFolder: true }
-    : { key: `f:${folder}:${version}`, fetch: (o, l) => api.list(folder, o, l) }), [mode, folder, query, version])
+    : threaded
+      ? { key: `c:${folder}:${version}`, fetch: (o, l) => api.conversations(folder, o, l) }
+      : { key: `f:${folder}:${version}`, fetch: (o, l) => api.list(folder, o, l) }), [mode, folder, query, version, threaded])
+
+  function toggleThreaded() {
+    localStorage.setItem('wardmail.conversations', threaded ? 'off' : 'on')
+    setThreaded(!threaded); setSelected(-1); setItem(undefined); setView(null); setThread(undefined); loadedKey.current = ''
+  }
+  // The messages an action on the selected row applies to: a conversation's all.
+  const uidsOf = (it: Item) => it.uids?.length ? it.uids : [it.uid]
 
   const folderOf = (it: Item) => it.folder ?? folder
 
@@ -68,11 +80,15 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
     const key = `${folderOf(it)}:${it.uid}`
     if (key === loadedKey.current) return
     loadedKey.current = key
+    setThread(undefined)
     api.read(folderOf(it), it.uid).then((v) => {
       if (loadedKey.current !== key) return
       setView(v)
       if (!it.seen) refreshFolders()
     }).catch(fail)
+    if ((it.count ?? 1) > 1) {
+      api.conversation(folderOf(it), it.uid).then((t) => { if (loadedKey.current === key) setThread(t.messages) }).catch(fail)
+    }
   }, [folder, fail])
 
   function changed(text?: string, undo?: Moved['undo']) {
@@ -86,7 +102,7 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
   async function act(kind: 'archive' | 'delete') {
     if (!item) return
     try {
-      const r = kind === 'archive' ? await api.archive(folderOf(item), [item.uid]) : await api.remove(folderOf(item), [item.uid])
+      const r = kind === 'archive' ? await api.archive(folderOf(item), uidsOf(item)) : await api.remove(folderOf(item), uidsOf(item))
       changed(kind === 'archive' ? 'Archived.' : r.deleted ? 'Deleted for good.' : 'Moved to Trash.', r.undo)
     } catch (e) { fail(e) }
   }
@@ -101,7 +117,7 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
     if (!view) return
     const on = !view.flagged
     try {
-      await api.flags(view.folder, [view.uid], on ? ['flagged'] : [], on ? [] : ['flagged'])
+      await api.flags(view.folder, item ? uidsOf(item) : [view.uid], on ? ['flagged'] : [], on ? [] : ['flagged'])
       setView({ ...view, flagged: on })
       setVersion((v) => v + 1)
     } catch (e) { fail(e) }
@@ -109,7 +125,7 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
 
   async function markUnread() {
     if (!view) return
-    try { await api.flags(view.folder, [view.uid], [], ['seen']); setVersion((v) => v + 1); refreshFolders(); setStatus({ text: 'Marked as unread.' }) } catch (e) { fail(e) }
+    try { await api.flags(view.folder, item ? uidsOf(item) : [view.uid], [], ['seen']); setVersion((v) => v + 1); refreshFolders(); setStatus({ text: 'Marked as unread.' }) } catch (e) { fail(e) }
   }
 
   function reply(all: boolean) {
@@ -222,12 +238,15 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
         {mode === 'admin' ? <Admin /> : mode === 'settings' ? <Settings onSignedOut={onSignOut} /> : (
           <div class="panes">
             <section class="listpane" aria-label={label}>
-              <h1 class="listtitle">{label}</h1>
+              <div class="listhead">
+                <h1 class="listtitle">{label}</h1>
+                {mode === 'folder' && <button class="small" aria-pressed={threaded} onClick={toggleThreaded} title="Group messages into conversations">Conversations</button>}
+              </div>
               {(mode === 'search' || folder > 0) && <MessageList source={source} selected={selected} onSelect={onSelect} onOpen={onOpen} label={label} onTotal={(n) => { total.current = n }} />}
             </section>
             <section class="readpane" aria-label="Reading pane">
               {view ? <Reader view={view} onReply={reply} onForward={forward} onArchive={() => act('archive')} onDelete={() => act('delete')}
-                onFlag={toggleFlag} onUnread={markUnread} onEditDraft={inDrafts ? () => openDraft(view.uid) : undefined} />
+                onFlag={toggleFlag} onUnread={markUnread} thread={thread} onEditDraft={inDrafts ? () => openDraft(view.uid) : undefined} />
                 : <p class="empty">{item ? 'Loading…' : 'Select a message to read it.'}</p>}
             </section>
           </div>

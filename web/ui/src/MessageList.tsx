@@ -116,6 +116,7 @@ export function MessageList({ source, selected, onSelect, onOpen, onTotal, label
               {it.flagged && <span class="flag" aria-label="Flagged" role="img">⚑</span>}
               {it.hasAttachment && <span class="clip" aria-label="Has attachment" role="img">📎</span>}
               {it.subject || '(no subject)'}
+              {(it.count ?? 1) > 1 && <span class="thread-count">{it.count}<span class="sr-only"> messages</span></span>}
             </span>
           </>
         ) : <span class="placeholder">Loading…</span>}

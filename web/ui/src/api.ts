@@ -9,6 +9,8 @@ export interface Address { name?: string; email: string }
 export interface Item {
   uid: number; folder?: number; date: string; from: Address[]; to: Address[]; subject: string
   seen: boolean; flagged: boolean; answered: boolean; draft: boolean; size: number; hasAttachment: boolean; thread: string
+  // Conversation rows only: its size, unread messages and UIDs (newest first).
+  count?: number; unread?: number; uids?: number[]
 }
 export interface Attachment { part: string; filename: string; type: string; size: number }
 export interface ReadView extends Item {
@@ -79,6 +81,9 @@ export const api = {
   folders: () => call<{ folders: Folder[] }>('GET', '/api/v1/folders'),
   list: (folder: number, offset: number, limit: number) =>
     call<Page>('GET', `/api/v1/folders/${folder}/messages?offset=${offset}&limit=${limit}`),
+  conversations: (folder: number, offset: number, limit: number) =>
+    call<Page>('GET', `/api/v1/folders/${folder}/conversations?offset=${offset}&limit=${limit}`),
+  conversation: (folder: number, uid: number) => call<{ count: number; messages: Item[] }>('GET', `/api/v1/folders/${folder}/conversations/${uid}`),
   search: (q: string, offset: number, limit: number) =>
     call<Page>('GET', `/api/v1/search?q=${encodeURIComponent(q)}&offset=${offset}&limit=${limit}`),
   read: (folder: number, uid: number) => call<ReadView>('GET', `/api/v1/folders/${folder}/messages/${uid}`),
