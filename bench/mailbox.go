@@ -32,11 +32,11 @@ type MailboxResult struct {
 	SeedSeconds   float64            `json:"seed_seconds"`
 	PerSecond     float64            `json:"messages_per_second"`
 	Conversations int                `json:"conversations"`
-	GroupMs       float64            `json:"group_ms"`        // grouping the folder into conversations (cold)
-	GroupCachedMs float64            `json:"group_cached_ms"` // the same call when nothing changed
+	GroupMs       float64            `json:"group_ms"`               // grouping the folder into conversations (cold)
+	GroupCachedMs float64            `json:"group_cached_ms"`        // the same call when nothing changed
 	GroupArrival  float64            `json:"group_after_arrival_ms"` // after one new message
 	GroupRemoval  float64            `json:"group_after_removal_ms"` // after one message left
-	PageP50Ms     map[string]float64 `json:"page_p50_ms"`     // UIDsByDate + Messages for 100 rows, by offset
+	PageP50Ms     map[string]float64 `json:"page_p50_ms"`            // UIDsByDate + Messages for 100 rows, by offset
 	PageP99Ms     map[string]float64 `json:"page_p99_ms"`
 }
 

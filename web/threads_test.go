@@ -43,9 +43,9 @@ func TestConversations(t *testing.T) {
 	send("Subject: Rota\nMessage-ID: <r1@nhs.test>")
 	send("Subject: Weekly report\nMessage-ID: <w1@nhs.test>")
 	send("Subject: Re: Rota\nMessage-ID: <r2@nhs.test>\nIn-Reply-To: <r1@nhs.test>\nReferences: <r1@nhs.test>")
-	send("Subject: Weekly report\nMessage-ID: <w2@nhs.test>") // same subject, no prefix: its own conversation
+	send("Subject: Weekly report\nMessage-ID: <w2@nhs.test>")                        // same subject, no prefix: its own conversation
 	send("Subject: Re: Rota\nMessage-ID: <r3@nhs.test>\nIn-Reply-To: <r2@nhs.test>") // only its parent
-	send("Subject: RE: rota\nMessage-ID: <r4@nhs.test>")                              // no references: by subject
+	send("Subject: RE: rota\nMessage-ID: <r4@nhs.test>")                             // no references: by subject
 	send("Subject: Re: Theatre list\nMessage-ID: <t2@nhs.test>\nReferences: <t1@elsewhere.test>")
 	send("Subject: Re: Theatre list\nMessage-ID: <t3@nhs.test>\nReferences: <t1@elsewhere.test> <t2@nhs.test>")
 
