@@ -80,7 +80,12 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
 
   const folderOf = (it: Item) => it.folder ?? folder
 
-  const onSelect = useCallback((index: number, it: Item | undefined) => {
+  // The selection as last set, for calls that arrive after it moved on
+  // (keys pressed faster than the list renders).
+  const selectedNow = useRef(-1)
+  selectedNow.current = selected
+  const onSelect = useCallback((index: number, it: Item | undefined, moved?: boolean) => {
+    if (moved && index !== selectedNow.current) return
     setSelected(index)
     setItem(it)
     if (!it) return
@@ -91,7 +96,9 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
     api.read(folderOf(it), it.uid).then((v) => {
       if (loadedKey.current !== key) return
       setView(v)
-      if (!it.seen) refreshFolders()
+      // Reading marked it read: count it here rather than ask the server
+      // for every folder's counts at each j (the 30 s refresh corrects any drift).
+      if (!it.seen) setFolders((fs) => fs.map((f) => (f.id === folderOf(it) ? { ...f, unread: Math.max(0, f.unread - 1) } : f)))
     }).catch(fail)
     if ((it.count ?? 1) > 1) {
       api.conversation(folderOf(it), it.uid).then((t) => { if (loadedKey.current === key) setThread(t.messages) }).catch(fail)

@@ -18,7 +18,10 @@ export interface ListSource {
 interface Props {
   source: ListSource
   selected: number
-  onSelect: (index: number, item: Item | undefined) => void
+  // onSelect: a row was chosen (a click), or, with moved set, the selection
+  // the parent made (keyboard) has its item now; the parent must not take
+  // the index back then, as it may have moved on since this render.
+  onSelect: (index: number, item: Item | undefined, moved?: boolean) => void
   // onOpen: a row was clicked (or Enter pressed): a draft opens in the composer.
   onOpen?: (index: number, item: Item | undefined) => void
   onTotal?: (total: number) => void
@@ -117,7 +120,7 @@ export function MessageList({ source, selected, onSelect, onOpen, onTotal, label
   // Tell the parent which item is selected when the selection moves
   // (keyboard) or its page arrives.
   useEffect(() => {
-    if (selected >= 0 && selected < count) onSelect(selected, itemAt(selected))
+    if (selected >= 0 && selected < count) onSelect(selected, itemAt(selected), true)
   }, [selected, pages])
 
   const rows = []
