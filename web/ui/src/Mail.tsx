@@ -102,6 +102,9 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
     }).catch(fail)
     if ((it.count ?? 1) > 1) {
       api.conversation(folderOf(it), it.uid).then((t) => { if (loadedKey.current === key) setThread(t.messages) }).catch(fail)
+      // Opening a conversation reads all of it, as in Gmail.
+      const unread = (it.unread ?? 0) - (it.seen ? 0 : 1)
+      if (unread > 0 && it.uids) api.flags(folderOf(it), it.uids, ['seen'], []).then(() => refreshFolders()).catch(fail)
     }
   }, [folder, fail])
 
