@@ -75,7 +75,8 @@ func (a *API) loadRefs(ctx context.Context, who *Session, refs []partRef) ([]att
 		l := cache[key]
 		if l == nil {
 			l, err = a.loadMessage(ctx, who, strconv.FormatInt(ref.Folder, 10), strconv.FormatUint(uint64(ref.UID), 10))
-			if p, ok := err.(*Problem); ok && (p.Status == http.StatusNotFound || p.Status == http.StatusBadRequest) {
+			var p *Problem
+			if errors.As(err, &p) && (p.Status == http.StatusNotFound || p.Status == http.StatusBadRequest) {
 				return nil, gone()
 			} else if err != nil {
 				return nil, err
@@ -199,6 +200,9 @@ func (a *API) handleOpenDraft(w http.ResponseWriter, r *http.Request, who *Sessi
 	} else {
 		v.Text = l.sum.Text(l.body, maxDisplay)
 	}
+	// As typed: LF line ends, without the line end writeTextPart adds, so
+	// that opening and saving a draft again leaves its text as it was.
+	v.Text = strings.TrimSuffix(strings.ReplaceAll(v.Text, "\r\n", "\n"), "\n")
 	var atts []attachment
 	collectAttachments(l.sum.Structure, nil, htmlPart, textPart, nil, &atts)
 	for _, at := range atts {

@@ -124,7 +124,7 @@ func TestDraftReopenSaveSend(t *testing.T) {
 		t.Fatalf("open draft: %d", code)
 	}
 	if strings.Join(d.To, ",") != "amira@nhs.test" || strings.Join(d.Cc, ",") != "chloe@nhs.test" || strings.Join(d.Bcc, ",") != "ben@nhs.test" ||
-		d.Subject != "Re: Ward round notes" || !strings.Contains(d.Text, "Reviewed.") || d.InReplyTo != "<round-1@nhs.test>" ||
+		d.Subject != "Re: Ward round notes" || d.Text != "Reviewed.\n\n> Bed 12" || d.InReplyTo != "<round-1@nhs.test>" ||
 		strings.Join(d.References, " ") != "<round-1@nhs.test>" {
 		t.Errorf("draft: %+v", d)
 	}
@@ -158,7 +158,7 @@ func TestDraftReopenSaveSend(t *testing.T) {
 	}
 	var d2 draft
 	b.do("GET", "/api/v1/drafts/"+itoa(int64(s2.UID)), nil, &d2)
-	if len(d2.Parts) != 2 || !strings.HasPrefix(d2.Text, "Reviewed twice.") {
+	if len(d2.Parts) != 2 || d2.Text != "Reviewed twice." {
 		t.Fatalf("draft after saving again: %+v", d2)
 	}
 
