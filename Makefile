@@ -5,7 +5,7 @@ DATA      ?= data
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: all build ui demo serve test lint vet fmt-check staticcheck unit e2e screenshots fuzz bench clean
+.PHONY: all build ui demo serve test lint vet fmt-check staticcheck unit e2e screenshots fuzz bench bench-ui clean
 
 all: build
 
@@ -71,6 +71,7 @@ FUZZTIME ?= 20s
 fuzz:
 	$(GO) test ./message/ -run '^$$' -fuzz '^FuzzSummarize$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./message/ -run '^$$' -fuzz '^FuzzParseDate$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./message/ -run '^$$' -fuzz '^FuzzThreadKeys$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./directory/ -run '^$$' -fuzz '^FuzzParseCSV$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./imapd/wire/ -run '^$$' -fuzz '^FuzzParseCommand$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./server/ -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime $(FUZZTIME)
@@ -82,6 +83,12 @@ fuzz:
 
 bench: build
 	./$(BIN) bench deliver
+
+# The message list at 100,000 messages in Chromium: frame times while
+# scrolling, and the list API at deep offsets (docs/benchmarks.md).
+BENCH_COUNT ?= 100000
+bench-ui: build $(CHROMIUM)
+	cd $(UI) && WARDMAIL_BIN=$(CURDIR)/$(BIN) CHROMIUM=$(CHROMIUM) BENCH_COUNT=$(BENCH_COUNT) node e2e/bench-list.mjs
 
 clean:
 	rm -rf bin

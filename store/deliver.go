@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"wardmail/blob"
+	"wardmail/message"
 )
 
 // Content is a message body ready to be referenced by mailbox rows: its hash,
@@ -16,6 +17,7 @@ type Content struct {
 	Size    int64
 	Summary []byte
 	inline  []byte // nil when the body is in the blob store
+	keys    message.ThreadKeys
 }
 
 // PrepareContent makes a body durable before any row names it: large bodies
@@ -23,6 +25,9 @@ type Content struct {
 // names them. summary is the marshalled message.Summary.
 func (s *Store) PrepareContent(ctx context.Context, body, summary []byte) (*Content, error) {
 	c := &Content{Hash: blob.Hash(body), Size: int64(len(body)), Summary: summary}
+	if k, err := message.ThreadKeysOf(summary); err == nil {
+		c.keys = k // else zero: the message is a conversation of its own
+	}
 	if len(body) <= s.inlineMax {
 		c.inline = body
 		if s.sealer != nil {
@@ -42,9 +47,10 @@ func putContent(tx *Tx, c *Content) (int64, error) {
 	if c.inline != nil {
 		inline = c.inline
 	}
-	err := tx.QueryRow(`INSERT INTO contents (hash, size, inline_body, summary, created_at) VALUES (?, ?, ?, ?, ?)
+	err := tx.QueryRow(`INSERT INTO contents (hash, size, inline_body, summary, created_at, thread_self, thread_parent, thread_root, thread_subject)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (hash) DO UPDATE SET hash = excluded.hash RETURNING id`,
-		c.Hash, c.Size, inline, c.Summary, tx.s.now().Unix()).Scan(&id)
+		c.Hash, c.Size, inline, c.Summary, tx.s.now().Unix(), c.keys.Self, c.keys.Parent, c.keys.Root, subjectColumn(c.keys)).Scan(&id)
 	return id, err
 }
 

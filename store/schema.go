@@ -12,6 +12,7 @@ var Migrations = []string{
 	SchemaStorm,              // storm.go: reply-all storm breaker, sender limits
 	SchemaSignInFingerprints, // signin_lockout.go: wrong-password fingerprints kept across restarts
 	SchemaAuditOrgs,          // audit_orgs.go: the organisations an audit entry concerns
+	SchemaThreads,            // threads.go: conversation keys per body
 }
 
 // SchemaV1 is the first schema, in SQL that SQLite and PostgreSQL both accept

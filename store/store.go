@@ -93,6 +93,8 @@ type Store struct {
 
 	stmtMu sync.Mutex
 	stmts  map[string]string // ? query -> rebound query
+
+	threads threadCache // threads.go
 }
 
 // Open migrates the schema and starts the writer.

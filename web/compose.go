@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +29,9 @@ type composeRequest struct {
 	InReplyTo   string   `json:"inReplyTo"`
 	References  []string `json:"references"`
 	Attachments []string `json:"attachments"` // upload ids
+	// Parts are attachments of messages the person can read (a forwarded
+	// message's, or the draft's own), attached again after the uploads.
+	Parts []partRef `json:"parts"`
 	// Draft is the UID in Drafts this message replaces (and removes when sent).
 	Draft uint32 `json:"draft"`
 	// messageID, when set, is the Message-ID build writes: what is sent and
@@ -55,7 +57,7 @@ func (c *composeRequest) check() error {
 		p.Field = "subject"
 		return p
 	}
-	if len(c.References) > 100 || len(c.Attachments) > 50 {
+	if len(c.References) > 100 || len(c.Attachments) > 50 || len(c.Parts) > maxParts {
 		return problem(http.StatusBadRequest, "bad-request", "Too many references or attachments.")
 	}
 	for _, id := range append([]string{c.InReplyTo}, c.References...) {
@@ -130,7 +132,11 @@ func (a *API) build(ctx context.Context, who *Session, c *composeRequest, withBc
 	hdr("MIME-Version", "1.0")
 
 	text := strings.ReplaceAll(strings.ReplaceAll(c.Text, "\r\n", "\n"), "\n", "\r\n")
-	if len(c.Attachments) == 0 {
+	atts, err := a.uploadsAndParts(ctx, who, c)
+	if err != nil {
+		return nil, err
+	}
+	if len(atts) == 0 {
 		writeTextPart(&b, text)
 		return b.Bytes(), nil
 	}
@@ -139,25 +145,8 @@ func (a *API) build(ctx context.Context, who *Session, c *composeRequest, withBc
 	b.WriteString("\r\nThis is a MIME message.\r\n")
 	fmt.Fprintf(&b, "--%s\r\n", boundary)
 	writeTextPart(&b, text)
-	for _, id := range c.Attachments {
-		u, err := a.store.GetUpload(ctx, who.Person.ID, id)
-		if errors.Is(err, store.ErrNotFound) {
-			p := problem(http.StatusBadRequest, "bad-request", "An attachment is no longer available (uploads are kept for a day); attach it again.")
-			p.Field = "attachments"
-			return nil, p
-		} else if err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(&b, "\r\n--%s\r\n", boundary)
-		fmt.Fprintf(&b, "Content-Type: %s\r\n", mime.FormatMediaType(u.ContentType, map[string]string{"name": u.Filename}))
-		fmt.Fprintf(&b, "Content-Disposition: %s\r\n", mime.FormatMediaType("attachment", map[string]string{"filename": u.Filename}))
-		b.WriteString("Content-Transfer-Encoding: base64\r\n\r\n")
-		enc := base64.StdEncoding.EncodeToString(u.Data)
-		for len(enc) > 76 {
-			b.WriteString(enc[:76] + "\r\n")
-			enc = enc[76:]
-		}
-		b.WriteString(enc)
+	for _, at := range atts {
+		writeAttachment(&b, boundary, at)
 	}
 	fmt.Fprintf(&b, "\r\n--%s--\r\n", boundary)
 	return b.Bytes(), nil
@@ -309,7 +298,14 @@ func (a *API) handleSaveDraft(w http.ResponseWriter, r *http.Request, who *Sessi
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"folder": drafts.ID, "uid": uid, "saved": a.now().UTC()})
+	// The parts now live in the new draft (the text is part 1, uploads
+	// come next): the composer refers to them there from now on, since the
+	// draft they came from is gone.
+	parts := make([]partRef, len(c.Parts))
+	for i := range c.Parts {
+		parts[i] = partRef{Folder: drafts.ID, UID: uid, Part: strconv.Itoa(2 + len(c.Attachments) + i)}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"folder": drafts.ID, "uid": uid, "saved": a.now().UTC(), "parts": parts})
 	return nil
 }
 

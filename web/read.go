@@ -111,12 +111,13 @@ func (a *API) handleRead(w http.ResponseWriter, r *http.Request, who *Session) e
 	} else if htmlPart != nil {
 		v.Text = l.sum.Text(l.body, maxDisplay)
 	}
+	inline := map[string]bool{}
 	if htmlPart != nil {
 		v.HasHTML = true
-		_, v.RemoteImages = sanitizeHTML(partText(l.body, htmlPart), false)
+		_, v.RemoteImages = sanitizeHTML(partText(l.body, htmlPart), false, a.cidResolver(who, l, inline))
 	}
 	v.BodyURL = fmt.Sprintf("/api/v1/folders/%d/messages/%d/body", l.box.ID, l.msg.UID)
-	collectAttachments(l.sum.Structure, nil, htmlPart, textPart, &v.Attachments)
+	collectAttachments(l.sum.Structure, nil, htmlPart, textPart, inline, &v.Attachments)
 	v.ReplyAll = replyAll{Allowed: true}
 	if a.cfg.ReplyAll != nil {
 		blocked, reason, until, err := a.cfg.ReplyAll.ReplyAllBlocked(r.Context(), threadRoot(l.sum))
@@ -164,17 +165,20 @@ func displayParts(p *message.Part) (htmlPart, textPart *message.Part) {
 	return htmlPart, textPart
 }
 
-func collectAttachments(p *message.Part, path []int, htmlPart, textPart *message.Part, out *[]attachment) {
+// collectAttachments lists the leaf parts a reader can download: not the
+// displayed bodies, and not the images the HTML shows inline (their
+// Content-IDs are in inline).
+func collectAttachments(p *message.Part, path []int, htmlPart, textPart *message.Part, inline map[string]bool, out *[]attachment) {
 	if len(*out) >= 100 || len(path) > 20 {
 		return
 	}
 	if len(p.Children) > 0 {
 		for i, c := range p.Children {
-			collectAttachments(c, append(path[:len(path):len(path)], i+1), htmlPart, textPart, out)
+			collectAttachments(c, append(path[:len(path):len(path)], i+1), htmlPart, textPart, inline, out)
 		}
 		return
 	}
-	if p == htmlPart || p == textPart {
+	if p == htmlPart || p == textPart || (p.ID != "" && inline[contentID(p.ID)]) {
 		return
 	}
 	if len(path) == 0 {
@@ -253,12 +257,16 @@ func toUTF8(charset string, b []byte) string {
 }
 
 // frameCSP is the policy of the message frame: nothing runs, nothing loads
-// but inline styles and data: images (and remote images when the reader
-// allowed them), and links open outside the sandbox.
-func frameCSP(allowRemote bool) string {
+// but inline styles, data: images, the message's own inline images (under
+// inlineSrc, inline.go), and remote images when the reader allowed them;
+// links open outside the sandbox.
+func frameCSP(allowRemote bool, inlineSrc string) string {
 	img := "data:"
+	if inlineSrc != "" {
+		img += " " + inlineSrc
+	}
 	if allowRemote {
-		img = "data: https: http:"
+		img += " https: http:"
 	}
 	return "default-src 'none'; style-src 'unsafe-inline'; img-src " + img +
 		"; frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox allow-popups allow-popups-to-escape-sandbox"
@@ -277,16 +285,21 @@ func (a *API) handleBodyFrame(w http.ResponseWriter, r *http.Request, who *Sessi
 	allow := r.URL.Query().Get("images") == "1"
 	htmlPart, textPart := displayParts(l.sum.Structure)
 	var content string
+	inlineSrc := ""
 	switch {
 	case htmlPart != nil:
-		content, _ = sanitizeHTML(partText(l.body, htmlPart), allow)
+		used := map[string]bool{}
+		content, _ = sanitizeHTML(partText(l.body, htmlPart), allow, a.cidResolver(who, l, used))
+		if len(used) > 0 {
+			inlineSrc = frameImageSource(r, l.box.ID, l.msg.UID)
+		}
 	case textPart != nil:
 		content = "<pre>" + html.EscapeString(partText(l.body, textPart)) + "</pre>"
 	default:
 		content = "<p><em>This message has no text.</em></p>"
 	}
 	h := w.Header()
-	h.Set("Content-Security-Policy", frameCSP(allow))
+	h.Set("Content-Security-Policy", frameCSP(allow, inlineSrc))
 	h.Set("X-Frame-Options", "SAMEORIGIN")
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "private, no-store")
@@ -298,33 +311,23 @@ func (a *API) handleBodyFrame(w http.ResponseWriter, r *http.Request, who *Sessi
 	return nil
 }
 
-// handlePart: GET .../messages/{uid}/parts/{part}: an attachment, always as
-// a download (Content-Disposition: attachment), never rendered in our origin.
+// handlePart: GET .../messages/{uid}/parts/{part}: an attachment. Raster
+// images may be shown (inline disposition); anything else is a download
+// (Content-Disposition: attachment), never rendered in our origin.
 func (a *API) handlePart(w http.ResponseWriter, r *http.Request, who *Session) error {
 	l, err := a.loadMessage(r.Context(), who, r.PathValue("folder"), r.PathValue("uid"))
 	if err != nil {
 		return err
 	}
-	var path []int
-	for _, s := range strings.Split(r.PathValue("part"), ".") {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || len(path) > 20 {
-			return problem(http.StatusBadRequest, "bad-request", "%q is not a part number such as 2 or 1.3.", truncate(r.PathValue("part"), 40))
-		}
-		path = append(path, n)
+	path, err := parsePartPath(r.PathValue("part"))
+	if err != nil {
+		return err
 	}
-	p := message.FindPart(l.sum, path)
-	if p == nil || len(p.Children) > 0 || p.End > int64(len(l.body)) {
+	p := l.leafPart(path)
+	if p == nil {
 		return errNotFound("That attachment")
 	}
-	data := message.DecodeTransfer(p.Encoding, l.body[p.BodyStart:p.End], 0)
-	h := w.Header()
-	h.Set("Content-Type", safeContentType(p))
-	h.Set("Content-Disposition", contentDisposition(safeFilename(partFilename(p), p)))
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Cache-Control", "private, no-store")
-	h.Set("Content-Length", strconv.Itoa(len(data)))
-	_, _ = w.Write(data)
+	servePart(w, l, p)
 	return nil
 }
 

@@ -22,8 +22,11 @@ func (a *API) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/folders", a.authed(a.handleFolders))
 	mux.Handle("GET /api/v1/folders/{folder}/messages", a.authed(a.handleList))
 	mux.Handle("GET /api/v1/folders/{folder}/messages/{uid}", a.authed(a.handleRead))
+	mux.Handle("GET /api/v1/folders/{folder}/conversations", a.authed(a.handleConversations))      // threads.go
+	mux.Handle("GET /api/v1/folders/{folder}/conversations/{uid}", a.authed(a.handleConversation)) // threads.go
 	mux.Handle("GET /api/v1/folders/{folder}/messages/{uid}/body", a.authed(a.handleBodyFrame))
 	mux.Handle("GET /api/v1/folders/{folder}/messages/{uid}/parts/{part}", a.authed(a.handlePart))
+	mux.Handle("GET /api/v1/inline/{folder}/{uid}/{part}", a.open(a.handleInline)) // inline.go: signed, for the frame
 	mux.Handle("POST /api/v1/messages/flags", a.authed(a.handleFlags))
 	mux.Handle("POST /api/v1/messages/move", a.authed(a.handleMove))
 	mux.Handle("POST /api/v1/messages/delete", a.authed(a.handleDelete))
@@ -32,6 +35,7 @@ func (a *API) routes(mux *http.ServeMux) {
 	// Compose (compose.go).
 	mux.Handle("POST /api/v1/send", a.authed(a.handleSend))
 	mux.Handle("PUT /api/v1/drafts", a.authed(a.handleSaveDraft))
+	mux.Handle("GET /api/v1/drafts/{uid}", a.authed(a.handleOpenDraft)) // compose_parts.go
 	mux.Handle("DELETE /api/v1/drafts/{uid}", a.authed(a.handleDeleteDraft))
 	mux.Handle("POST /api/v1/uploads", a.authed(a.handleUpload))
 

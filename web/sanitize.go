@@ -48,16 +48,18 @@ func mailPolicy() *bluemonday.Policy {
 
 // sanitizeHTML returns safe markup for a message's HTML and how many remote
 // images it held. With allowRemote false, remote image sources are removed
-// (the reader sees a note and can allow them).
-func sanitizeHTML(src string, allowRemote bool) (string, int) {
+// (the reader sees a note and can allow them). cid: image sources are
+// replaced by what resolve returns (inline.go), or removed when it returns "".
+func sanitizeHTML(src string, allowRemote bool, resolve func(cid string) string) (string, int) {
 	clean := mailPolicy().Sanitize(src)
-	return stripRemote(clean, allowRemote)
+	return rewriteImages(clean, allowRemote, resolve)
 }
 
-// stripRemote counts <img> elements with http(s) sources and, unless
-// allowRemote, drops those sources. It works on the sanitiser's output, so
-// the markup is already well formed.
-func stripRemote(clean string, allowRemote bool) (string, int) {
+// rewriteImages counts <img> elements with http(s) sources and, unless
+// allowRemote, drops those sources; it points cid: sources at the message's
+// own parts. It works on the sanitiser's output, so the markup is already
+// well formed and the URLs it writes are ours.
+func rewriteImages(clean string, allowRemote bool, resolve func(cid string) string) (string, int) {
 	z := html.NewTokenizer(strings.NewReader(clean))
 	var out bytes.Buffer
 	out.Grow(len(clean))
@@ -80,7 +82,12 @@ func stripRemote(clean string, allowRemote bool) (string, int) {
 						}
 					}
 					if strings.HasPrefix(v, "cid:") {
-						continue // inline parts are listed as attachments
+						if at.Key != "src" || resolve == nil {
+							continue
+						}
+						if at.Val = resolve(strings.TrimSpace(at.Val)[4:]); at.Val == "" {
+							continue // no such image in this message
+						}
 					}
 				}
 				attrs = append(attrs, at)

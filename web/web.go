@@ -66,7 +66,8 @@ func New(cfg Config) http.Handler {
 	if cfg.SessionMax <= 0 {
 		cfg.SessionMax = 12 * time.Hour
 	}
-	a := &API{cfg: cfg, store: cfg.Store, pipeline: cfg.Pipeline, log: cfg.Logger, now: cfg.Now, metrics: newMetrics()}
+	a := &API{cfg: cfg, store: cfg.Store, pipeline: cfg.Pipeline, log: cfg.Logger, now: cfg.Now, metrics: newMetrics(),
+		inlineKey: newInlineKey()}
 	if cfg.Registry != nil {
 		if err := cfg.Registry.Register(a.metrics); err != nil {
 			cfg.Logger.Error("registering web metrics", "err", err)
@@ -87,4 +88,6 @@ type API struct {
 	metrics  *metrics
 	// lastPrune is when expired sessions were last removed (Unix seconds).
 	lastPrune atomic.Int64
+	// inlineKey signs the URLs of inline images (inline.go).
+	inlineKey []byte
 }

@@ -20,8 +20,14 @@ func runBench(args []string) error {
 	if len(args) > 0 && args[0] == "signin" {
 		return runBenchSignIn(args[1:])
 	}
+	if len(args) > 0 && args[0] == "mailbox" {
+		return runBenchMailbox(args[1:])
+	}
 	if len(args) == 0 || args[0] != "deliver" {
-		return errors.New("usage: wardmail bench deliver [--clients 20] [--messages 20000] [--size 2048]\n       wardmail bench fanout [--members 1200000] [--posts 100] [--readers 1000]\n       wardmail bench signin [--people 20000] [--clients 64] [--duration 20s] [--server-cpus 0]")
+		return errors.New("usage: wardmail bench deliver [--clients 20] [--messages 20000] [--size 2048]\n" +
+			"       wardmail bench fanout [--members 1200000] [--posts 100] [--readers 1000]\n" +
+			"       wardmail bench signin [--people 20000] [--clients 64] [--duration 20s] [--server-cpus 0]\n" +
+			"       wardmail bench mailbox --data DIR [--person ben.okafor@nhs.test] [--count 100000]")
 	}
 	fs := flag.NewFlagSet("bench deliver", flag.ExitOnError)
 	cfg := bench.DeliverConfig{Out: os.Stderr}
@@ -64,6 +70,42 @@ func runBenchFanout(args []string) error {
 	defer stop()
 	res, err := bench.Fanout(context.Background(), cfg)
 	if res != nil {
+		res.Print(os.Stdout)
+	}
+	return err
+}
+
+// runBenchMailbox seeds the demo people and one large folder into --data
+// (for `wardmail demo --data` and the browser benchmark) and times the
+// message list's store queries.
+func runBenchMailbox(args []string) error {
+	fs := flag.NewFlagSet("bench mailbox", flag.ExitOnError)
+	cfg := bench.MailboxConfig{Out: os.Stderr}
+	dir := fs.String("data", "", "data folder (required; the demo people are added to it)")
+	fs.StringVar(&cfg.Person, "person", "ben.okafor@nhs.test", "whose INBOX to fill")
+	fs.IntVar(&cfg.Count, "count", 100000, "messages")
+	fs.IntVar(&cfg.Workers, "workers", 32, "concurrent appends")
+	asJSON := fs.Bool("json", false, "print the figures as JSON")
+	_ = fs.Parse(args)
+	if *dir == "" {
+		return errors.New("bench mailbox: --data is required")
+	}
+	ctx := context.Background()
+	if err := seedDemo(ctx, *dir); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *dir)
+	if err != nil {
+		return err
+	}
+	res, err := bench.Mailbox(ctx, st, cfg)
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if res != nil {
+		if *asJSON {
+			return json.NewEncoder(os.Stdout).Encode(res)
+		}
 		res.Print(os.Stdout)
 	}
 	return err

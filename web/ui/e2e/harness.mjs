@@ -2,7 +2,6 @@
 // seeds Ben's mailbox and a list, launches Debian's Chromium and exports the
 // page and the helpers the step files (staff.mjs, admin.mjs) use. run.mjs
 // runs the step files in order; they share one browser page.
-import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
@@ -10,12 +9,11 @@ import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
 import { createHmac } from 'node:crypto'
-import { chromium } from 'playwright-core'
+import { startDemo, launch, BIN } from './demo.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const require = createRequire(import.meta.url)
-export const BIN = process.env.WARDMAIL_BIN || join(here, '../../../bin/wardmail')
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium'
+export { BIN }
 export const SHOTS = process.env.SCREENSHOTS || join(here, '../../../docs/screenshots')
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8')
 export const PASSWORD = 'wardmail-demo'
@@ -63,19 +61,48 @@ export const data = mkdtempSync(join(tmpdir(), 'wardmail-e2e-'))
 // only and two national administrators' approval.
 writeFileSync(join(data, 'test.conf'), 'confirm_audience_above = 10\nstorm_min_audience = 10\nstorm_replies = 3\nstorm_brake_from = 2\n' +
   'list_senders_only_above = 20\nlist_approval_above = 20\n')
-export const server = spawn(BIN, ['demo', '--data', data, '--config', join(data, 'test.conf'), '--smtp', '127.0.0.1:0', '--submission', '127.0.0.1:0', '--imap', '127.0.0.1:0',
-  '--http', '127.0.0.1:0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] })
-let serverLog = ''
-process.on('exit', () => { if (server.exitCode === null) server.kill('SIGKILL') })
-export const base = await new Promise((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error('wardmail demo did not start in 60 s:\n' + serverLog)), 60000)
-  server.stderr.on('data', (b) => {
-    serverLog += b
-    const m = /http (127\.0\.0\.1:\d+)/.exec(serverLog)
-    if (m) { clearTimeout(timer); resolve('https://' + m[1]) }
+export const server = startDemo(data, ['--config', join(data, 'test.conf')])
+const serverLog = () => server.log
+export const base = await server.base
+
+// smtpSend delivers a raw message through the inbound SMTP door, as another
+// mail server would (for mail the webmail cannot write: HTML, inline images).
+export async function smtpSend(from, to, raw) {
+  const addr = /smtp (127\.0\.0\.1):(\d+)/.exec(serverLog())
+  const { connect } = await import('node:net')
+  const sock = connect(Number(addr[2]), addr[1])
+  let buf = ''
+  const replies = []
+  let wake = () => {}
+  sock.on('data', (d) => {
+    buf += d
+    let m
+    while ((m = /^(\d{3}) .*\r\n/m.exec(buf))) { replies.push(m[1]); buf = buf.slice(m.index + m[0].length); wake() }
   })
-  server.on('exit', (code) => reject(new Error(`wardmail demo exited (${code}):\n` + serverLog)))
-})
+  const reply = async () => { while (!replies.length) await new Promise((r) => { wake = r }); return replies.shift() }
+  const cmd = async (line, want) => {
+    if (line !== null) sock.write(line + '\r\n')
+    const code = await reply()
+    if (code !== want) throw new Error(`SMTP ${line}: ${code}`)
+  }
+  await cmd(null, '220')
+  await cmd('EHLO e2e.test', '250')
+  await cmd(`MAIL FROM:<${from}>`, '250')
+  await cmd(`RCPT TO:<${to}>`, '250')
+  await cmd('DATA', '354')
+  await cmd(raw.replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..') + '\r\n.', '250')
+  await cmd('QUIT', '221')
+  sock.end()
+}
+
+// uploadAs uploads a file as someone, for a message sent with apiAs.
+export async function uploadAs(email, filename, type, data) {
+  const resp = await fetch(base + '/api/v1/uploads?filename=' + encodeURIComponent(filename), {
+    method: 'POST', headers: { Authorization: 'Basic ' + Buffer.from(`${email}:${PASSWORD}`).toString('base64'), 'Content-Type': type }, body: data,
+  })
+  if (resp.status !== 201) throw new Error(`upload ${filename}: ${resp.status} ${await resp.text()}`)
+  return (await resp.json()).id
+}
 
 export async function apiAs(email, method, path, body) {
   const resp = await fetch(base + path, {
@@ -111,13 +138,7 @@ export const demoPeople = ['amira.khan', 'ben.okafor', 'chloe.davies', 'daniel.m
 execFileSync(BIN, ['list', 'create', '--data', data, '--address', 'all-staff@nhs.test', '--name', 'All demo staff',
   '--owner', 'amira.khan@nhs.test', '--members', demoPeople.join(',')], { stdio: 'pipe' })
 
-export const browser = await chromium.launch({
-  executablePath: CHROMIUM, headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-})
-export const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1400, height: 860 }, locale: 'en-GB', timezoneId: 'Europe/London' })
-export const page = await context.newPage()
+export const { browser, context, page } = await launch()
 export const consoleErrors = []
 page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()) })
 page.on('pageerror', (e) => consoleErrors.push(String(e)))

@@ -25,7 +25,7 @@ await step('no console errors or CSP violations', async () => {
 
 await browser.close()
 server.kill('SIGTERM')
-await new Promise((r) => server.on('exit', r))
+await server.exited()
 rmSync(data, { recursive: true, force: true })
 console.log(results.join('\n'))
 console.log(failureCount() ? `\n${failureCount()} browser test(s) failed` : '\nall browser tests passed')

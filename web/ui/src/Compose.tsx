@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
-import { api, ApiError, Audience, Compose as Msg, Suggestion, upload } from './api'
+import { api, ApiError, Audience, ComposeStart, PartInfo, PartRef, Suggestion, upload } from './api'
 
 // Recipients are typed as comma-separated addresses; the part being typed is
 // looked up in the national directory (ARIA 1.2 combobox).
@@ -55,10 +55,18 @@ function RecipientInput({ id, label, value, onChange, autoFocus }: { id: string;
 
 const split = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean)
 
-interface Props { initial: Msg; onClose: (status?: string) => void }
+interface Props { initial: ComposeStart; onClose: (status?: string) => void }
 
 interface Upload { key: number; name: string; progress: number; id?: string; error?: string }
+// A kept attachment of another message (forwarded, or the draft's own).
+interface Kept extends PartInfo { key: number }
 let uploadKey = 0
+
+function size(n: number): string {
+  if (n >= 1 << 20) return (n / (1 << 20)).toFixed(1) + ' MB'
+  if (n >= 1024) return Math.round(n / 1024) + ' KB'
+  return n + ' bytes'
+}
 
 export function ComposeDialog({ initial, onClose }: Props) {
   const [to, setTo] = useState(initial.to.join(', '))
@@ -68,6 +76,7 @@ export function ComposeDialog({ initial, onClose }: Props) {
   const [subject, setSubject] = useState(initial.subject)
   const [text, setText] = useState(initial.text)
   const [uploads, setUploads] = useState<Upload[]>([])
+  const [kept, setKept] = useState<Kept[]>(() => (initial.parts ?? []).map((p) => ({ ...p, key: ++uploadKey })))
   const [draft, setDraft] = useState<number | undefined>(initial.draft)
   const [saved, setSaved] = useState('')
   const [error, setError] = useState('')
@@ -76,24 +85,29 @@ export function ComposeDialog({ initial, onClose }: Props) {
   const dirty = useRef(false)
   const dialog = useRef<HTMLDivElement>(null)
 
-  const message = (): Msg => ({
+  const message = () => ({
     to: split(to), cc: split(cc), bcc: split(bcc), subject, text,
     inReplyTo: initial.inReplyTo, references: initial.references,
     attachments: uploads.filter((u) => u.id).map((u) => u.id!), draft,
+    parts: kept.map((k): PartRef => ({ folder: k.folder, uid: k.uid, part: k.part })),
   })
 
-  // Drafts are saved automatically a few seconds after typing stops.
+  // Drafts are saved automatically a few seconds after typing stops. A
+  // saved draft replaces the one before, so the kept attachments are then
+  // referenced in the new draft (the server says where).
   useEffect(() => {
     if (!dirty.current) { dirty.current = true; return }
     setAudience(null)
     const t = window.setTimeout(() => {
+      const keys = kept.map((k) => k.key)
       api.saveDraft(message()).then((r) => {
         setDraft(r.uid)
+        setKept((list) => list.map((k) => { const i = keys.indexOf(k.key); return i >= 0 && r.parts[i] ? { ...k, ...r.parts[i] } : k }))
         setSaved(`Draft saved at ${new Date(r.saved).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}`)
       }).catch((e) => setSaved(`Draft not saved: ${e.message}`))
     }, 3000)
     return () => window.clearTimeout(t)
-  }, [to, cc, bcc, subject, text, uploads])
+  }, [to, cc, bcc, subject, text, uploads, kept.length])
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => { if (e.key === 'Escape') onClose() }
@@ -162,13 +176,19 @@ export function ComposeDialog({ initial, onClose }: Props) {
           <div class="field">
             <label for="files">Attach files</label>
             <input id="files" type="file" multiple onChange={(e) => attach((e.target as HTMLInputElement).files)} />
-            {uploads.length > 0 && (
-              <ul class="uploads">
+            {uploads.length + kept.length > 0 && (
+              <ul class="uploads" aria-label="Attachments">
+                {kept.map((k) => (
+                  <li key={k.key}>{k.filename} <span class="meta">{size(k.size)}</span>{' '}
+                    <button type="button" class="link" aria-label={`Remove ${k.filename}`} onClick={() => setKept((l) => l.filter((x) => x.key !== k.key))}>Remove</button>
+                  </li>
+                ))}
                 {uploads.map((u) => (
                   <li key={u.key}>{u.name}{' '}
                     {u.error ? <span class="error">{u.error}</span>
                       : u.id ? <span class="meta">attached</span>
-                      : <progress value={u.progress} max={1} aria-label={`Uploading ${u.name}`} />}
+                      : <progress value={u.progress} max={1} aria-label={`Uploading ${u.name}`} />}{' '}
+                    {(u.id || u.error) && <button type="button" class="link" aria-label={`Remove ${u.name}`} onClick={() => setUploads((l) => l.filter((x) => x.key !== u.key))}>Remove</button>}
                   </li>
                 ))}
               </ul>

@@ -1,13 +1,15 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
-import { api, Compose, Folder, Item, Moved, ReadView, SessionInfo, ApiError, formatDate } from './api'
-import { MessageList, ListSource } from './MessageList'
+import { api, ComposeStart, Folder, Item, Moved, ReadView, SessionInfo, ApiError, formatDate } from './api'
+import { MessageList, ListSource, itemKey } from './MessageList'
+import { Bulk } from './Bulk'
 import { Reader } from './Reader'
 import { ComposeDialog } from './Compose'
 import { Settings } from './Settings'
 import { Admin } from './admin/Admin'
 
 type Mode = 'folder' | 'search' | 'settings' | 'admin'
-interface Status { text: string; undo?: Moved['undo'] }
+type Undo = NonNullable<Moved['undo']>
+interface Status { text: string; undo?: Undo[] }
 
 const roleLabel: Record<string, string> = { inbox: 'Inbox', drafts: 'Drafts', sent: 'Sent', archive: 'Archive', junk: 'Junk', trash: 'Trash' }
 
@@ -15,6 +17,8 @@ function quote(v: ReadView): string {
   const from = v.from[0] ? (v.from[0].name || v.from[0].email) : 'someone'
   return `\n\nOn ${formatDate(v.date, true)}, ${from} wrote:\n` + v.text.split('\n').map((l) => '> ' + l).join('\n')
 }
+
+const labelOf = (f?: Folder) => (f ? roleLabel[f.role ?? ''] ?? f.name : '')
 
 function prefixed(prefix: string, subject: string): string {
   return subject.toLowerCase().startsWith(prefix.toLowerCase()) ? subject : `${prefix} ${subject}`
@@ -31,8 +35,14 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
   const [selected, setSelected] = useState(-1)
   const [item, setItem] = useState<Item | undefined>()
   const [view, setView] = useState<ReadView | null>(null)
-  const [compose, setCompose] = useState<Compose | null>(null)
+  const [thread, setThread] = useState<Item[] | undefined>()
+  // Conversation view: one row per conversation; remembered in this browser.
+  const [threaded, setThreaded] = useState(() => localStorage.getItem('wardmail.conversations') === 'on')
+  const [compose, setCompose] = useState<ComposeStart | null>(null)
   const [status, setStatus] = useState<Status | null>(null)
+  // Checked rows (multi-select), by folder:uid.
+  const [checked, setChecked] = useState<Map<string, Item>>(new Map())
+  const anchor = useRef(-1)
   const [error, setError] = useState('')
   const loadedKey = useRef('')
   const searchBox = useRef<HTMLInputElement>(null)
@@ -57,60 +67,115 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
 
   const source: ListSource = useMemo(() => (mode === 'search'
     ? { key: `s:${query}:${version}`, fetch: (o, l) => api.search(query, o, l), showFolder: true }
-    : { key: `f:${folder}:${version}`, fetch: (o, l) => api.list(folder, o, l) }), [mode, folder, query, version])
+    : threaded
+      ? { key: `c:${folder}:${version}`, fetch: (o, l) => api.conversations(folder, o, l) }
+      : { key: `f:${folder}:${version}`, fetch: (o, l) => api.list(folder, o, l) }), [mode, folder, query, version, threaded])
+
+  function toggleThreaded() {
+    localStorage.setItem('wardmail.conversations', threaded ? 'off' : 'on')
+    setThreaded(!threaded); clearChecked(); setSelected(-1); setItem(undefined); setView(null); setThread(undefined); loadedKey.current = ''
+  }
+  // The messages an action on the selected row applies to: a conversation's all.
+  const uidsOf = (it: Item) => it.uids?.length ? it.uids : [it.uid]
 
   const folderOf = (it: Item) => it.folder ?? folder
 
-  const onSelect = useCallback((index: number, it: Item | undefined) => {
+  // The selection as last set, for calls that arrive after it moved on
+  // (keys pressed faster than the list renders).
+  const selectedNow = useRef(-1)
+  selectedNow.current = selected
+  const onSelect = useCallback((index: number, it: Item | undefined, moved?: boolean) => {
+    if (moved && index !== selectedNow.current) return
     setSelected(index)
     setItem(it)
     if (!it) return
     const key = `${folderOf(it)}:${it.uid}`
     if (key === loadedKey.current) return
     loadedKey.current = key
+    setThread(undefined)
     api.read(folderOf(it), it.uid).then((v) => {
       if (loadedKey.current !== key) return
       setView(v)
-      if (!it.seen) refreshFolders()
+      // Reading marked it read: count it here rather than ask the server
+      // for every folder's counts at each j (the 30 s refresh corrects any drift).
+      if (!it.seen) setFolders((fs) => fs.map((f) => (f.id === folderOf(it) ? { ...f, unread: Math.max(0, f.unread - 1) } : f)))
     }).catch(fail)
+    if ((it.count ?? 1) > 1) {
+      api.conversation(folderOf(it), it.uid).then((t) => { if (loadedKey.current === key) setThread(t.messages) }).catch(fail)
+      // Opening a conversation reads all of it, as in Gmail.
+      const unread = (it.unread ?? 0) - (it.seen ? 0 : 1)
+      if (unread > 0 && it.uids) api.flags(folderOf(it), it.uids, ['seen'], []).then(() => refreshFolders()).catch(fail)
+    }
   }, [folder, fail])
 
-  function changed(text?: string, undo?: Moved['undo']) {
-    if (text) setStatus({ text, undo })
+  function changed(text?: string, undo?: Undo[]) {
+    if (text) setStatus({ text, undo: undo?.length ? undo : undefined })
     loadedKey.current = ''
     setView(null)
     setVersion((v) => v + 1)
     refreshFolders()
   }
 
-  async function act(kind: 'archive' | 'delete') {
-    if (!item) return
+  const checkedKeys = useMemo(() => new Set(checked.keys()), [checked])
+  function onCheck(items: Item[], on: boolean) {
+    setChecked((old) => {
+      const m = new Map(old)
+      for (const it of items) { if (on) m.set(itemKey(it), it); else m.delete(itemKey(it)) }
+      return m
+    })
+  }
+  const clearChecked = () => { setChecked(new Map()); anchor.current = -1 }
+
+  // What an action applies to: the checked rows, else the open one; a
+  // conversation row stands for all its messages. Grouped by folder (search
+  // results span folders), in calls of at most 1,000 messages.
+  function targets(): [number, number[]][] {
+    const rows = checked.size ? [...checked.values()] : item ? [item] : []
+    const byFolder = new Map<number, number[]>()
+    for (const it of rows) byFolder.set(folderOf(it), [...(byFolder.get(folderOf(it)) ?? []), ...uidsOf(it)])
+    const out: [number, number[]][] = []
+    for (const [f, uids] of byFolder) for (let i = 0; i < uids.length; i += 1000) out.push([f, uids.slice(i, i + 1000)])
+    return out
+  }
+  const plural = (n: number) => (n === 1 ? '' : `${n} messages `)
+
+  async function act(kind: 'archive' | 'delete' | 'move', to = 0) {
+    const groups = targets()
+    if (!groups.length) return
+    const undos: Undo[] = []
+    let n = 0, gone = 0
     try {
-      const r = kind === 'archive' ? await api.archive(folderOf(item), [item.uid]) : await api.remove(folderOf(item), [item.uid])
-      changed(kind === 'archive' ? 'Archived.' : r.deleted ? 'Deleted for good.' : 'Moved to Trash.', r.undo)
-    } catch (e) { fail(e) }
+      for (const [f, uids] of groups) {
+        const r = kind === 'archive' ? await api.archive(f, uids) : kind === 'move' ? await api.move(f, uids, to) : await api.remove(f, uids)
+        if (r.undo) undos.push(r.undo)
+        n += uids.length
+        gone += r.deleted ?? 0
+      }
+      const where = kind === 'move' ? `moved to ${labelOf(folders.find((x) => x.id === to))}.` : ''
+      changed(kind === 'archive' ? `${plural(n)}Archived.` : kind === 'move' ? `${plural(n) || 'Message '}${where}`
+        : gone ? `${plural(gone)}Deleted for good.` : `${plural(n)}Moved to Trash.`, undos)
+      clearChecked()
+    } catch (e) { fail(e); changed() }
   }
 
   async function undo() {
-    const u = status?.undo
-    if (!u) return
-    try { await api.move(u.folder, u.uids, u.to); changed('Undone.') } catch (e) { fail(e) }
-  }
-
-  async function toggleFlag() {
-    if (!view) return
-    const on = !view.flagged
+    const list = status?.undo
+    if (!list) return
     try {
-      await api.flags(view.folder, [view.uid], on ? ['flagged'] : [], on ? [] : ['flagged'])
-      setView({ ...view, flagged: on })
-      setVersion((v) => v + 1)
+      for (const u of list) await api.move(u.folder, u.uids, u.to)
+      changed('Undone.')
     } catch (e) { fail(e) }
   }
 
-  async function markUnread() {
-    if (!view) return
-    try { await api.flags(view.folder, [view.uid], [], ['seen']); setVersion((v) => v + 1); refreshFolders(); setStatus({ text: 'Marked as unread.' }) } catch (e) { fail(e) }
+  async function setFlags(add: string[], remove: string[], text: string) {
+    try {
+      for (const [f, uids] of targets()) await api.flags(f, uids, add, remove)
+      if (view && !checked.size && (add.includes('flagged') || remove.includes('flagged'))) setView({ ...view, flagged: add.includes('flagged') })
+      setVersion((v) => v + 1); refreshFolders(); setStatus({ text })
+    } catch (e) { fail(e) }
   }
+  const toggleFlag = () => { if (checked.size || view) setFlags(!checked.size && view?.flagged ? [] : ['flagged'], !checked.size && view?.flagged ? ['flagged'] : [], checked.size || !view?.flagged ? 'Flagged.' : 'Flag removed.') }
+  const markUnread = () => setFlags([], ['seen'], 'Marked as unread.')
 
   function reply(all: boolean) {
     if (!view) return
@@ -124,16 +189,32 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
   function forward() {
     if (!view) return
     setCompose({ to: [], cc: [], bcc: [], subject: prefixed('Fwd:', view.subject),
-      text: `\n\n---------- Forwarded message ----------\nFrom: ${view.from.map((a) => a.email).join(', ')}\nDate: ${formatDate(view.date, true)}\nSubject: ${view.subject}\n\n${view.text}` })
+      text: `\n\n---------- Forwarded message ----------\nFrom: ${view.from.map((a) => a.email).join(', ')}\nDate: ${formatDate(view.date, true)}\nSubject: ${view.subject}\n\n${view.text}`,
+      parts: view.attachments.map((a) => ({ ...a, folder: view.folder, uid: view.uid })) })
   }
 
+  // A draft opens in the composer, as it was saved (attachments included).
+  async function openDraft(uid: number) {
+    try {
+      const d = await api.draft(uid)
+      setCompose({ ...d, draft: d.uid })
+    } catch (e) { fail(e) }
+  }
+
+  const inDrafts = mode === 'folder' && folders.find((f) => f.id === folder)?.role === 'drafts'
+  const onOpen = (_: number, it: Item | undefined) => { if (it && inDrafts) openDraft(it.uid) }
+
+  // Opening a folder (again) fetches it afresh.
   function openFolder(id: number) {
+    clearChecked()
     setMode('folder'); setFolder(id); setSelected(-1); setItem(undefined); setView(null); loadedKey.current = ''
+    setVersion((v) => v + 1)
   }
 
   function search(e: Event) {
     e.preventDefault()
     if (!searchText.trim()) { openFolder(folder); return }
+    clearChecked()
     setQuery(searchText.trim()); setMode('search'); setSelected(-1); setItem(undefined); setView(null); loadedKey.current = ''
     setVersion((v) => v + 1)
   }
@@ -159,7 +240,10 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
       else if (k === '#' || k === 'Delete') act('delete')
       else if (k === 's') toggleFlag()
       else if (k === 'u') markUnread()
+      else if (k === 'x' && item) { onCheck([item], !checked.has(itemKey(item))); anchor.current = selected }
+      else if (k === 'Escape' && checked.size) clearChecked()
       else if (k === 'z') undo()
+      else if (k === 'Enter' && t.getAttribute('role') === 'listbox') onOpen(selected, item)
       else if (k === 'c') setCompose({ to: [], cc: [], bcc: [], subject: '', text: '' })
       else if (k === '/') { e.preventDefault(); searchBox.current?.focus() }
       else return
@@ -169,7 +253,7 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
   })
 
   const current = folders.find((f) => f.id === folder)
-  const label = mode === 'search' ? `Search results for ${query}` : current ? (roleLabel[current.role ?? ''] ?? current.name) : 'Messages'
+  const label = mode === 'search' ? `Search results for ${query}` : current ? labelOf(current) : 'Messages'
 
   return (
     <div class="app">
@@ -200,19 +284,25 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
             </li>
           ))}
         </ul>
-        <p class="shortcuts small">Keys: j/k next/previous, r reply, a reply all, f forward, e archive, # delete, s flag, u unread, z undo, c new, / search</p>
+        <p class="shortcuts small">Keys: j/k next/previous, x select (shift-click: a range), r reply, a reply all, f forward, e archive, # delete, s flag, u unread, z undo, c new, / search</p>
       </nav>
       <main id="main" class="main">
         {error && <p class="error" role="alert">{error} <button class="link" onClick={() => setError('')}>Dismiss</button></p>}
         {mode === 'admin' ? <Admin /> : mode === 'settings' ? <Settings onSignedOut={onSignOut} /> : (
           <div class="panes">
             <section class="listpane" aria-label={label}>
-              <h1 class="listtitle">{label}</h1>
-              {(mode === 'search' || folder > 0) && <MessageList source={source} selected={selected} onSelect={onSelect} label={label} onTotal={(n) => { total.current = n }} />}
+              <div class="listhead">
+                <h1 class="listtitle">{label}</h1>
+                {mode === 'folder' && <button class="small" aria-pressed={threaded} onClick={toggleThreaded} title="Group messages into conversations">Conversations</button>}
+              </div>
+              {checked.size > 0 && <Bulk count={checked.size} folders={folders} current={mode === 'folder' ? folder : 0} labelOf={labelOf}
+                onFlags={setFlags} onMove={(to) => act('move', to)} onArchive={() => act('archive')} onDelete={() => act('delete')} onClear={clearChecked} />}
+              {(mode === 'search' || folder > 0) && <MessageList source={source} selected={selected} onSelect={onSelect} onOpen={onOpen} label={label}
+                checked={checkedKeys} onCheck={onCheck} anchor={anchor} onTotal={(n) => { total.current = n }} />}
             </section>
             <section class="readpane" aria-label="Reading pane">
               {view ? <Reader view={view} onReply={reply} onForward={forward} onArchive={() => act('archive')} onDelete={() => act('delete')}
-                onFlag={toggleFlag} onUnread={markUnread} />
+                onFlag={toggleFlag} onUnread={markUnread} thread={thread} onEditDraft={inDrafts ? () => openDraft(view.uid) : undefined} />
                 : <p class="empty">{item ? 'Loading…' : 'Select a message to read it.'}</p>}
             </section>
           </div>

@@ -18,12 +18,24 @@ export interface ListSource {
 interface Props {
   source: ListSource
   selected: number
-  onSelect: (index: number, item: Item | undefined) => void
+  // onSelect: a row was chosen (a click), or, with moved set, the selection
+  // the parent made (keyboard) has its item now; the parent must not take
+  // the index back then, as it may have moved on since this render.
+  onSelect: (index: number, item: Item | undefined, moved?: boolean) => void
+  // onOpen: a row was clicked (or Enter pressed): a draft opens in the composer.
+  onOpen?: (index: number, item: Item | undefined) => void
   onTotal?: (total: number) => void
   label: string
+  // Multi-select: the keys of checked rows, and a change to some rows.
+  checked?: Set<string>
+  onCheck?: (items: Item[], on: boolean) => void
+  // anchor: the row a shift-click range starts from (the last checked).
+  anchor?: { current: number }
 }
 
-export function MessageList({ source, selected, onSelect, onTotal, label }: Props) {
+export const itemKey = (it: Item) => `${it.folder ?? ''}:${it.uid}`
+
+export function MessageList({ source, selected, onSelect, onOpen, onTotal, label, checked, onCheck, anchor: anchorProp }: Props) {
   const [total, setTotal] = useState<number | null>(null)
   const [pages, setPages] = useState<Map<number, Item[]>>(new Map())
   const [scrollTop, setScrollTop] = useState(0)
@@ -88,25 +100,46 @@ export function MessageList({ source, selected, onSelect, onTotal, label }: Prop
   }, [selected])
 
   const itemAt = (i: number) => pages.get(Math.floor(i / PAGE))?.[i % PAGE]
+  const isChecked = (it: Item | undefined) => !!it && !!checked?.has(itemKey(it))
+
+  // Checking: one row, or with shift the rows from the last one checked
+  // (those loaded), as in Gmail and Outlook.
+  const ownAnchor = useRef(-1)
+  const anchor = anchorProp ?? ownAnchor
+  function check(i: number, it: Item | undefined, range: boolean) {
+    if (!it || !onCheck) return
+    const on = !isChecked(it)
+    if (range && anchor.current >= 0) {
+      const list: Item[] = []
+      for (let j = Math.min(anchor.current, i); j <= Math.max(anchor.current, i); j++) { const x = itemAt(j); if (x) list.push(x) }
+      onCheck(list, true)
+    } else onCheck([it], on)
+    anchor.current = i
+  }
 
   // Tell the parent which item is selected when the selection moves
   // (keyboard) or its page arrives.
   useEffect(() => {
-    if (selected >= 0 && selected < count) onSelect(selected, itemAt(selected))
+    if (selected >= 0 && selected < count) onSelect(selected, itemAt(selected), true)
   }, [selected, pages])
 
   const rows = []
   for (let i = first; i <= last; i++) {
     const it = itemAt(i)
     const sel = i === selected
+    const on = isChecked(it)
     rows.push(
-      <div key={it ? `${it.folder ?? ''}:${it.uid}` : `p${i}`} id={`msg-${i}`} role="option" aria-selected={sel}
+      <div key={it ? `${it.folder ?? ''}:${it.uid}` : `p${i}`} id={`msg-${i}`} role="option" aria-selected={on}
         aria-posinset={i + 1} aria-setsize={count}
-        class={'row' + (sel ? ' selected' : '') + (it && !it.seen ? ' unread' : '')}
+        class={'row' + (sel ? ' selected' : '') + (on ? ' checked' : '') + (it && !it.seen ? ' unread' : '')}
         style={{ transform: `translateY(${i * ROW}px)` }}
-        onClick={() => onSelect(i, it)}>
+        onClick={(e) => {
+          if (e.shiftKey || e.ctrlKey || e.metaKey) { e.preventDefault(); check(i, it, e.shiftKey); return }
+          onSelect(i, it); onOpen?.(i, it)
+        }}>
         {it ? (
           <>
+            {onCheck && <span class="check" aria-hidden="true" onClick={(e) => { e.stopPropagation(); check(i, it, e.shiftKey) }} />}
             <span class="who">{who(it.from) || '(no sender)'}</span>
             <span class="date">{formatDate(it.date)}</span>
             <span class="subject">
@@ -114,6 +147,7 @@ export function MessageList({ source, selected, onSelect, onTotal, label }: Prop
               {it.flagged && <span class="flag" aria-label="Flagged" role="img">⚑</span>}
               {it.hasAttachment && <span class="clip" aria-label="Has attachment" role="img">📎</span>}
               {it.subject || '(no subject)'}
+              {(it.count ?? 1) > 1 && <span class="thread-count">{it.count}<span class="sr-only"> messages</span></span>}
             </span>
           </>
         ) : <span class="placeholder">Loading…</span>}
@@ -125,7 +159,7 @@ export function MessageList({ source, selected, onSelect, onTotal, label }: Prop
     <div class="list-wrap">
       {error && <p class="error" role="alert">{error}</p>}
       {total === 0 && <p class="empty">No messages here.</p>}
-      <div ref={box} class="list" role="listbox" aria-label={label} tabIndex={0}
+      <div ref={box} class={onCheck ? 'list checkable' : 'list'} role="listbox" aria-label={label} tabIndex={0} aria-multiselectable={onCheck ? true : undefined}
         aria-activedescendant={selected >= first && selected <= last ? `msg-${selected}` : undefined}
         onScroll={(e) => setScrollTop((e.target as HTMLDivElement).scrollTop)}>
         <div class="list-inner" style={{ height: `${count * ROW}px` }}>{rows}</div>

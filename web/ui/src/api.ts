@@ -9,6 +9,8 @@ export interface Address { name?: string; email: string }
 export interface Item {
   uid: number; folder?: number; date: string; from: Address[]; to: Address[]; subject: string
   seen: boolean; flagged: boolean; answered: boolean; draft: boolean; size: number; hasAttachment: boolean; thread: string
+  // Conversation rows only: its size, unread messages and UIDs (newest first).
+  count?: number; unread?: number; uids?: number[]
 }
 export interface Attachment { part: string; filename: string; type: string; size: number }
 export interface ReadView extends Item {
@@ -19,10 +21,17 @@ export interface ReadView extends Item {
 export interface Page { total: number; offset: number; messages: Item[]; complete?: boolean }
 export interface Moved { folder: number; uids: number[]; undo?: { folder: number; uids: number[]; to: number }; deleted?: number }
 export interface Suggestion { name: string; email: string; org: string; role?: string }
+// PartRef names an attachment of a message the person can read (a
+// forwarded message's, or the draft's own); PartInfo adds what the composer shows.
+export interface PartRef { folder: number; uid: number; part: string }
+export interface PartInfo extends PartRef { filename: string; type: string; size: number }
 export interface Compose {
   to: string[]; cc: string[]; bcc: string[]; subject: string; text: string
   inReplyTo?: string; references?: string[]; attachments?: string[]; draft?: number
 }
+// What the composer starts from: a message, with attachments of other messages.
+export interface ComposeStart extends Compose { parts?: PartInfo[] }
+export interface Draft extends ComposeStart { folder: number; uid: number; parts: PartInfo[] }
 // Audience is what POST /api/v1/audience answers (submit.Audience).
 export interface Audience {
   people: number; organisations: { name: string; people: number }[]; warnings: string[]
@@ -72,6 +81,9 @@ export const api = {
   folders: () => call<{ folders: Folder[] }>('GET', '/api/v1/folders'),
   list: (folder: number, offset: number, limit: number) =>
     call<Page>('GET', `/api/v1/folders/${folder}/messages?offset=${offset}&limit=${limit}`),
+  conversations: (folder: number, offset: number, limit: number) =>
+    call<Page>('GET', `/api/v1/folders/${folder}/conversations?offset=${offset}&limit=${limit}`),
+  conversation: (folder: number, uid: number) => call<{ count: number; messages: Item[] }>('GET', `/api/v1/folders/${folder}/conversations/${uid}`),
   search: (q: string, offset: number, limit: number) =>
     call<Page>('GET', `/api/v1/search?q=${encodeURIComponent(q)}&offset=${offset}&limit=${limit}`),
   read: (folder: number, uid: number) => call<ReadView>('GET', `/api/v1/folders/${folder}/messages/${uid}`),
@@ -80,8 +92,9 @@ export const api = {
   move: (folder: number, uids: number[], to: number) => call<Moved>('POST', '/api/v1/messages/move', { folder, uids, to }),
   remove: (folder: number, uids: number[]) => call<Moved>('POST', '/api/v1/messages/delete', { folder, uids }),
   archive: (folder: number, uids: number[]) => call<Moved>('POST', '/api/v1/messages/archive', { folder, uids }),
-  send: (c: Compose) => call<{ id: string; recipients: number }>('POST', '/api/v1/send', c),
-  saveDraft: (c: Compose) => call<{ folder: number; uid: number; saved: string }>('PUT', '/api/v1/drafts', c),
+  send: (c: Compose & { parts: PartRef[] }) => call<{ id: string; recipients: number }>('POST', '/api/v1/send', c),
+  saveDraft: (c: Compose & { parts: PartRef[] }) => call<{ folder: number; uid: number; saved: string; parts: PartRef[] }>('PUT', '/api/v1/drafts', c),
+  draft: (uid: number) => call<Draft>('GET', `/api/v1/drafts/${uid}`),
   deleteDraft: (uid: number) => call<void>('DELETE', `/api/v1/drafts/${uid}`),
   suggest: (q: string) => call<{ people: Suggestion[] }>('GET', `/api/v1/directory/suggest?q=${encodeURIComponent(q)}`),
   // The audience endpoint arrives with distribution lists; until then it
