@@ -84,13 +84,17 @@ type LockoutResult struct {
 	DecisionAppPerSecond float64 `json:"decision_only_app_password_signins_per_second"`
 	DecisionAppP99Us     float64 `json:"decision_only_app_password_p99_us"`
 	// The attacker.
-	AttackSeconds           float64 `json:"attack_seconds"`
-	AttackGuesses           int     `json:"attack_guesses"`
-	AttackEvaluated         int     `json:"attack_guesses_evaluated"`
-	AttackMaxPerAccount     int     `json:"attack_max_evaluated_per_account"`
-	AttackMeanPerAccount    float64 `json:"attack_mean_evaluated_per_account"`
-	AttackPerAccountPerHour float64 `json:"attack_evaluated_per_account_per_hour_bound"`
-	Locks                   int     `json:"locks_at_end"`
+	AttackSeconds   float64 `json:"attack_seconds"`
+	AttackGuesses   int     `json:"attack_guesses"`
+	AttackEvaluated int     `json:"attack_guesses_evaluated"`
+	// AttackPasswordsEvaluated: the password-shaped guesses among them (the
+	// others are app-password-shaped: 160 random bits, never right).
+	AttackPasswordsEvaluated int     `json:"attack_password_guesses_evaluated"`
+	AttackPasswordMaxPerAcct int     `json:"attack_max_password_guesses_per_account"`
+	AttackMaxPerAccount      int     `json:"attack_max_evaluated_per_account"`
+	AttackMeanPerAccount     float64 `json:"attack_mean_evaluated_per_account"`
+	AttackPerAccountPerHour  float64 `json:"attack_evaluated_per_account_per_hour_bound"`
+	Locks                    int     `json:"locks_at_end"`
 }
 
 type device struct {
@@ -328,6 +332,10 @@ func ReplayLockout(ctx context.Context, cfg LockoutConfig) (*LockoutResult, erro
 	for _, n := range at.perAccount {
 		res.AttackMaxPerAccount = max(res.AttackMaxPerAccount, n)
 	}
+	res.AttackPasswordsEvaluated = at.passwords
+	for _, n := range at.passwordPerAccount {
+		res.AttackPasswordMaxPerAcct = max(res.AttackPasswordMaxPerAcct, n)
+	}
 	if len(at.perAccount) > 0 {
 		res.AttackMeanPerAccount = float64(at.evaluated) / float64(len(at.perAccount))
 	}
@@ -462,13 +470,15 @@ type attackResult struct {
 	seconds            float64
 	guesses, evaluated int
 	perAccount         map[int]int
+	passwords          int
+	passwordPerAccount map[int]int
 	wait               func() attackResult
 }
 
 // startAttack sprays distinct guesses (passwords and app-password shapes)
 // at AttackAccounts accounts from AttackSources networks until stop.
 func startAttack(cfg LockoutConfig, addrOf func(string) string, tlsc *tls.Config, stop chan struct{}) *attackResult {
-	r := &attackResult{perAccount: map[int]int{}}
+	r := &attackResult{perAccount: map[int]int{}, passwordPerAccount: map[int]int{}}
 	if cfg.AttackAccounts <= 0 || cfg.AttackSources <= 0 {
 		r.wait = func() attackResult { return *r }
 		return r
@@ -498,6 +508,10 @@ func startAttack(cfg LockoutConfig, addrOf func(string) string, tlsc *tls.Config
 				if v == verdictBad || v == VerdictOK {
 					r.evaluated++
 					r.perAccount[k]++
+					if i%2 != 0 {
+						r.passwords++
+						r.passwordPerAccount[k]++
+					}
 				}
 				mu.Unlock()
 			}
@@ -580,6 +594,8 @@ func (r *LockoutResult) String() string {
 	fmt.Fprintf(&b, "decision only (auth.Login.SignIn, app passwords): %.0f/s, p99 %.0f µs\n", r.DecisionAppPerSecond, r.DecisionAppP99Us)
 	fmt.Fprintf(&b, "attacker: %d guesses in %.0fs, %d evaluated; per account max %d, mean %.1f; policy bound %.0f per account in the first hour\n",
 		r.AttackGuesses, r.AttackSeconds, r.AttackEvaluated, r.AttackMaxPerAccount, r.AttackMeanPerAccount, r.AttackPerAccountPerHour)
+	fmt.Fprintf(&b, "attacker's password guesses: %d evaluated, per account max %d (the network budget caps each attacker network)\n",
+		r.AttackPasswordsEvaluated, r.AttackPasswordMaxPerAcct)
 	fmt.Fprintf(&b, "locks running at the end: %d\n", r.Locks)
 	return b.String()
 }
