@@ -100,6 +100,7 @@ type Store struct {
 
 	threads threadCache // threads.go
 	words   wordIndexer // words.go
+	wordKey []byte      // with a Sealer: word keys are keyed hashes, and no vocabulary is kept
 	// The indexer stops before the writer, so its last write is answered.
 	idxStop chan struct{}
 	idxDone sync.WaitGroup
@@ -125,6 +126,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		inlineMax: cfg.InlineMax, log: cfg.Logger, now: cfg.Now,
 		hub: NewHub(), writes: make(chan *writeReq, 4096), maxB: cfg.MaxBatch,
 		stop: make(chan struct{}), idxStop: make(chan struct{}), metrics: newMetrics(), stmts: map[string]string{},
+	}
+	if cfg.Sealer != nil {
+		s.wordKey = cfg.Sealer.Derive("wardmail word index v1")
 	}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err

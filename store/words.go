@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"hash/fnv"
 	"sort"
@@ -64,6 +67,9 @@ func Words(text string, max int) []string {
 		out = append(out, w)
 		return max <= 0 || len(out) < max
 	}
+	// Lower-cased first, as queries are (web.ParseQuery), so a word splits
+	// the same way in the index and in a query.
+	text = strings.ToLower(text)
 	start := -1
 	for i, r := range text {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
@@ -73,21 +79,29 @@ func Words(text string, max int) []string {
 			continue
 		}
 		if start >= 0 {
-			if !add(strings.ToLower(text[start:i])) {
+			if !add(text[start:i]) {
 				return out
 			}
 			start = -1
 		}
 	}
 	if start >= 0 {
-		add(strings.ToLower(text[start:]))
+		add(text[start:])
 	}
 	return out
 }
 
-// WordHash is a word's key in body_words: 64 bits of FNV-1a. A collision
-// (about one in 10^19 per pair) can only add a result, never lose one.
-func WordHash(w string) int64 {
+// wordHash is a word's key in body_words: 64 bits of FNV-1a, or of
+// HMAC-SHA256 under a key derived from the body encryption key when bodies
+// are sealed, so that the index cannot be asked whether some body holds a
+// word by whoever reads the database without the key. A collision (about one
+// in 10^19 per pair) can only add a result, never lose one.
+func (s *Store) wordHash(w string) int64 {
+	if s.wordKey != nil {
+		m := hmac.New(sha256.New, s.wordKey)
+		m.Write([]byte(w))
+		return int64(binary.BigEndian.Uint64(m.Sum(nil)))
+	}
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(w))
 	return int64(h.Sum64())
@@ -174,8 +188,8 @@ func (s *Store) IndexWords(ctx context.Context) (int, error) {
 	newWords := map[string]bool{}
 	for _, b := range batch {
 		for _, w := range b.words {
-			postings = append(postings, WordHash(w), b.id)
-			if !s.words.known[w] && !newWords[w] {
+			postings = append(postings, s.wordHash(w), b.id)
+			if s.wordKey == nil && !s.words.known[w] && !newWords[w] {
 				newWords[w] = true
 				vocab = append(vocab, w)
 			}
@@ -255,13 +269,16 @@ func (s *Store) indexWords(every time.Duration) {
 }
 
 // ExpandWord returns the keys of the indexed words that start with w (w
-// itself included): one for a word no longer than WordMin, up to prefixMax
-// otherwise. ok is false when w starts more words than that, or cannot be an
-// indexed word at all: the caller then matches it another way.
+// itself included), up to prefixMax; with sealed bodies, w's alone. ok is
+// false when w starts more words than that, or cannot be an indexed word at
+// all: the caller then matches it another way.
 func (s *Store) ExpandWord(ctx context.Context, w string) (keys []int64, ok bool, err error) {
 	n := utf8.RuneCountInString(w)
 	if n < WordMin || n > WordMax {
 		return nil, false, nil
+	}
+	if s.wordKey != nil {
+		return []int64{s.wordHash(w)}, true, nil // no vocabulary: whole words only
 	}
 	rows, err := s.r.QueryContext(ctx, s.q(`SELECT word FROM search_words WHERE word >= ? AND word < ? ORDER BY word LIMIT ?`),
 		w, w+string(utf8.MaxRune), prefixMax+1)
@@ -274,7 +291,7 @@ func (s *Store) ExpandWord(ctx context.Context, w string) (keys []int64, ok bool
 		if err := rows.Scan(&word); err != nil {
 			return nil, false, err
 		}
-		keys = append(keys, WordHash(word))
+		keys = append(keys, s.wordHash(word))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, false, err

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"wardmail/blob"
 	"wardmail/message"
 	"wardmail/store"
 	"wardmail/store/sqlite"
@@ -177,5 +179,31 @@ func TestSearchSharedBodyAndJustDelivered(t *testing.T) {
 	}
 	if got := c.search("noro reopened"); got.Total != 0 {
 		t.Errorf("chloe sees ben's new message: %+v", got)
+	}
+}
+
+// With bodies encrypted at rest the index keeps no vocabulary (it would be
+// their words in plain text) and keys words with a keyed hash: once a body
+// is indexed, whole words are found and prefixes are not.
+func TestSearchSealedBodiesWholeWords(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "key")
+	if err := blob.GenerateKeyFile(key); err != nil {
+		t.Fatal(err)
+	}
+	ts := startWebWith(t, filepath.Join(dir, "data"), sqlite.Options{InlineMax: 8192, IndexEvery: -1, KeyFile: key})
+	ts.addPeople("ben@nhs.test")
+	ts.deliver("amira@nhs.test", []string{"ben@nhs.test"}, "From: amira@nhs.test\nTo: ben@nhs.test\n"+
+		"Subject: Pharmacy\nMessage-ID: <ph@nhs.test>\n\nHeparin stock is low.\n")
+	ts.indexAll()
+	b := ts.signIn("ben@nhs.test")
+	if got := b.search("heparin"); got.Total != 1 || !got.Complete {
+		t.Errorf("heparin: %+v", got)
+	}
+	if got := b.search("hep"); got.Total != 0 || !got.Complete {
+		t.Errorf("hep, sealed: %+v", got)
+	}
+	if got := b.search("warfarin"); got.Total != 0 {
+		t.Errorf("warfarin: %+v", got)
 	}
 }
