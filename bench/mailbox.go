@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,7 +39,14 @@ type MailboxResult struct {
 	GroupRemoval  float64            `json:"group_after_removal_ms"` // after one message left
 	PageP50Ms     map[string]float64 `json:"page_p50_ms"`            // UIDsByDate + Messages for 100 rows, by offset
 	PageP99Ms     map[string]float64 `json:"page_p99_ms"`
+	IndexCatchUp  float64            `json:"index_catch_up_seconds"` // word index backlog left after seeding
+	SearchMs      map[string]float64 `json:"search_p50_ms"`          // word searches of the folder (store side), by query
+	SearchHits    map[string]int     `json:"search_hits"`
 }
+
+// SearchQueries are the word searches timed: a word in one message, a word
+// in every message, a prefix of a word in every message, and both kinds.
+var SearchQueries = []string{"73512", "ward", "rev", "ward 73512"}
 
 // Offsets are where the list is read: the top, the middle, the end.
 var Offsets = []int{0, 1000, 10000, 50000, 99900}
@@ -184,7 +192,49 @@ func Mailbox(ctx context.Context, st *store.Store, cfg MailboxConfig) (*MailboxR
 		res.PageP50Ms[fmt.Sprint(off)] = sim.PercentileMs(d, 50)
 		res.PageP99Ms[fmt.Sprint(off)] = sim.PercentileMs(d, 99)
 	}
+	if err := benchSearch(ctx, st, box.ID, cfg.Samples, res); err != nil {
+		return nil, err
+	}
 	return res, nil
+}
+
+// benchSearch lets the word indexer catch up, then times the searches as
+// the web door runs them: each word expanded, then the folder's index query.
+func benchSearch(ctx context.Context, st *store.Store, box int64, samples int, res *MailboxResult) error {
+	t0 := time.Now()
+	for {
+		n, err := st.IndexWords(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	res.IndexCatchUp = time.Since(t0).Seconds()
+	res.SearchMs, res.SearchHits = map[string]float64{}, map[string]int{}
+	for _, q := range SearchQueries {
+		var d []time.Duration
+		for range samples {
+			t0 := time.Now()
+			var terms [][]int64
+			for _, w := range strings.Fields(q) {
+				keys, _, err := st.ExpandWord(ctx, w)
+				if err != nil {
+					return err
+				}
+				terms = append(terms, keys)
+			}
+			hits, err := st.SearchIndex(ctx, box, terms, time.Time{}, time.Time{})
+			if err != nil {
+				return err
+			}
+			d = append(d, time.Since(t0))
+			res.SearchHits[q] = len(hits)
+		}
+		res.SearchMs[q] = sim.PercentileMs(d, 50)
+	}
+	return nil
 }
 
 func timeGroup(ctx context.Context, st *store.Store, box int64) (float64, error) {
@@ -221,5 +271,9 @@ func (r *MailboxResult) Print(w io.Writer) {
 		if _, ok := r.PageP50Ms[k]; ok {
 			fmt.Fprintf(w, "%-8d %10.2f %10.2f\n", off, r.PageP50Ms[k], r.PageP99Ms[k])
 		}
+	}
+	fmt.Fprintf(w, "word index caught up %.1f s after seeding; searches (p50):\n", r.IndexCatchUp)
+	for _, q := range SearchQueries {
+		fmt.Fprintf(w, "  %-12q %8.1f ms  %6d messages\n", q, r.SearchMs[q], r.SearchHits[q])
 	}
 }

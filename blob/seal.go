@@ -3,7 +3,9 @@ package blob
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -15,6 +17,7 @@ import (
 // is the additional data, so a sealed body cannot be swapped for another.
 type Sealer struct {
 	aead cipher.AEAD
+	key  []byte
 }
 
 // sealMagic starts every sealed body, so a store can hold sealed and plain
@@ -34,7 +37,15 @@ func NewSealer(key []byte) (*Sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Sealer{aead: aead}, nil
+	return &Sealer{aead: aead, key: append([]byte(nil), key...)}, nil
+}
+
+// Derive returns a 32-byte key for another use of the same secret, named by
+// label (HMAC-SHA256 of the label under the key), so one key file serves.
+func (s *Sealer) Derive(label string) []byte {
+	m := hmac.New(sha256.New, s.key)
+	m.Write([]byte(label))
+	return m.Sum(nil)
 }
 
 // LoadKeyFile reads a key file holding 64 hex digits (as GenerateKeyFile writes).

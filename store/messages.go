@@ -160,6 +160,11 @@ func (s *Store) Body(ctx context.Context, contentID int64) ([]byte, error) {
 	} else if err != nil {
 		return nil, err
 	}
+	return s.openBody(ctx, hash, inline)
+}
+
+// openBody returns a body from its inline bytes, else from the blob store.
+func (s *Store) openBody(ctx context.Context, hash string, inline []byte) ([]byte, error) {
 	if inline != nil {
 		if s.sealer != nil {
 			return s.sealer.Open(hash, inline)

@@ -12,6 +12,7 @@ type Metrics struct {
 	deliveries    prometheus.Counter
 	materialised  prometheus.Counter
 	purged        prometheus.Counter
+	wordsIndexed  prometheus.Counter
 }
 
 func newMetrics() *Metrics {
@@ -35,6 +36,8 @@ func newMetrics() *Metrics {
 			Name: "wardmail_store_materialised_total", Help: "List posts materialised into members' mailboxes."}),
 		purged: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "wardmail_store_purged_rows_total", Help: "Mailbox rows removed by administrators' purges."}),
+		wordsIndexed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "wardmail_store_bodies_word_indexed_total", Help: "Bodies added to the word index of search."}),
 	}
 }
 
@@ -53,5 +56,5 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 }
 
 func (m *Metrics) all() []prometheus.Collector {
-	return []prometheus.Collector{m.commits, m.commitErrors, m.batchSize, m.commitSeconds, m.writeWait, m.deliveries, m.materialised, m.purged}
+	return []prometheus.Collector{m.commits, m.commitErrors, m.batchSize, m.commitSeconds, m.writeWait, m.deliveries, m.materialised, m.purged, m.wordsIndexed}
 }

@@ -13,6 +13,7 @@ var Migrations = []string{
 	SchemaSignInFingerprints, // signin_lockout.go: wrong-password fingerprints kept across restarts
 	SchemaAuditOrgs,          // audit_orgs.go: the organisations an audit entry concerns
 	SchemaThreads,            // threads.go: conversation keys per body
+	SchemaWords,              // words.go: the word index of body search
 }
 
 // SchemaV1 is the first schema, in SQL that SQLite and PostgreSQL both accept

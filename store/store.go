@@ -69,6 +69,10 @@ type Config struct {
 	// off the writer's commit path.
 	Maintain      func(context.Context) error
 	MaintainEvery time.Duration
+	// IndexEvery is how often the word indexer wakes to index the bodies
+	// delivered since (default 250ms); negative: no background indexer
+	// (IndexWords is then called by hand).
+	IndexEvery time.Duration
 }
 
 // Store is the mail store. It is safe for concurrent use.
@@ -95,6 +99,11 @@ type Store struct {
 	stmts  map[string]string // ? query -> rebound query
 
 	threads threadCache // threads.go
+	words   wordIndexer // words.go
+	wordKey []byte      // with a Sealer: word keys are keyed hashes, and no vocabulary is kept
+	// The indexer stops before the writer, so its last write is answered.
+	idxStop chan struct{}
+	idxDone sync.WaitGroup
 }
 
 // Open migrates the schema and starts the writer.
@@ -116,13 +125,23 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		w: cfg.Writer, r: cfg.Reader, dialect: cfg.Dialect, blobs: cfg.Blobs, sealer: cfg.Sealer,
 		inlineMax: cfg.InlineMax, log: cfg.Logger, now: cfg.Now,
 		hub: NewHub(), writes: make(chan *writeReq, 4096), maxB: cfg.MaxBatch,
-		stop: make(chan struct{}), metrics: newMetrics(), stmts: map[string]string{},
+		stop: make(chan struct{}), idxStop: make(chan struct{}), metrics: newMetrics(), stmts: map[string]string{},
+	}
+	if cfg.Sealer != nil {
+		s.wordKey = cfg.Sealer.Derive("wardmail word index v1")
 	}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
 	s.stopped.Add(1)
 	go s.writer()
+	if cfg.IndexEvery >= 0 {
+		if cfg.IndexEvery == 0 {
+			cfg.IndexEvery = 250 * time.Millisecond
+		}
+		s.idxDone.Add(1)
+		go s.indexWords(cfg.IndexEvery)
+	}
 	if cfg.Maintain != nil {
 		if cfg.MaintainEvery <= 0 {
 			cfg.MaintainEvery = time.Second
@@ -154,6 +173,8 @@ func (s *Store) maintain(fn func(context.Context) error, every time.Duration) {
 // closes the databases.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		close(s.idxStop)
+		s.idxDone.Wait()
 		close(s.stop)
 		s.stopped.Wait()
 		s.closeErr = s.w.Close()

@@ -62,6 +62,14 @@ func (storm) ReplyAllBlocked(ctx context.Context, thread string) (bool, string, 
 func startWeb(t *testing.T, people ...string) *testServer {
 	t.Helper()
 	ts := startWebIn(t, t.TempDir())
+	ts.addPeople(people...)
+	return ts
+}
+
+// addPeople adds people (password "pw-"+email) to the store.
+func (ts *testServer) addPeople(people ...string) {
+	t := ts.t
+	t.Helper()
 	ctx := context.Background()
 	st := ts.Store
 	var recs []store.PersonRecord
@@ -76,13 +84,18 @@ func startWeb(t *testing.T, people ...string) *testServer {
 	if _, _, err := st.UpsertPeople(ctx, recs); err != nil {
 		t.Fatal(err)
 	}
-	return ts
 }
 
 // startWebIn starts the web door over the store in dir.
 func startWebIn(t testing.TB, dir string) *testServer {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), dir, sqlite.Options{InlineMax: 8192})
+	return startWebWith(t, dir, sqlite.Options{InlineMax: 8192})
+}
+
+// startWebWith starts the web door over a store opened with opt.
+func startWebWith(t testing.TB, dir string, opt sqlite.Options) *testServer {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), dir, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

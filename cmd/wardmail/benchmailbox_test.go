@@ -21,12 +21,15 @@ func TestBenchMailbox(t *testing.T) {
 		Messages      int
 		Conversations int
 		PageP50Ms     map[string]float64 `json:"page_p50_ms"`
+		SearchHits    map[string]int     `json:"search_hits"`
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
 	// One message in five replies to the one five before it.
-	if res.Messages != 500 || res.Conversations != 400 || len(res.PageP50Ms) != 1 {
+	// Every message says "ward"; none is number 73512.
+	if res.Messages != 500 || res.Conversations != 400 || len(res.PageP50Ms) != 1 ||
+		res.SearchHits["ward"] != 500 || res.SearchHits["rev"] != 500 || res.SearchHits["73512"] != 0 {
 		t.Errorf("figures: %+v", res)
 	}
 }

@@ -27,6 +27,9 @@ type Options struct {
 	Now       func() time.Time
 	// Readers is the size of the read pool (default 8).
 	Readers int
+	// IndexEvery is store.Config.IndexEvery: how often the word indexer
+	// wakes (default 250ms; negative: never, tests call IndexWords).
+	IndexEvery time.Duration
 }
 
 // DefaultInlineMax is the default Options.InlineMax (see docs/decisions.md).
@@ -93,7 +96,8 @@ func Open(ctx context.Context, dir string, opt Options) (*store.Store, error) {
 	return store.Open(ctx, store.Config{
 		Writer: w, Reader: r, Dialect: Dialect{}, Blobs: blobs, Sealer: sealer,
 		InlineMax: inline, Logger: opt.Logger, Now: opt.Now,
-		Maintain: func(ctx context.Context) error { return checkpoint(ctx, cp) },
+		Maintain:   func(ctx context.Context) error { return checkpoint(ctx, cp) },
+		IndexEvery: opt.IndexEvery,
 	})
 }
 
