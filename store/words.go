@@ -235,8 +235,8 @@ func insertMany(tx *Tx, head, row string, per int, args []any, tail string) erro
 	return nil
 }
 
-// indexWords runs the indexer until Close: it catches up whenever it wakes,
-// every interval.
+// indexWords runs the indexer until Close: every interval it indexes while
+// the writer is free, for at most a quarter of the interval.
 func (s *Store) indexWords(every time.Duration) {
 	defer s.idxDone.Done()
 	t := time.NewTicker(every)
@@ -253,7 +253,12 @@ func (s *Store) indexWords(every time.Duration) {
 			return
 		case <-t.C:
 		}
-		for {
+		// Deliveries come first: a batch only while nothing else waits to
+		// be written, and for at most a quarter of each interval, so a
+		// delivery burst leaves the index behind (search checks the
+		// unindexed tail itself) and it catches up when mail is quiet.
+		until := time.Now().Add(every / 10)
+		for s.WriteQueueLen() == 0 && time.Now().Before(until) {
 			n, err := s.IndexWords(ctx)
 			if err != nil {
 				if ctx.Err() == nil {
