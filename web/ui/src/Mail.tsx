@@ -207,6 +207,7 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
   // Opening a folder (again) fetches it afresh.
   function openFolder(id: number) {
     clearChecked()
+    setSearchText('') // the box shows what the list shows
     setMode('folder'); setFolder(id); setSelected(-1); setItem(undefined); setView(null); loadedKey.current = ''
     setVersion((v) => v + 1)
   }

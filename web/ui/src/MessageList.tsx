@@ -145,7 +145,7 @@ export function MessageList({ source, selected, onSelect, onOpen, onTotal, label
             <span class="subject">
               {!it.seen && <span class="sr-only">Unread. </span>}
               {it.flagged && <span class="flag" aria-label="Flagged" role="img">⚑</span>}
-              {it.hasAttachment && <span class="clip" aria-label="Has attachment" role="img">📎</span>}
+              {it.hasAttachment && <Paperclip />}
               {it.subject || '(no subject)'}
               {(it.count ?? 1) > 1 && <span class="thread-count">{it.count}<span class="sr-only"> messages</span></span>}
             </span>
@@ -165,5 +165,15 @@ export function MessageList({ source, selected, onSelect, onOpen, onTotal, label
         <div class="list-inner" style={{ height: `${count * ROW}px` }}>{rows}</div>
       </div>
     </div>
+  )
+}
+
+// Paperclip is the attachment mark, drawn rather than an emoji: ward PCs and
+// Debian's Chromium often have no emoji font, which shows an empty box.
+function Paperclip() {
+  return (
+    <svg class="clip" role="img" aria-label="Has attachment" width="12" height="14" viewBox="0 0 12 14">
+      <path d="M8.5 4v6a2.5 2.5 0 0 1-5 0V3a1.7 1.7 0 0 1 3.4 0v6.5a.9.9 0 0 1-1.8 0V4" fill="none" stroke="currentColor" stroke-width="1.2" stroke-linecap="round" />
+    </svg>
   )
 }
