@@ -188,22 +188,30 @@ func toListItem(m *store.Message) (listItem, *message.Summary, error) {
 // maxPage bounds one page of the message list.
 const maxPage = 200
 
-// handleList: GET /api/v1/folders/{folder}/messages?offset=&limit=, newest first.
-func (a *API) handleList(w http.ResponseWriter, r *http.Request, who *Session) error {
-	m, err := a.folder(r.Context(), who, r.PathValue("folder"))
-	if err != nil {
-		return err
+// folderPage reads the folder and the page (offset, limit) a list request
+// names; opening the INBOX's first page takes in the person's list posts
+// first (materialisation), as an IMAP SELECT does.
+func (a *API) folderPage(r *http.Request, who *Session) (m *store.Mailbox, offset, limit int, err error) {
+	if m, err = a.folder(r.Context(), who, r.PathValue("folder")); err != nil {
+		return nil, 0, 0, err
 	}
-	offset, err := intParam(r, "offset", 0, 0, 1<<31-1)
-	if err != nil {
-		return err
+	if offset, err = intParam(r, "offset", 0, 0, 1<<31-1); err != nil {
+		return nil, 0, 0, err
 	}
-	limit, err := intParam(r, "limit", 50, 1, maxPage)
-	if err != nil {
-		return err
+	if limit, err = intParam(r, "limit", 50, 1, maxPage); err != nil {
+		return nil, 0, 0, err
 	}
 	if m.Name == "INBOX" && offset == 0 {
 		a.materialise(r.Context(), who)
+	}
+	return m, offset, limit, nil
+}
+
+// handleList: GET /api/v1/folders/{folder}/messages?offset=&limit=, newest first.
+func (a *API) handleList(w http.ResponseWriter, r *http.Request, who *Session) error {
+	m, offset, limit, err := a.folderPage(r, who)
+	if err != nil {
+		return err
 	}
 	uids, total, err := a.store.UIDsByDate(r.Context(), m.ID, time.Time{}, time.Time{}, offset, limit)
 	if err != nil {

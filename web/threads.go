@@ -26,20 +26,9 @@ const maxThreadUIDs = maxBatch
 
 // handleConversations: GET /api/v1/folders/{folder}/conversations?offset=&limit=.
 func (a *API) handleConversations(w http.ResponseWriter, r *http.Request, who *Session) error {
-	m, err := a.folder(r.Context(), who, r.PathValue("folder"))
+	m, offset, limit, err := a.folderPage(r, who)
 	if err != nil {
 		return err
-	}
-	offset, err := intParam(r, "offset", 0, 0, 1<<31-1)
-	if err != nil {
-		return err
-	}
-	limit, err := intParam(r, "limit", 50, 1, maxPage)
-	if err != nil {
-		return err
-	}
-	if m.Name == "INBOX" && offset == 0 {
-		a.materialise(r.Context(), who)
 	}
 	t, err := a.store.Conversations(r.Context(), m.ID)
 	if err != nil {
