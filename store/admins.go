@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"wardmail/privilege"
 )
 
 // Administrator roles. A local administrator manages one organisation; a
@@ -85,18 +87,6 @@ func (s *Store) admins(ctx context.Context, where string, args ...any) ([]Admin,
 	return out, rows.Err()
 }
 
-// CanAdminister reports whether a person administers an organisation
-// (orgID 0: asks for national rights).
-func (s *Store) CanAdminister(ctx context.Context, personID, orgID int64) (bool, error) {
-	var n int
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT 1 FROM admins WHERE person_id = ? AND (role = 'national' OR (role = 'local' AND org_id = ? AND ? != 0)) LIMIT 1`),
-		personID, orgID, orgID).Scan(&n)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
 // IsAdmin reports whether a person holds any administrator grant.
 func (s *Store) IsAdmin(ctx context.Context, personID int64) (bool, error) {
 	var n int
@@ -105,4 +95,22 @@ func (s *Store) IsAdmin(ctx context.Context, personID int64) (bool, error) {
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// Principal is a person with their administrator grants, as the privilege
+// model decides on them (as the one acting or the one acted on).
+func (s *Store) Principal(ctx context.Context, p *Person) (*privilege.Principal, error) {
+	grants, err := s.AdminGrants(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	pr := &privilege.Principal{PersonID: p.ID, Email: p.Email, OrgID: p.OrgID}
+	for _, g := range grants {
+		if g.Role == RoleNational {
+			pr.National = true
+		} else {
+			pr.Orgs = append(pr.Orgs, g.OrgID)
+		}
+	}
+	return pr, nil
 }

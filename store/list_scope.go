@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"wardmail/lists"
+	"wardmail/privilege"
 )
 
 // Scopes name organisations; these resolve them against the directory, so
@@ -71,4 +72,25 @@ func suggestOrgs(orgs []Org, typed string) string {
 		names[i] = fmt.Sprintf("%q", c.name)
 	}
 	return "; did you mean " + strings.Join(names, " or ") + "?"
+}
+
+// PrivilegeList is a list as the privilege model sees it. orgs names every
+// organisation (Store.OrgNames; needed for dynamic lists only).
+func PrivilegeList(l *List, orgs map[int64]string) privilege.List {
+	pl := privilege.List{Address: l.Address, Dynamic: l.Kind == ListDynamic, OwnerOrgs: l.OwnerOrgs, Owners: l.Owners}
+	if !pl.Dynamic {
+		return pl
+	}
+	sc, err := lists.ParseScope(l.Scope)
+	if err != nil || sc.Kind == lists.ScopeNational {
+		// An unreadable scope is managed nationally only.
+		pl.NationalScope = true
+		return pl
+	}
+	for id, name := range orgs {
+		if sc.Contains(name) {
+			pl.ScopeOrgs = append(pl.ScopeOrgs, id)
+		}
+	}
+	return pl
 }

@@ -6,69 +6,50 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"wardmail/privilege"
 
 	"wardmail/store"
 )
 
-// AdminScope is what an administrator may manage: everything (national) or
-// some organisations (local).
-type AdminScope struct {
-	National bool
-	Orgs     []int64
-}
+// adminHandler is the shape of an administrator's handler: the actor is
+// the signed-in person with their grants, for the privilege model to decide
+// on each person, list or message the handler touches.
+type adminHandler func(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error
 
-// Allows reports whether the scope covers an organisation.
-func (s *AdminScope) Allows(orgID int64) bool {
-	if s.National {
-		return true
-	}
-	for _, o := range s.Orgs {
-		if o == orgID {
-			return true
-		}
-	}
-	return false
-}
-
-// adminHandler is the shape of an administrator's handler.
-type adminHandler func(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error
-
-// admin wraps a handler that only administrators may call. Others get 403
-// with a sentence; the scope limits what the handler may touch.
-func (a *API) admin(h adminHandler) http.Handler {
+// admin wraps a handler behind an action of the privilege model: a person
+// whose rank does not reach the action gets 403 with a sentence before the
+// handler runs. Decisions on a subject (a person, a list, a message) are
+// the handler's, again through privilege.
+func (a *API) admin(action privilege.Action, h adminHandler) http.Handler {
 	return a.authed(func(w http.ResponseWriter, r *http.Request, who *Session) error {
-		scope, err := a.adminScope(r.Context(), who)
+		actor, err := a.principal(r.Context(), who.Person)
 		if err != nil {
 			return err
 		}
-		if scope == nil {
-			return problem(http.StatusForbidden, "not-admin", "This needs an administrator of your organisation. Ask your local administrator if you need it done.")
+		if err := actor.May(action); err != nil {
+			return err
 		}
-		return h(w, r, who, scope)
+		return h(w, r, who, actor)
 	})
 }
 
-func (a *API) adminScope(ctx context.Context, who *Session) (*AdminScope, error) {
-	grants, err := a.store.AdminGrants(ctx, who.Person.ID)
-	if err != nil {
-		return nil, err
+// principal is a person with their administrator grants.
+func (a *API) principal(ctx context.Context, p *store.Person) (*privilege.Principal, error) {
+	return a.store.Principal(ctx, p)
+}
+
+// deniedProblem is a refusal of the privilege model as the API answers it.
+func deniedProblem(d *privilege.Denied) *Problem {
+	if d.NotFound {
+		return problem(http.StatusNotFound, "not-found", "%s", d.Sentence)
 	}
-	if len(grants) == 0 {
-		return nil, nil
-	}
-	s := &AdminScope{}
-	for _, g := range grants {
-		if g.Role == store.RoleNational {
-			s.National = true
-		} else {
-			s.Orgs = append(s.Orgs, g.OrgID)
-		}
-	}
-	return s, nil
+	p := problem(http.StatusForbidden, "forbidden", "%s", d.Sentence)
+	p.Type += "#" + string(d.Action)
+	return p
 }
 
 // handleAdminScope: GET /api/v1/admin/scope.
-func (a *API) handleAdminScope(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+func (a *API) handleAdminScope(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
 	orgs, err := a.store.Orgs(r.Context())
 	if err != nil {
 		return err
@@ -80,11 +61,11 @@ func (a *API) handleAdminScope(w http.ResponseWriter, r *http.Request, who *Sess
 	}
 	out := []org{}
 	for _, o := range orgs {
-		if scope.Allows(o.ID) {
+		if actor.Administers(o.ID) {
 			out = append(out, org{ID: o.ID, Name: o.Name, People: o.People})
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"national": scope.National, "orgs": out})
+	writeJSON(w, http.StatusOK, map[string]any{"national": actor.IsNational(), "orgs": out})
 	return nil
 }
 
@@ -93,7 +74,7 @@ func (a *API) handleAdminScope(w http.ResponseWriter, r *http.Request, who *Sess
 // person or list of their organisations (store/audit_orgs.go). since and until are RFC 3339 times or dates (2026-11-14:
 // until a date includes that day); before pages back by id, and
 // next_before is the value for the next page when there may be one.
-func (a *API) handleAdminAudit(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+func (a *API) handleAdminAudit(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
 	limit, err := intParam(r, "limit", 100, 1, 1000)
 	if err != nil {
 		return err
@@ -101,12 +82,12 @@ func (a *API) handleAdminAudit(w http.ResponseWriter, r *http.Request, who *Sess
 	v := r.URL.Query()
 	q := store.AuditQuery{Limit: limit, ActionPrefix: strings.TrimSpace(v.Get("action")),
 		Actor: strings.ToLower(strings.TrimSpace(v.Get("actor"))), Target: auditTarget(v.Get("target"))}
-	if !scope.National {
+	if !actor.IsNational() {
 		// A local administrator reads the entries that concern their
 		// organisations: about one of their people or lists. Entries that
 		// concern no single organisation (purges, storms, settings) and those
 		// written before entries recorded their organisations stay national.
-		q.Orgs = append([]int64{}, scope.Orgs...)
+		q.Orgs = append([]int64{}, actor.Orgs...)
 	}
 	if b := v.Get("before"); b != "" {
 		if q.Before, err = strconv.ParseInt(b, 10, 64); err != nil || q.Before <= 0 {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"wardmail/privilege"
 
 	"wardmail/lists"
 	"wardmail/store"
@@ -27,8 +28,8 @@ type listDetail struct {
 }
 
 // handleAdminList: GET /api/v1/admin/lists/{list}.
-func (a *API) handleAdminList(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
-	l, err := a.listFor(r, scope)
+func (a *API) handleAdminList(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
+	l, err := a.listFor(r, actor)
 	if err != nil {
 		return err
 	}
@@ -60,25 +61,27 @@ func (a *API) writeList(w http.ResponseWriter, r *http.Request, id int64) error 
 
 // checkListScope refuses a scope the administrator may not use: national
 // for a local administrator, or one reaching outside their organisations.
-func (a *API) checkListScope(ctx context.Context, scope *AdminScope, s string) error {
+func (a *API) checkListScope(ctx context.Context, actor *privilege.Principal, s string) error {
 	sc, err := lists.ParseScope(s)
 	if err != nil {
 		p := problem(http.StatusUnprocessableEntity, "bad-scope", "%s", err)
 		p.Field = "scope"
 		return p
 	}
-	if scope.National {
+	if actor.IsNational() {
 		return nil
 	}
 	if sc.Kind == lists.ScopeNational {
-		return problem(http.StatusForbidden, "not-national", "Only a national administrator may give a list a national scope.")
+		if err := actor.May(privilege.NationalList); err != nil {
+			return err
+		}
 	}
 	orgs, err := a.store.Orgs(ctx)
 	if err != nil {
 		return err
 	}
 	for _, o := range orgs {
-		if sc.Contains(o.Name) && !scope.Allows(o.ID) {
+		if sc.Contains(o.Name) && !actor.Administers(o.ID) {
 			return problem(http.StatusForbidden, "not-your-org", "%s is outside the organisations you administer.", o.Name)
 		}
 	}
@@ -94,8 +97,8 @@ var openPolicies = []string{lists.PolicySenders, lists.PolicyAnnounce, lists.Pol
 // and it sets aside the named-senders default for large lists. Opening a
 // list above that size to members or its organisation is for national
 // administrators only (the 2016 setting: docs/storms.md).
-func (a *API) handleListPolicy(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
-	l, err := a.listFor(r, scope)
+func (a *API) handleListPolicy(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
+	l, err := a.listFor(r, actor)
 	if err != nil {
 		return err
 	}
@@ -107,7 +110,7 @@ func (a *API) handleListPolicy(w http.ResponseWriter, r *http.Request, who *Sess
 		return err
 	}
 	g := a.pipeline.Governance()
-	if lists.ValidPolicy(req.Policy) && !slices.Contains(openPolicies, req.Policy) && l.Size > g.SendersOnlyAbove && !scope.National {
+	if lists.ValidPolicy(req.Policy) && !slices.Contains(openPolicies, req.Policy) && l.Size > g.SendersOnlyAbove && actor.May(privilege.OpenLargeList) != nil {
 		p := problem(http.StatusForbidden, "needs-national",
 			"%s has %s members: lists over %s take posts from named senders only, and only a national administrator may let %s post to it.",
 			l.Address, strconv.FormatInt(l.Size, 10), strconv.FormatInt(g.SendersOnlyAbove, 10), policyWho(req.Policy))
@@ -150,11 +153,8 @@ func (a *API) peopleIDs(r *http.Request, addrs []string) ([]int64, error) {
 
 // handleListApprove: POST /api/v1/admin/lists/{list}/approve. National
 // administrators approve large lists, each by name, at the live size.
-func (a *API) handleListApprove(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
-	if !scope.National {
-		return problem(http.StatusForbidden, "not-national", "Only national administrators approve large lists.")
-	}
-	l, err := a.listFor(r, scope)
+func (a *API) handleListApprove(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
+	l, err := a.listFor(r, actor)
 	if err != nil {
 		return err
 	}
@@ -166,8 +166,8 @@ func (a *API) handleListApprove(w http.ResponseWriter, r *http.Request, who *Ses
 
 // handleListMembers: POST (add) or DELETE (remove)
 // /api/v1/admin/lists/{list}/members with {"members": [...]}.
-func (a *API) handleListMembers(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
-	l, err := a.listFor(r, scope)
+func (a *API) handleListMembers(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
+	l, err := a.listFor(r, actor)
 	if err != nil {
 		return err
 	}
@@ -212,8 +212,8 @@ func (a *API) handleListMembers(w http.ResponseWriter, r *http.Request, who *Ses
 // handleListRule: PUT /api/v1/admin/lists/{list}/rule with {"rule": "...",
 // "scope": "..."} on a dynamic list. Same scope rules as creation; the
 // members follow at once (pending posts are materialised for leavers).
-func (a *API) handleListRule(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
-	l, err := a.listFor(r, scope)
+func (a *API) handleListRule(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
+	l, err := a.listFor(r, actor)
 	if err != nil {
 		return err
 	}
@@ -227,7 +227,7 @@ func (a *API) handleListRule(w http.ResponseWriter, r *http.Request, who *Sessio
 	if err := readJSON(w, r, 64<<10, &req); err != nil {
 		return err
 	}
-	if err := a.checkListScope(r.Context(), scope, req.Scope); err != nil {
+	if err := a.checkListScope(r.Context(), actor, req.Scope); err != nil {
 		return err
 	}
 	if err := a.store.SetListRule(r.Context(), who.Person.Email, l.ID, req.Rule, req.Scope); err != nil {
@@ -239,8 +239,8 @@ func (a *API) handleListRule(w http.ResponseWriter, r *http.Request, who *Sessio
 // handleListOwners: PUT /api/v1/admin/lists/{list}/owners with
 // {"owners": [...]}, the whole set. A local administrator names owners from
 // their own organisations, so the list stays theirs to manage.
-func (a *API) handleListOwners(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
-	l, err := a.listFor(r, scope)
+func (a *API) handleListOwners(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
+	l, err := a.listFor(r, actor)
 	if err != nil {
 		return err
 	}
@@ -259,9 +259,9 @@ func (a *API) handleListOwners(w http.ResponseWriter, r *http.Request, who *Sess
 		p.Field = "owners"
 		return p
 	}
-	if !scope.National {
+	if !actor.IsNational() {
 		for _, o := range req.Owners {
-			if p, err := a.store.PersonByEmail(r.Context(), o); err == nil && !scope.Allows(p.OrgID) {
+			if p, err := a.store.PersonByEmail(r.Context(), o); err == nil && !actor.Administers(p.OrgID) {
 				return problem(http.StatusForbidden, "not-your-org", "%s is outside the organisations you administer: name owners from your own.", p.Email)
 			}
 		}
@@ -275,8 +275,8 @@ func (a *API) handleListOwners(w http.ResponseWriter, r *http.Request, who *Sess
 // handleDeleteList: DELETE /api/v1/admin/lists/{list}. Members keep what
 // they were sent (pending posts are materialised first); held posts are
 // withdrawn. A list nested in another is refused until taken out of it.
-func (a *API) handleDeleteList(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
-	l, err := a.listFor(r, scope)
+func (a *API) handleDeleteList(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
+	l, err := a.listFor(r, actor)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"wardmail/privilege"
 
 	"wardmail/lists"
 	"wardmail/store"
@@ -16,7 +17,7 @@ import (
 // reach and which governance would apply, before it exists: the console
 // shows it live as the administrator types (DESIGN: "its evaluated size is
 // shown before creation"). The same scope rules as creation apply.
-func (a *API) handleListPreview(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+func (a *API) handleListPreview(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
 	var req createListRequest
 	if err := readJSON(w, r, 1<<20, &req); err != nil {
 		return err
@@ -39,7 +40,7 @@ func (a *API) handleListPreview(w http.ResponseWriter, r *http.Request, who *Ses
 		}
 		var ids []int64
 		if sc.Kind == lists.ScopeNational {
-			if !scope.National {
+			if !actor.IsNational() {
 				return problem(http.StatusForbidden, "not-national", "Only a national administrator may create a national list.")
 			}
 		} else {
@@ -50,7 +51,7 @@ func (a *API) handleListPreview(w http.ResponseWriter, r *http.Request, who *Ses
 			ids = []int64{}
 			for _, o := range all {
 				if sc.Contains(o.Name) {
-					if !scope.Allows(o.ID) {
+					if !actor.Administers(o.ID) {
 						return problem(http.StatusForbidden, "not-your-org", "%s is outside the organisations you administer.", o.Name)
 					}
 					ids = append(ids, o.ID)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"wardmail/privilege"
 
 	"wardmail/lists"
 	"wardmail/store"
@@ -92,7 +93,7 @@ func (a *API) listView(l *store.List) listView {
 // listFor finds the list named in the path and checks the administrator may
 // manage it: national administrators manage every list; local ones the lists
 // scoped to their organisations or owned by someone in them.
-func (a *API) listFor(r *http.Request, scope *AdminScope) (*store.List, error) {
+func (a *API) listFor(r *http.Request, actor *privilege.Principal) (*store.List, error) {
 	l, err := a.store.ListByAddress(r.Context(), r.PathValue("list"))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, problem(http.StatusNotFound, "not-found", "There is no list %s.", r.PathValue("list"))
@@ -100,7 +101,7 @@ func (a *API) listFor(r *http.Request, scope *AdminScope) (*store.List, error) {
 	if err != nil {
 		return nil, err
 	}
-	ok, err := a.mayManage(r.Context(), scope, l)
+	ok, err := a.mayManage(r.Context(), actor, l)
 	if err != nil {
 		return nil, err
 	}
@@ -110,8 +111,8 @@ func (a *API) listFor(r *http.Request, scope *AdminScope) (*store.List, error) {
 	return l, nil
 }
 
-func (a *API) mayManage(ctx context.Context, scope *AdminScope, l *store.List) (bool, error) {
-	if scope.National {
+func (a *API) mayManage(ctx context.Context, actor *privilege.Principal, l *store.List) (bool, error) {
+	if actor.IsNational() {
 		return true, nil
 	}
 	if l.Owners == nil { // a row from Store.Lists, without details
@@ -128,34 +129,14 @@ func (a *API) mayManage(ctx context.Context, scope *AdminScope, l *store.List) (
 			return false, err
 		}
 	}
-	return mayManageWith(scope, l, orgs), nil
+	return mayManageWith(actor, l, orgs), nil
 }
 
 // mayManageWith decides for a list with its owners' organisations (and, for
 // dynamic lists, every organisation's name): no query, so the list table
 // decides for thousands of lists at once.
-func mayManageWith(scope *AdminScope, l *store.List, orgs map[int64]string) bool {
-	if scope.National {
-		return true
-	}
-	if l.Kind == store.ListDynamic {
-		sc, err := lists.ParseScope(l.Scope)
-		if err != nil || sc.Kind == lists.ScopeNational {
-			return false
-		}
-		for id, name := range orgs {
-			if sc.Contains(name) && !scope.Allows(id) {
-				return false
-			}
-		}
-		return true
-	}
-	for _, org := range l.OwnerOrgs {
-		if scope.Allows(org) {
-			return true
-		}
-	}
-	return false
+func mayManageWith(actor *privilege.Principal, l *store.List, orgs map[int64]string) bool {
+	return actor.MayManageList(store.PrivilegeList(l, orgs)) == nil
 }
 
 // createListRequest is POST /api/v1/admin/lists.
@@ -170,7 +151,7 @@ type createListRequest struct {
 }
 
 // handleCreateList: POST /api/v1/admin/lists.
-func (a *API) handleCreateList(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+func (a *API) handleCreateList(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
 	var req createListRequest
 	if err := readJSON(w, r, 1<<20, &req); err != nil {
 		return err
@@ -187,7 +168,7 @@ func (a *API) handleCreateList(w http.ResponseWriter, r *http.Request, who *Sess
 	spec.Owners = owners
 	if req.Rule != "" {
 		spec.Kind, spec.Rule, spec.Scope = store.ListDynamic, req.Rule, req.Scope
-		if err := a.checkListScope(ctx, scope, req.Scope); err != nil {
+		if err := a.checkListScope(ctx, actor, req.Scope); err != nil {
 			return err
 		}
 	} else {
@@ -233,7 +214,7 @@ func listProblem(err error) error {
 
 // handleHeld: GET /api/v1/admin/held, the moderation queue of the lists the
 // administrator manages.
-func (a *API) handleHeld(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+func (a *API) handleHeld(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
 	held, err := a.store.HeldPosts(r.Context(), 0)
 	if err != nil {
 		return err
@@ -244,7 +225,7 @@ func (a *API) handleHeld(w http.ResponseWriter, r *http.Request, who *Session, s
 		if err != nil {
 			return err
 		}
-		if ok, err := a.mayManage(r.Context(), scope, l); err != nil {
+		if ok, err := a.mayManage(r.Context(), actor, l); err != nil {
 			return err
 		} else if ok {
 			out = append(out, h)
@@ -256,13 +237,13 @@ func (a *API) handleHeld(w http.ResponseWriter, r *http.Request, who *Session, s
 
 // handleModerate: POST /api/v1/admin/held/{id} with {"approve": bool,
 // "reason": "..."}. The sender is told either way.
-func (a *API) handleModerate(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+func (a *API) handleModerate(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
 	return a.moderate(w, r, who, func(h *store.Held, id int64) error {
 		l, err := a.store.ListByID(r.Context(), h.ListID)
 		if err != nil {
 			return err
 		}
-		if ok, err := a.mayManage(r.Context(), scope, l); err != nil {
+		if ok, err := a.mayManage(r.Context(), actor, l); err != nil {
 			return err
 		} else if !ok {
 			return problem(http.StatusForbidden, "not-your-list", "%s is outside the organisations you administer.", l.Address)
@@ -305,10 +286,7 @@ func (a *API) moderate(w http.ResponseWriter, r *http.Request, who *Session, all
 // handlePurge: POST /api/v1/admin/purge with {"message_id": "..."} or
 // {"thread": "..."}, and "dry_run": true to count first; national administrators only, since a purge reaches
 // every mailbox.
-func (a *API) handlePurge(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
-	if !scope.National {
-		return problem(http.StatusForbidden, "not-national", "Only national administrators purge messages from every mailbox.")
-	}
+func (a *API) handlePurge(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
 	var req struct {
 		MessageID string `json:"message_id"`
 		Thread    string `json:"thread"`
@@ -341,7 +319,7 @@ func (a *API) handlePurge(w http.ResponseWriter, r *http.Request, who *Session, 
 }
 
 // handleTrace: GET /api/v1/admin/trace?message_id=ID.
-func (a *API) handleTrace(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+func (a *API) handleTrace(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
 	id := r.URL.Query().Get("message_id")
 	if id == "" {
 		return problem(http.StatusBadRequest, "bad-request", "Give the message_id to trace.")
@@ -351,6 +329,21 @@ func (a *API) handleTrace(w http.ResponseWriter, r *http.Request, who *Session, 
 		return problem(http.StatusNotFound, "not-found", "%s", err)
 	} else if err != nil {
 		return err
+	}
+	if !actor.IsNational() {
+		// A local administrator traces what concerns their organisations:
+		// the rest is as if it did not exist.
+		mine := traces[:0]
+		for _, t := range traces {
+			if ok, err := a.store.SubmissionReaches(r.Context(), t.ID, actor.Orgs); err != nil {
+				return err
+			} else if ok {
+				mine = append(mine, t)
+			}
+		}
+		if traces = mine; len(traces) == 0 {
+			return problem(http.StatusNotFound, "not-found", "No message with Message-ID %s concerns the organisations you administer.", id)
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"messages": traces})
 	return nil
@@ -368,23 +361,20 @@ func (a *API) ownedList(r *http.Request, who *Session) (*store.List, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	for _, o := range l.Owners {
-		if strings.EqualFold(o, who.Person.Email) {
-			return l, nil
-		}
-	}
-	scope, err := a.adminScope(r.Context(), who)
+	actor, err := a.principal(r.Context(), who.Person)
 	if err != nil {
 		return nil, err
 	}
-	if scope != nil {
-		if ok, err := a.mayManage(r.Context(), scope, l); err != nil {
+	var orgs map[int64]string
+	if l.Kind == store.ListDynamic && actor.IsAdmin() {
+		if orgs, err = a.store.OrgNames(r.Context()); err != nil {
 			return nil, err
-		} else if ok {
-			return l, nil
 		}
 	}
-	return nil, problem(http.StatusForbidden, "not-owner", "Only the owners of %s (and its administrators) may do that.", l.Address)
+	if err := actor.MayOwn(store.PrivilegeList(l, orgs)); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
 // handleMyLists: GET /api/v1/lists, the lists the person owns.

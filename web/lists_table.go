@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strings"
+	"wardmail/privilege"
 
 	"wardmail/store"
 )
@@ -14,7 +15,7 @@ import (
 // (suspended, or grown past their approved size). Owners, senders and
 // approvals come for all the lists in four queries (store/lists_table.go),
 // and the scope is decided without further queries.
-func (a *API) handleAdminLists(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+func (a *API) handleAdminLists(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
 	offset, err := intParam(r, "offset", 0, 0, 1<<30)
 	if err != nil {
 		return err
@@ -34,7 +35,7 @@ func (a *API) handleAdminLists(w http.ResponseWriter, r *http.Request, who *Sess
 	lq := store.ListQuery{Contains: q}
 	out := []listView{}
 	total := 0
-	if scope.National && !alert {
+	if actor.IsNational() && !alert {
 		// Every list counts: the database pages.
 		if total, err = a.store.CountLists(r.Context(), lq); err != nil {
 			return err
@@ -54,13 +55,13 @@ func (a *API) handleAdminLists(w http.ResponseWriter, r *http.Request, who *Sess
 			return err
 		}
 		var orgs map[int64]string
-		if !scope.National {
+		if !actor.IsNational() {
 			if orgs, err = a.store.OrgNames(r.Context()); err != nil {
 				return err
 			}
 		}
 		for _, l := range all {
-			if !mayManageWith(scope, l, orgs) {
+			if !mayManageWith(actor, l, orgs) {
 				continue
 			}
 			view := a.listView(l)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"wardmail/privilege"
 
 	"wardmail/store"
 )
@@ -42,7 +43,7 @@ func (a *API) locksNow(ctx context.Context) ([]store.LockoutRow, error) {
 
 // scopedLocks keeps the locks of people the administrator manages (a
 // national administrator also sees accounts nobody has).
-func (a *API) scopedLocks(ctx context.Context, scope *AdminScope, locks []store.LockoutRow) ([]lockRow, error) {
+func (a *API) scopedLocks(ctx context.Context, actor *privilege.Principal, locks []store.LockoutRow) ([]lockRow, error) {
 	out := []lockRow{}
 	people := map[string]*store.Person{}
 	for _, l := range locks {
@@ -58,9 +59,9 @@ func (a *API) scopedLocks(ctx context.Context, scope *AdminScope, locks []store.
 			people[l.Account] = p
 		}
 		switch {
-		case p != nil && scope.Allows(p.OrgID):
+		case p != nil && actor.Administers(p.OrgID):
 			out = append(out, lockRow{LockoutRow: l, Name: p.Name, Org: p.Org})
-		case p == nil && scope.National:
+		case p == nil && actor.IsNational():
 			out = append(out, lockRow{LockoutRow: l})
 		}
 	}
@@ -76,12 +77,12 @@ func (a *API) incident(ctx context.Context) (bool, error) {
 }
 
 // handleLockouts: GET /api/v1/admin/lockouts.
-func (a *API) handleLockouts(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+func (a *API) handleLockouts(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
 	locks, err := a.locksNow(r.Context())
 	if err != nil {
 		return err
 	}
-	rows, err := a.scopedLocks(r.Context(), scope, locks)
+	rows, err := a.scopedLocks(r.Context(), actor, locks)
 	if err != nil {
 		return err
 	}
@@ -110,7 +111,7 @@ func parseLockedSince(s string, now time.Time) (time.Time, error) {
 // handleUnlock: POST /api/v1/admin/unlock with {"accounts": [...]} and/or
 // {"all_locked_since": "6h"}. A local administrator's bulk unlock covers
 // the people of their organisations only.
-func (a *API) handleUnlock(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+func (a *API) handleUnlock(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
 	var req struct {
 		Accounts       []string `json:"accounts"`
 		AllLockedSince string   `json:"all_locked_since"`
@@ -131,13 +132,12 @@ func (a *API) handleUnlock(w http.ResponseWriter, r *http.Request, who *Session,
 		if acc == "" {
 			continue
 		}
-		p, err := a.store.PersonByEmail(ctx, acc)
-		switch {
-		case errors.Is(err, store.ErrNotFound) && scope.National:
-		case errors.Is(err, store.ErrNotFound), err == nil && !scope.Allows(p.OrgID):
-			return problem(http.StatusNotFound, "not-found", "There is nobody called %s in the organisations you administer.", acc)
-		case err != nil:
+		denied, err := a.mayUnlock(ctx, actor, acc)
+		if err != nil {
 			return err
+		}
+		if denied != nil {
+			return denied
 		}
 		accounts = append(accounts, acc)
 	}
@@ -155,17 +155,24 @@ func (a *API) handleUnlock(w http.ResponseWriter, r *http.Request, who *Session,
 			if err != nil {
 				return err
 			}
-			rows, err := a.scopedLocks(ctx, scope, locks)
+			rows, err := a.scopedLocks(ctx, actor, locks)
 			if err != nil {
 				return err
 			}
 			for _, l := range rows {
-				if !l.LockedAt.Before(since) && !slices.Contains(accounts, l.Account) {
+				if l.LockedAt.Before(since) || slices.Contains(accounts, l.Account) {
+					continue
+				}
+				// A local administrator's bulk unlock leaves out the
+				// administrators they may not act on.
+				if denied, err := a.mayUnlock(ctx, actor, l.Account); err != nil {
+					return err
+				} else if denied == nil {
 					accounts = append(accounts, l.Account)
 				}
 			}
 		}
-		if !scope.National {
+		if !actor.IsNational() {
 			since = time.Time{}
 			if len(accounts) == 0 {
 				writeJSON(w, http.StatusOK, map[string]any{"unlocked": []string{}, "locks_ended": 0})
@@ -210,10 +217,7 @@ func (a *API) handleUnlock(w http.ResponseWriter, r *http.Request, who *Session,
 
 // handleIncident: PUT /api/v1/admin/incident with {"on": true}. National
 // administrators only: it stops lockout counting for everyone.
-func (a *API) handleIncident(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
-	if !scope.National {
-		return problem(http.StatusForbidden, "not-national", "Only national administrators switch incident mode.")
-	}
+func (a *API) handleIncident(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
 	var req struct {
 		On bool `json:"on"`
 	}
@@ -235,4 +239,32 @@ func (a *API) handleIncident(w http.ResponseWriter, r *http.Request, who *Sessio
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"incident": req.On})
 	return nil
+}
+
+// mayUnlock asks the privilege model whether the actor may unlock an
+// account: a refusal (*privilege.Denied) or nil, and an error when the
+// question could not be answered. Locks on addresses outside the directory
+// (guesses at people who do not exist) are national administrators' to end.
+func (a *API) mayUnlock(ctx context.Context, actor *privilege.Principal, account string) (*privilege.Denied, error) {
+	p, err := a.store.PersonByEmail(ctx, account)
+	if errors.Is(err, store.ErrNotFound) {
+		if actor.IsNational() {
+			return nil, nil
+		}
+		return &privilege.Denied{Action: privilege.UnlockPerson, NotFound: true,
+			Sentence: "There is nobody called " + account + " in the organisations you administer."}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	subject, err := a.principal(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	var d *privilege.Denied
+	if err := actor.MayActOn(privilege.UnlockPerson, *subject); errors.As(err, &d) {
+		return d, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return nil, nil
 }

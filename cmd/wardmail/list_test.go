@@ -78,7 +78,7 @@ func TestListCommands(t *testing.T) {
 	}
 
 	// Approvals are an administrator's, by name.
-	if out := run(false, "list", "approve", "ward@nhs.test", "--by", "dev@nhs.test"); !strings.Contains(out, "not a national administrator") {
+	if out := run(false, "list", "approve", "ward@nhs.test", "--by", "dev@nhs.test"); !strings.Contains(out, "Only national administrators may do this") {
 		t.Errorf("approve by a non-administrator: %s", out)
 	}
 	run(true, "admin", "grant", "nat@nhs.test", "--role", "national")

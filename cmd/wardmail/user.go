@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"wardmail/directory"
+	"wardmail/privilege"
 	"wardmail/store"
 )
 
@@ -79,6 +80,11 @@ func runUser(args []string) error {
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("there is nobody called %s", fs.Arg(0))
 		} else if err != nil {
+			return err
+		}
+		action := map[string]privilege.Action{"passwd": privilege.ResetPassword,
+			"disable": privilege.DisablePerson, "enable": privilege.EnablePerson}[args[0]]
+		if err := mayActOn(ctx, st, action, p); err != nil {
 			return err
 		}
 		switch args[0] {

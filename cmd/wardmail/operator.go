@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"wardmail/privilege"
+	"wardmail/store"
+)
+
+// The command line asks the privilege model like every other door. Whoever
+// runs it on the server holds the data folder already, so it acts as the
+// operator (national rights) unless --by names the administrator whose
+// decision it records (list approvals, policies, moderation): then that
+// person's rights decide.
+
+// operatorPrincipal is the command line's principal, named for the audit
+// trail.
+func operatorPrincipal() privilege.Principal { return privilege.Operator("cli:" + osUser()) }
+
+// mayActOn asks whether the operator may take an action on a person.
+func mayActOn(ctx context.Context, st *store.Store, action privilege.Action, p *store.Person) error {
+	subject, err := st.Principal(ctx, p)
+	if err != nil {
+		return err
+	}
+	return operatorPrincipal().MayActOn(action, *subject)
+}
+
+// mayAs asks whether the administrator named by --by may take an action.
+func mayAs(ctx context.Context, st *store.Store, admin *store.Person, action privilege.Action) error {
+	pr, err := st.Principal(ctx, admin)
+	if err != nil {
+		return err
+	}
+	if err := pr.May(action); err != nil {
+		return fmt.Errorf("%s: %w", admin.Email, err)
+	}
+	return nil
+}
+
+// mayModerate asks whether the person named by --by may decide a held post:
+// an owner of its list or an administrator who manages it.
+func mayModerate(ctx context.Context, st *store.Store, admin *store.Person, heldID int64) error {
+	h, err := st.HeldByID(ctx, heldID)
+	if err != nil {
+		return err
+	}
+	l, err := st.ListByID(ctx, h.ListID)
+	if err != nil {
+		return err
+	}
+	orgs, err := st.OrgNames(ctx)
+	if err != nil {
+		return err
+	}
+	pr, err := st.Principal(ctx, admin)
+	if err != nil {
+		return err
+	}
+	return pr.MayOwn(store.PrivilegeList(l, orgs))
+}
