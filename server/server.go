@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"wardmail/admin"
 	"wardmail/auth"
 	"wardmail/imapd"
 	"wardmail/lists"
@@ -34,6 +35,7 @@ type Server struct {
 	Store    *store.Store
 	Login    *auth.Login
 	Pipeline *submit.Pipeline
+	Admin    *admin.Service  // what administrators do, decided by the privilege model
 	Storms   *policy.Breaker // the reply-all storm breaker and its board
 	Limits   *policy.Limits  // per-sender limits
 	Policy   *policy.Metrics
@@ -123,9 +125,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		}
 	}
 
+	s.Admin = admin.New(admin.Config{Store: st, Hasher: hasher, Locks: admin.EngineLocks{Engine: lock},
+		CheckPassword: auth.CheckPasswordPolicy})
 	httpSrv := &http.Server{
 		Handler: web.New(web.Config{Store: st, Pipeline: s.Pipeline, SignIn: web.LoginSignIn{Login: s.Login},
-			Registry: s.Registry, Logger: log, TLS: true, ReplyAll: s.Storms, Now: cfg.Now}),
+			Registry: s.Registry, Logger: log, TLS: true, ReplyAll: s.Storms, Admin: s.Admin, Now: cfg.Now}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

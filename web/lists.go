@@ -284,8 +284,8 @@ func (a *API) moderate(w http.ResponseWriter, r *http.Request, who *Session, all
 }
 
 // handlePurge: POST /api/v1/admin/purge with {"message_id": "..."} or
-// {"thread": "..."}, and "dry_run": true to count first; national administrators only, since a purge reaches
-// every mailbox.
+// {"thread": "..."}, and "dry_run": true to count first; national
+// administrators only, since a purge reaches every mailbox.
 func (a *API) handlePurge(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
 	var req struct {
 		MessageID string `json:"message_id"`
@@ -302,16 +302,8 @@ func (a *API) handlePurge(w http.ResponseWriter, r *http.Request, who *Session, 
 	if req.Thread != "" {
 		id, thread = req.Thread, true
 	}
-	purge := func(ctx context.Context, id string, thread bool) (*store.PurgeResult, error) {
-		return a.store.Purge(ctx, who.Person.Email, id, thread)
-	}
-	if req.DryRun {
-		purge = a.store.PurgePreview
-	}
-	res, err := purge(r.Context(), id, thread)
-	if errors.Is(err, store.ErrNotFound) {
-		return problem(http.StatusNotFound, "not-found", "%s", err)
-	} else if err != nil {
+	res, err := a.cfg.Admin.Purge(r.Context(), *actor, id, thread, req.DryRun)
+	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, res)
@@ -320,30 +312,9 @@ func (a *API) handlePurge(w http.ResponseWriter, r *http.Request, who *Session, 
 
 // handleTrace: GET /api/v1/admin/trace?message_id=ID.
 func (a *API) handleTrace(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
-	id := r.URL.Query().Get("message_id")
-	if id == "" {
-		return problem(http.StatusBadRequest, "bad-request", "Give the message_id to trace.")
-	}
-	traces, err := a.store.TraceMessage(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return problem(http.StatusNotFound, "not-found", "%s", err)
-	} else if err != nil {
+	traces, err := a.cfg.Admin.Trace(r.Context(), *actor, r.URL.Query().Get("message_id"))
+	if err != nil {
 		return err
-	}
-	if !actor.IsNational() {
-		// A local administrator traces what concerns their organisations:
-		// the rest is as if it did not exist.
-		mine := traces[:0]
-		for _, t := range traces {
-			if ok, err := a.store.SubmissionReaches(r.Context(), t.ID, actor.Orgs); err != nil {
-				return err
-			} else if ok {
-				mine = append(mine, t)
-			}
-		}
-		if traces = mine; len(traces) == 0 {
-			return problem(http.StatusNotFound, "not-found", "No message with Message-ID %s concerns the organisations you administer.", id)
-		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"messages": traces})
 	return nil

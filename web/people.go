@@ -1,21 +1,17 @@
 package web
 
 import (
-	"errors"
 	"net/http"
-	"strings"
-	"wardmail/privilege"
 
-	"wardmail/auth"
-	"wardmail/directory"
+	"wardmail/admin"
+	"wardmail/privilege"
 	"wardmail/store"
 )
 
 // People administration for the console: search, add, disable and enable,
-// reset a password. Local administrators reach the people of their
-// organisations; national administrators everyone. The store calls are the
-// CLI's (`wardmail user add|passwd|disable|enable`), and each action is in
-// the audit trail with the administrator's address.
+// reset a password, through the administration service (package admin),
+// which decides each with the privilege model and audits it; the CLI's
+// `wardmail user add|passwd|disable|enable` make the same calls.
 
 type personRow struct {
 	Email    string `json:"email"`
@@ -32,14 +28,6 @@ func toPersonRow(p *store.Person) personRow {
 	return personRow{Email: p.Email, Name: p.Name, Org: p.Org, Role: p.Role, Site: p.Site, Disabled: p.Disabled, CanSignIn: p.PasswordHash != ""}
 }
 
-// scopeOrgs is the organisation bound of a search: nil for national.
-func scopeOrgs(actor *privilege.Principal) []int64 {
-	if actor.IsNational() {
-		return nil
-	}
-	return append([]int64{}, actor.Orgs...)
-}
-
 // handleAdminPeople: GET /api/v1/admin/people?q=&after=&limit=.
 func (a *API) handleAdminPeople(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
 	limit, err := intParam(r, "limit", 50, 1, 500)
@@ -47,7 +35,7 @@ func (a *API) handleAdminPeople(w http.ResponseWriter, r *http.Request, who *Ses
 		return err
 	}
 	q := r.URL.Query()
-	people, err := a.store.SearchPeople(r.Context(), store.PeopleQuery{Prefix: q.Get("q"), After: q.Get("after"), Orgs: scopeOrgs(actor), Limit: limit})
+	people, err := a.cfg.Admin.SearchPeople(r.Context(), *actor, q.Get("q"), q.Get("after"), limit)
 	if err != nil {
 		return err
 	}
@@ -57,47 +45,6 @@ func (a *API) handleAdminPeople(w http.ResponseWriter, r *http.Request, who *Ses
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"people": out})
 	return nil
-}
-
-// personFor finds the person named in the path and asks the privilege
-// model whether the actor may take the action on them. Someone outside the
-// actor's organisations is "not found", so the console does not tell a local
-// administrator who exists elsewhere.
-func (a *API) personFor(r *http.Request, actor *privilege.Principal, action privilege.Action) (*store.Person, error) {
-	email := r.PathValue("email")
-	p, err := a.store.PersonByEmail(r.Context(), email)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, problem(http.StatusNotFound, "not-found", "There is nobody called %s in the organisations you administer.", email)
-	} else if err != nil {
-		return nil, err
-	}
-	subject, err := a.principal(r.Context(), p)
-	if err != nil {
-		return nil, err
-	}
-	if err := actor.MayActOn(action, *subject); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-// hashNewPassword checks the password policy and hashes on the server's
-// pool (a busy pool is a 503, never a weak fallback).
-func (a *API) hashNewPassword(r *http.Request, pw string) (string, error) {
-	if err := auth.CheckPasswordPolicy(pw); err != nil {
-		p := problem(http.StatusUnprocessableEntity, "weak-password", "That password cannot be used: %s.", err)
-		p.Field = "password"
-		return "", p
-	}
-	l, err := a.login()
-	if err != nil {
-		return "", err
-	}
-	h, err := l.Hasher().Hash(r.Context(), pw)
-	if errors.Is(err, auth.ErrBusy) {
-		return "", errUnavailable()
-	}
-	return h, err
 }
 
 // handleAddPerson: POST /api/v1/admin/people with {email, name, org, role,
@@ -115,106 +62,47 @@ func (a *API) handleAddPerson(w http.ResponseWriter, r *http.Request, who *Sessi
 	if err := readJSON(w, r, 16<<10, &req); err != nil {
 		return err
 	}
-	field := func(name, sentence string) error {
-		p := problem(http.StatusUnprocessableEntity, "invalid", "%s", sentence)
-		p.Field = name
-		return p
-	}
-	email, err := directory.ValidateAddress(strings.TrimSpace(req.Email))
+	p, err := a.cfg.Admin.AddPerson(r.Context(), *actor, admin.NewPerson{Email: req.Email, Name: req.Name, Org: req.Org,
+		Role: req.Role, Site: req.Site, Password: req.Password})
 	if err != nil {
-		return field("email", "The address "+req.Email+" cannot be used: "+err.Error()+".")
-	}
-	req.Email = strings.ToLower(email)
-	if req.Name = strings.TrimSpace(req.Name); req.Name == "" || len(req.Name) > 200 {
-		return field("name", "Give the person's name (up to 200 characters).")
-	}
-	org, err := a.store.OrgByName(r.Context(), req.Org)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !actor.Administers(org.ID)) {
-		return field("org", "Choose one of the organisations you administer.")
-	} else if err != nil {
-		return err
-	}
-	rec := store.PersonRecord{Email: req.Email, Name: req.Name, Org: org.Name, Role: strings.TrimSpace(req.Role), Site: strings.TrimSpace(req.Site)}
-	if req.Password != "" {
-		if rec.PasswordHash, err = a.hashNewPassword(r, req.Password); err != nil {
-			return err
-		}
-	}
-	p, err := a.store.AddPerson(r.Context(), who.Person.Email, rec)
-	if errors.Is(err, store.ErrExists) {
-		return field("email", "Someone already has the address "+req.Email+".")
-	} else if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, toPersonRow(p))
 	return nil
 }
 
-// handleDisablePerson: POST /api/v1/admin/people/{email}/disable and
-// .../enable. Disabling ends the person's web sessions at once and stops
-// their app passwords; mail to them is refused while disabled.
+// handleDisablePerson: POST /api/v1/admin/people/{email}/disable, and
+// handleEnablePerson .../enable.
 func (a *API) handleDisablePerson(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
-	return a.setDisabled(w, r, who, actor, true)
+	return a.setDisabled(w, r, actor, true)
 }
 
 func (a *API) handleEnablePerson(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
-	return a.setDisabled(w, r, who, actor, false)
+	return a.setDisabled(w, r, actor, false)
 }
 
-func (a *API) setDisabled(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal, disable bool) error {
-	action := privilege.EnablePerson
-	if disable {
-		action = privilege.DisablePerson
-	}
-	p, err := a.personFor(r, actor, action)
+func (a *API) setDisabled(w http.ResponseWriter, r *http.Request, actor *privilege.Principal, disable bool) error {
+	p, err := a.cfg.Admin.SetDisabled(r.Context(), *actor, r.PathValue("email"), disable)
 	if err != nil {
 		return err
 	}
-	if err := a.store.SetDisabled(r.Context(), p.ID, disable); err != nil {
-		return err
-	}
-	if disable {
-		if _, err := a.store.DeleteWebSessions(r.Context(), p.ID); err != nil {
-			return err
-		}
-	}
-	if err := a.store.Audit(r.Context(), who.Person.Email, string(action), p.Email, nil); err != nil {
-		return err
-	}
-	p.Disabled = disable
 	writeJSON(w, http.StatusOK, toPersonRow(p))
 	return nil
 }
 
 // handleResetPassword: POST /api/v1/admin/people/{email}/password with
-// {"password": "..."}. The person's web sessions end, so whoever knew the
-// old password is signed out.
+// {"password": "..."}.
 func (a *API) handleResetPassword(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
-	p, err := a.personFor(r, actor, privilege.ResetPassword)
-	if err != nil {
-		return err
-	}
 	var req struct {
 		Password string `json:"password"`
 	}
 	if err := readJSON(w, r, 4<<10, &req); err != nil {
 		return err
 	}
-	h, err := a.hashNewPassword(r, req.Password)
+	p, _, err := a.cfg.Admin.ResetPassword(r.Context(), *actor, r.PathValue("email"), req.Password)
 	if err != nil {
 		return err
 	}
-	if err := a.store.SetPassword(r.Context(), p.ID, h); err != nil {
-		return err
-	}
-	n, err := a.store.DeleteWebSessions(r.Context(), p.ID)
-	if err != nil {
-		return err
-	}
-	if err := a.store.Audit(r.Context(), who.Person.Email, "person.password", p.Email, map[string]int{"sessions_ended": n}); err != nil {
-		return err
-	}
-	p.PasswordHash = h
 	writeJSON(w, http.StatusOK, toPersonRow(p))
 	return nil
 }

@@ -3,8 +3,9 @@ package web
 import (
 	"net/http"
 	"time"
-	"wardmail/privilege"
 
+	"wardmail/admin"
+	"wardmail/privilege"
 	"wardmail/store"
 )
 
@@ -14,7 +15,7 @@ import (
 type personDetail struct {
 	personRow
 	Lists         []store.PersonList `json:"lists"`
-	Locks         []lockRow          `json:"locks"`
+	Locks         []admin.Lock       `json:"locks"`
 	LastSignIn    *time.Time         `json:"last_sign_in,omitempty"`
 	LastSignInNet string             `json:"last_sign_in_from,omitempty"`
 }
@@ -22,35 +23,17 @@ type personDetail struct {
 // handlePerson: GET /api/v1/admin/people/{email}, within the
 // administrator's organisations (anyone else is "not found").
 func (a *API) handlePerson(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
-	p, err := a.personFor(r, actor, privilege.ViewPerson)
+	d, err := a.cfg.Admin.PersonDetail(r.Context(), *actor, r.PathValue("email"))
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	d := personDetail{personRow: toPersonRow(p), Locks: []lockRow{}}
-	if d.Lists, err = a.store.ListsOfPerson(ctx, p.ID); err != nil {
-		return err
+	out := personDetail{personRow: toPersonRow(d.Person), Lists: d.Lists, Locks: d.Locks}
+	if out.Lists == nil {
+		out.Lists = []store.PersonList{}
 	}
-	locks, err := a.locksNow(ctx)
-	if err != nil {
-		return err
+	if !d.LastSignIn.IsZero() {
+		out.LastSignIn, out.LastSignInNet = &d.LastSignIn, d.LastSignInNet
 	}
-	rows, err := a.scopedLocks(ctx, actor, locks)
-	if err != nil {
-		return err
-	}
-	for _, l := range rows {
-		if l.Account == p.Email {
-			d.Locks = append(d.Locks, l)
-		}
-	}
-	at, from, err := a.store.LastSignIn(ctx, p.Email)
-	if err != nil {
-		return err
-	}
-	if !at.IsZero() {
-		d.LastSignIn, d.LastSignInNet = &at, from
-	}
-	writeJSON(w, http.StatusOK, d)
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }

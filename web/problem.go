@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"wardmail/admin"
 	"wardmail/privilege"
 
 	"wardmail/store"
@@ -66,10 +67,13 @@ func (a *API) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	var p *Problem
 	var se *submit.Error
 	var denied *privilege.Denied
+	var ae *admin.Error
 	switch {
 	case errors.As(err, &p):
 	case errors.As(err, &denied):
 		p = deniedProblem(denied)
+	case errors.As(err, &ae):
+		p = adminProblem(ae)
 	case errors.As(err, &se):
 		status := http.StatusUnprocessableEntity
 		if se.Temporary() {
@@ -97,4 +101,23 @@ func (a *API) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
+}
+
+// adminProblem is a refusal of the administration service as the API
+// answers it.
+func adminProblem(e *admin.Error) *Problem {
+	var p *Problem
+	switch e.Kind {
+	case admin.NotFound:
+		p = problem(http.StatusNotFound, "not-found", "%s", e.Sentence)
+	case admin.Conflict:
+		p = problem(http.StatusConflict, "conflict", "%s", e.Sentence)
+	case admin.Busy:
+		p = problem(http.StatusServiceUnavailable, "unavailable", "%s", e.Sentence)
+		p.RetryAfter = 30
+	default:
+		p = problem(http.StatusUnprocessableEntity, "invalid", "%s", e.Sentence)
+	}
+	p.Field = e.Field
+	return p
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"wardmail/admin"
 	"wardmail/store"
 	"wardmail/submit"
 )
@@ -42,6 +43,8 @@ type Config struct {
 	// ReplyAll, when set, says whether reply-all is allowed on a message's
 	// thread (the storm breaker fills it in).
 	ReplyAll ReplyAllPolicy
+	// Admin is the administration service the administrators' API calls.
+	Admin *admin.Service
 	// Now returns the current time (tests replace it).
 	Now func() time.Time
 }

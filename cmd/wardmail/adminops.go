@@ -119,7 +119,7 @@ func runAdmin(args []string) error {
 		if *thread != "" {
 			id, isThread = *thread, true
 		}
-		res, err := st.Purge(ctx, actor, id, isThread)
+		res, err := adminService(st).Purge(ctx, operatorPrincipal(), id, isThread, false)
 		if err != nil {
 			return err
 		}
@@ -130,7 +130,7 @@ func runAdmin(args []string) error {
 		if *msgID == "" {
 			return errors.New("--message-id is required")
 		}
-		traces, err := st.TraceMessage(ctx, *msgID)
+		traces, err := adminService(st).Trace(ctx, operatorPrincipal(), *msgID)
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"wardmail/admin"
+	"wardmail/auth"
 	"wardmail/privilege"
 	"wardmail/store"
 )
@@ -59,4 +61,19 @@ func mayModerate(ctx context.Context, st *store.Store, admin *store.Person, held
 		return err
 	}
 	return pr.MayOwn(store.PrivilegeList(l, orgs))
+}
+
+// adminService is the administration service over a store opened by the
+// command line: passwords hashed here with the default parameters, lockout
+// state changed in the store (a running server picks it up within a
+// second).
+func adminService(st *store.Store) *admin.Service {
+	return admin.New(admin.Config{Store: st, Hasher: cliHasher{}, CheckPassword: auth.CheckPasswordPolicy})
+}
+
+// cliHasher hashes a new password at the command line.
+type cliHasher struct{}
+
+func (cliHasher) Hash(_ context.Context, pw string) (string, error) {
+	return auth.HashPassword(auth.DefaultParams(), pw)
 }

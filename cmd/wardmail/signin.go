@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -32,7 +31,7 @@ func runIncident(args []string) error {
 		return err
 	}
 	defer st.Close()
-	if err := st.SetSignInControl(ctx, "cli:"+osUser(), "incident", rest[0]); err != nil {
+	if err := adminService(st).SetIncident(ctx, operatorPrincipal(), rest[0] == "on"); err != nil {
 		return err
 	}
 	if rest[0] == "on" {
@@ -69,29 +68,17 @@ func runUnlock(args []string) error {
 			return err
 		}
 	}
-	for i, a := range accounts {
-		accounts[i] = strings.ToLower(strings.TrimSpace(a))
-	}
 	ctx := context.Background()
 	st, err := openStore(ctx, *data)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	locks, err := st.Unlock(ctx, "cli:"+osUser(), accounts, from)
+	res, err := adminService(st).Unlock(ctx, operatorPrincipal(), accounts, from)
 	if err != nil {
 		return err
 	}
-	seen := map[string]bool{}
-	for _, l := range locks {
-		if !seen[l.Account] {
-			seen[l.Account] = true
-		}
-	}
-	for _, a := range accounts {
-		seen[a] = true
-	}
-	fmt.Printf("unlocked %d accounts (%d locks were running); a running server sees it within a second\n", len(seen), len(locks))
+	fmt.Printf("unlocked %d accounts (%d locks were running); a running server sees it within a second\n", len(res.Unlocked), res.LocksEnded)
 	return nil
 }
 
@@ -106,18 +93,14 @@ func runLockouts(args []string) error {
 		return err
 	}
 	defer st.Close()
-	locks, err := st.Lockouts(ctx)
-	if err != nil {
-		return err
-	}
-	incident, err := st.SignInControl(ctx, "incident")
+	locks, incident, err := adminService(st).Lockouts(ctx, operatorPrincipal())
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		return json.NewEncoder(os.Stdout).Encode(map[string]any{"incident": incident == "on", "locks": locks})
+		return json.NewEncoder(os.Stdout).Encode(map[string]any{"incident": incident, "locks": locks})
 	}
-	if incident == "on" {
+	if incident {
 		fmt.Println("incident mode is on: failures are not being counted")
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)

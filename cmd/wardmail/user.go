@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 
 	"wardmail/directory"
-	"wardmail/privilege"
 	"wardmail/store"
 )
 
@@ -71,42 +70,32 @@ func runUser(args []string) error {
 		if fs.NArg() != 1 {
 			return errors.New(userUsage)
 		}
+		var pw string
+		if args[0] == "passwd" {
+			var err error
+			if pw, err = readPassword("New password: "); err != nil {
+				return err
+			}
+		}
 		st, err := openStore(ctx, *data)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		p, err := st.PersonByEmail(ctx, fs.Arg(0))
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("there is nobody called %s", fs.Arg(0))
-		} else if err != nil {
-			return err
-		}
-		action := map[string]privilege.Action{"passwd": privilege.ResetPassword,
-			"disable": privilege.DisablePerson, "enable": privilege.EnablePerson}[args[0]]
-		if err := mayActOn(ctx, st, action, p); err != nil {
-			return err
-		}
-		switch args[0] {
-		case "disable", "enable":
-			if err := st.SetDisabled(ctx, p.ID, args[0] == "disable"); err != nil {
+		svc := adminService(st)
+		if args[0] == "passwd" {
+			p, _, err := svc.ResetPassword(ctx, operatorPrincipal(), fs.Arg(0), pw)
+			if err != nil {
 				return err
 			}
-			fmt.Println(args[0]+"d", p.Email)
+			fmt.Println("password changed for", p.Email)
 			return nil
 		}
-		pw, err := readPassword("New password: ")
+		p, err := svc.SetDisabled(ctx, operatorPrincipal(), fs.Arg(0), args[0] == "disable")
 		if err != nil {
 			return err
 		}
-		h, err := hashNew(ctx, pw)
-		if err != nil {
-			return err
-		}
-		if err := st.SetPassword(ctx, p.ID, h); err != nil {
-			return err
-		}
-		fmt.Println("password changed for", p.Email)
+		fmt.Println(args[0]+"d", p.Email)
 		return nil
 	case "list":
 		after := fs.String("after", "", "list people after this address")
