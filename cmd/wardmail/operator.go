@@ -20,15 +20,6 @@ import (
 // trail.
 func operatorPrincipal() privilege.Principal { return privilege.Operator("cli:" + osUser()) }
 
-// mayActOn asks whether the operator may take an action on a person.
-func mayActOn(ctx context.Context, st *store.Store, action privilege.Action, p *store.Person) error {
-	subject, err := st.Principal(ctx, p)
-	if err != nil {
-		return err
-	}
-	return operatorPrincipal().MayActOn(action, *subject)
-}
-
 // mayAs asks whether the administrator named by --by may take an action.
 func mayAs(ctx context.Context, st *store.Store, admin *store.Person, action privilege.Action) error {
 	pr, err := st.Principal(ctx, admin)
