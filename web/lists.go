@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"wardmail/directory"
 	"wardmail/lists"
 	"wardmail/store"
 	"wardmail/submit"
@@ -176,6 +177,9 @@ func (a *API) handleCreateList(w http.ResponseWriter, r *http.Request, who *Sess
 		return err
 	}
 	ctx := r.Context()
+	if err := checkText("name", directory.FieldListName, &req.Name); err != nil {
+		return err
+	}
 	spec := store.ListSpec{Address: req.Address, Name: req.Name, PostPolicy: req.Policy, CreatedBy: who.Person.ID}
 	if len(req.Owners) == 0 {
 		req.Owners = []string{who.Person.Email}

@@ -117,6 +117,9 @@ func (a *API) handleAddPerson(w http.ResponseWriter, r *http.Request, who *Sessi
 	if req.Name = strings.TrimSpace(req.Name); req.Name == "" || len(req.Name) > 200 {
 		return field("name", "Give the person's name (up to 200 characters).")
 	}
+	if err := checkPersonText(&req.Name, &req.Role, &req.Site); err != nil {
+		return err
+	}
 	org, err := a.store.OrgByName(r.Context(), req.Org)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !scope.Allows(org.ID)) {
 		return field("org", "Choose one of the organisations you administer.")
