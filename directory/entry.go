@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"wardmail/auth"
+	"wardmail/message"
 )
 
 // Entry is one person of the directory, as read from one CSV record.
@@ -101,16 +102,10 @@ func CheckText(f Field, s string) (string, error) {
 	return s, nil
 }
 
-// unsafeRune reports whether r changes how the text around it is shown.
-func unsafeRune(r rune) bool {
-	return unicode.IsControl(r) || isBidiControl(r) || r == '\u2028' || r == '\u2029'
-}
-
-// isBidiControl reports whether r is a bidirectional embedding, override,
-// isolate or mark (Unicode UAX #9, 2.1-2.6).
-func isBidiControl(r rune) bool {
-	return '\u202A' <= r && r <= '\u202E' || '\u2066' <= r && r <= '\u2069' || r == '\u200E' || r == '\u200F' || r == '\u061C'
-}
+// unsafeRune reports whether r changes how the text around it is shown
+// (message.IsDisplayControl: control characters, line and paragraph
+// separators, bidirectional controls).
+func unsafeRune(r rune) bool { return message.IsDisplayControl(r) || unicode.IsControl(r) }
 
 // ShowText escapes what CheckText refuses (as \u202e, \x1b, \n...), for
 // showing text stored before it was checked on a terminal or in a log.
