@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -81,34 +80,35 @@ type NestedList struct {
 
 // NestedLists returns every list inside a list, at any depth, each once, the
 // nearest first (with its details). Nesting is acyclic and at most
-// MaxListDepth deep (list_nesting.go), and each list is visited once.
+// MaxListDepth deep (list_nesting.go), and each list is visited once. A list
+// with no list inside costs one index seek (the primary key's prefix
+// list_id, person_id = 0), which every post to a list pays.
 func (s *Store) NestedLists(ctx context.Context, listID int64) ([]NestedList, error) {
-	edges, err := loadEdges(func(query string, args ...any) (*sql.Rows, error) {
-		return s.r.QueryContext(ctx, s.q(query), args...)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s.nestedFrom(ctx, edges, listID)
-}
-
-func (s *Store) nestedFrom(ctx context.Context, edges map[int64][]int64, listID int64) ([]NestedList, error) {
 	var out []NestedList
 	seen := map[int64]bool{listID: true}
 	addr := map[int64]string{}
-	if len(edges[listID]) == 0 {
-		return nil, nil
-	}
-	top, err := s.ListByID(ctx, listID)
-	if err != nil {
-		return nil, err
-	}
-	addr[listID] = top.Address
 	queue := []int64{listID}
 	for len(queue) > 0 {
 		parent := queue[0]
 		queue = queue[1:]
-		for _, c := range edges[parent] {
+		var subs []int64
+		if err := s.eachRow(ctx, `SELECT sublist_id FROM list_members WHERE list_id = ? AND person_id = 0 AND sublist_id > 0`, []any{parent},
+			func(scan func(...any) error) error {
+				var id int64
+				err := scan(&id)
+				subs = append(subs, id)
+				return err
+			}); err != nil {
+			return nil, err
+		}
+		if len(subs) > 0 && addr[parent] == "" {
+			l, err := s.ListByID(ctx, parent)
+			if err != nil {
+				return nil, err
+			}
+			addr[parent] = l.Address
+		}
+		for _, c := range subs {
 			if seen[c] {
 				continue
 			}
@@ -133,12 +133,6 @@ func (s *Store) checkNesting(ctx context.Context, outer string, owners []int64, 
 	if len(subs) == 0 {
 		return nil
 	}
-	edges, err := loadEdges(func(query string, args ...any) (*sql.Rows, error) {
-		return s.r.QueryContext(ctx, s.q(query), args...)
-	})
-	if err != nil {
-		return err
-	}
 	var people []*Person
 	for _, id := range owners {
 		p, err := s.PersonByID(ctx, id)
@@ -152,7 +146,7 @@ func (s *Store) checkNesting(ctx context.Context, outer string, owners []int64, 
 		if err != nil {
 			return err
 		}
-		inside, err := s.nestedFrom(ctx, edges, sub)
+		inside, err := s.NestedLists(ctx, sub)
 		if err != nil {
 			return err
 		}
