@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"wardmail/server"
 	"wardmail/store"
 )
 
@@ -226,5 +227,27 @@ func TestNestingRefusedWhenOwnersMayNotPost(t *testing.T) {
 	// A moderated list may go inside: its moderators hold the posts.
 	if code := owner.call("POST", "/api/v1/lists/leeds-team@nhs.test/members", map[string]any{"members": []string{"barts-mod@nhs.test"}}, nil); code != 200 {
 		t.Errorf("the owner nesting a moderated list: %d", code)
+	}
+}
+
+// Governance travels too: a list inside that waits for administrators'
+// approval (it is over the approval threshold) defers a post to an approved
+// outer list with 451 4.7.1 naming it, as a post to it directly would be.
+func TestNestedListGovernanceDefersThePost(t *testing.T) {
+	e := startListServer(t, nestingPeople, func(c *server.Config) { c.ListSendersOnlyAbove, c.ListApprovalAbove = 10, 2 })
+	big := e.staticList("barts-big@nhs.test", "bowner@nhs.test", "bowner@nhs.test", "bnurse@nhs.test", "reader@nhs.test")
+	e.policy(big, "org")
+	team := e.staticList("leeds-team@nhs.test", "lowner@nhs.test", "lowner@nhs.test")
+	e.nest(team, big) // waiting for approval is no refusal: it may go inside
+	// The outer list is approved at its size; the inner one is not.
+	if _, err := e.st.ApproveList(e.ctx, "nat@nhs.test", team.ID, e.id("nat@nhs.test"), 1); err != nil {
+		t.Fatal(err)
+	}
+	err := e.submit("lowner@nhs.test", []string{"leeds-team@nhs.test"}, "before approval")
+	if got := code(err); got != "451 4.7.1" || !strings.Contains(err.Error(), "barts-big@nhs.test") || !strings.Contains(err.Error(), "approval") {
+		t.Errorf("posting through an unapproved inner list: %v", err)
+	}
+	if got := e.subjects("bnurse@nhs.test"); len(got) != 0 {
+		t.Errorf("the unapproved inner list's member got %q", got)
 	}
 }
