@@ -35,8 +35,21 @@ func (s *Service) AddPerson(ctx context.Context, actor privilege.Principal, n Ne
 		return nil, invalid("email", "The address %s cannot be used: %s.", n.Email, err)
 	}
 	email = strings.ToLower(email)
-	if n.Name = strings.TrimSpace(n.Name); n.Name == "" || len(n.Name) > 200 {
-		return nil, invalid("name", "Give the person's name (up to 200 characters).")
+	for _, f := range []struct {
+		json  string
+		field directory.Field
+		value *string
+	}{{"name", directory.FieldName, &n.Name}, {"role", directory.FieldRole, &n.Role}, {"site", directory.FieldSite, &n.Site}} {
+		// The directory's rule for text shown to people (the CSV import's
+		// and the CLI's): no control or direction characters.
+		v, err := directory.CheckText(f.field, *f.value)
+		var te *directory.TextError
+		if errors.As(err, &te) {
+			return nil, invalid(f.json, "%s", te.Sentence())
+		} else if err != nil {
+			return nil, err
+		}
+		*f.value = v
 	}
 	org, err := s.st.OrgByName(ctx, n.Org)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !actor.Administers(org.ID)) {
@@ -44,7 +57,7 @@ func (s *Service) AddPerson(ctx context.Context, actor privilege.Principal, n Ne
 	} else if err != nil {
 		return nil, err
 	}
-	rec := store.PersonRecord{Email: email, Name: n.Name, Org: org.Name, Role: strings.TrimSpace(n.Role), Site: strings.TrimSpace(n.Site)}
+	rec := store.PersonRecord{Email: email, Name: n.Name, Org: org.Name, Role: n.Role, Site: n.Site}
 	if n.Password != "" {
 		if rec.PasswordHash, err = s.hashNew(ctx, n.Password); err != nil {
 			return nil, err

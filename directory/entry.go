@@ -1,13 +1,14 @@
 package directory
 
 import (
-	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"wardmail/auth"
+	"wardmail/message"
 )
 
 // Entry is one person of the directory, as read from one CSV record.
@@ -29,37 +30,103 @@ const (
 	MaxSiteChars = 100
 )
 
-// checkText trims s and checks it is valid UTF-8 of at most max characters
-// with no control characters and no bidirectional embedding, override or
-// isolate characters (those can make a name display as something it is not).
-func checkText(s string, max int, required bool) (string, error) {
+// Field is a text field a person or a list has, with its limit. Every door
+// that sets one (the CSV import, the admin API, the CLI) checks it with
+// CheckText, so a name that reaches the directory is one a terminal, a mail
+// header and a web page all show as it is.
+type Field struct {
+	Name     string // as messages name it: "name", "org", "role", "site", "list name"
+	Max      int    // characters
+	Required bool
+}
+
+// The fields.
+var (
+	FieldName     = Field{"name", MaxNameChars, true}
+	FieldOrg      = Field{"org", MaxOrgChars, true}
+	FieldRole     = Field{"role", MaxRoleChars, false}
+	FieldSite     = Field{"site", MaxSiteChars, false}
+	FieldListName = Field{"list name", MaxListNameChars, true}
+)
+
+// MaxListNameChars bounds a list's display name.
+const MaxListNameChars = 200
+
+// TextError is a field value CheckText refuses.
+type TextError struct {
+	Field   string // Field.Name
+	Problem string // e.g. "contains the control character U+202E"
+}
+
+func (e *TextError) Error() string { return e.Field + " " + e.Problem }
+
+// Sentence is the refusal as a person reads it in the console or the CLI.
+func (e *TextError) Sentence() string {
+	if strings.HasPrefix(e.Problem, "contains") {
+		return fmt.Sprintf("The %s %s: control characters, line breaks, terminal escapes and right-to-left or other direction marks are not allowed, because they change how the %s is shown.", e.Field, e.Problem, e.Field)
+	}
+	return fmt.Sprintf("The %s %s.", e.Field, e.Problem)
+}
+
+// CheckText trims s and checks it is valid UTF-8 of at most f.Max
+// characters with no character that changes how the text is shown: control
+// characters (C0 and C1, so CR, LF, NUL, BEL and the ESC of terminal escape
+// sequences), line and paragraph separators, and the bidirectional
+// embeddings, overrides, isolates and marks (Unicode UAX #9, 2.1-2.6: a name
+// with U+202E can display as something it is not). The error is a
+// *TextError.
+func CheckText(f Field, s string) (string, error) {
+	bad := func(format string, args ...any) (string, error) {
+		return "", &TextError{Field: f.Name, Problem: fmt.Sprintf(format, args...)}
+	}
 	s = strings.TrimSpace(s)
 	if s == "" {
-		if required {
-			return "", errors.New("is empty")
+		if f.Required {
+			return bad("is empty")
 		}
 		return "", nil
 	}
 	if !utf8.ValidString(s) {
-		return "", errors.New("is not valid UTF-8")
+		return bad("is not valid UTF-8")
 	}
 	n := 0
 	for _, r := range s {
 		n++
-		if unicode.IsControl(r) || isBidiControl(r) {
-			return "", fmt.Errorf("contains the control character %U", r)
+		if unsafeRune(r) {
+			return bad("contains the control character %U", r)
 		}
 	}
-	if n > max {
-		return "", fmt.Errorf("is longer than %d characters", max)
+	if n > f.Max {
+		return bad("is longer than %d characters", f.Max)
 	}
 	return s, nil
 }
 
-// isBidiControl reports whether r is a bidirectional embedding, override or
-// isolate (Unicode UAX #9, 2.1-2.4).
-func isBidiControl(r rune) bool {
-	return '\u202A' <= r && r <= '\u202E' || '\u2066' <= r && r <= '\u2069'
+// unsafeRune reports whether r changes how the text around it is shown
+// (message.IsDisplayControl: control characters, line and paragraph
+// separators, bidirectional controls).
+func unsafeRune(r rune) bool { return message.IsDisplayControl(r) || unicode.IsControl(r) }
+
+// ShowText escapes what CheckText refuses (as \u202e, \x1b, \n...), for
+// showing text stored before it was checked on a terminal or in a log.
+func ShowText(s string) string {
+	if !strings.ContainsFunc(s, unsafeRune) && utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r < utf8.RuneSelf && unsafeRune(r):
+			q := strconv.QuoteRune(r) // '\x1b', '\n', '\a'
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		case r == utf8.RuneError || unsafeRune(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // quote shows a field's value in a message, shortened when long.

@@ -63,18 +63,17 @@ func (p *problems) entry(rec []string, cols [numColumns]int, line int, seen map[
 
 	var err error
 	for _, f := range []struct {
-		col      int
-		dst      *string
-		max      int
-		required bool
+		col   int
+		dst   *string
+		field Field
 	}{
-		{colName, &e.Name, MaxNameChars, true},
-		{colOrg, &e.Org, MaxOrgChars, true},
-		{colRole, &e.Role, MaxRoleChars, false},
-		{colSite, &e.Site, MaxSiteChars, false},
+		{colName, &e.Name, FieldName},
+		{colOrg, &e.Org, FieldOrg},
+		{colRole, &e.Role, FieldRole},
+		{colSite, &e.Site, FieldSite},
 	} {
-		if *f.dst, err = checkText(field(f.col), f.max, f.required); err != nil {
-			bad("%s %v", columnNames[f.col], err)
+		if *f.dst, err = CheckText(f.field, field(f.col)); err != nil {
+			bad("%v", err)
 		}
 	}
 	if err := checkPassword(e.Password); err != nil {

@@ -56,7 +56,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	st, err := sqlite.Open(ctx, cfg.DataDir, sqlite.Options{KeyFile: cfg.KeyFile, InlineMax: cfg.InlineMax, Logger: log, Now: cfg.Now})
+	st, err := sqlite.Open(ctx, cfg.DataDir, sqlite.Options{KeyFile: cfg.KeyFile, InlineMax: cfg.InlineMax, Logger: log, Now: cfg.Now,
+		ListGovernance: listGovernance(cfg)})
 	if err != nil {
 		return nil, fmt.Errorf("opening the store: %w", err)
 	}
@@ -101,8 +102,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		Limits: s.Limits, Breaker: s.Storms, Now: cfg.Now,
 		Store: st, Hostname: cfg.Hostname, LocalDomains: cfg.LocalDomains,
 		MaxRecipients: cfg.MaxRecipients, MaxMessageBytes: cfg.MaxMessageBytes, Logger: log,
-		Governance: lists.Governance{SendersOnlyAbove: cfg.ListSendersOnlyAbove, ApprovalAbove: cfg.ListApprovalAbove,
-			Approvals: cfg.ListApprovals, DriftPercent: cfg.ListDriftPercent, HoldDays: cfg.ListHoldDays},
+		Governance:   listGovernance(cfg),
 		ConfirmAbove: cfg.ConfirmAudienceAbove,
 	})
 
@@ -190,4 +190,11 @@ func (s *Server) Close() error {
 	s.closers = nil
 	s.wg.Wait()
 	return err
+}
+
+// listGovernance is the list defaults of the configuration, one value for
+// the pipeline (posting) and the store (nesting).
+func listGovernance(cfg Config) lists.Governance {
+	return lists.Governance{SendersOnlyAbove: cfg.ListSendersOnlyAbove, ApprovalAbove: cfg.ListApprovalAbove,
+		Approvals: cfg.ListApprovals, DriftPercent: cfg.ListDriftPercent, HoldDays: cfg.ListHoldDays}
 }

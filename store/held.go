@@ -8,11 +8,29 @@ import (
 	"time"
 )
 
+// SchemaHeldPostTo records, for each held post, the list it goes to once
+// approved. It is the list that held it, unless the post was to a list with
+// this one inside it: then the moderators of the inner list decide, and the
+// post goes to the outer list once every list that held it approves
+// (list_rights.go, docs/lists.md).
+const SchemaHeldPostTo = `
+ALTER TABLE held ADD COLUMN post_list_id INTEGER NOT NULL DEFAULT 0;
+UPDATE held SET post_list_id = list_id;
+CREATE INDEX held_submission ON held(submission_id, post_list_id);
+`
+
 // Held is a post waiting for (or decided by) a list's moderators.
 type Held struct {
-	ID           int64     `json:"id"`
-	ListID       int64     `json:"list_id"`
-	List         string    `json:"list"`
+	ID     int64  `json:"id"`
+	ListID int64  `json:"list_id"`
+	List   string `json:"list"` // the list whose moderators decide
+	// PostTo is the list the post goes to once approved: List itself, or a
+	// list that List is inside (the sender posted to that one).
+	PostListID int64  `json:"post_list_id"`
+	PostTo     string `json:"post_to"`
+	// Waiting names the other lists inside PostTo whose moderators have
+	// still to approve the post before it goes.
+	Waiting      []string  `json:"waiting,omitempty"`
 	SubmissionID int64     `json:"submission_id"`
 	ContentID    int64     `json:"-"`
 	Sender       string    `json:"sender"`
@@ -24,12 +42,15 @@ type Held struct {
 	Expires      time.Time `json:"expires"`
 }
 
-const heldCols = `h.id, h.list_id, l.address, h.submission_id, h.content_id, h.sender, s.subject, h.reason, h.state, h.decision, h.created_at, h.expires_at`
+const heldFrom = `held h JOIN lists l ON l.id = h.list_id LEFT JOIN lists pl ON pl.id = h.post_list_id
+	JOIN submissions s ON s.id = h.submission_id`
+
+const heldCols = `h.id, h.list_id, l.address, h.post_list_id, COALESCE(pl.address, ''), h.submission_id, h.content_id, h.sender, s.subject, h.reason, h.state, h.decision, h.created_at, h.expires_at`
 
 func scanHeld(row interface{ Scan(...any) error }) (*Held, error) {
 	var h Held
 	var at, exp int64
-	err := row.Scan(&h.ID, &h.ListID, &h.List, &h.SubmissionID, &h.ContentID, &h.Sender, &h.Subject, &h.Reason, &h.State, &h.Decision, &at, &exp)
+	err := row.Scan(&h.ID, &h.ListID, &h.List, &h.PostListID, &h.PostTo, &h.SubmissionID, &h.ContentID, &h.Sender, &h.Subject, &h.Reason, &h.State, &h.Decision, &at, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -40,7 +61,7 @@ func scanHeld(row interface{ Scan(...any) error }) (*Held, error) {
 // HeldPosts returns the posts waiting for a list's moderators (listID 0:
 // every list's), oldest first.
 func (s *Store) HeldPosts(ctx context.Context, listID int64) ([]Held, error) {
-	q := `SELECT ` + heldCols + ` FROM held h JOIN lists l ON l.id = h.list_id JOIN submissions s ON s.id = h.submission_id WHERE h.state = 'held'`
+	q := `SELECT ` + heldCols + ` FROM ` + heldFrom + ` WHERE h.state = 'held'`
 	var args []any
 	if listID != 0 {
 		q += ` AND h.list_id = ?`
@@ -64,39 +85,66 @@ func (s *Store) HeldPosts(ctx context.Context, listID int64) ([]Held, error) {
 
 // HeldByID returns one held post.
 func (s *Store) HeldByID(ctx context.Context, id int64) (*Held, error) {
-	return scanHeld(s.r.QueryRowContext(ctx, s.q(`SELECT `+heldCols+` FROM held h JOIN lists l ON l.id = h.list_id
-		JOIN submissions s ON s.id = h.submission_id WHERE h.id = ?`), id))
+	h, err := scanHeld(s.r.QueryRowContext(ctx, s.q(`SELECT `+heldCols+` FROM `+heldFrom+` WHERE h.id = ?`), id))
+	if err != nil {
+		return nil, err
+	}
+	h.Waiting, err = s.addresses(ctx, `SELECT l.address FROM held h JOIN lists l ON l.id = h.list_id
+		WHERE h.submission_id = ? AND h.post_list_id = ? AND h.id != ? AND h.state = 'held' ORDER BY l.address`, h.SubmissionID, h.PostListID, h.ID)
+	if len(h.Waiting) == 0 {
+		h.Waiting = nil
+	}
+	return h, err
 }
 
-// DecideHeld approves (the post joins the list's log now) or rejects a held
-// post, recording who decided and why.
+// DecideHeld approves or rejects a held post, recording who decided and why.
+// A post held by several lists (the one it was sent to and lists inside it
+// that hold it for their own moderators) goes to its list's log when the
+// last of them approves; one rejection rejects it for all of them.
 func (s *Store) DecideHeld(ctx context.Context, actor string, id int64, approve bool, reason string, byPerson int64) (*Held, error) {
 	err := s.Write(ctx, func(tx *Tx) error {
-		h, err := scanHeld(tx.QueryRow(`SELECT `+heldCols+` FROM held h JOIN lists l ON l.id = h.list_id
-			JOIN submissions s ON s.id = h.submission_id WHERE h.id = ?`, id))
+		h, err := scanHeld(tx.QueryRow(`SELECT `+heldCols+` FROM `+heldFrom+` WHERE h.id = ?`, id))
 		if err != nil {
 			return err
 		}
 		if h.State != "held" {
 			return fmt.Errorf("the post was already %s", h.State)
 		}
+		now := tx.s.now().Unix()
 		state := "rejected"
 		if approve {
 			state = "approved"
-			if _, err := tx.Exec(`INSERT INTO posts (list_id, submission_id, content_id, created_at) VALUES (?, ?, ?, ?)`,
-				h.ListID, h.SubmissionID, h.ContentID, tx.s.now().Unix()); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(`UPDATE submissions SET state = 'delivered' WHERE id = ?`, h.SubmissionID); err != nil {
-				return err
-			}
-			tx.TouchList(h.ListID)
 		}
 		if _, err := tx.Exec(`UPDATE held SET state = ?, decision = ?, decided_by = ?, decided_at = ? WHERE id = ?`,
-			state, reason, byPerson, tx.s.now().Unix(), id); err != nil {
+			state, reason, byPerson, now, id); err != nil {
 			return err
 		}
-		return tx.Audit(actor, "list.moderate", h.List, map[string]any{"held": id, "decision": state, "reason": reason, "sender": h.Sender})
+		if !approve {
+			// The post goes nowhere: the other lists' moderators need not
+			// decide it any more.
+			if _, err := tx.Exec(`UPDATE held SET state = 'rejected', decision = ?, decided_by = ?, decided_at = ?
+				WHERE submission_id = ? AND post_list_id = ? AND state = 'held'`,
+				fmt.Sprintf("rejected by the moderators of %s: %s", h.List, reason), byPerson, now, h.SubmissionID, h.PostListID); err != nil {
+				return err
+			}
+		} else {
+			var waiting int
+			if err := tx.QueryRow(`SELECT COUNT(*) FROM held WHERE submission_id = ? AND post_list_id = ? AND state = 'held'`,
+				h.SubmissionID, h.PostListID).Scan(&waiting); err != nil {
+				return err
+			}
+			if waiting == 0 {
+				if _, err := tx.Exec(`INSERT INTO posts (list_id, submission_id, content_id, created_at) VALUES (?, ?, ?, ?)`,
+					h.PostListID, h.SubmissionID, h.ContentID, now); err != nil {
+					return err
+				}
+				if _, err := tx.Exec(`UPDATE submissions SET state = 'delivered' WHERE id = ?`, h.SubmissionID); err != nil {
+					return err
+				}
+				tx.TouchList(h.PostListID)
+			}
+		}
+		return tx.Audit(actor, "list.moderate", h.List, map[string]any{"held": id, "decision": state, "reason": reason, "sender": h.Sender, "post_to": h.PostTo})
 	})
 	if err != nil {
 		return nil, err
@@ -138,13 +186,19 @@ func (s *Store) ExpireHeld(ctx context.Context) ([]Held, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A post held by several lists expires for all of them at once: one
+	// entry each, so its sender is told once.
 	var out []Held
+	told := map[[2]int64]bool{}
 	for _, id := range ids {
 		h, err := s.HeldByID(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, *h)
+		if k := [2]int64{h.SubmissionID, h.PostListID}; !told[k] {
+			told[k] = true
+			out = append(out, *h)
+		}
 	}
 	return out, nil
 }

@@ -239,6 +239,9 @@ func (s *Store) CreateList(ctx context.Context, actor string, spec ListSpec) (*L
 	if _, err := s.PersonByEmail(ctx, spec.Address); err == nil {
 		return nil, fmt.Errorf("%s is a person's address", spec.Address)
 	}
+	if err := s.checkNesting(ctx, spec.Address, spec.Owners, spec.Sublists); err != nil {
+		return nil, err
+	}
 	var id int64
 	err := s.Write(ctx, func(tx *Tx) error {
 		now := tx.s.now().Unix()
@@ -283,8 +286,27 @@ func (s *Store) CreateList(ctx context.Context, actor string, spec ListSpec) (*L
 }
 
 // AddListMembers adds people and nested lists to a list's declared members
-// and brings the effective members up to date.
+// and brings the effective members up to date. A list goes inside only when
+// the outer list's owners may post to it (list_rights.go).
 func (s *Store) AddListMembers(ctx context.Context, actor string, listID int64, people, sublists []int64) error {
+	if len(sublists) > 0 {
+		l, err := s.ListByID(ctx, listID)
+		if err != nil {
+			return err
+		}
+		var owners []int64
+		if err := s.eachRow(ctx, `SELECT person_id FROM list_owners WHERE list_id = ?`, []any{listID}, func(scan func(...any) error) error {
+			var id int64
+			err := scan(&id)
+			owners = append(owners, id)
+			return err
+		}); err != nil {
+			return err
+		}
+		if err := s.checkNesting(ctx, l.Address, owners, sublists); err != nil {
+			return err
+		}
+	}
 	err := s.Write(ctx, func(tx *Tx) error {
 		for _, p := range people {
 			if _, err := tx.Exec(`INSERT INTO list_members (list_id, person_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, listID, p); err != nil {
@@ -474,6 +496,7 @@ func (s *Store) DeleteList(ctx context.Context, actor string, listID int64) erro
 			`DELETE FROM list_members WHERE list_id = ?`, `DELETE FROM list_owners WHERE list_id = ?`,
 			`DELETE FROM list_senders WHERE list_id = ?`, `DELETE FROM list_approvals WHERE list_id = ?`,
 			`DELETE FROM memberships WHERE list_id = ?`, `UPDATE held SET state = 'deleted' WHERE list_id = ? AND state = 'held'`,
+			`UPDATE held SET state = 'deleted' WHERE post_list_id = ? AND state = 'held'`,
 			`DELETE FROM lists WHERE id = ?`,
 		} {
 			if _, err := tx.Exec(q, listID); err != nil {

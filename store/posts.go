@@ -34,9 +34,12 @@ type Submission struct {
 
 // HeldPost is a list where a submission waits for a moderator.
 type HeldPost struct {
-	ListID  int64
-	Reason  string
-	Expires time.Time
+	ListID int64 // the list whose moderators decide
+	// PostListID is the list the post goes to once every list holding it
+	// for this submission approves (0: ListID).
+	PostListID int64
+	Reason     string
+	Expires    time.Time
 }
 
 // SubmitResult says what Submit stored.
@@ -118,8 +121,12 @@ func (s *Store) Submit(ctx context.Context, sub *Submission) (*SubmitResult, err
 		}
 		for _, h := range sub.Held {
 			var id int64
-			if err := tx.QueryRow(`INSERT INTO held (list_id, submission_id, content_id, sender, reason, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-				h.ListID, res.ID, cid, sub.Sender, h.Reason, now, h.Expires.Unix()).Scan(&id); err != nil {
+			to := h.PostListID
+			if to == 0 {
+				to = h.ListID
+			}
+			if err := tx.QueryRow(`INSERT INTO held (list_id, post_list_id, submission_id, content_id, sender, reason, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				h.ListID, to, res.ID, cid, sub.Sender, h.Reason, now, h.Expires.Unix()).Scan(&id); err != nil {
 				return err
 			}
 			res.Held = append(res.Held, id)

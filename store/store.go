@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"wardmail/blob"
+	"wardmail/lists"
 )
 
 // Errors callers map to protocol replies.
@@ -73,6 +74,10 @@ type Config struct {
 	// delivered since (default 250ms); negative: no background indexer
 	// (IndexWords is then called by hand).
 	IndexEvery time.Duration
+	// ListGovernance is the list defaults in force (zero fields: the
+	// defaults of lists.DefaultGovernance); nesting a list checks the outer
+	// list's owners against it (list_rights.go).
+	ListGovernance lists.Governance
 }
 
 // Store is the mail store. It is safe for concurrent use.
@@ -84,6 +89,7 @@ type Store struct {
 	inlineMax int
 	log       *slog.Logger
 	now       func() time.Time
+	gov       lists.Governance
 
 	hub     *Hub
 	writes  chan *writeReq
@@ -121,7 +127,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		cfg.MaxBatch = 256
 	}
 	cfg.Writer.SetMaxOpenConns(1)
-	s := &Store{
+	cfg.ListGovernance.Fill()
+	s := &Store{gov: cfg.ListGovernance,
 		w: cfg.Writer, r: cfg.Reader, dialect: cfg.Dialect, blobs: cfg.Blobs, sealer: cfg.Sealer,
 		inlineMax: cfg.InlineMax, log: cfg.Logger, now: cfg.Now,
 		hub: NewHub(), writes: make(chan *writeReq, 4096), maxB: cfg.MaxBatch,

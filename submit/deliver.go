@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"wardmail/lists"
 	"wardmail/message"
 	"wardmail/store"
 )
@@ -114,7 +113,7 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 	if s.Person != nil {
 		sub.SenderID = s.Person.ID
 	}
-	var heldLists []*store.List
+	var heldLists []*listVerdict
 	announce := false
 	for _, r := range rcpts {
 		switch {
@@ -126,22 +125,21 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 				p.cfg.Logger.Error("reading a list", "list", r.ListID, "err", err)
 				return nil, ErrUnavailable
 			}
-			d, err := p.decide(ctx, s, l)
+			v, err := p.decideTree(ctx, s, l)
 			if err != nil {
 				p.cfg.Logger.Error("deciding a list post", "list", l.Address, "err", err)
 				return nil, ErrUnavailable
 			}
-			if e := decisionError(d); e != nil {
-				return nil, e
+			if v.stop != nil {
+				return nil, v.stop
 			}
-			if d.Verdict == lists.Hold {
-				sub.Held = append(sub.Held, store.HeldPost{ListID: l.ID, Reason: d.Reason,
-					Expires: now.AddDate(0, 0, p.cfg.Governance.HoldDays)})
-				heldLists = append(heldLists, l)
+			if len(v.holds) > 0 {
+				sub.Held = append(sub.Held, v.holds...)
+				heldLists = append(heldLists, v)
 				continue
 			}
 			sub.Lists = append(sub.Lists, l.ID)
-			announce = announce || d.Policy == lists.PolicyAnnounce
+			announce = announce || v.announce
 		}
 	}
 	if announce && message.HeaderValue(full, sum.HeaderSize, "Reply-To") == "" {
@@ -188,11 +186,9 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 	p.cfg.Logger.Info("delivered", "id", id, "door", s.Door, "size", len(full), "mailboxes", len(stored.Delivered),
 		"posts", len(stored.Posts), "held", len(stored.Held), "audience", sub.Audience)
 	res := &Result{ID: id, MessageID: msgID, Delivered: stored.Delivered, Posts: len(stored.Posts), Audience: sub.Audience}
-	for _, l := range heldLists {
-		res.Held = append(res.Held, l.Address)
-		p.tellSender(ctx, s, "Your post to "+l.Address+" is held for moderation",
-			fmt.Sprintf("Your message %q to %s is held for the list's moderators.\r\n\r\nThey approve or reject it within %d days; you will be told either way.\r\n",
-				sum.Envelope.Subject, l.Address, p.cfg.Governance.HoldDays))
+	for _, v := range heldLists {
+		res.Held = append(res.Held, v.list.Address)
+		p.tellSender(ctx, s, "Your post to "+v.list.Address+" is held for moderation", heldNotice(sum.Envelope.Subject, v, p.cfg.Governance.HoldDays))
 	}
 	return res, nil
 }

@@ -16,36 +16,131 @@ import (
 // may have changed.
 
 // checkList resolves a list address and decides whether the sender may post
-// to it. A held post is accepted here: the message goes to the moderators.
-func (p *Pipeline) checkList(ctx context.Context, s *Sender, addr string) (Recipient, error) {
+// to it and to every list inside it. A held post is accepted here: the
+// message goes to the moderators.
+func (p *Pipeline) checkList(ctx context.Context, s *Sender, addr string, decide bool) (Recipient, error) {
 	l, err := p.cfg.Store.ListByAddress(ctx, addr)
 	if err != nil {
 		return Recipient{}, err
 	}
-	d, err := p.decide(ctx, s, l)
+	if !decide {
+		return Recipient{Address: l.Address, ListID: l.ID}, nil
+	}
+	v, err := p.decideTree(ctx, s, l)
 	if err != nil {
 		return Recipient{}, err
 	}
-	if e := decisionError(d); e != nil {
-		return Recipient{}, e
+	if v.stop != nil {
+		return Recipient{}, v.stop
 	}
 	return Recipient{Address: l.Address, ListID: l.ID}, nil
+}
+
+// listVerdict is what happens to a post to a list, once the lists inside it
+// have been asked too. Rights travel with the message: each list inside
+// decides as if the sender had posted to it directly, and the strictest
+// answer wins. A refusal anywhere refuses the whole post (550, naming the
+// inner list); a list waiting for administrators defers it (451); lists that
+// hold the post for their moderators hold the whole post, which goes out
+// once each of them approves (store/held.go).
+type listVerdict struct {
+	list   *store.List
+	own    lists.Decision
+	nested []nestedVerdict
+	stop   *Error           // the refusal or deferral of the whole post, or nil
+	holds  []store.HeldPost // the lists whose moderators must approve, this one included when it holds
+	// announce: a list it reaches is announce-only, so replies go to the
+	// sender alone.
+	announce bool
+}
+
+type nestedVerdict struct {
+	list *store.List
+	via  string
+	d    lists.Decision
+}
+
+// decideTree decides a post to l and to every list inside it.
+func (p *Pipeline) decideTree(ctx context.Context, s *Sender, l *store.List) (*listVerdict, error) {
+	d, err := p.decide(ctx, s, l)
+	if err != nil {
+		return nil, err
+	}
+	v := &listVerdict{list: l, own: d, stop: decisionError(d), announce: d.Policy == lists.PolicyAnnounce}
+	hold := func(id int64, reason string) {
+		v.holds = append(v.holds, store.HeldPost{ListID: id, PostListID: l.ID, Reason: reason,
+			Expires: p.cfg.Now().AddDate(0, 0, p.cfg.Governance.HoldDays)})
+	}
+	if d.Verdict == lists.Hold {
+		hold(l.ID, d.Reason)
+	}
+	inside, err := p.cfg.Store.NestedLists(ctx, l.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range inside {
+		dn, err := p.decide(ctx, s, n.List)
+		if err != nil {
+			return nil, err
+		}
+		v.nested = append(v.nested, nestedVerdict{list: n.List, via: n.Via, d: dn})
+		v.announce = v.announce || dn.Policy == lists.PolicyAnnounce
+		switch dn.Verdict {
+		case lists.Hold:
+			hold(n.ID, fmt.Sprintf("Your post to %s reaches %s, a list inside it, and %s", l.Address, n.Address, lowerFirst(dn.Reason)))
+		case lists.Refuse:
+			if v.stop == nil || v.stop.Temporary() {
+				v.stop = refuse(550, 5, 7, 1, "Your post to %s cannot go: it would reach %s, a list inside it, which refuses it. %s",
+					l.Address, n.Address, dn.Reason)
+			}
+		case lists.Wait, lists.Suspend:
+			if v.stop == nil {
+				v.stop = refuse(451, 4, 7, 1, "Your post to %s cannot go now: it would reach %s, a list inside it, which takes no posts at the moment. %s",
+					l.Address, n.Address, dn.Reason)
+			}
+		}
+	}
+	return v, nil
+}
+
+// verdict is the word the audience API shows for the whole post to the list.
+func (v *listVerdict) verdict() (string, string) {
+	switch {
+	case v.stop != nil && v.stop.Temporary():
+		if v.own.Verdict == lists.Suspend {
+			return "suspend", v.stop.Message
+		}
+		return "wait", v.stop.Message
+	case v.stop != nil:
+		return "refuse", v.stop.Message
+	case len(v.holds) > 0:
+		if v.own.Verdict == lists.Hold {
+			return "hold", v.own.Reason
+		}
+		return "hold", v.holds[0].Reason
+	}
+	return "accept", ""
+}
+
+func lowerFirst(s string) string {
+	if strings.HasPrefix(s, "Your ") {
+		return "y" + s[1:]
+	}
+	return s
 }
 
 // decide applies the governance rules and the list's policy to a sender. A
 // list that has drifted past its approved size is suspended here, and the
 // administrators alerted (log, metric, the list's state in the admin API).
 func (p *Pipeline) decide(ctx context.Context, s *Sender, l *store.List) (lists.Decision, error) {
-	facts := lists.ListFacts{Address: l.Address, Size: l.Size, ApprovedSize: l.ApprovedSize,
-		Policy: l.PostPolicy, PolicyByAdm: l.PolicySetBy != 0, Suspended: l.Suspended}
 	var sf lists.SenderFacts
 	if s.Person != nil {
 		var err error
-		if sf, err = p.senderFacts(ctx, s.Person, l); err != nil {
+		if sf, err = p.cfg.Store.SenderFacts(ctx, l, s.Person); err != nil {
 			return lists.Decision{}, err
 		}
 	}
-	d := p.cfg.Governance.Decide(facts, sf)
+	d := p.cfg.Governance.Decide(store.ListFacts(l), sf)
 	p.metrics.listDecisions.WithLabelValues(verdictName(d.Verdict)).Inc()
 	if d.Verdict == lists.Suspend {
 		p.cfg.Logger.Warn("list suspended: its size drifted past its approval", "list", l.Address, "size", l.Size, "approved", l.ApprovedSize)
@@ -55,39 +150,6 @@ func (p *Pipeline) decide(ctx context.Context, s *Sender, l *store.List) (lists.
 		p.metrics.listSuspensions.Inc()
 	}
 	return d, nil
-}
-
-func (p *Pipeline) senderFacts(ctx context.Context, who *store.Person, l *store.List) (lists.SenderFacts, error) {
-	sf := lists.SenderFacts{Local: true}
-	var err error
-	if sf.Member, err = p.cfg.Store.IsMember(ctx, l.ID, who.ID); err != nil {
-		return sf, err
-	}
-	for _, o := range l.Owners {
-		if strings.EqualFold(o, who.Email) {
-			sf.Owner = true
-		}
-	}
-	for _, o := range l.Senders {
-		if strings.EqualFold(o, who.Email) {
-			sf.Named = true
-		}
-	}
-	if l.Kind == store.ListDynamic {
-		sc, err := lists.ParseScope(l.Scope)
-		if err != nil {
-			return sf, err
-		}
-		sf.SameOrg = sc.Kind != lists.ScopeNational && sc.Contains(who.Org)
-	} else {
-		for _, o := range l.Owners {
-			owner, err := p.cfg.Store.PersonByEmail(ctx, o)
-			if err == nil && owner.OrgID == who.OrgID {
-				sf.SameOrg = true
-			}
-		}
-	}
-	return sf, nil
 }
 
 // decisionError is the SMTP reply of a decision that stops a post, or nil.
@@ -131,7 +193,9 @@ type Audience struct {
 	NamedRecipient int              `json:"named_recipients"`
 }
 
-// AudienceList is one list among the recipients.
+// AudienceList is one list among the recipients, or a list inside one of
+// them (Via names the list it is inside). A list's verdict is for the whole
+// post to it, the lists inside it included; each list inside has its own.
 type AudienceList struct {
 	Address string `json:"address"`
 	Name    string `json:"name"`
@@ -139,6 +203,7 @@ type AudienceList struct {
 	Policy  string `json:"policy"`
 	Verdict string `json:"verdict"` // accept, hold, refuse, wait, suspend
 	Reason  string `json:"reason,omitempty"`
+	Via     string `json:"via,omitempty"`
 }
 
 // Block is why the message would be refused, with its SMTP codes.
@@ -188,18 +253,25 @@ func (p *Pipeline) PreviewAudience(ctx context.Context, s *Sender, addrs []strin
 		if err != nil {
 			return nil, err
 		}
-		d, err := p.decide(ctx, s, l)
+		v, err := p.decideTree(ctx, s, l)
 		if err != nil {
 			return nil, err
 		}
-		a.Lists = append(a.Lists, AudienceList{Address: l.Address, Name: l.Name, Size: l.Size, Policy: d.Policy, Verdict: verdictName(d.Verdict), Reason: d.Reason})
-		switch d.Verdict {
-		case lists.Accept:
-			listIDs = append(listIDs, l.ID)
-		case lists.Hold:
-			a.Warnings = append(a.Warnings, d.Reason)
+		verdict, reason := v.verdict()
+		a.Lists = append(a.Lists, AudienceList{Address: l.Address, Name: l.Name, Size: l.Size, Policy: v.own.Policy, Verdict: verdict, Reason: reason})
+		for _, n := range v.nested {
+			a.Lists = append(a.Lists, AudienceList{Address: n.list.Address, Name: n.list.Name, Size: n.list.Size, Policy: n.d.Policy,
+				Verdict: verdictName(n.d.Verdict), Reason: n.d.Reason, Via: n.via})
+		}
+		switch {
+		case v.stop != nil:
+			block(v.stop)
+		case len(v.holds) > 0:
+			for _, h := range v.holds {
+				a.Warnings = append(a.Warnings, h.Reason)
+			}
 		default:
-			block(decisionError(d))
+			listIDs = append(listIDs, l.ID)
 		}
 	}
 	var err error
@@ -223,7 +295,7 @@ type resolved struct {
 }
 
 func (p *Pipeline) resolve(ctx context.Context, s *Sender, addr string) (resolved, error) {
-	r, err := p.CheckRecipient(ctx, s, addr)
+	r, err := p.checkRecipient(ctx, s, addr, false)
 	var e *Error
 	ext := errors.As(err, &e) && strings.Contains(e.Message, "other domains")
 	return resolved{r, ext}, err

@@ -130,6 +130,12 @@ func (p *Pipeline) CheckFrom(ctx context.Context, s *Sender, from string) error 
 
 // CheckRecipient resolves one recipient (SMTP RCPT TO).
 func (p *Pipeline) CheckRecipient(ctx context.Context, s *Sender, rcpt string) (Recipient, error) {
+	return p.checkRecipient(ctx, s, rcpt, true)
+}
+
+// checkRecipient resolves one recipient; decideLists asks a list's posting
+// decision (the audience preview asks it itself, to show every verdict).
+func (p *Pipeline) checkRecipient(ctx context.Context, s *Sender, rcpt string, decideLists bool) (Recipient, error) {
 	addr, err := directory.ValidateAddress(rcpt)
 	if err != nil {
 		return Recipient{}, refuse(553, 5, 1, 3, "The recipient address %q is not valid: %v", rcpt, err)
@@ -149,7 +155,7 @@ func (p *Pipeline) CheckRecipient(ctx context.Context, s *Sender, rcpt string) (
 	}
 	person, err := p.cfg.Store.PersonByEmail(ctx, addr)
 	if errors.Is(err, store.ErrNotFound) {
-		r, err := p.checkList(ctx, s, addr)
+		r, err := p.checkList(ctx, s, addr, decideLists)
 		if errors.Is(err, store.ErrNotFound) {
 			return Recipient{}, refuse(550, 5, 1, 1, "There is nobody called %s here: check the address in the directory", addr)
 		}

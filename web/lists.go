@@ -8,6 +8,7 @@ import (
 	"strings"
 	"wardmail/privilege"
 
+	"wardmail/directory"
 	"wardmail/lists"
 	"wardmail/store"
 	"wardmail/submit"
@@ -157,6 +158,9 @@ func (a *API) handleCreateList(w http.ResponseWriter, r *http.Request, who *Sess
 		return err
 	}
 	ctx := r.Context()
+	if err := checkText("name", directory.FieldListName, &req.Name); err != nil {
+		return err
+	}
 	spec := store.ListSpec{Address: req.Address, Name: req.Name, PostPolicy: req.Policy, CreatedBy: who.Person.ID}
 	if len(req.Owners) == 0 {
 		req.Owners = []string{who.Person.Email}
@@ -202,6 +206,10 @@ func listProblem(err error) error {
 		return problem(http.StatusConflict, "exists", "%s", err)
 	case errors.Is(err, store.ErrListCycle), errors.Is(err, store.ErrListDepth):
 		return problem(http.StatusUnprocessableEntity, "bad-nesting", "%s", err)
+	case errors.Is(err, store.ErrNestingRefused):
+		p := problem(http.StatusUnprocessableEntity, "nesting-refused", "%s.", err)
+		p.Field = "members"
+		return p
 	case errors.Is(err, store.ErrNotFound):
 		return problem(http.StatusNotFound, "not-found", "%s", err)
 	case strings.Contains(err.Error(), "organisation"), strings.Contains(err.Error(), "scope"),
@@ -415,19 +423,32 @@ func (a *API) handleOwnerMembers(w http.ResponseWriter, r *http.Request, who *Se
 		return problem(http.StatusUnprocessableEntity, "dynamic", "%s is dynamic: its members follow its rule (%s).", l.Address, l.Rule)
 	}
 	var req struct {
-		Members []string `json:"members"`
+		Members []string `json:"members"` // people, or lists to nest
 	}
 	if err := readJSON(w, r, 1<<20, &req); err != nil {
 		return err
 	}
-	people, err := a.peopleIDs(r, req.Members)
-	if err != nil {
-		return err
+	var people, subs []int64
+	for _, m := range req.Members {
+		if m = strings.TrimSpace(m); m == "" {
+			continue
+		}
+		if p, err := a.store.PersonByEmail(r.Context(), m); err == nil {
+			people = append(people, p.ID)
+		} else if sl, err := a.store.ListByAddress(r.Context(), m); err == nil {
+			subs = append(subs, sl.ID)
+		} else {
+			p := problem(http.StatusUnprocessableEntity, "unknown-person", "Nobody in the directory has the address %s, and no list has it.", m)
+			p.Field = "members"
+			return p
+		}
 	}
 	if r.Method == http.MethodDelete {
-		err = a.store.RemoveListMembers(r.Context(), who.Person.Email, l.ID, people, nil)
+		err = a.store.RemoveListMembers(r.Context(), who.Person.Email, l.ID, people, subs)
 	} else {
-		err = a.store.AddListMembers(r.Context(), who.Person.Email, l.ID, people, nil)
+		// A list goes inside only if its owners (the outer list's) may
+		// post to it: the store checks (store/list_rights.go).
+		err = a.store.AddListMembers(r.Context(), who.Person.Email, l.ID, people, subs)
 	}
 	if err != nil {
 		return listProblem(err)

@@ -204,16 +204,17 @@ func partFilename(p *message.Part) string {
 	return p.Param("name")
 }
 
-// safeFilename is a name a browser may save a part under: no directories,
-// no control characters or quotes, at most 120 characters, and a fallback
-// when the message gives none.
+// safeFilename is a name a browser may save a part under, and the name the
+// webmail shows: no directories, no control characters (bidirectional
+// overrides included: message.IsDisplayControl) or quotes, at most 120
+// characters, and a fallback when the message gives none.
 func safeFilename(name string, p *message.Part) string {
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
 	}
 	var sb strings.Builder
 	for _, r := range name {
-		if r < 0x20 || r == 0x7f || r == '"' || r == ':' || r == '*' || r == '?' || r == '<' || r == '>' || r == '|' || r == utf8.RuneError {
+		if message.IsDisplayControl(r) || r == '"' || r == ':' || r == '*' || r == '?' || r == '<' || r == '>' || r == '|' || r == utf8.RuneError {
 			continue
 		}
 		sb.WriteRune(r)

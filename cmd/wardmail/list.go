@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"wardmail/directory"
 	"wardmail/lists"
 	"wardmail/privilege"
 	"wardmail/store"
@@ -82,6 +83,9 @@ func runList(args []string) error {
 		spec := store.ListSpec{Address: *address, Name: *name, PostPolicy: *post}
 		if spec.Name == "" {
 			spec.Name = *address
+		}
+		if spec.Name, err = directory.CheckText(directory.FieldListName, spec.Name); err != nil {
+			return fmt.Errorf("--name: %w", err)
 		}
 		if spec.Owners, err = peopleIDs(ctx, st, *owner); err != nil {
 			return fmt.Errorf("--owner: %w", err)
@@ -301,7 +305,7 @@ func printList(l *store.List, gov lists.Governance, asJSON bool) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	fmt.Printf("address:        %s\nname:           %s\nkind:           %s\n", l.Address, l.Name, l.Kind)
+	fmt.Printf("address:        %s\nname:           %s\nkind:           %s\n", l.Address, directory.ShowText(l.Name), l.Kind)
 	if l.Kind == store.ListDynamic {
 		fmt.Printf("rule:           %s\nscope:          %s\n", l.Rule, l.Scope)
 	}

@@ -46,7 +46,22 @@ func TestListCommands(t *testing.T) {
 	if !strings.Contains(out, `no organisation called "Leeds Teaching Hospital"`) || !strings.Contains(out, "did you mean") {
 		t.Errorf("mistyped scope: %s", out)
 	}
-	run(true, "list", "create", "--address", "ward@nhs.test", "--name", "Ward", "--owner", "ben@nhs.test", "--members", "ben@nhs.test,leeds-nurses@nhs.test")
+	// A list goes inside another only when the outer list's owners may post
+	// to it: Ben is no nurse, and leeds-nurses takes posts from its members.
+	out = run(false, "list", "create", "--address", "ward@nhs.test", "--name", "Ward", "--owner", "ben@nhs.test", "--members", "ben@nhs.test,leeds-nurses@nhs.test")
+	if !strings.Contains(out, "leeds-nurses@nhs.test cannot be put inside ward@nhs.test") || !strings.Contains(out, `posting policy is "members"`) {
+		t.Errorf("nesting a list the owner may not post to: %s", out)
+	}
+	run(true, "list", "create", "--address", "ward@nhs.test", "--name", "Ward", "--owner", "ben@nhs.test", "--members", "ben@nhs.test")
+	run(true, "list", "create", "--address", "theatres@nhs.test", "--name", "Theatres", "--owner", "dev@nhs.test", "--members", "dev@nhs.test")
+	out = run(false, "list", "add", "theatres@nhs.test", "leeds-nurses@nhs.test")
+	if !strings.Contains(out, "leeds-nurses@nhs.test cannot be put inside theatres@nhs.test") || !strings.Contains(out, "dev@nhs.test, an owner of theatres@nhs.test") {
+		t.Errorf("list add of a list the owner may not post to: %s", out)
+	}
+	// Once everyone in Leeds may post to leeds-nurses, Ben (in Leeds) may
+	// put it inside his list.
+	run(true, "list", "set-policy", "leeds-nurses@nhs.test", "--post", "org")
+	run(true, "list", "add", "ward@nhs.test", "leeds-nurses@nhs.test")
 	run(true, "list", "add", "ward@nhs.test", "dev@nhs.test")
 	run(true, "list", "remove", "ward@nhs.test", "ben@nhs.test")
 	run(true, "list", "set-policy", "ward@nhs.test", "--post", "senders", "--senders", "ben@nhs.test")

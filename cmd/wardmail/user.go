@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"wardmail/directory"
@@ -39,6 +40,15 @@ func runUser(args []string) error {
 		}
 		if *name == "" || *org == "" {
 			return errors.New("--name and --org are required")
+		}
+		// The rule of the CSV import and the admin API.
+		for _, f := range []struct {
+			field directory.Field
+			value *string
+		}{{directory.FieldName, name}, {directory.FieldOrg, org}, {directory.FieldRole, role}, {directory.FieldSite, site}} {
+			if *f.value, err = directory.CheckText(f.field, *f.value); err != nil {
+				return fmt.Errorf("--%s: %w", strings.Fields(f.field.Name)[0], err)
+			}
 		}
 		pw, err := readPassword("Password (empty for none): ")
 		if err != nil {
@@ -120,7 +130,9 @@ func runUser(args []string) error {
 			case p.PasswordHash == "":
 				signin = "no password"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Email, p.Name, p.Org, p.Role, p.Site, signin)
+			// Rows stored before names were checked are shown escaped.
+			show := directory.ShowText
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", show(p.Email), show(p.Name), show(p.Org), show(p.Role), show(p.Site), signin)
 		}
 		return tw.Flush()
 	}

@@ -15,6 +15,7 @@ import (
 
 	"wardmail/blob"
 	"wardmail/blob/fsblob"
+	"wardmail/lists"
 	"wardmail/store"
 )
 
@@ -30,6 +31,8 @@ type Options struct {
 	// IndexEvery is store.Config.IndexEvery: how often the word indexer
 	// wakes (default 250ms; negative: never, tests call IndexWords).
 	IndexEvery time.Duration
+	// ListGovernance is store.Config.ListGovernance.
+	ListGovernance lists.Governance
 }
 
 // DefaultInlineMax is the default Options.InlineMax (see docs/decisions.md).
@@ -97,7 +100,7 @@ func Open(ctx context.Context, dir string, opt Options) (*store.Store, error) {
 		Writer: w, Reader: r, Dialect: Dialect{}, Blobs: blobs, Sealer: sealer,
 		InlineMax: inline, Logger: opt.Logger, Now: opt.Now,
 		Maintain:   func(ctx context.Context) error { return checkpoint(ctx, cp) },
-		IndexEvery: opt.IndexEvery,
+		IndexEvery: opt.IndexEvery, ListGovernance: opt.ListGovernance,
 	})
 }
 
