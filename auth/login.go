@@ -288,6 +288,7 @@ func (l *Login) checkAppPassword(ctx context.Context, ev *event, hash []byte) (*
 		return nil, ErrBadCredentials
 	}
 	ev.appPassword = ap.Name
+	p.AppPasswordID = ap.ID
 	now := l.cfg.Now()
 	from := ""
 	if ev.attempt.Source.IsValid() {

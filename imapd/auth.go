@@ -147,6 +147,9 @@ func (c *conn) signIn(user, pass string) error {
 		return no("UNAVAILABLE", "Your mailbox is temporarily unavailable; try again later.")
 	}
 	c.srv.metrics.logins.WithLabelValues("ok").Inc()
+	// Revoking these credentials ends the session (disable, password reset,
+	// the app password revoked, sign out everywhere).
+	c.creds = c.srv.cfg.Store.Revocations().Watch(p, "imap", c.revoke)
 	c.person = p
 	c.state = stateAuth
 	c.log = c.log.With("person", p.ID)

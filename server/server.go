@@ -106,11 +106,14 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 
 	s.closers = append(s.closers, startWorkers(st, s.Pipeline, cfg.PostTrickle, log))
 	s.closers = append(s.closers, startBrakeWorker(s.Storms, time.Second, log))
+	// Revocations made by the CLI or another node reach open sessions
+	// within a second; this process's own reach them at once.
+	s.closers = append(s.closers, st.Revocations().Run(time.Second))
 
 	smtpMetrics := smtpd.NewMetrics()
 	inbound := smtpd.New(smtpd.Config{Pipeline: s.Pipeline, TLS: s.TLS, Hostname: cfg.Hostname, Logger: log, Metrics: smtpMetrics})
 	submission := smtpd.New(smtpd.Config{Pipeline: s.Pipeline, Auth: s.Login, Submission: true, TLS: s.TLS,
-		Hostname: cfg.Hostname, Logger: log, Metrics: smtpMetrics})
+		Hostname: cfg.Hostname, Logger: log, Metrics: smtpMetrics, Revocations: st.Revocations()})
 	imap := imapd.New(imapd.Config{Store: st, Auth: s.Login, TLS: s.TLS, Hostname: cfg.Hostname, Logger: log})
 	s.closers = append(s.closers, inbound.Close, submission.Close, imap.Close)
 

@@ -21,6 +21,7 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"wardmail/store"
 	"wardmail/submit"
 )
 
@@ -31,6 +32,9 @@ type Config struct {
 	Auth Authenticator
 	// Submission makes this the submission door (AUTH required).
 	Submission bool
+	// Revocations, when set, ends a signed-in session once the person's
+	// credentials are revoked (store/revoke.go): its next command gets 421.
+	Revocations *store.Revocations
 	TLS        *tls.Config
 	Hostname   string
 	Logger     *slog.Logger

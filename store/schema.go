@@ -14,6 +14,7 @@ var Migrations = []string{
 	SchemaAuditOrgs,          // audit_orgs.go: the organisations an audit entry concerns
 	SchemaThreads,            // threads.go: conversation keys per body
 	SchemaWords,              // words.go: the word index of body search
+	SchemaRevocations,        // revoke.go: credential generations, revocations that reach live sessions
 }
 
 // SchemaV1 is the first schema, in SQL that SQLite and PostgreSQL both accept

@@ -85,8 +85,9 @@ type Store struct {
 	log       *slog.Logger
 	now       func() time.Time
 
-	hub     *Hub
-	writes  chan *writeReq
+	hub         *Hub
+	revocations *Revocations // revoke.go
+	writes      chan *writeReq
 	maxB    int
 	stop    chan struct{}
 	stopped sync.WaitGroup
@@ -127,6 +128,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		hub: NewHub(), writes: make(chan *writeReq, 4096), maxB: cfg.MaxBatch,
 		stop: make(chan struct{}), idxStop: make(chan struct{}), metrics: newMetrics(), stmts: map[string]string{},
 	}
+	s.revocations = newRevocations(s)
 	if cfg.Sealer != nil {
 		s.wordKey = cfg.Sealer.Derive("wardmail word index v1")
 	}
