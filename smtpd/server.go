@@ -32,9 +32,6 @@ type Config struct {
 	Auth Authenticator
 	// Submission makes this the submission door (AUTH required).
 	Submission bool
-	// Revocations, when set, ends a signed-in session once the person's
-	// credentials are revoked (store/revoke.go): its next command gets 421.
-	Revocations *store.Revocations
 	TLS        *tls.Config
 	Hostname   string
 	Logger     *slog.Logger
@@ -48,6 +45,10 @@ type Config struct {
 	// before it authenticates or sends mail (default 10).
 	MaxBadCommands int
 	Metrics        *Metrics // shared by the doors; NewMetrics() when nil
+
+	// Revocations, when set, ends a signed-in session once the person's
+	// credentials are revoked (store/revoke.go): its next command gets 421.
+	Revocations *store.Revocations
 }
 
 // Server is one SMTP listener's worth of configuration.

@@ -85,12 +85,13 @@ type Store struct {
 	log       *slog.Logger
 	now       func() time.Time
 
-	hub         *Hub
-	revocations *Revocations // revoke.go
-	writes      chan *writeReq
+	hub     *Hub
+	writes  chan *writeReq
 	maxB    int
 	stop    chan struct{}
 	stopped sync.WaitGroup
+
+	revocations *Revocations // revoke.go
 
 	closeOnce sync.Once
 	closeErr  error
