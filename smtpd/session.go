@@ -112,6 +112,10 @@ func (s *session) authenticate(username, password string) (err error) {
 		s.log.Info("signed in")
 		s.srv.m.auth.WithLabelValues(s.sender.Door, "ok").Inc()
 		return nil
+	case errors.Is(err, auth.ErrAppPasswordRequired):
+		s.log.Info("sign-in refused: an app password is needed")
+		s.srv.m.auth.WithLabelValues(s.sender.Door, "failed").Inc()
+		return s.refused(&smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: auth.AppPasswordSentence})
 	case errors.Is(err, auth.ErrUnavailable):
 		s.log.Warn("sign-in unavailable", "err", err)
 		s.srv.m.auth.WithLabelValues(s.sender.Door, "unavailable").Inc()
