@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -54,9 +55,20 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	st, err := sqlite.Open(ctx, cfg.DataDir, sqlite.Options{KeyFile: cfg.KeyFile, InlineMax: cfg.InlineMax, Logger: log, Now: cfg.Now})
+	totpKey := cfg.TOTPKeyFile
+	if totpKey == "" {
+		totpKey = filepath.Join(cfg.DataDir, "totp.key")
+	}
+	st, err := sqlite.Open(ctx, cfg.DataDir, sqlite.Options{KeyFile: cfg.KeyFile, TOTPKeyFile: totpKey, InlineMax: cfg.InlineMax, Logger: log, Now: cfg.Now})
 	if err != nil {
 		return nil, fmt.Errorf("opening the store: %w", err)
+	}
+	// TOTP secrets an older version kept in clear are sealed now.
+	if n, err := st.SealTOTPSecrets(ctx); err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("sealing TOTP secrets: %w", err)
+	} else if n > 0 {
+		log.Info("sealed TOTP secrets kept in clear", "count", n)
 	}
 	s := &Server{Store: st, Registry: prometheus.NewRegistry(), Addrs: map[string]string{}, log: log, errs: make(chan error, 8)}
 	s.closers = append(s.closers, st.Close)
