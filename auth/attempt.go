@@ -59,7 +59,6 @@ var (
 // ErrAppPasswordRequired.
 const AppPasswordSentence = "Your account uses two-step sign-in, so mail apps need an app password: create one in Settings, App passwords, and use it instead of your password."
 
-
 // LockedError is ErrLocked with its end.
 type LockedError struct {
 	Until time.Time

@@ -26,9 +26,9 @@ type Options struct {
 	// file is made on first use. A body key still opens secrets it sealed
 	// before.
 	TOTPKeyFile string
-	InlineMax int // bodies up to this size stay in SQL; default 8 KiB, -1 for none
-	Logger    *slog.Logger
-	Now       func() time.Time
+	InlineMax   int // bodies up to this size stay in SQL; default 8 KiB, -1 for none
+	Logger      *slog.Logger
+	Now         func() time.Time
 	// Readers is the size of the read pool (default 8).
 	Readers int
 	// IndexEvery is store.Config.IndexEvery: how often the word indexer
