@@ -57,7 +57,6 @@ func (s *session) Reset() {
 func (s *session) Logout() error {
 	if s.creds != nil {
 		s.creds.Close()
-		s.creds = nil
 	}
 	return nil
 }
