@@ -46,7 +46,18 @@ var (
 	// ErrBadSecondFactor: the password was right but the code was wrong or
 	// used already. Counted like a wrong password.
 	ErrBadSecondFactor = errors.New("wrong security code")
+	// ErrAppPasswordRequired: the password was right, but the person uses
+	// two-step sign-in (administrators always do), and mail apps (IMAP,
+	// SMTP), which cannot ask for a code, must then use an app password, as
+	// with Google and Microsoft accounts: a stolen or reset password alone
+	// reaches no mailbox. Not counted as a failure (IMAP NO
+	// [AUTHENTICATIONFAILED], SMTP 535 5.7.8, with AppPasswordSentence).
+	ErrAppPasswordRequired = errors.New("this account uses two-step sign-in: mail apps need an app password")
 )
+
+// AppPasswordSentence is what the IMAP and SMTP doors say with
+// ErrAppPasswordRequired.
+const AppPasswordSentence = "Your account uses two-step sign-in, so mail apps need an app password: create one in Settings, App passwords, and use it instead of your password."
 
 // LockedError is ErrLocked with its end.
 type LockedError struct {

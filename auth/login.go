@@ -175,6 +175,9 @@ func (l *Login) SignIn(ctx context.Context, a Attempt) (*store.Person, error) {
 	if err == nil && a.Protocol == ProtoHTTP && !isApp {
 		err = l.checkSecondFactor(ctx, p, a.SecondFactor)
 	}
+	if err == nil && a.Protocol != ProtoHTTP && !isApp {
+		err = l.checkMailAppPassword(ctx, p)
+	}
 	switch {
 	case err == nil:
 		ev.result = resultOK
@@ -188,6 +191,12 @@ func (l *Login) SignIn(ctx context.Context, a Attempt) (*store.Person, error) {
 		return p, nil
 	case errors.Is(err, ErrSecondFactorRequired):
 		ev.result = resultSecondFactor
+		return nil, err
+	case errors.Is(err, ErrAppPasswordRequired):
+		// The password was right, so nothing is counted against the
+		// person; but it opens nothing by itself.
+		ev.result = resultAppPasswordRequired
+		l.journal.audit(ev, "signin.app_password_required", nil)
 		return nil, err
 	case errors.Is(err, ErrSecondFactorNotSetUp):
 		// The password was right: the web door lets the person enrol, and
@@ -288,6 +297,7 @@ func (l *Login) checkAppPassword(ctx context.Context, ev *event, hash []byte) (*
 		return nil, ErrBadCredentials
 	}
 	ev.appPassword = ap.Name
+	p.AppPasswordID = ap.ID
 	now := l.cfg.Now()
 	from := ""
 	if ev.attempt.Source.IsValid() {

@@ -11,6 +11,9 @@ const (
 	resultLocked       = "locked"
 	resultUnavailable  = "unavailable"
 	resultSecondFactor = "second_factor_required"
+	// resultAppPasswordRequired: a right password on IMAP or SMTP for
+	// someone with two-step sign-in, who must use an app password there.
+	resultAppPasswordRequired = "app_password_required"
 )
 
 type signinMetrics struct {
@@ -23,7 +26,7 @@ type signinMetrics struct {
 func newSigninMetrics() *signinMetrics {
 	return &signinMetrics{
 		total: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wardmail_signin_total",
-			Help: "Sign-ins by door (imap, smtp, http), method (password, app_password) and result (ok, bad, locked, unavailable, second_factor_required)."},
+			Help: "Sign-ins by door (imap, smtp, http), method (password, app_password) and result (ok, bad, locked, unavailable, second_factor_required, app_password_required)."},
 			[]string{"protocol", "method", "result"}),
 		seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "wardmail_signin_seconds",
 			Help:    "Time to decide a sign-in, by method.",

@@ -108,6 +108,9 @@ func u32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
 
 // EnrolTOTP starts TOTP enrolment: a new secret is stored, not yet in force,
 // and returned with the URI to show as a QR code. ConfirmTOTP turns it on.
+// For someone whose TOTP is on, the secret in force stays so until a code
+// from the new one confirms it: the caller must have checked a code from
+// the current one (or a recovery code) first.
 func (l *Login) EnrolTOTP(ctx context.Context, p *store.Person, issuer string) (secret []byte, uri string, err error) {
 	secret = NewTOTPSecret()
 	if err := l.store.SetTOTPSecret(ctx, p.ID, secret); err != nil {
@@ -121,6 +124,19 @@ func (l *Login) ConfirmTOTP(ctx context.Context, p *store.Person, code string) e
 	st, err := l.store.TOTP(ctx, p.ID)
 	if err != nil {
 		return err
+	}
+	if st.Enabled && st.Pending != nil {
+		// Moving to another authenticator: the new one's code swaps it in.
+		step, ok := VerifyTOTP(st.Pending, code, l.cfg.Now())
+		if !ok {
+			return ErrBadSecondFactor
+		}
+		if ok, err = l.store.ReplaceTOTP(ctx, p.Email, p.ID, step); err != nil {
+			return err
+		} else if !ok {
+			return ErrBadSecondFactor
+		}
+		return nil
 	}
 	step, ok := VerifyTOTP(st.Secret, code, l.cfg.Now())
 	if !ok {
@@ -158,6 +174,21 @@ func (l *Login) NeedsSecondFactor(ctx context.Context, p *store.Person) (need, e
 	}
 	admin, err := l.store.IsAdmin(ctx, p.ID)
 	return admin, false, err
+}
+
+// checkMailAppPassword runs after a right password on IMAP or SMTP: someone
+// who must give a second factor on the web cannot give one here, so only
+// their app passwords open these doors.
+func (l *Login) checkMailAppPassword(ctx context.Context, p *store.Person) error {
+	need, _, err := l.NeedsSecondFactor(ctx, p)
+	switch {
+	case err != nil:
+		l.backendFailed()
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	case need:
+		return ErrAppPasswordRequired
+	}
+	return nil
 }
 
 // checkSecondFactor runs after a right password on the web door.

@@ -70,6 +70,35 @@ func GenerateKeyFile(path string) error {
 	return os.WriteFile(path, []byte(hex.EncodeToString(key)+"\n"), 0o600)
 }
 
+// LoadOrCreateKeyFile reads a key file, or makes it (0600, with a new
+// random key) when there is none; two processes starting at once agree on
+// one key. created says whether it was made now.
+func LoadOrCreateKeyFile(path string) (s *Sealer, created bool, err error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		key := make([]byte, 32)
+		_, _ = rand.Read(key) // crypto/rand never fails
+		_, err = f.WriteString(hex.EncodeToString(key) + "\n")
+		if serr := f.Sync(); err == nil {
+			err = serr
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			_ = os.Remove(path)
+			return nil, false, fmt.Errorf("blob: writing the key file %s: %w", path, err)
+		}
+		s, err := NewSealer(key)
+		return s, true, err
+	case !errors.Is(err, os.ErrExist):
+		return nil, false, fmt.Errorf("blob: making the key file %s: %w", path, err)
+	}
+	s, err = LoadKeyFile(path)
+	return s, false, err
+}
+
 // Seal encrypts data named hash.
 func (s *Sealer) Seal(hash string, data []byte) []byte {
 	n := s.aead.NonceSize()

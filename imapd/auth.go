@@ -132,6 +132,10 @@ func (c *conn) signIn(user, pass string) error {
 		c.srv.metrics.logins.WithLabelValues("unavailable").Inc()
 		c.log.Info("sign-in locked", "until", locked.Until)
 		return no("UNAVAILABLE", "Too many failed sign-ins from your network: try again after %s.", locked.Until.UTC().Format("15:04:05 UTC"))
+	case errors.Is(err, auth.ErrAppPasswordRequired):
+		c.srv.metrics.logins.WithLabelValues("failed").Inc()
+		c.log.Info("sign-in refused: an app password is needed")
+		return no("AUTHENTICATIONFAILED", "%s", auth.AppPasswordSentence)
 	case errors.Is(err, auth.ErrBadCredentials):
 		c.srv.metrics.logins.WithLabelValues("failed").Inc()
 		c.log.Info("sign-in failed")
@@ -147,6 +151,9 @@ func (c *conn) signIn(user, pass string) error {
 		return no("UNAVAILABLE", "Your mailbox is temporarily unavailable; try again later.")
 	}
 	c.srv.metrics.logins.WithLabelValues("ok").Inc()
+	// Revoking these credentials ends the session (disable, password reset,
+	// the app password revoked, sign out everywhere).
+	c.creds = c.srv.cfg.Store.Revocations().Watch(p, "imap", c.revoke)
 	c.person = p
 	c.state = stateAuth
 	c.log = c.log.With("person", p.ID)

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"wardmail/auth"
 	"wardmail/imapd/wire"
 	"wardmail/store"
 )
@@ -55,8 +56,12 @@ type conn struct {
 	badCmds     int
 	okText      string // the tagged OK text for the running command, when not the default
 
-	mu      sync.Mutex // guards closing and the read deadline against shutdown
+	mu      sync.Mutex // guards closing, revoked and the read deadline against shutdown
 	closing bool
+	// revoked is what BYE says when the person's credentials were revoked
+	// while signed in (creds, taken at sign-in).
+	revoked string
+	creds   *store.CredWatch
 }
 
 func (s *Server) newConn(nc net.Conn, implicitTLS bool) *conn {
@@ -135,22 +140,40 @@ func (c *conn) shutdown() {
 	_ = c.nc.SetReadDeadline(time.Now())
 }
 
+// revoke ends the session because its credentials were revoked: a command
+// running now finishes, and the next read (the next command, or IDLE's
+// DONE) is cut short with BYE. It is called by the store's revocation hub,
+// from another goroutine.
+func (c *conn) revoke(reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.revoked = auth.RevokedSentence(reason)
+	_ = c.nc.SetReadDeadline(time.Now())
+}
+
+// endText is what BYE says when a read stopped at its deadline.
+func (c *conn) endText() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.revoked != "":
+		return c.revoked
+	case c.closing:
+		return "Server shutting down."
+	}
+	return "Autologout; idle for too long."
+}
+
 // armRead sets the read deadline for the connection's state, or reports
-// false when the server is shutting down.
+// false when the server is shutting down or the session was revoked.
 func (c *conn) armRead(timeout time.Duration) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closing {
+	if c.closing || c.revoked != "" {
 		return false
 	}
 	_ = c.nc.SetReadDeadline(time.Now().Add(timeout))
 	return true
-}
-
-func (c *conn) isClosing() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closing
 }
 
 func (c *conn) readTimeout() time.Duration {
@@ -165,6 +188,9 @@ func (c *conn) serve() {
 	defer c.srv.metrics.connections.Dec()
 	defer c.cancel()
 	defer func() {
+		if c.creds != nil {
+			c.creds.Close()
+		}
 		if c.sel != nil {
 			c.sel.close()
 		}
@@ -190,7 +216,7 @@ func (c *conn) serve() {
 	}
 	for {
 		if !c.armRead(c.readTimeout()) {
-			c.bye("Server shutting down.")
+			c.bye(c.endText())
 			return
 		}
 		cmd, err := c.r.ReadCommand()
@@ -233,11 +259,7 @@ func (c *conn) readFailed(err error) bool {
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		if c.isClosing() {
-			c.bye("Server shutting down.")
-		} else {
-			c.bye("Autologout; idle for too long.")
-		}
+		c.bye(c.endText())
 		return false
 	}
 	if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {

@@ -27,7 +27,7 @@ func cmdIdle(c *conn, cmd *wire.Command) error {
 		return errClosed
 	}
 	if !c.armRead(c.lim.IdleTimeout) {
-		c.bye("Server shutting down.")
+		c.bye(c.endText())
 		return errClosed
 	}
 	type lineResult struct {
@@ -63,11 +63,9 @@ func cmdIdle(c *conn, cmd *wire.Command) error {
 				case errors.As(res.err, &we):
 					c.bye("Line too long.")
 				case errors.As(res.err, &ne) && ne.Timeout():
-					if c.isClosing() {
-						c.bye("Server shutting down.")
-					} else {
-						c.bye("Autologout; idle for too long.")
-					}
+					// Shutdown, a revocation of the person's
+					// credentials, or the inactivity timeout.
+					c.bye(c.endText())
 				}
 				return errClosed
 			}

@@ -33,6 +33,9 @@ type Config struct {
 	// SignInKeyFile holds the key wrong-password fingerprints are keyed
 	// with (default DATA/signin.key, made on the first start).
 	SignInKeyFile string `key:"signin_key_file"`
+	// TOTPKeyFile seals TOTP secrets at rest (default DATA/totp.key, made
+	// on the first start).
+	TOTPKeyFile string `key:"totp_key_file"`
 
 	LocalDomains    []string `key:"local_domains"` // comma-separated in the file
 	MaxMessageBytes int64    `key:"max_message_bytes"`
@@ -151,7 +154,7 @@ func (c *Config) Set(key, value string) error {
 		"data": &c.DataDir, "hostname": &c.Hostname, "smtp": &c.SMTPAddr, "submission": &c.SubmissionAddr,
 		"submissions": &c.SubmissionsAddr, "imap": &c.IMAPAddr, "imaps": &c.IMAPSAddr, "http": &c.HTTPAddr,
 		"tls_cert": &c.TLSCert, "tls_key": &c.TLSKey, "body_key_file": &c.KeyFile, "log_level": &c.LogLevel,
-		"signin_key_file": &c.SignInKeyFile,
+		"signin_key_file": &c.SignInKeyFile, "totp_key_file": &c.TOTPKeyFile,
 	}
 	if p, ok := str[key]; ok {
 		*p = value

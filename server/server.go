@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -56,10 +57,21 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	st, err := sqlite.Open(ctx, cfg.DataDir, sqlite.Options{KeyFile: cfg.KeyFile, InlineMax: cfg.InlineMax, Logger: log, Now: cfg.Now,
+	totpKey := cfg.TOTPKeyFile
+	if totpKey == "" {
+		totpKey = filepath.Join(cfg.DataDir, "totp.key")
+	}
+	st, err := sqlite.Open(ctx, cfg.DataDir, sqlite.Options{KeyFile: cfg.KeyFile, TOTPKeyFile: totpKey, InlineMax: cfg.InlineMax, Logger: log, Now: cfg.Now,
 		ListGovernance: listGovernance(cfg)})
 	if err != nil {
 		return nil, fmt.Errorf("opening the store: %w", err)
+	}
+	// TOTP secrets an older version kept in clear are sealed now.
+	if n, err := st.SealTOTPSecrets(ctx); err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("sealing TOTP secrets: %w", err)
+	} else if n > 0 {
+		log.Info("sealed TOTP secrets kept in clear", "count", n)
 	}
 	s := &Server{Store: st, Registry: prometheus.NewRegistry(), Addrs: map[string]string{}, log: log, errs: make(chan error, 8)}
 	s.closers = append(s.closers, st.Close)
@@ -108,11 +120,14 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 
 	s.closers = append(s.closers, startWorkers(st, s.Pipeline, cfg.PostTrickle, log))
 	s.closers = append(s.closers, startBrakeWorker(s.Storms, time.Second, log))
+	// Revocations made by the CLI or another node reach open sessions
+	// within a second; this process's own reach them at once.
+	s.closers = append(s.closers, st.Revocations().Run(time.Second))
 
 	smtpMetrics := smtpd.NewMetrics()
 	inbound := smtpd.New(smtpd.Config{Pipeline: s.Pipeline, TLS: s.TLS, Hostname: cfg.Hostname, Logger: log, Metrics: smtpMetrics})
 	submission := smtpd.New(smtpd.Config{Pipeline: s.Pipeline, Auth: s.Login, Submission: true, TLS: s.TLS,
-		Hostname: cfg.Hostname, Logger: log, Metrics: smtpMetrics})
+		Hostname: cfg.Hostname, Logger: log, Metrics: smtpMetrics, Revocations: st.Revocations()})
 	imap := imapd.New(imapd.Config{Store: st, Auth: s.Login, TLS: s.TLS, Hostname: cfg.Hostname, Logger: log})
 	s.closers = append(s.closers, inbound.Close, submission.Close, imap.Close)
 

@@ -21,6 +21,7 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"wardmail/store"
 	"wardmail/submit"
 )
 
@@ -44,6 +45,10 @@ type Config struct {
 	// before it authenticates or sends mail (default 10).
 	MaxBadCommands int
 	Metrics        *Metrics // shared by the doors; NewMetrics() when nil
+
+	// Revocations, when set, ends a signed-in session once the person's
+	// credentials are revoked (store/revoke.go): its next command gets 421.
+	Revocations *store.Revocations
 }
 
 // Server is one SMTP listener's worth of configuration.

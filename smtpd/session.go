@@ -31,6 +31,9 @@ type session struct {
 	from   string
 	rcpts  []submit.Recipient
 	bad    int
+	// creds ends the session when the person's credentials are revoked
+	// after it signed in (revoke.go).
+	creds *store.CredWatch
 }
 
 var (
@@ -51,7 +54,12 @@ func (s *session) Reset() {
 }
 
 // Logout implements smtp.Session.
-func (s *session) Logout() error { return nil }
+func (s *session) Logout() error {
+	if s.creds != nil {
+		s.creds.Close()
+	}
+	return nil
+}
 
 // AuthMechanisms implements smtp.AuthSession: only the submission door
 // offers AUTH.
@@ -95,11 +103,18 @@ func (s *session) authenticate(username, password string) (err error) {
 		return &smtp.SMTPError{Code: 454, EnhancedCode: smtp.EnhancedCode{4, 7, 0},
 			Message: "Too many failed sign-ins from your network: try again after " + locked.Until.UTC().Format("15:04:05 UTC")}
 	case err == nil:
+		if r := s.srv.cfg.Revocations; r != nil {
+			s.creds = r.Watch(p, s.sender.Door, nil)
+		}
 		s.sender.Person = p
 		s.log = s.log.With("person", p.Email)
 		s.log.Info("signed in")
 		s.srv.m.auth.WithLabelValues(s.sender.Door, "ok").Inc()
 		return nil
+	case errors.Is(err, auth.ErrAppPasswordRequired):
+		s.log.Info("sign-in refused: an app password is needed")
+		s.srv.m.auth.WithLabelValues(s.sender.Door, "failed").Inc()
+		return s.refused(&smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: auth.AppPasswordSentence})
 	case errors.Is(err, auth.ErrUnavailable):
 		s.log.Warn("sign-in unavailable", "err", err)
 		s.srv.m.auth.WithLabelValues(s.sender.Door, "unavailable").Inc()
@@ -114,6 +129,9 @@ func (s *session) authenticate(username, password string) (err error) {
 // Mail implements smtp.Session.
 func (s *session) Mail(from string, opts *smtp.MailOptions) (err error) {
 	defer s.recover(&err)
+	if err := s.checkRevoked(); err != nil {
+		return err
+	}
 	if s.srv.cfg.Submission && s.sender.Person == nil {
 		return s.refused(&smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0},
 			Message: "Sign in first: this is the submission port (AUTH after STARTTLS)"})
@@ -134,6 +152,9 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) (err error) {
 // Rcpt implements smtp.Session.
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) (err error) {
 	defer s.recover(&err)
+	if err := s.checkRevoked(); err != nil {
+		return err
+	}
 	if len(s.rcpts) >= s.srv.cfg.Pipeline.MaxRecipients() {
 		return toSMTP(submit.ErrTooManyRecipients)
 	}
@@ -163,6 +184,11 @@ func (s *session) Data(r io.Reader) (err error) {
 				Message: fmt.Sprintf("A line of the message is longer than %d bytes; wrap it or send it as an attachment", s.srv.cfg.MaxLineLength)}
 		}
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "The connection broke while reading the message"}
+	}
+	// A revocation during the transfer refuses the message: the person
+	// who sent it may no longer send.
+	if err := s.checkRevoked(); err != nil {
+		return err
 	}
 	ctx, cancel := s.ctx()
 	defer cancel()

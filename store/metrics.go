@@ -13,6 +13,7 @@ type Metrics struct {
 	materialised  prometheus.Counter
 	purged        prometheus.Counter
 	wordsIndexed  prometheus.Counter
+	revoked       *prometheus.CounterVec
 }
 
 func newMetrics() *Metrics {
@@ -38,6 +39,10 @@ func newMetrics() *Metrics {
 			Name: "wardmail_store_purged_rows_total", Help: "Mailbox rows removed by administrators' purges."}),
 		wordsIndexed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "wardmail_store_bodies_word_indexed_total", Help: "Bodies added to the word index of search."}),
+		revoked: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wardmail_sessions_revoked_total",
+			Help: "Open sessions ended because their credentials were revoked (disable, password reset, app-password revoke, sign out everywhere), by door."},
+			[]string{"door"}),
 	}
 }
 
@@ -56,5 +61,5 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 }
 
 func (m *Metrics) all() []prometheus.Collector {
-	return []prometheus.Collector{m.commits, m.commitErrors, m.batchSize, m.commitSeconds, m.writeWait, m.deliveries, m.materialised, m.purged, m.wordsIndexed}
+	return []prometheus.Collector{m.commits, m.commitErrors, m.batchSize, m.commitSeconds, m.writeWait, m.deliveries, m.materialised, m.purged, m.wordsIndexed, m.revoked}
 }

@@ -18,6 +18,14 @@ type Person struct {
 	Role, Site   string
 	PasswordHash string // argon2id PHC string; empty: cannot sign in
 	Disabled     bool
+	// CredGen is the person's credential generation (revoke.go): it grows
+	// with every revocation that ends all their sessions, and a session
+	// that signed in under an older one ends.
+	CredGen int64
+	// AppPasswordID is the app password a sign-in used, when this Person
+	// comes from one (auth sets it; 0 for a password): revoking that app
+	// password ends the sessions it opened and no others.
+	AppPasswordID int64
 }
 
 // PersonRecord is one person as an import or the CLI describes them.
@@ -27,12 +35,12 @@ type PersonRecord struct {
 	PasswordHash string
 }
 
-const personCols = `p.id, p.email, p.name, p.org_id, o.name, p.role, p.site, p.password_hash, p.disabled`
+const personCols = `p.id, p.email, p.name, p.org_id, o.name, p.role, p.site, p.password_hash, p.disabled, p.cred_gen`
 
 func scanPerson(row interface{ Scan(...any) error }) (*Person, error) {
 	var p Person
 	var disabled int
-	err := row.Scan(&p.ID, &p.Email, &p.Name, &p.OrgID, &p.Org, &p.Role, &p.Site, &p.PasswordHash, &disabled)
+	err := row.Scan(&p.ID, &p.Email, &p.Name, &p.OrgID, &p.Org, &p.Role, &p.Site, &p.PasswordHash, &disabled, &p.CredGen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -207,6 +215,13 @@ func upsertPeople(tx *Tx, recs []PersonRecord, orgs map[string]int64, domains ma
 			}
 			domains[d] = true
 		}
+		if r.PasswordHash != "" {
+			// A new password for someone who had another is a password
+			// reset: their open sessions end (revoke.go).
+			if err := revokeChangedPassword(tx, email, r.PasswordHash, now); err != nil {
+				return fmt.Errorf("store: saving %s: %w", email, err)
+			}
+		}
 		if _, err := ins.ExecContext(tx.ctx, email, r.Name, orgID, r.Role, r.Site, r.PasswordHash, now, now); err != nil {
 			return fmt.Errorf("store: saving %s: %w", email, err)
 		}
@@ -231,9 +246,11 @@ func orgIDFor(tx *Tx, cache map[string]int64, name string) (int64, error) {
 	return id, nil
 }
 
-// SetPassword stores a new password hash for a person.
+// SetPassword stores a new password hash for a person and ends every
+// session they have open (IMAP, SMTP, web; see revoke.go): whoever knew the
+// old password is signed out, whichever door changed it.
 func (s *Store) SetPassword(ctx context.Context, personID int64, hash string) error {
-	return s.Write(ctx, func(tx *Tx) error {
+	err := s.Write(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(`UPDATE people SET password_hash = ?, updated_at = ? WHERE id = ?`, hash, s.now().Unix(), personID)
 		if err != nil {
 			return err
@@ -241,22 +258,36 @@ func (s *Store) SetPassword(ctx context.Context, personID int64, hash string) er
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
-		return nil
+		return tx.revokeAll(personID, RevokedPassword)
 	})
+	if err != nil {
+		return err
+	}
+	s.revocations.changed(personID)
+	return nil
 }
 
-// SetDisabled turns a person's sign-in and delivery off or on.
+// SetDisabled turns a person's sign-in and delivery off or on. Turning it
+// off ends every session they have open (revoke.go).
 func (s *Store) SetDisabled(ctx context.Context, personID int64, disabled bool) error {
 	v := 0
 	if disabled {
 		v = 1
 	}
 	err := s.Write(ctx, func(tx *Tx) error {
-		_, err := tx.Exec(`UPDATE people SET disabled = ?, updated_at = ? WHERE id = ?`, v, s.now().Unix(), personID)
-		return err
+		if _, err := tx.Exec(`UPDATE people SET disabled = ?, updated_at = ? WHERE id = ?`, v, s.now().Unix(), personID); err != nil {
+			return err
+		}
+		if disabled {
+			return tx.revokeAll(personID, RevokedDisabled)
+		}
+		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if disabled {
+		s.revocations.changed(personID)
 	}
 	// A disabled person belongs to no list; enabled again, they rejoin.
 	return s.SyncPeople(ctx, []int64{personID})

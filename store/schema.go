@@ -15,6 +15,7 @@ var Migrations = []string{
 	SchemaThreads,            // threads.go: conversation keys per body
 	SchemaWords,              // words.go: the word index of body search
 	SchemaHeldPostTo,         // held.go: the list a held post goes to once every moderator approves
+	SchemaRevocations,        // revoke.go: credential generations, revocations that reach live sessions
 }
 
 // SchemaV1 is the first schema, in SQL that SQLite and PostgreSQL both accept

@@ -115,7 +115,7 @@ func (s *Store) AppPasswordOwner(ctx context.Context, hash []byte) (*AppPassword
 	var disabled int
 	a, err := scanAppPassword(s.r.QueryRowContext(ctx, s.q(`SELECT `+appPassCols+`, a.hash, `+personCols+`
 		FROM app_passwords a JOIN people p ON p.id = a.person_id JOIN orgs o ON o.id = p.org_id WHERE a.hash = ?`), hash),
-		&stored, &p.ID, &p.Email, &p.Name, &p.OrgID, &p.Org, &p.Role, &p.Site, &p.PasswordHash, &disabled)
+		&stored, &p.ID, &p.Email, &p.Name, &p.OrgID, &p.Org, &p.Role, &p.Site, &p.PasswordHash, &disabled, &p.CredGen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, nil, ErrNotFound
 	} else if err != nil {
@@ -131,7 +131,7 @@ func (s *Store) AppPasswordOwner(ctx context.Context, hash []byte) (*AppPassword
 func (s *Store) RevokeAppPasswords(ctx context.Context, actor string, personID int64, name string) (int, error) {
 	var n int
 	err := s.Write(ctx, func(tx *Tx) error {
-		q, args := `SELECT name FROM app_passwords WHERE person_id = ?`, []any{personID}
+		q, args := `SELECT id, name FROM app_passwords WHERE person_id = ?`, []any{personID}
 		if name != "" {
 			q += ` AND name = ?`
 			args = append(args, name)
@@ -141,12 +141,15 @@ func (s *Store) RevokeAppPasswords(ctx context.Context, actor string, personID i
 			return err
 		}
 		var names []string
+		var ids []int64
 		for rows.Next() {
+			var id int64
 			var nm string
-			if err := rows.Scan(&nm); err != nil {
+			if err := rows.Scan(&id, &nm); err != nil {
 				rows.Close()
 				return err
 			}
+			ids = append(ids, id)
 			names = append(names, nm)
 		}
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
@@ -155,8 +158,13 @@ func (s *Store) RevokeAppPasswords(ctx context.Context, actor string, personID i
 		if name != "" && len(names) == 0 {
 			return fmt.Errorf("no app password named %q: %w", name, ErrNotFound)
 		}
-		for _, nm := range names {
+		for i, nm := range names {
 			if _, err := tx.Exec(`DELETE FROM app_passwords WHERE person_id = ? AND name = ?`, personID, nm); err != nil {
+				return err
+			}
+			// The sessions this app password opened end; the person's
+			// others go on.
+			if err := tx.recordRevocation(personID, ids[i], RevokedAppPassword); err != nil {
 				return err
 			}
 			if err := tx.Audit(actor, "apppass.revoke", fmt.Sprint(personID), map[string]any{"name": nm}); err != nil {
@@ -166,6 +174,9 @@ func (s *Store) RevokeAppPasswords(ctx context.Context, actor string, personID i
 		n = len(names)
 		return nil
 	})
+	if err == nil && n > 0 {
+		s.revocations.changed(personID)
+	}
 	return n, err
 }
 

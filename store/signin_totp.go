@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-
-	"wardmail/blob"
 )
 
 // TOTPState is a person's TOTP enrolment.
@@ -14,43 +12,74 @@ type TOTPState struct {
 	Secret   []byte
 	Enabled  bool
 	LastStep int64 // the last time step accepted, so a code is used once
+	// Pending is a new secret for someone who has TOTP on and is moving it
+	// to another authenticator: Secret stays in force until a code from
+	// Pending confirms it (ReplaceTOTP).
+	Pending []byte
 }
 
 // SetTOTPSecret starts an enrolment: the secret is stored but not enabled
-// until EnableTOTP (the person proves their authenticator has it).
+// until UseTOTPStep with enable (the person proves their authenticator has
+// it). For someone whose TOTP is on, it becomes the pending secret and the
+// one in force stays so: nothing here ever turns two-step sign-in off.
 func (s *Store) SetTOTPSecret(ctx context.Context, personID int64, secret []byte) error {
-	if s.sealer != nil {
-		// With a key configured (body_key_file), the secret is sealed at
-		// rest like message bodies: a copy of the database alone does not
-		// give anyone the codes.
-		secret = s.sealer.Seal(totpAAD(personID), secret)
-	}
+	// Sealed at rest like message bodies: a copy of the database alone does
+	// not give anyone the codes (secrets.go).
+	secret = s.sealTOTP(personID, secret)
 	return s.Write(ctx, func(tx *Tx) error {
 		_, err := tx.Exec(`INSERT INTO totp (person_id, secret) VALUES (?, ?)
-			ON CONFLICT (person_id) DO UPDATE SET secret = excluded.secret, enabled_at = 0, last_step = 0`, personID, secret)
+			ON CONFLICT (person_id) DO UPDATE SET
+				secret = CASE WHEN totp.enabled_at = 0 THEN excluded.secret ELSE totp.secret END,
+				pending = CASE WHEN totp.enabled_at = 0 THEN NULL ELSE excluded.secret END,
+				last_step = CASE WHEN totp.enabled_at = 0 THEN 0 ELSE totp.last_step END`, personID, secret)
 		return err
 	})
+}
+
+// ReplaceTOTP puts the pending secret in force once a code from it was
+// accepted at step, and records it in the audit trail. It reports false
+// when there was no pending secret (or the step was used).
+func (s *Store) ReplaceTOTP(ctx context.Context, actor string, personID, step int64) (bool, error) {
+	ok := false
+	err := s.Write(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(`UPDATE totp SET secret = pending, pending = NULL, last_step = ?, enabled_at = ?
+			WHERE person_id = ? AND pending IS NOT NULL AND enabled_at <> 0`, step, tx.s.now().Unix(), personID)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if ok = n == 1; ok {
+			return tx.Audit(actor, "totp.replace", fmt.Sprint(personID), nil)
+		}
+		return nil
+	})
+	return ok, err
 }
 
 // TOTP returns a person's enrolment (ErrNotFound when none).
 func (s *Store) TOTP(ctx context.Context, personID int64) (*TOTPState, error) {
 	var st TOTPState
 	var enabled int64
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT secret, enabled_at, last_step FROM totp WHERE person_id = ?`), personID).
-		Scan(&st.Secret, &enabled, &st.LastStep)
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT secret, enabled_at, last_step, pending FROM totp WHERE person_id = ?`), personID).
+		Scan(&st.Secret, &enabled, &st.LastStep, &st.Pending)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	if blob.IsSealed(st.Secret) {
-		if s.sealer == nil {
-			return nil, fmt.Errorf("store: the TOTP secret of person %d is encrypted, but no body_key_file is configured", personID)
+	if st.Secret, err = s.openTOTP(personID, st.Secret); err != nil {
+		return nil, err
+	}
+	if len(st.Pending) > 0 {
+		if st.Pending, err = s.openTOTP(personID, st.Pending); err != nil {
+			return nil, err
 		}
-		if st.Secret, err = s.sealer.Open(totpAAD(personID), st.Secret); err != nil {
-			return nil, fmt.Errorf("store: the TOTP secret of person %d: %w", personID, err)
-		}
+	} else {
+		st.Pending = nil
 	}
 	st.Enabled = enabled != 0
 	return &st, nil

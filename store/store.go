@@ -57,6 +57,9 @@ type Config struct {
 	// Sealer, when set, encrypts bodies kept inline in SQL (the blob store
 	// seals its own files).
 	Sealer *blob.Sealer
+	// TOTPSealers seal TOTP secrets (secrets.go): the first seals, any
+	// opens. Empty: Sealer alone, if set.
+	TOTPSealers []*blob.Sealer
 	// InlineMax is the largest body kept inline in SQL rather than as a blob
 	// file. Zero keeps every body in the blob store.
 	InlineMax int
@@ -97,6 +100,9 @@ type Store struct {
 	stop    chan struct{}
 	stopped sync.WaitGroup
 
+	revocations *Revocations   // revoke.go
+	totpSealers []*blob.Sealer // secrets.go
+
 	closeOnce sync.Once
 	closeErr  error
 	metrics   *Metrics
@@ -133,6 +139,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		inlineMax: cfg.InlineMax, log: cfg.Logger, now: cfg.Now,
 		hub: NewHub(), writes: make(chan *writeReq, 4096), maxB: cfg.MaxBatch,
 		stop: make(chan struct{}), idxStop: make(chan struct{}), metrics: newMetrics(), stmts: map[string]string{},
+	}
+	s.revocations = newRevocations(s)
+	s.totpSealers = cfg.TOTPSealers
+	if len(s.totpSealers) == 0 && cfg.Sealer != nil {
+		s.totpSealers = []*blob.Sealer{cfg.Sealer}
 	}
 	if cfg.Sealer != nil {
 		s.wordKey = cfg.Sealer.Derive("wardmail word index v1")

@@ -19,14 +19,17 @@ type WebSession struct {
 	Expires   time.Time // absolute: the session ends then however active it is
 	Remote    string
 	Agent     string
+	// CredGen is the person's credential generation at sign-in: the
+	// session ends when it changes (revoke.go).
+	CredGen int64
 }
 
-const webSessionCols = `token_hash, person_id, csrf, created_at, last_seen, expires_at, remote, agent`
+const webSessionCols = `token_hash, person_id, csrf, created_at, last_seen, expires_at, remote, agent, cred_gen`
 
 func scanWebSession(row interface{ Scan(...any) error }) (*WebSession, error) {
 	var w WebSession
 	var created, seen, expires int64
-	err := row.Scan(&w.TokenHash, &w.PersonID, &w.CSRF, &created, &seen, &expires, &w.Remote, &w.Agent)
+	err := row.Scan(&w.TokenHash, &w.PersonID, &w.CSRF, &created, &seen, &expires, &w.Remote, &w.Agent, &w.CredGen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -37,8 +40,8 @@ func scanWebSession(row interface{ Scan(...any) error }) (*WebSession, error) {
 // CreateWebSession records a new session.
 func (s *Store) CreateWebSession(ctx context.Context, w *WebSession) error {
 	return s.Write(ctx, func(tx *Tx) error {
-		_, err := tx.Exec(`INSERT INTO web_sessions (`+webSessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			w.TokenHash, w.PersonID, w.CSRF, w.Created.Unix(), w.LastSeen.Unix(), w.Expires.Unix(), w.Remote, w.Agent)
+		_, err := tx.Exec(`INSERT INTO web_sessions (`+webSessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			w.TokenHash, w.PersonID, w.CSRF, w.Created.Unix(), w.LastSeen.Unix(), w.Expires.Unix(), w.Remote, w.Agent, w.CredGen)
 		return err
 	})
 }

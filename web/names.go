@@ -24,4 +24,3 @@ func checkText(jsonField string, f directory.Field, s *string) error {
 	*s = v
 	return nil
 }
-

@@ -164,6 +164,16 @@ func (a *API) identify(w http.ResponseWriter, r *http.Request) (*Session, error)
 	} else if err != nil {
 		return nil, err
 	}
+	if p.CredGen != ws.CredGen {
+		// The person's credentials were revoked since this session began
+		// (a password reset by the CLI, say): it ends like the others.
+		if err := a.store.DeleteWebSession(r.Context(), hash); err != nil {
+			a.log.Warn("ending a revoked session", "err", err)
+		}
+		a.store.Revocations().CountEnded("web")
+		a.clearCookie(w)
+		return nil, errNotSignedIn()
+	}
 	if now.Sub(ws.LastSeen) > touchEvery {
 		if err := a.store.TouchWebSession(r.Context(), hash, now); err != nil {
 			a.log.Warn("recording session activity", "err", err)
@@ -259,7 +269,7 @@ func (a *API) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 	now := a.now()
 	token := newToken()
 	ws := &store.WebSession{TokenHash: tokenHash(token), PersonID: p.ID, CSRF: newToken(), Created: now, LastSeen: now,
-		Expires: now.Add(a.cfg.SessionMax), Remote: r.RemoteAddr, Agent: truncate(r.UserAgent(), 200)}
+		Expires: now.Add(a.cfg.SessionMax), Remote: r.RemoteAddr, Agent: truncate(r.UserAgent(), 200), CredGen: p.CredGen}
 	if err := a.store.CreateWebSession(r.Context(), ws); err != nil {
 		return err
 	}
@@ -298,9 +308,10 @@ func (a *API) handleSignOut(w http.ResponseWriter, r *http.Request, who *Session
 	return nil
 }
 
-// handleSignOutEverywhere: POST /api/v1/sessions/revoke-all.
+// handleSignOutEverywhere: POST /api/v1/sessions/revoke-all ends every
+// session of the person: web, IMAP and SMTP.
 func (a *API) handleSignOutEverywhere(w http.ResponseWriter, r *http.Request, who *Session) error {
-	n, err := a.store.DeleteWebSessions(r.Context(), who.Person.ID)
+	n, err := a.store.RevokeSessions(r.Context(), who.Person.ID)
 	if err != nil {
 		return err
 	}

@@ -140,17 +140,32 @@ func (a *API) handleTOTPStatus(w http.ResponseWriter, r *http.Request, who *Sess
 
 // handleTOTPEnrol: POST /api/v1/settings/totp starts enrolment: a new
 // secret, not yet in force, with the otpauth:// URI for the app. Someone
-// who has two-step sign-in on must turn it off first (with a code), so a
-// borrowed session cannot swap the authenticator.
+// who has two-step sign-in on moves it to another phone by giving a code
+// from the current app or a recovery code ({"code": ...}); the current app
+// stays in force until the new one's first code is confirmed. Without that
+// code it is refused, so neither a borrowed session nor someone who was
+// given a new password can put their own authenticator on the account.
 func (a *API) handleTOTPEnrol(w http.ResponseWriter, r *http.Request, who *Session) error {
 	l, err := a.login()
 	if err != nil {
 		return err
 	}
+	var req struct {
+		Code string `json:"code"`
+	}
+	if err := readJSON(w, r, 4<<10, &req); err != nil {
+		return err
+	}
 	if _, enabled, err := l.NeedsSecondFactor(r.Context(), who.Person); err != nil {
 		return err
+	} else if enabled && req.Code == "" {
+		p := problem(http.StatusConflict, "totp-enabled", "Two-step sign-in is already on. To move it to another phone, enter a code from your current authenticator app, or one of your recovery codes.")
+		p.Field = "code"
+		return p
 	} else if enabled {
-		return problem(http.StatusConflict, "totp-enabled", "Two-step sign-in is already on. To move it to another phone, turn it off with a code from your current app, then set it up again.")
+		if err := a.checkCurrentCode(r, who.Person, req.Code); err != nil {
+			return err
+		}
 	}
 	secret, uri, err := l.EnrolTOTP(r.Context(), who.Person, totpIssuer)
 	if err != nil {

@@ -16,6 +16,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"syscall"
 )
 
 const usage = `usage: wardmail COMMAND [flags]
@@ -49,6 +50,9 @@ func main() {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
 	}
+	// Whatever a command makes in the data folder (SQLite's -wal and -shm,
+	// keys, blobs) is readable by this user alone.
+	syscall.Umask(0o077)
 	cmd, args := os.Args[1], os.Args[2:]
 	var err error
 	switch cmd {

@@ -22,10 +22,14 @@ import (
 // Options tune Open.
 type Options struct {
 	// KeyFile, when set, turns on AES-256-GCM at rest for every body.
-	KeyFile   string
-	InlineMax int // bodies up to this size stay in SQL; default 8 KiB, -1 for none
-	Logger    *slog.Logger
-	Now       func() time.Time
+	KeyFile string
+	// TOTPKeyFile, when set, seals TOTP secrets (store/secrets.go); the
+	// file is made on first use. A body key still opens secrets it sealed
+	// before.
+	TOTPKeyFile string
+	InlineMax   int // bodies up to this size stay in SQL; default 8 KiB, -1 for none
+	Logger      *slog.Logger
+	Now         func() time.Time
 	// Readers is the size of the read pool (default 8).
 	Readers int
 	// IndexEvery is store.Config.IndexEvery: how often the word indexer
@@ -44,11 +48,31 @@ func Open(ctx context.Context, dir string, opt Options) (*store.Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := secureDataDir(dir, opt.Logger); err != nil {
+		return nil, err
+	}
 	var sealer *blob.Sealer
 	if opt.KeyFile != "" {
 		var err error
 		if sealer, err = blob.LoadKeyFile(opt.KeyFile); err != nil {
 			return nil, err
+		}
+	}
+	var totpSealers []*blob.Sealer
+	if opt.TOTPKeyFile != "" {
+		ts, created, err := blob.LoadOrCreateKeyFile(opt.TOTPKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			opt.Logger.Info("made the key that seals TOTP secrets: back it up apart from the database", "file", opt.TOTPKeyFile)
+		}
+		totpSealers = append(totpSealers, ts)
+		if sealer != nil {
+			totpSealers = append(totpSealers, sealer)
 		}
 	}
 	blobs, err := fsblob.Open(filepath.Join(dir, "blobs"), sealer)
@@ -64,6 +88,10 @@ func Open(ctx context.Context, dir string, opt Options) (*store.Store, error) {
 	if err := w.PingContext(ctx); err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
+	}
+	if err := tightenFiles(opt.Logger, path, path+"-wal", path+"-shm"); err != nil {
+		_ = w.Close()
+		return nil, err
 	}
 	// Checkpoints run on a connection of their own, every second, instead
 	// of inside whichever commit crosses the WAL's size threshold: a
@@ -97,7 +125,7 @@ func Open(ctx context.Context, dir string, opt Options) (*store.Store, error) {
 		inline = 0
 	}
 	return store.Open(ctx, store.Config{
-		Writer: w, Reader: r, Dialect: Dialect{}, Blobs: blobs, Sealer: sealer,
+		Writer: w, Reader: r, Dialect: Dialect{}, Blobs: blobs, Sealer: sealer, TOTPSealers: totpSealers,
 		InlineMax: inline, Logger: opt.Logger, Now: opt.Now,
 		Maintain:   func(ctx context.Context) error { return checkpoint(ctx, cp) },
 		IndexEvery: opt.IndexEvery, ListGovernance: opt.ListGovernance,
