@@ -167,7 +167,7 @@ func TestFetchErrors(t *testing.T) {
 		{"FETCH 1 (FLAGS", "X BAD Missing closing parenthesis."},
 		{"FETCH 1 (FROB)", `X BAD Unknown FETCH item "FROB".`},
 		{"FETCH 0 FLAGS", `X BAD Invalid number "0" in sequence set.`},
-		{"FETCH 1 BODY[1.MIME", `X BAD Missing closing bracket.`},
+		{"FETCH 1 BODY[1.MIME", `X BAD Missing ] in "BODY[1.MIME".`},
 		{"FETCH 1 BINARY[HEADER]", `X BAD BINARY takes only a part number (RFC 3516).`},
 	} {
 		if got := last(r.cmd("X", tc.cmd)); got != tc.want {
