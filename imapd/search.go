@@ -244,11 +244,17 @@ func (k *searchKey) match(sm *searchMsg, count, star uint32) bool {
 	case "BCC":
 		return addressesMatch(sm.sum.Envelope.Bcc, k.value)
 	case "HEADER":
-		v := message.HeaderValue(sm.body, sm.sum.HeaderSize, k.field)
+		// Every field of that name counts, not only the first.
+		values := message.HeaderValues(sm.body, sm.sum.HeaderSize, k.field)
 		if k.value == "" {
-			return v != "" || headerPresent(sm.body, sm.sum.HeaderSize, k.field)
+			return len(values) > 0
 		}
-		return containsFold(message.DecodeHeader(v), k.value)
+		for _, v := range values {
+			if containsFold(message.DecodeHeader(v), k.value) {
+				return true
+			}
+		}
+		return false
 	case "BODY":
 		return containsFold(sm.bodyText(), k.value)
 	case "TEXT":
@@ -302,20 +308,6 @@ func addressesMatch(list []message.Address, needle string) bool {
 		}
 		if needle != "" && strings.Contains(needle, "<") &&
 			containsFold(a.Name+" <"+a.Addr()+">", needle) {
-			return true
-		}
-	}
-	return false
-}
-
-// headerPresent reports whether the top-level header has the field, for
-// HEADER searches with an empty string (RFC 9051 6.4.4: all messages that
-// have the field).
-func headerPresent(body []byte, headerSize int64, field string) bool {
-	end := min(int64(len(body)), headerSize)
-	prefix := strings.ToLower(field) + ":"
-	for _, line := range strings.Split(string(body[:end]), "\n") {
-		if strings.HasPrefix(strings.ToLower(line), prefix) {
 			return true
 		}
 	}
