@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -36,5 +37,41 @@ func TestLogoutNothingAfterBye(t *testing.T) {
 	got := r.cmd("L2", "LOGOUT")
 	if len(got) != 2 || !strings.HasPrefix(got[0], "* BYE ") || !strings.HasPrefix(got[1], "L2 OK") {
 		t.Errorf("LOGOUT answered %q; want only BYE and the tagged OK", got)
+	}
+}
+
+// RFC 3516 4.4 and RFC 9051 9: a message appended with a literal8 may hold
+// NUL bytes, which no literal may carry. BODY[] of such a part sends it in
+// base64 (as stored), never NUL in a literal nor a literal8; BINARY[] gives
+// the original bytes back in a literal8 (RFC 3516 4.2).
+func TestAppendBinaryLiteral8(t *testing.T) {
+	e := newEnv(t)
+	r := e.raw(t)
+	r.login("alice@nhs.test")
+	msg := "From: user@domain.org\r\n" +
+		"Date: Sat, 24 Mar 2007 23:00:00 +0200\r\n" +
+		"Mime-Version: 1.0\r\n" +
+		"Content-Type: application/octet-stream\r\n" +
+		"Content-Transfer-Encoding: binary\r\n" +
+		"\r\n" +
+		"\x00\xe4\r\n\r\n"
+	r.send(fmt.Sprintf("A1 APPEND INBOX ~{%d+}\r\n%s\r\n", len(msg), msg))
+	if got := last(r.until("A1")); !strings.HasPrefix(got, "A1 OK") {
+		t.Fatalf("append: %q", got)
+	}
+	r.cmd("S1", "SELECT INBOX")
+	got := r.cmd("F1", "FETCH 1 (BODY.PEEK[1])")
+	want := "* 1 FETCH (BODY[1] {8}\r\nAOQNCg0K)"
+	if got[0] != want {
+		t.Errorf("BODY[1] of a binary part: %q, want %q", got[0], want)
+	}
+	got = r.cmd("F2", "FETCH 1 (BINARY.SIZE[1] BINARY.PEEK[1])")
+	want = "* 1 FETCH (BINARY.SIZE[1] 6 BINARY[1] ~{6}\r\n\x00\xe4\r\n\r\n)"
+	if got[0] != want {
+		t.Errorf("BINARY[1]: %q, want %q", got[0], want)
+	}
+	got = r.cmd("F3", "FETCH 1 (BODY.PEEK[])")
+	if strings.IndexByte(got[0], 0) >= 0 || !strings.Contains(got[0], "Content-Transfer-Encoding: base64\r\n\r\nAOQNCg0K") {
+		t.Errorf("BODY[] of a message appended in binary: %q", got[0])
 	}
 }
