@@ -8,7 +8,7 @@ import (
 // RFC 3516 4.4: binary parts appended with a literal8 are kept in base64, so
 // no NUL is left for BODY[] to send, and decoding gives the bytes back.
 func TestEncodeBinaryParts(t *testing.T) {
-	msg := crlf("From: a@b\nContent-Type: multipart/mixed; boundary=X\n\n--X\nContent-Type: text/plain\n\nhello\n" +
+	msg := crlf("From: a@b\nContent-Type: multipart/mixed; boundary=X\n\n--X\nContent-Type: text/plain\n\nhello\n"+
 		"--X\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: binary\n\n") +
 		"\x00\x01\xff\r\n" + crlf("--X--\n")
 	sum, err := Summarize([]byte(msg))
