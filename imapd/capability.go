@@ -81,11 +81,14 @@ func cmdEnable(c *conn, cmd *wire.Command) error {
 }
 
 // enableCondstore turns CONDSTORE on, as ENABLE or any CONDSTORE-enabling
-// command does (RFC 7162 3.1).
+// command does (RFC 7162 3.1). When that happens with a mailbox selected,
+// the client learns the mailbox's HIGHESTMODSEQ at once (RFC 7162 3.1.2.1),
+// so callers call it before writing their own responses.
 func (c *conn) enableCondstore() {
 	c.condstore = true
-	if c.sel != nil {
+	if c.sel != nil && !c.sel.condstore {
 		c.sel.condstore = true
+		c.untagged("OK", "HIGHESTMODSEQ "+strconv.FormatUint(c.sel.modseq, 10), "Highest MODSEQ.")
 	}
 }
 

@@ -283,6 +283,9 @@ func TestSearch(t *testing.T) {
 		{`SEARCH RETURN (COUNT) NEW`, `* ESEARCH (TAG "X") COUNT 0`},
 		{`SEARCH RETURN () ALL`, `* ESEARCH (TAG "X") ALL 1:3`},
 		{`SEARCH HEADER Message-ID ""`, "* SEARCH 1 2 3"},
+		// The first CONDSTORE-enabling command announces HIGHESTMODSEQ
+		// (RFC 7162 3.1); the second does not.
+		{`SEARCH MODSEQ 5`, "* OK [HIGHESTMODSEQ 5] Highest MODSEQ."},
 		{`SEARCH MODSEQ 5`, "* SEARCH 2 (MODSEQ 5)"},
 		{`SEARCH CHARSET KOI8-R ALL`, "X NO [BADCHARSET (UTF-8 US-ASCII)] Only UTF-8 and US-ASCII searches are supported."},
 		{`SEARCH FROB`, `X BAD Unknown search key "FROB".`},

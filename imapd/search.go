@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"slices"
 	"strings"
 
 	"wardmail/imapd/wire"
@@ -55,7 +56,7 @@ func cmdSearch(c *conn, cmd *wire.Command) error {
 	if err := c.sync(false); err != nil {
 		return err
 	}
-	matched, highest, usedModSeq, err := c.search(root)
+	matched, usedModSeq, err := c.search(root)
 	if err != nil {
 		return err
 	}
@@ -69,6 +70,23 @@ func cmdSearch(c *conn, cmd *wire.Command) error {
 			nums[k] = s.msgs[i].uid
 		} else {
 			nums[k] = uint32(i + 1)
+		}
+	}
+	// The MODSEQ is the highest of the messages the answer returns (RFC 7162
+	// 3.1.5): with only MIN and/or MAX, of those one or two messages.
+	var highest uint64
+	if usedModSeq && len(matched) > 0 {
+		if !esearch || slices.Contains(ret, "ALL") || slices.Contains(ret, "COUNT") {
+			for _, i := range matched {
+				highest = max(highest, s.msgs[i].modseq)
+			}
+		} else {
+			if slices.Contains(ret, "MIN") {
+				highest = s.msgs[matched[0]].modseq
+			}
+			if slices.Contains(ret, "MAX") {
+				highest = max(highest, s.msgs[matched[len(matched)-1]].modseq)
+			}
 		}
 	}
 	if !esearch {
@@ -122,9 +140,8 @@ type searchMsg struct {
 }
 
 // search evaluates the criteria over every message of the session and
-// returns the matching indices, the highest MODSEQ among them, and whether
-// the criteria used MODSEQ.
-func (c *conn) search(root *searchKey) (matched []int, highest uint64, usedModSeq bool, err error) {
+// returns the matching indices and whether the criteria used MODSEQ.
+func (c *conn) search(root *searchKey) (matched []int, usedModSeq bool, err error) {
 	s := c.sel
 	var needs searchNeeds
 	root.needs(&needs)
@@ -136,7 +153,7 @@ func (c *conn) search(root *searchKey) (matched []int, highest uint64, usedModSe
 			uids[i] = m.uid
 		}
 		if rows, err = c.messages(uids); err != nil {
-			return nil, 0, false, err
+			return nil, false, err
 		}
 	}
 	star := s.maxUID()
@@ -153,15 +170,14 @@ func (c *conn) search(root *searchKey) (matched []int, highest uint64, usedModSe
 		}
 		if needs.body {
 			if sm.body, err = c.srv.cfg.Store.Body(c.ctx, sm.row.ContentID); err != nil {
-				return nil, 0, false, err
+				return nil, false, err
 			}
 		}
 		if root.match(sm, uint32(len(s.msgs)), star) {
 			matched = append(matched, i)
-			highest = max(highest, m.modseq)
 		}
 	}
-	return matched, highest, usedModSeq, nil
+	return matched, usedModSeq, nil
 }
 
 // messages reads rows for many UIDs, keyed by UID (nil for UIDs gone).
