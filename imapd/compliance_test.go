@@ -75,3 +75,35 @@ func TestAppendBinaryLiteral8(t *testing.T) {
 		t.Errorf("BODY[] of a message appended in binary: %q", got[0])
 	}
 }
+
+// RFC 3501 7.2.6 (RFC 9051 7.3.5): a keyword new to the mailbox is
+// announced in FLAGS (and PERMANENTFLAGS) before a FETCH shows it, also
+// when another session set it.
+func TestNewKeywordAnnouncedBeforeUse(t *testing.T) {
+	e := newEnv(t)
+	e.deliver(t, e.alice, simpleMsg)
+	r := e.raw(t)
+	r.login("alice@nhs.test")
+	r.cmd("S1", "SELECT INBOX")
+	other := e.client(t, "alice@nhs.test", nil)
+	if _, err := other.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Store(imap.SeqSetNum(1), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{"$Urgent"}}, nil).Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := r.cmd("N1", "NOOP")
+	want := []string{
+		`* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Urgent)`,
+		`* OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft $Urgent \*)] Flags allowed.`,
+		`* 1 FETCH (UID 1 FLAGS ($Urgent))`,
+		`N1 OK NOOP completed.`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("NOOP after another session set a new keyword:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// Known now: not announced again.
+	if got := r.cmd("N2", "STORE 1 -FLAGS ($Urgent)"); len(got) != 2 {
+		t.Errorf("STORE of a known keyword: %q", got)
+	}
+}

@@ -37,6 +37,10 @@ type selected struct {
 	expunged map[uint32]bool
 	// woken forces the next sync to ask the store even without a token.
 	woken bool
+	// keywords are the keywords the client was told of in FLAGS, sorted;
+	// known holds them in lower case.
+	keywords []string
+	known    map[string]bool
 }
 
 func (s *selected) close() {
@@ -133,6 +137,7 @@ func (c *conn) takeChanges() error {
 	added := false
 	for _, ref := range changed {
 		if ref.UID > last {
+			c.announceKeywords(ref.Flags)
 			s.msgs = append(s.msgs, msgState{uid: ref.UID, flags: ref.Flags, modseq: ref.ModSeq})
 			added = true
 			continue
@@ -146,6 +151,7 @@ func (c *conn) takeChanges() error {
 		if same && (!s.condstore || m.modseq >= ref.ModSeq) {
 			continue
 		}
+		c.announceKeywords(ref.Flags)
 		m.flags = ref.Flags
 		m.modseq = max(m.modseq, ref.ModSeq)
 		c.writeFlagsFetch(i, false)
