@@ -14,6 +14,7 @@ var Migrations = []string{
 	SchemaAuditOrgs,          // audit_orgs.go: the organisations an audit entry concerns
 	SchemaThreads,            // threads.go: conversation keys per body
 	SchemaWords,              // words.go: the word index of body search
+	SchemaIMAP,               // schema_imap.go: subscriptions by name, the \Recent high-water mark
 }
 
 // SchemaV1 is the first schema, in SQL that SQLite and PostgreSQL both accept
