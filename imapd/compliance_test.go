@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -96,7 +97,7 @@ func TestNewKeywordAnnouncedBeforeUse(t *testing.T) {
 	want := []string{
 		`* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Urgent)`,
 		`* OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft $Urgent \*)] Flags allowed.`,
-		`* 1 FETCH (UID 1 FLAGS ($Urgent))`,
+		`* 1 FETCH (UID 1 FLAGS ($Urgent \Recent))`,
 		`N1 OK NOOP completed.`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -105,5 +106,68 @@ func TestNewKeywordAnnouncedBeforeUse(t *testing.T) {
 	// Known now: not announced again.
 	if got := r.cmd("N2", "STORE 1 -FLAGS ($Urgent)"); len(got) != 2 {
 		t.Errorf("STORE of a known keyword: %q", got)
+	}
+}
+
+// RFC 3501 2.3.2: \Recent belongs to the first session that sees a message
+// (SELECT; EXAMINE only looks, 6.3.2). SELECT reports the count and the
+// first unseen message (6.3.1), FETCH FLAGS and SEARCH RECENT/NEW/OLD
+// (6.4.4) show it, STATUS RECENT counts messages no session has seen
+// (6.3.10), and new messages, a COPY into the mailbox included, are
+// reported with "* n RECENT" after EXISTS (7.3.2). IMAP4rev2 has no \Recent
+// (RFC 9051 appendix E) and claims none.
+func TestRecentBelongsToOneSession(t *testing.T) {
+	e := newEnv(t)
+	e.deliver(t, e.alice, simpleMsg)
+	e.deliver(t, e.alice, multipartMsg)
+	has := func(got []string, want ...string) {
+		t.Helper()
+		for _, w := range want {
+			if !slices.Contains(got, w) {
+				t.Errorf("%q lacks %q", got, w)
+			}
+		}
+	}
+	rev2 := e.raw(t)
+	rev2.login("alice@nhs.test")
+	rev2.cmd("E", "ENABLE IMAP4rev2")
+	if got := rev2.cmd("S", "SELECT INBOX"); slices.ContainsFunc(got, func(l string) bool { return strings.Contains(l, "RECENT") || strings.Contains(l, "UNSEEN") }) {
+		t.Errorf("IMAP4rev2 SELECT: %q", got)
+	}
+
+	a, b := e.raw(t), e.raw(t)
+	a.login("alice@nhs.test")
+	b.login("alice@nhs.test")
+	has(a.cmd("X1", "EXAMINE INBOX"), "* 2 RECENT", "* OK [UNSEEN 1] First unseen.")
+	has(a.cmd("X2", "FETCH 1 FLAGS"), `* 1 FETCH (FLAGS (\Recent))`)
+	has(b.cmd("T1", "STATUS INBOX (RECENT)"), "* STATUS INBOX (RECENT 2)")
+	has(a.cmd("X3", "SELECT INBOX"), "* 2 RECENT", "* OK [UNSEEN 1] First unseen.")
+	has(b.cmd("T2", "STATUS INBOX (RECENT MESSAGES)"), "* STATUS INBOX (RECENT 0 MESSAGES 2)")
+	has(b.cmd("T3", "SELECT INBOX"), "* 0 RECENT")
+	has(b.cmd("T4", "FETCH 1:2 FLAGS"), `* 1 FETCH (FLAGS ())`, `* 2 FETCH (FLAGS ())`)
+	has(a.cmd("X4", "FETCH 1:2 FLAGS"), `* 1 FETCH (FLAGS (\Recent))`, `* 2 FETCH (FLAGS (\Recent))`)
+	a.cmd("X5", `STORE 1 +FLAGS.SILENT (\Seen)`)
+	has(a.cmd("X6", "SEARCH RECENT"), "* SEARCH 1 2")
+	has(a.cmd("X7", "SEARCH NEW"), "* SEARCH 2")
+	has(a.cmd("X8", "SEARCH OLD"), "* SEARCH")
+	has(b.cmd("T5", "SEARCH OLD"), "* SEARCH 1 2")
+	has(b.cmd("T6", "SEARCH RECENT"), "* SEARCH")
+
+	// A copy into the mailbox is new: the session that takes it in first
+	// owns it and is told how many messages are now recent.
+	got := b.cmd("T7", "COPY 1 INBOX")
+	got = append(got, a.cmd("X9", "NOOP")...)
+	got = append(got, b.cmd("T8", "NOOP")...)
+	has(got, "* 3 EXISTS")
+	aRecent, bRecent := slices.Contains(got, "* 3 RECENT"), slices.Contains(got, "* 1 RECENT")
+	if aRecent == bRecent {
+		t.Errorf("exactly one session should own the copy: %q", got)
+	}
+	if n := strings.Count(strings.Join(got, "\n"), "RECENT"); n != 2 {
+		t.Errorf("RECENT reported %d times: %q", n, got)
+	}
+	// The IMAP4rev2 session claimed nothing and shows no RECENT.
+	if got := rev2.cmd("N", "NOOP"); slices.ContainsFunc(got, func(l string) bool { return strings.Contains(l, "RECENT") }) {
+		t.Errorf("IMAP4rev2 NOOP: %q", got)
 	}
 }

@@ -24,5 +24,8 @@
 //   - RFC 7888 LITERAL+, RFC 7889 APPENDLIMIT
 //   - RFC 8438 STATUS=SIZE, RFC 9208 QUOTA (GETQUOTA, GETQUOTAROOT)
 //
-// \Recent is not kept (RFC 9051 dropped it): RECENT counts are 0.
+// \Recent (RFC 3501 2.3.2) is kept for IMAP4rev1 sessions: the first
+// session to select a message owns it, through a per-mailbox high-water
+// mark in the store; IMAP4rev2 sessions neither see nor claim it (RFC 9051
+// appendix E).
 package imapd

@@ -204,7 +204,7 @@ func (c *conn) writeFetch(i int, items []fetchItem, uidCmd, flagsChanged bool, r
 			}
 			sep()
 			w.Raw("FLAGS ")
-			writeFlags(c, m.flags)
+			c.writeMsgFlags(m)
 			wroteFlags = true
 		case itemModSeq:
 			if wroteModSeq {
@@ -257,7 +257,7 @@ func (c *conn) writeFetch(i int, items []fetchItem, uidCmd, flagsChanged bool, r
 	if flagsChanged && !wroteFlags {
 		sep()
 		w.Raw("FLAGS ")
-		writeFlags(c, m.flags)
+		c.writeMsgFlags(m)
 	}
 	if flagsChanged && c.sel.condstore && !wroteModSeq {
 		sep()

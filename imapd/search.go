@@ -216,6 +216,8 @@ func (k *searchKey) match(sm *searchMsg, count, star uint32) bool {
 		return true
 	case "NONE":
 		return false
+	case "RECENT":
+		return sm.m.recent
 	case "AND":
 		for _, kid := range k.kids {
 			if !kid.match(sm, count, star) {

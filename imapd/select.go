@@ -111,7 +111,19 @@ func (c *conn) selectMailbox(cmd *wire.Command, readOnly bool) error {
 	c.w.Raw("* FLAGS (").Raw(flags).Raw(")\r\n")
 	c.w.Raw("* ").Uint(uint64(len(s.msgs))).Raw(" EXISTS\r\n")
 	if !c.rev2 {
-		c.w.Raw("* 0 RECENT\r\n")
+		// IMAP4rev1 only (RFC 3501 6.3.1): \Recent and the first unseen
+		// message; IMAP4rev2 dropped both (RFC 9051 appendix E).
+		if err := c.takeRecent(s, 0); err != nil {
+			sub.Close()
+			return err
+		}
+		c.writeRecentCount(s)
+		for i, m := range s.msgs {
+			if !hasFlag(m.flags, store.FlagSeen) {
+				c.untagged("OK", "UNSEEN "+strconv.Itoa(i+1), "First unseen.")
+				break
+			}
+		}
 	}
 	c.untagged("OK", "UIDVALIDITY "+strconv.FormatUint(uint64(mb.UIDValidity()), 10), "UIDs valid.")
 	c.untagged("OK", "UIDNEXT "+strconv.FormatUint(uint64(mb.UIDNext), 10), "Predicted next UID.")
@@ -296,4 +308,45 @@ func (c *conn) announceKeywords(flags []string) {
 	list := s.flagList()
 	c.w.Raw("* FLAGS (").Raw(list).Raw(")\r\n")
 	c.writePermanentFlags(s, list)
+}
+
+// takeRecent gives \Recent to the session's messages from index from on
+// that no session has seen yet (RFC 3501 2.3.2). A read-write session
+// claims them, so no other session sees them as recent; a read-only one
+// (EXAMINE) only looks (RFC 3501 6.3.2: EXAMINE does not change \Recent).
+// The store is written only when there is something to claim.
+func (c *conn) takeRecent(s *selected, from int) error {
+	if from >= len(s.msgs) {
+		return nil
+	}
+	mark := s.mb.RecentUID
+	top := s.msgs[len(s.msgs)-1].uid
+	if top <= mark {
+		return nil
+	}
+	if !s.readOnly {
+		prev, err := c.srv.cfg.Store.ClaimRecent(c.ctx, s.mb.ID, top)
+		if err != nil {
+			return err
+		}
+		mark = prev
+		s.mb.RecentUID = max(prev, top)
+	}
+	for i := from; i < len(s.msgs); i++ {
+		if s.msgs[i].uid > mark {
+			s.msgs[i].recent = true
+		}
+	}
+	return nil
+}
+
+// writeRecentCount writes "* n RECENT" (RFC 3501 7.3.2).
+func (c *conn) writeRecentCount(s *selected) {
+	n := 0
+	for _, m := range s.msgs {
+		if m.recent {
+			n++
+		}
+	}
+	c.w.Raw("* ").Uint(uint64(n)).Raw(" RECENT").CRLF()
 }

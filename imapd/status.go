@@ -91,7 +91,7 @@ func (c *conn) writeStatus(mb *store.Mailbox, items []string) error {
 		case "HIGHESTMODSEQ":
 			c.w.Uint(st.HighestModSeq)
 		case "RECENT":
-			c.w.Uint(0) // \Recent is not kept (RFC 9051 removed it)
+			c.w.Uint(uint64(st.Recent))
 		case "APPENDLIMIT":
 			c.w.Int(c.lim.MaxLiteral)
 		}
