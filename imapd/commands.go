@@ -53,6 +53,7 @@ var commands = map[string]cmdSpec{
 	"FETCH":        {fn: cmdFetch, states: stateSelected, uid: true, noExpunge: true},
 	"STORE":        {fn: cmdStore, states: stateSelected, uid: true, noExpunge: true},
 	"SEARCH":       {fn: cmdSearch, states: stateSelected, uid: true, noExpunge: true},
+	"SORT":         {fn: cmdSort, states: stateSelected, uid: true, noExpunge: true},
 	"COPY":         {fn: cmdCopy, states: stateSelected, uid: true},
 	"MOVE":         {fn: cmdMove, states: stateSelected, uid: true},
 }
