@@ -63,6 +63,14 @@ func cmdAppend(c *conn, cmd *wire.Command) error {
 	if err != nil {
 		return no("CANNOT", "The message is empty or cannot be read.")
 	}
+	// Binary parts (RFC 3516 4.4, sent in a literal8) are stored in base64,
+	// so BODY[] never has a NUL to send; BINARY[] decodes them back.
+	if conv, changed := message.EncodeBinaryParts(body, sum); changed {
+		if sum, err = message.Summarize(conv); err != nil {
+			return no("CANNOT", "The message is empty or cannot be read.")
+		}
+		body = conv
+	}
 	content, err := c.srv.cfg.Store.PrepareContent(c.ctx, body, sum.Marshal())
 	if err != nil {
 		return err

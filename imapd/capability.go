@@ -24,7 +24,7 @@ func (c *conn) capabilities() string {
 		caps = append(caps, "SASL-IR")
 	}
 	caps = append(caps, "ID", "ENABLE", "LITERAL+", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "MOVE",
-		"ESEARCH", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "CHILDREN", "BINARY", "CONDSTORE", "QRESYNC",
+		"ESEARCH", "SORT", "SORT=DISPLAY", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "CHILDREN", "BINARY", "CONDSTORE", "QRESYNC",
 		"QUOTA", "QUOTA=RES-STORAGE", "STATUS=SIZE", "APPENDLIMIT="+strconv.FormatInt(c.lim.MaxLiteral, 10))
 	if c.state != stateNotAuth {
 		caps = append(caps, "CREATE-SPECIAL-USE")
@@ -81,11 +81,14 @@ func cmdEnable(c *conn, cmd *wire.Command) error {
 }
 
 // enableCondstore turns CONDSTORE on, as ENABLE or any CONDSTORE-enabling
-// command does (RFC 7162 3.1).
+// command does (RFC 7162 3.1). When that happens with a mailbox selected,
+// the client learns the mailbox's HIGHESTMODSEQ at once (RFC 7162 3.1.2.1),
+// so callers call it before writing their own responses.
 func (c *conn) enableCondstore() {
 	c.condstore = true
-	if c.sel != nil {
+	if c.sel != nil && !c.sel.condstore {
 		c.sel.condstore = true
+		c.untagged("OK", "HIGHESTMODSEQ "+strconv.FormatUint(c.sel.modseq, 10), "Highest MODSEQ.")
 	}
 }
 

@@ -53,6 +53,7 @@ var commands = map[string]cmdSpec{
 	"FETCH":        {fn: cmdFetch, states: stateSelected, uid: true, noExpunge: true},
 	"STORE":        {fn: cmdStore, states: stateSelected, uid: true, noExpunge: true},
 	"SEARCH":       {fn: cmdSearch, states: stateSelected, uid: true, noExpunge: true},
+	"SORT":         {fn: cmdSort, states: stateSelected, uid: true, noExpunge: true},
 	"COPY":         {fn: cmdCopy, states: stateSelected, uid: true},
 	"MOVE":         {fn: cmdMove, states: stateSelected, uid: true},
 }
@@ -69,10 +70,17 @@ func cmdNoop(c *conn, cmd *wire.Command) error {
 	return nil
 }
 
-// cmdLogout ends the session (RFC 9051 6.1.3).
+// cmdLogout ends the session (RFC 9051 6.1.3). Nothing but the tagged OK
+// may follow the BYE (RFC 3501 7.1.5), so the mailbox is closed first:
+// changes that arrived meanwhile are no longer reported after it.
 func cmdLogout(c *conn, cmd *wire.Command) error {
 	if len(cmd.Args) != 0 {
 		return bad("LOGOUT takes no arguments.")
+	}
+	if c.sel != nil {
+		c.sel.close()
+		c.sel = nil
+		c.state = stateAuth
 	}
 	c.w.Raw("* BYE Wardmail logging out.\r\n")
 	return errLogout

@@ -13,6 +13,7 @@
 //   - RFC 3516 BINARY (FETCH BINARY, BINARY.PEEK, BINARY.SIZE; literal8)
 //   - RFC 4315 UIDPLUS (APPENDUID, COPYUID, UID EXPUNGE)
 //   - RFC 4731 ESEARCH (RETURN MIN MAX COUNT ALL)
+//   - RFC 5256 SORT and RFC 5957 SORT=DISPLAY
 //   - RFC 4959 SASL-IR and RFC 4616 PLAIN; LOGIN; RFC 9051 STARTTLS and
 //     LOGINDISABLED before TLS; RFC 8314 implicit TLS (ServeTLS)
 //   - RFC 5258 LIST-EXTENDED, RFC 5819 LIST-STATUS, RFC 6154 SPECIAL-USE
@@ -24,5 +25,8 @@
 //   - RFC 7888 LITERAL+, RFC 7889 APPENDLIMIT
 //   - RFC 8438 STATUS=SIZE, RFC 9208 QUOTA (GETQUOTA, GETQUOTAROOT)
 //
-// \Recent is not kept (RFC 9051 dropped it): RECENT counts are 0.
+// \Recent (RFC 3501 2.3.2) is kept for IMAP4rev1 sessions: the first
+// session to select a message owns it, through a per-mailbox high-water
+// mark in the store; IMAP4rev2 sessions neither see nor claim it (RFC 9051
+// appendix E).
 package imapd

@@ -62,7 +62,8 @@ func writeAddresses(w *wire.Writer, list []message.Address) {
 			w.Raw("(NIL NIL ").Text(a.Group).Raw(" NIL)")
 		default:
 			w.Byte('(')
-			w.Text(a.Name).Raw(" NIL ")
+			w.Text(a.Name).SP()
+			w.NString(a.Route).SP()
 			w.NString(a.Mailbox).SP()
 			w.NString(a.Host)
 			w.Byte(')')

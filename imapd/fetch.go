@@ -204,7 +204,7 @@ func (c *conn) writeFetch(i int, items []fetchItem, uidCmd, flagsChanged bool, r
 			}
 			sep()
 			w.Raw("FLAGS ")
-			writeFlags(c, m.flags)
+			c.writeMsgFlags(m)
 			wroteFlags = true
 		case itemModSeq:
 			if wroteModSeq {
@@ -257,7 +257,7 @@ func (c *conn) writeFetch(i int, items []fetchItem, uidCmd, flagsChanged bool, r
 	if flagsChanged && !wroteFlags {
 		sep()
 		w.Raw("FLAGS ")
-		writeFlags(c, m.flags)
+		c.writeMsgFlags(m)
 	}
 	if flagsChanged && c.sel.condstore && !wroteModSeq {
 		sep()
@@ -298,9 +298,16 @@ func writePartial(w *wire.Writer, data []byte, it fetchItem, binary bool) {
 			}
 		}
 	}
-	if binary && bytes.IndexByte(data, 0) >= 0 {
-		w.Literal8(data)
-		return
+	if bytes.IndexByte(data, 0) >= 0 {
+		if binary {
+			w.Literal8(data)
+			return
+		}
+		// A literal cannot carry NUL (RFC 9051 9 CHAR8) and a literal8 is
+		// for BINARY only (RFC 3516 4.2). Appended binary parts are stored
+		// in base64, so only a damaged message gets here: its NULs are sent
+		// as 0x80, byte for byte, so partial offsets stay true.
+		data = bytes.ReplaceAll(data, []byte{0}, []byte{0x80})
 	}
 	w.Literal(data)
 }

@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +29,8 @@ func TestFetchGolden(t *testing.T) {
 	r.login("alice@nhs.test")
 	r.cmd("S", "SELECT INBOX")
 	got := r.cmd("F1", "FETCH 1 (UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODY BODYSTRUCTURE)")
-	want := `* 1 FETCH (UID 1 FLAGS () INTERNALDATE "05-Mar-2024 10:00:00 +0000" RFC822.SIZE 531 ` +
+	// The first session to select the new message owns its \Recent.
+	want := `* 1 FETCH (UID 1 FLAGS (\Recent) INTERNALDATE "05-Mar-2024 10:00:00 +0000" RFC822.SIZE 531 ` +
 		wantEnvelope + " " + wantBody + " " + wantBodyStructure + ")"
 	if got[0] != want {
 		t.Errorf("FETCH\n got %s\nwant %s", got[0], want)
@@ -106,7 +108,7 @@ func TestFetchItems(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", ck.name, ck.got, ck.want)
 		}
 	}
-	if len(m.Flags) != 0 {
+	if !slices.Equal(m.Flags, []imap.Flag{`\Recent`}) {
 		t.Errorf("PEEK fetches set flags: %v", m.Flags)
 	}
 }
@@ -131,17 +133,17 @@ func TestFetchSetsSeen(t *testing.T) {
 	if _, err := c.Fetch(imap.SeqSetNum(1), &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{{Peek: true}}}).Collect(); err != nil {
 		t.Fatal(err)
 	}
-	if f := flagsOf(1); len(f) != 0 {
+	if f := flagsOf(1); !slices.Equal(f, []imap.Flag{`\Recent`}) {
 		t.Errorf("after BODY.PEEK[]: %v", f)
 	}
 	msgs, err := c.Fetch(imap.SeqSetNum(2), &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{{}}}).Collect()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(msgs) != 1 || len(msgs[0].Flags) != 1 || msgs[0].Flags[0] != imap.FlagSeen {
+	if len(msgs) != 1 || !slices.Equal(msgs[0].Flags, []imap.Flag{imap.FlagSeen, `\Recent`}) {
 		t.Errorf("BODY[] response flags: %+v", msgs)
 	}
-	if f := flagsOf(2); len(f) != 1 || f[0] != imap.FlagSeen {
+	if f := flagsOf(2); !slices.Equal(f, []imap.Flag{imap.FlagSeen, `\Recent`}) {
 		t.Errorf("after BODY[]: %v", f)
 	}
 	// EXAMINE is read-only: BODY[] does not set \Seen there.
@@ -167,7 +169,7 @@ func TestFetchErrors(t *testing.T) {
 		{"FETCH 1 (FLAGS", "X BAD Missing closing parenthesis."},
 		{"FETCH 1 (FROB)", `X BAD Unknown FETCH item "FROB".`},
 		{"FETCH 0 FLAGS", `X BAD Invalid number "0" in sequence set.`},
-		{"FETCH 1 BODY[1.MIME", `X BAD Missing closing bracket.`},
+		{"FETCH 1 BODY[1.MIME", `X BAD Missing ] in "BODY[1.MIME".`},
 		{"FETCH 1 BINARY[HEADER]", `X BAD BINARY takes only a part number (RFC 3516).`},
 	} {
 		if got := last(r.cmd("X", tc.cmd)); got != tc.want {
@@ -178,7 +180,7 @@ func TestFetchErrors(t *testing.T) {
 	if got := r.cmd("X", "UID FETCH 99 FLAGS"); len(got) != 1 || got[0] != "X OK UID FETCH completed." {
 		t.Errorf("UID FETCH 99: %q", got)
 	}
-	if got := r.cmd("X", "UID FETCH 1:* (FLAGS)"); got[0] != `* 1 FETCH (UID 1 FLAGS ())` {
+	if got := r.cmd("X", "UID FETCH 1:* (FLAGS)"); got[0] != `* 1 FETCH (UID 1 FLAGS (\Recent))` {
 		t.Errorf("UID FETCH 1:*: %q", got)
 	}
 }
@@ -196,7 +198,9 @@ func TestFetchMacrosAndRFC822(t *testing.T) {
 	r.cmd("S", "EXAMINE INBOX")
 	env := `ENVELOPE ("Tue, 05 Mar 2024 09:00:00 +0000" "Ward round at 9" (("Carol Jones" NIL "carol" "nhs.test")) ` +
 		`(("Carol Jones" NIL "carol" "nhs.test")) (("Carol Jones" NIL "carol" "nhs.test")) (("Alice" NIL "alice" "nhs.test")) NIL NIL NIL "<round@nhs.test>")`
-	fast := `FLAGS () INTERNALDATE "05-Mar-2024 10:00:00 +0000" RFC822.SIZE 181`
+	// EXAMINE claims no \Recent, but shows it on messages no session
+	// has seen (RFC 3501 6.3.2).
+	fast := `FLAGS (\Recent) INTERNALDATE "05-Mar-2024 10:00:00 +0000" RFC822.SIZE 181`
 	for _, tc := range []struct{ cmd, want string }{
 		{"FETCH 1 FAST", "* 1 FETCH (" + fast + ")"},
 		{"FETCH 1 ALL", "* 1 FETCH (" + fast + " " + env + ")"},

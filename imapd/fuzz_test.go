@@ -18,6 +18,7 @@ func FuzzCommandArgs(f *testing.F) {
 		"a FETCH 1:3,5:* (FLAGS BODY.PEEK[1.2.HEADER.FIELDS.NOT (From \"To\")]<5.10> BINARY[2]) (CHANGEDSINCE 4 VANISHED)\r\n",
 		"a SEARCH RETURN (MIN) CHARSET UTF-8 OR (FROM x NOT 2:4) HEADER Subject y SENTSINCE 1-Feb-2024 MODSEQ \"/flags/\\\\draft\" all 5\r\n",
 		"a STORE 1 +FLAGS (\\Seen $Label)\r\n",
+		"a UID SORT (REVERSE DATE DISPLAYFROM) UTF-8 OR FROM x SINCE 1-Feb-2024\r\n",
 		"a SELECT INBOX (QRESYNC (1 2 1:5 (1:2 3:4)))\r\n",
 		"a LIST \"\" \"R&AOk-union/%\"\r\n",
 	} {
@@ -82,6 +83,13 @@ func checkArgs(t *testing.T, cmd *wire.Command) {
 					k.match(&searchMsg{seq: 1, m: msgState{uid: 5, flags: []string{`\Seen`}}}, 1, 5)
 				}
 			}
+		}
+	case "SORT":
+		if len(args) >= 3 && args[0].Kind == wire.List {
+			_, err := parseSortCriteria(args[0].List)
+			ok(err)
+			_, err = parseSearchKeys(args[2:])
+			ok(err)
 		}
 	case "STORE":
 		_, err := parseFlags(args)

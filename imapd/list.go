@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"slices"
 	"strings"
 
 	"wardmail/imapd/wire"
@@ -112,10 +113,25 @@ func cmdLsub(c *conn, cmd *wire.Command) error {
 	return c.list(ref, []string{pat}, listOptions{subscribed: true}, "LSUB")
 }
 
+// listEntry is one name a LIST or LSUB answer shows.
+type listEntry struct {
+	name       string
+	mb         *store.Mailbox // nil: no such mailbox
+	subscribed bool
+	childInfo  bool // RECURSIVEMATCH: a subscribed child not matched itself (RFC 5258 3.5)
+	noselect   bool // LSUB: a level above a subscribed name (RFC 3501 6.3.9)
+}
+
 func (c *conn) list(ref string, patterns []string, opt listOptions, resp string) error {
 	mbs, err := c.srv.cfg.Store.Mailboxes(c.ctx, c.person.ID)
 	if err != nil {
 		return err
+	}
+	byName := make(map[string]*store.Mailbox, len(mbs))
+	for i := range mbs {
+		if mbs[i].PersonID == c.person.ID {
+			byName[mbs[i].Name] = &mbs[i]
+		}
 	}
 	var pats []string
 	for _, p := range patterns {
@@ -136,44 +152,98 @@ func (c *conn) list(ref string, patterns []string, opt listOptions, resp string)
 		}
 		return false
 	}
-	for i := range mbs {
-		mb := &mbs[i]
-		if mb.PersonID != c.person.ID {
-			continue
+	var subs []string
+	if opt.subscribed || opt.retSubscribe {
+		if subs, err = c.srv.cfg.Store.Subscriptions(c.ctx, c.person.ID); err != nil {
+			return err
 		}
-		if !matches(mb.Name) {
-			continue
-		}
-		if opt.specialOnly && mb.SpecialUse == "" {
-			continue
-		}
-		childInfo := false
-		if opt.subscribed && !mb.Subscribed {
-			if !opt.recursive || !hasSubscribedChild(mbs, mb.Name) {
-				continue
+	}
+	subscribed := make(map[string]bool, len(subs))
+	for _, n := range subs {
+		subscribed[n] = true
+	}
+
+	entries := map[string]*listEntry{}
+	if opt.subscribed {
+		// Subscriptions are names: they are listed whether or not the
+		// mailbox exists (RFC 5258 3, \NonExistent).
+		for _, n := range subs {
+			if matches(n) {
+				entries[n] = &listEntry{name: n, mb: byName[n], subscribed: true}
 			}
-			childInfo = true
+		}
+		for _, n := range subs {
+			for _, parent := range ancestors(n) {
+				if !matches(parent) {
+					continue
+				}
+				switch {
+				case opt.recursive && !matches(n):
+					// RFC 5258 3.5: a matched name with a subscribed
+					// descendant that the patterns do not show.
+					e := entries[parent]
+					if e == nil {
+						e = &listEntry{name: parent, mb: byName[parent]}
+						entries[parent] = e
+					}
+					e.childInfo = true
+				case resp == "LSUB" && !matches(n) && !subscribed[parent] && entries[parent] == nil:
+					// RFC 3501 6.3.9: a level above a subscribed name
+					// the pattern stops short of ("%") is shown
+					// \Noselect.
+					entries[parent] = &listEntry{name: parent, noselect: true}
+				}
+			}
+		}
+	} else {
+		for n, mb := range byName {
+			if matches(n) {
+				entries[n] = &listEntry{name: n, mb: mb, subscribed: subscribed[n]}
+			}
+		}
+	}
+	names := make([]string, 0, len(entries))
+	for n := range entries {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		e := entries[n]
+		if opt.specialOnly && (e.mb == nil || e.mb.SpecialUse == "") {
+			continue
 		}
 		var attrs []string
-		if hasChild(mbs, mb.Name) {
-			attrs = append(attrs, `\HasChildren`)
-		} else {
-			attrs = append(attrs, `\HasNoChildren`)
+		switch {
+		case resp == "LSUB":
+			if e.noselect || e.mb == nil {
+				attrs = append(attrs, `\Noselect`)
+			}
+		case e.mb == nil:
+			attrs = append(attrs, `\NonExistent`)
+			if hasChild(mbs, n) {
+				attrs = append(attrs, `\HasChildren`)
+			}
+		default:
+			if hasChild(mbs, n) {
+				attrs = append(attrs, `\HasChildren`)
+			} else {
+				attrs = append(attrs, `\HasNoChildren`)
+			}
+			if e.mb.SpecialUse != "" {
+				attrs = append(attrs, e.mb.SpecialUse)
+			}
 		}
-		if mb.SpecialUse != "" {
-			attrs = append(attrs, mb.SpecialUse)
-		}
-		if mb.Subscribed && (opt.subscribed || opt.retSubscribe) && resp == "LIST" {
+		if resp == "LIST" && e.subscribed {
 			attrs = append(attrs, `\Subscribed`)
 		}
 		c.w.Raw("* ").Raw(resp).Raw(" (").Raw(strings.Join(attrs, " ")).Raw(`) "/" `)
-		c.writeMailbox(mb.Name)
-		if childInfo {
+		c.writeMailbox(n)
+		if e.childInfo {
 			c.w.Raw(` ("CHILDINFO" ("SUBSCRIBED"))`)
 		}
 		c.w.CRLF()
-		if opt.status != nil {
-			if err := c.writeStatus(mb, opt.status); err != nil {
+		if opt.status != nil && e.mb != nil {
+			if err := c.writeStatus(e.mb, opt.status); err != nil {
 				return err
 			}
 		}
@@ -181,20 +251,21 @@ func (c *conn) list(ref string, patterns []string, opt listOptions, resp string)
 	return nil
 }
 
+// ancestors returns the levels above a name: "a/b/c" gives "a" and "a/b".
+func ancestors(name string) []string {
+	var out []string
+	for i := 0; i < len(name); i++ {
+		if name[i] == store.Delimiter[0] {
+			out = append(out, name[:i])
+		}
+	}
+	return out
+}
+
 func hasChild(mbs []store.Mailbox, name string) bool {
 	prefix := name + store.Delimiter
 	for i := range mbs {
 		if strings.HasPrefix(mbs[i].Name, prefix) {
-			return true
-		}
-	}
-	return false
-}
-
-func hasSubscribedChild(mbs []store.Mailbox, name string) bool {
-	prefix := name + store.Delimiter
-	for i := range mbs {
-		if mbs[i].Subscribed && strings.HasPrefix(mbs[i].Name, prefix) {
 			return true
 		}
 	}

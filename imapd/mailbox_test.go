@@ -203,7 +203,7 @@ func TestListExtended(t *testing.T) {
 	r := e.raw(t)
 	r.login("alice@nhs.test")
 	r.cmd("C1", "CREATE Projects/Audit")
-	r.cmd("C2", "UNSUBSCRIBE Projects")
+	r.cmd("C2", "SUBSCRIBE Projects/Audit")
 	for _, tc := range []struct {
 		cmd  string
 		want []string
@@ -216,7 +216,7 @@ func TestListExtended(t *testing.T) {
 			`* LIST (\HasChildren) "/" "Projects" ("CHILDINFO" ("SUBSCRIBED"))`,
 		}},
 		{`LIST "Projects/" "%"`, []string{`* LIST (\HasNoChildren) "/" "Projects/Audit"`}},
-		{`LSUB "" "Projects*"`, []string{`* LSUB (\HasNoChildren) "/" "Projects/Audit"`}},
+		{`LSUB "" "Projects*"`, []string{`* LSUB () "/" "Projects/Audit"`}},
 	} {
 		got := r.cmd("X", tc.cmd)
 		if !slices.Equal(got[:len(got)-1], tc.want) || !strings.HasPrefix(last(got), "X OK") {

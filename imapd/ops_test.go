@@ -37,7 +37,7 @@ func TestStoreFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := [][]imap.Flag{{imap.FlagFlagged}, {imap.FlagFlagged, "$Urgent"}, {imap.FlagAnswered}}
+	want := [][]imap.Flag{{imap.FlagFlagged, `\Recent`}, {imap.FlagFlagged, "$Urgent", `\Recent`}, {imap.FlagAnswered, `\Recent`}}
 	for i, m := range all {
 		if !slices.Equal(m.Flags, want[i]) {
 			t.Errorf("message %d flags %v, want %v", i+1, m.Flags, want[i])
@@ -75,7 +75,7 @@ func TestStoreUnchangedSince(t *testing.T) {
 	}
 	got = r.cmd("B", `STORE 1:2 (UNCHANGEDSINCE 2) +FLAGS (\Flagged)`)
 	want := []string{
-		`* 1 FETCH (UID 1 FLAGS (\Flagged) MODSEQ (4))`,
+		`* 1 FETCH (UID 1 FLAGS (\Flagged \Recent) MODSEQ (4))`,
 		`B OK [MODIFIED 2] Conditional STORE failed for some messages.`,
 	}
 	if !slices.Equal(got, want) {
@@ -204,7 +204,7 @@ func TestAppend(t *testing.T) {
 		t.Fatalf("fetch appended: %v", err)
 	}
 	m := msgs[0]
-	if !slices.Equal(m.Flags, []imap.Flag{imap.FlagSeen, imap.FlagDraft}) || !m.InternalDate.Equal(date) ||
+	if !slices.Equal(m.Flags, []imap.Flag{imap.FlagSeen, imap.FlagDraft, `\Recent`}) || !m.InternalDate.Equal(date) ||
 		m.Envelope.Subject != "Ward round at 9" || string(m.FindBodySection(&imap.FetchItemBodySection{})) != simpleMsg {
 		t.Errorf("appended message: flags %v date %v env %+v", m.Flags, m.InternalDate, m.Envelope)
 	}
@@ -219,7 +219,7 @@ func TestAppend(t *testing.T) {
 	r.login("alice@nhs.test")
 	r.cmd("S", "SELECT INBOX")
 	got := r.cmd("A", "APPEND INBOX (\\Flagged) {13+}\r\nSubject: x\r\n\r\n")
-	if len(got) != 2 || got[0] != "* 1 EXISTS" || !strings.HasPrefix(got[1], "A OK [APPENDUID ") {
+	if len(got) != 3 || got[0] != "* 1 EXISTS" || got[1] != "* 1 RECENT" || !strings.HasPrefix(got[2], "A OK [APPENDUID ") {
 		t.Errorf("APPEND with LITERAL+: %q", got)
 	}
 }
@@ -283,6 +283,9 @@ func TestSearch(t *testing.T) {
 		{`SEARCH RETURN (COUNT) NEW`, `* ESEARCH (TAG "X") COUNT 0`},
 		{`SEARCH RETURN () ALL`, `* ESEARCH (TAG "X") ALL 1:3`},
 		{`SEARCH HEADER Message-ID ""`, "* SEARCH 1 2 3"},
+		// The first CONDSTORE-enabling command announces HIGHESTMODSEQ
+		// (RFC 7162 3.1); the second does not.
+		{`SEARCH MODSEQ 5`, "* OK [HIGHESTMODSEQ 5] Highest MODSEQ."},
 		{`SEARCH MODSEQ 5`, "* SEARCH 2 (MODSEQ 5)"},
 		{`SEARCH CHARSET KOI8-R ALL`, "X NO [BADCHARSET (UTF-8 US-ASCII)] Only UTF-8 and US-ASCII searches are supported."},
 		{`SEARCH FROB`, `X BAD Unknown search key "FROB".`},

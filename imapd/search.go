@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"slices"
 	"strings"
 
 	"wardmail/imapd/wire"
@@ -55,7 +56,7 @@ func cmdSearch(c *conn, cmd *wire.Command) error {
 	if err := c.sync(false); err != nil {
 		return err
 	}
-	matched, highest, usedModSeq, err := c.search(root)
+	matched, usedModSeq, err := c.search(root)
 	if err != nil {
 		return err
 	}
@@ -69,6 +70,23 @@ func cmdSearch(c *conn, cmd *wire.Command) error {
 			nums[k] = s.msgs[i].uid
 		} else {
 			nums[k] = uint32(i + 1)
+		}
+	}
+	// The MODSEQ is the highest of the messages the answer returns (RFC 7162
+	// 3.1.5): with only MIN and/or MAX, of those one or two messages.
+	var highest uint64
+	if usedModSeq && len(matched) > 0 {
+		if !esearch || slices.Contains(ret, "ALL") || slices.Contains(ret, "COUNT") {
+			for _, i := range matched {
+				highest = max(highest, s.msgs[i].modseq)
+			}
+		} else {
+			if slices.Contains(ret, "MIN") {
+				highest = s.msgs[matched[0]].modseq
+			}
+			if slices.Contains(ret, "MAX") {
+				highest = max(highest, s.msgs[matched[len(matched)-1]].modseq)
+			}
 		}
 	}
 	if !esearch {
@@ -122,9 +140,8 @@ type searchMsg struct {
 }
 
 // search evaluates the criteria over every message of the session and
-// returns the matching indices, the highest MODSEQ among them, and whether
-// the criteria used MODSEQ.
-func (c *conn) search(root *searchKey) (matched []int, highest uint64, usedModSeq bool, err error) {
+// returns the matching indices and whether the criteria used MODSEQ.
+func (c *conn) search(root *searchKey) (matched []int, usedModSeq bool, err error) {
 	s := c.sel
 	var needs searchNeeds
 	root.needs(&needs)
@@ -136,7 +153,7 @@ func (c *conn) search(root *searchKey) (matched []int, highest uint64, usedModSe
 			uids[i] = m.uid
 		}
 		if rows, err = c.messages(uids); err != nil {
-			return nil, 0, false, err
+			return nil, false, err
 		}
 	}
 	star := s.maxUID()
@@ -153,15 +170,14 @@ func (c *conn) search(root *searchKey) (matched []int, highest uint64, usedModSe
 		}
 		if needs.body {
 			if sm.body, err = c.srv.cfg.Store.Body(c.ctx, sm.row.ContentID); err != nil {
-				return nil, 0, false, err
+				return nil, false, err
 			}
 		}
 		if root.match(sm, uint32(len(s.msgs)), star) {
 			matched = append(matched, i)
-			highest = max(highest, m.modseq)
 		}
 	}
-	return matched, highest, usedModSeq, nil
+	return matched, usedModSeq, nil
 }
 
 // messages reads rows for many UIDs, keyed by UID (nil for UIDs gone).
@@ -200,6 +216,8 @@ func (k *searchKey) match(sm *searchMsg, count, star uint32) bool {
 		return true
 	case "NONE":
 		return false
+	case "RECENT":
+		return sm.m.recent
 	case "AND":
 		for _, kid := range k.kids {
 			if !kid.match(sm, count, star) {
@@ -244,11 +262,17 @@ func (k *searchKey) match(sm *searchMsg, count, star uint32) bool {
 	case "BCC":
 		return addressesMatch(sm.sum.Envelope.Bcc, k.value)
 	case "HEADER":
-		v := message.HeaderValue(sm.body, sm.sum.HeaderSize, k.field)
+		// Every field of that name counts, not only the first.
+		values := message.HeaderValues(sm.body, sm.sum.HeaderSize, k.field)
 		if k.value == "" {
-			return v != "" || headerPresent(sm.body, sm.sum.HeaderSize, k.field)
+			return len(values) > 0
 		}
-		return containsFold(message.DecodeHeader(v), k.value)
+		for _, v := range values {
+			if containsFold(message.DecodeHeader(v), k.value) {
+				return true
+			}
+		}
+		return false
 	case "BODY":
 		return containsFold(sm.bodyText(), k.value)
 	case "TEXT":
@@ -302,20 +326,6 @@ func addressesMatch(list []message.Address, needle string) bool {
 		}
 		if needle != "" && strings.Contains(needle, "<") &&
 			containsFold(a.Name+" <"+a.Addr()+">", needle) {
-			return true
-		}
-	}
-	return false
-}
-
-// headerPresent reports whether the top-level header has the field, for
-// HEADER searches with an empty string (RFC 9051 6.4.4: all messages that
-// have the field).
-func headerPresent(body []byte, headerSize int64, field string) bool {
-	end := min(int64(len(body)), headerSize)
-	prefix := strings.ToLower(field) + ":"
-	for _, line := range strings.Split(string(body[:end]), "\n") {
-		if strings.HasPrefix(strings.ToLower(line), prefix) {
 			return true
 		}
 	}

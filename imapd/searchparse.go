@@ -9,7 +9,7 @@ import (
 
 // searchKey is one node of a SEARCH criteria tree (RFC 9051 6.4.4).
 type searchKey struct {
-	op    string // ALL, NONE, AND, OR, NOT, SEQ, UID, FLAG, NOFLAG, BEFORE, ON, SINCE, SENTBEFORE, SENTON, SENTSINCE, LARGER, SMALLER, FROM, TO, CC, BCC, SUBJECT, HEADER, BODY, TEXT, MODSEQ
+	op    string // ALL, NONE, RECENT, AND, OR, NOT, SEQ, UID, FLAG, NOFLAG, BEFORE, ON, SINCE, SENTBEFORE, SENTON, SENTSINCE, LARGER, SMALLER, FROM, TO, CC, BCC, SUBJECT, HEADER, BODY, TEXT, MODSEQ
 	set   numSet
 	flag  string
 	day   int // yyyymmdd
@@ -122,11 +122,16 @@ func (p *searchParser) key(args []wire.Arg, depth int) (*searchKey, error) {
 		return n, err
 	}
 	switch name := strings.ToUpper(a.S); name {
-	case "ALL", "OLD":
+	case "ALL":
 		return &searchKey{op: "ALL"}, nil
-	case "NEW", "RECENT":
-		// \Recent is not kept (RFC 9051 drops it): nothing is recent.
-		return &searchKey{op: "NONE"}, nil
+	// RFC 3501 6.4.4: RECENT, NEW (recent and unseen) and OLD (not
+	// recent). An IMAP4rev2 session owns no \Recent, so nothing is.
+	case "RECENT":
+		return &searchKey{op: "RECENT"}, nil
+	case "NEW":
+		return &searchKey{op: "AND", kids: []*searchKey{{op: "RECENT"}, {op: "NOFLAG", flag: `\Seen`}}}, nil
+	case "OLD":
+		return &searchKey{op: "NOT", kids: []*searchKey{{op: "RECENT"}}}, nil
 	case "ANSWERED", "DELETED", "DRAFT", "FLAGGED", "SEEN":
 		return &searchKey{op: "FLAG", flag: `\` + name[:1] + strings.ToLower(name[1:])}, nil
 	case "UNANSWERED", "UNDELETED", "UNDRAFT", "UNFLAGGED", "UNSEEN":

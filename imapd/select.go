@@ -103,37 +103,31 @@ func (c *conn) selectMailbox(cmd *wire.Command, readOnly bool) error {
 	}
 	s := &selected{mb: mb, readOnly: readOnly, condstore: c.condstore, modseq: mb.HighestModSeq, sub: sub, lists: lists,
 		msgs: make([]msgState, len(refs))}
-	keywords := map[string]bool{}
 	for i, r := range refs {
 		s.msgs[i] = msgState{uid: r.UID, flags: r.Flags, modseq: r.ModSeq}
-		for _, f := range r.Flags {
-			if !strings.HasPrefix(f, `\`) {
-				keywords[f] = true
-			}
-		}
+		s.learnKeywords(r.Flags)
 	}
-
-	flags := `\Answered \Flagged \Deleted \Seen \Draft`
-	kw := make([]string, 0, len(keywords))
-	for k := range keywords {
-		kw = append(kw, k)
-	}
-	slices.Sort(kw)
-	for _, k := range kw {
-		flags += " " + k
-	}
+	flags := s.flagList()
 	c.w.Raw("* FLAGS (").Raw(flags).Raw(")\r\n")
 	c.w.Raw("* ").Uint(uint64(len(s.msgs))).Raw(" EXISTS\r\n")
 	if !c.rev2 {
-		c.w.Raw("* 0 RECENT\r\n")
+		// IMAP4rev1 only (RFC 3501 6.3.1): \Recent and the first unseen
+		// message; IMAP4rev2 dropped both (RFC 9051 appendix E).
+		if err := c.takeRecent(s, 0); err != nil {
+			sub.Close()
+			return err
+		}
+		c.writeRecentCount(s)
+		for i, m := range s.msgs {
+			if !hasFlag(m.flags, store.FlagSeen) {
+				c.untagged("OK", "UNSEEN "+strconv.Itoa(i+1), "First unseen.")
+				break
+			}
+		}
 	}
 	c.untagged("OK", "UIDVALIDITY "+strconv.FormatUint(uint64(mb.UIDValidity()), 10), "UIDs valid.")
 	c.untagged("OK", "UIDNEXT "+strconv.FormatUint(uint64(mb.UIDNext), 10), "Predicted next UID.")
-	if readOnly {
-		c.untagged("OK", "PERMANENTFLAGS ()", "No permanent flags in a read-only mailbox.")
-	} else {
-		c.untagged("OK", `PERMANENTFLAGS (`+flags+` \*)`, "Flags allowed.")
-	}
+	c.writePermanentFlags(s, flags)
 	c.untagged("OK", "HIGHESTMODSEQ "+strconv.FormatUint(mb.HighestModSeq, 10), "Highest MODSEQ.")
 	if c.rev2 {
 		c.w.Raw(`* LIST () "/" `)
@@ -257,4 +251,102 @@ func cmdUnselect(c *conn, cmd *wire.Command) error {
 	c.sel = nil
 	c.state = stateAuth
 	return nil
+}
+
+// writePermanentFlags writes the PERMANENTFLAGS response code (RFC 9051
+// 7.1): none in a read-only mailbox, else every flag and new keywords.
+func (c *conn) writePermanentFlags(s *selected, flags string) {
+	if s.readOnly {
+		c.untagged("OK", "PERMANENTFLAGS ()", "No permanent flags in a read-only mailbox.")
+	} else {
+		c.untagged("OK", `PERMANENTFLAGS (`+flags+` \*)`, "Flags allowed.")
+	}
+}
+
+// learnKeywords adds the keywords among flags to those the client was told
+// of, and reports whether there were new ones.
+func (s *selected) learnKeywords(flags []string) bool {
+	added := false
+	for _, f := range flags {
+		if strings.HasPrefix(f, `\`) {
+			continue
+		}
+		k := strings.ToLower(f)
+		if s.known[k] {
+			continue
+		}
+		if s.known == nil {
+			s.known = map[string]bool{}
+		}
+		s.known[k] = true
+		s.keywords = append(s.keywords, f)
+		added = true
+	}
+	if added {
+		slices.Sort(s.keywords)
+	}
+	return added
+}
+
+// flagList is the FLAGS list: the system flags and the keywords in use.
+func (s *selected) flagList() string {
+	flags := `\Answered \Flagged \Deleted \Seen \Draft`
+	for _, k := range s.keywords {
+		flags += " " + k
+	}
+	return flags
+}
+
+// announceKeywords sends FLAGS and PERMANENTFLAGS again when flags hold a
+// keyword the client was not told of, before any response shows it (RFC
+// 3501 7.2.6, RFC 9051 7.3.5).
+func (c *conn) announceKeywords(flags []string) {
+	s := c.sel
+	if !s.learnKeywords(flags) {
+		return
+	}
+	list := s.flagList()
+	c.w.Raw("* FLAGS (").Raw(list).Raw(")\r\n")
+	c.writePermanentFlags(s, list)
+}
+
+// takeRecent gives \Recent to the session's messages from index from on
+// that no session has seen yet (RFC 3501 2.3.2). A read-write session
+// claims them, so no other session sees them as recent; a read-only one
+// (EXAMINE) only looks (RFC 3501 6.3.2: EXAMINE does not change \Recent).
+// The store is written only when there is something to claim.
+func (c *conn) takeRecent(s *selected, from int) error {
+	if from >= len(s.msgs) {
+		return nil
+	}
+	mark := s.mb.RecentUID
+	top := s.msgs[len(s.msgs)-1].uid
+	if top <= mark {
+		return nil
+	}
+	if !s.readOnly {
+		prev, err := c.srv.cfg.Store.ClaimRecent(c.ctx, s.mb.ID, top)
+		if err != nil {
+			return err
+		}
+		mark = prev
+		s.mb.RecentUID = max(prev, top)
+	}
+	for i := from; i < len(s.msgs); i++ {
+		if s.msgs[i].uid > mark {
+			s.msgs[i].recent = true
+		}
+	}
+	return nil
+}
+
+// writeRecentCount writes "* n RECENT" (RFC 3501 7.3.2).
+func (c *conn) writeRecentCount(s *selected) {
+	n := 0
+	for _, m := range s.msgs {
+		if m.recent {
+			n++
+		}
+	}
+	c.w.Raw("* ").Uint(uint64(n)).Raw(" RECENT").CRLF()
 }

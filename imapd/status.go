@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"slices"
 	"strings"
 
 	"wardmail/imapd/wire"
@@ -63,6 +64,9 @@ func (c *conn) writeStatus(mb *store.Mailbox, items []string) error {
 	if err != nil {
 		return err
 	}
+	if slices.Contains(items, "HIGHESTMODSEQ") {
+		c.enableCondstore() // before the STATUS line: it may answer first
+	}
 	c.w.Raw("* STATUS ")
 	c.writeMailbox(mb.Name)
 	c.w.Raw(" (")
@@ -85,10 +89,9 @@ func (c *conn) writeStatus(mb *store.Mailbox, items []string) error {
 		case "SIZE":
 			c.w.Int(st.Size)
 		case "HIGHESTMODSEQ":
-			c.enableCondstore()
 			c.w.Uint(st.HighestModSeq)
 		case "RECENT":
-			c.w.Uint(0) // \Recent is not kept (RFC 9051 removed it)
+			c.w.Uint(uint64(st.Recent))
 		case "APPENDLIMIT":
 			c.w.Int(c.lim.MaxLiteral)
 		}

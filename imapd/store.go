@@ -88,6 +88,7 @@ func cmdStore(c *conn, cmd *wire.Command) error {
 	}
 	changed := make(map[uint32]bool, len(updated))
 	for _, ref := range updated {
+		c.announceKeywords(ref.Flags)
 		s.setFlags(ref)
 		changed[ref.UID] = true
 	}

@@ -16,6 +16,9 @@ type msgState struct {
 	uid    uint32
 	flags  []string
 	modseq uint64
+	// recent: this session owns the message's \Recent flag (RFC 3501
+	// 2.3.2; IMAP4rev2 has none, RFC 9051 appendix E).
+	recent bool
 }
 
 // selected is the session's view of its selected mailbox. The message list
@@ -37,6 +40,10 @@ type selected struct {
 	expunged map[uint32]bool
 	// woken forces the next sync to ask the store even without a token.
 	woken bool
+	// keywords are the keywords the client was told of in FLAGS, sorted;
+	// known holds them in lower case.
+	keywords []string
+	known    map[string]bool
 }
 
 func (s *selected) close() {
@@ -130,9 +137,11 @@ func (c *conn) takeChanges() error {
 		}
 	}
 	last := s.maxUID()
+	firstNew := len(s.msgs)
 	added := false
 	for _, ref := range changed {
 		if ref.UID > last {
+			c.announceKeywords(ref.Flags)
 			s.msgs = append(s.msgs, msgState{uid: ref.UID, flags: ref.Flags, modseq: ref.ModSeq})
 			added = true
 			continue
@@ -146,14 +155,21 @@ func (c *conn) takeChanges() error {
 		if same && (!s.condstore || m.modseq >= ref.ModSeq) {
 			continue
 		}
+		c.announceKeywords(ref.Flags)
 		m.flags = ref.Flags
 		m.modseq = max(m.modseq, ref.ModSeq)
 		c.writeFlagsFetch(i, false)
 	}
+	s.mb = mb
 	if added {
 		c.w.Raw("* ").Uint(uint64(len(s.msgs))).Raw(" EXISTS").CRLF()
+		if !c.rev2 {
+			if err := c.takeRecent(s, firstNew); err != nil {
+				return err
+			}
+			c.writeRecentCount(s)
+		}
 	}
-	s.mb = mb
 	if mb.HighestModSeq > s.modseq {
 		s.modseq = mb.HighestModSeq
 	}
@@ -225,7 +241,7 @@ func (c *conn) writeFlagsFetch(i int, silentFlags bool) {
 	c.w.Raw("* ").Uint(uint64(i + 1)).Raw(" FETCH (UID ").Uint(uint64(m.uid))
 	if !silentFlags {
 		c.w.Raw(" FLAGS ")
-		writeFlags(c, m.flags)
+		c.writeMsgFlags(m)
 	}
 	if c.sel.condstore {
 		c.w.Raw(" MODSEQ (").Uint(m.modseq).Raw(")")
@@ -233,13 +249,21 @@ func (c *conn) writeFlagsFetch(i int, silentFlags bool) {
 	c.w.Raw(")").CRLF()
 }
 
-func writeFlags(c *conn, flags []string) {
+// writeMsgFlags writes a message's flag list, with \Recent for an
+// IMAP4rev1 session that owns it.
+func (c *conn) writeMsgFlags(m msgState) {
 	c.w.Byte('(')
-	for i, f := range flags {
+	for i, f := range m.flags {
 		if i > 0 {
 			c.w.SP()
 		}
 		c.w.Raw(f)
+	}
+	if m.recent && !c.rev2 {
+		if len(m.flags) > 0 {
+			c.w.SP()
+		}
+		c.w.Raw(`\Recent`)
 	}
 	c.w.Byte(')')
 }

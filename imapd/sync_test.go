@@ -109,7 +109,8 @@ func TestSecondSessionSeesChanges(t *testing.T) {
 	got := slices.Clone(events)
 	events = nil
 	mu.Unlock()
-	if !slices.Equal(got, []string{`FETCH 2 [\Seen]`}) {
+	// b selected first, so it owns the messages' \Recent.
+	if !slices.Equal(got, []string{`FETCH 2 [\Seen \Recent]`}) {
 		t.Errorf("after flag change: %q", got)
 	}
 
@@ -192,6 +193,7 @@ func TestQresyncSelect(t *testing.T) {
 		`* FLAGS (\Answered \Flagged \Deleted \Seen \Draft)`,
 		`* 3 EXISTS`,
 		`* 0 RECENT`,
+		`* OK [UNSEEN 1] First unseen.`,
 		`* OK [UIDVALIDITY ` + uv + `] UIDs valid.`,
 		`* OK [UIDNEXT 6] Predicted next UID.`,
 		`* OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags allowed.`,

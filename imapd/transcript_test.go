@@ -13,7 +13,10 @@ var updateGolden = flag.Bool("update", false, "rewrite the golden transcripts fr
 // TestTranscripts replays the exchanges in testdata/transcripts against a
 // fresh server: "C: " lines are sent as they are, and the server's answer
 // must be exactly the "S: " lines that follow (literals inline, with CR and
-// LF written as \r and \n). Alice has the test messages below in her INBOX.
+// LF written as \r and \n). A "C: " line ending in a non-synchronising
+// literal ({n+}) is followed by "C: " lines that make up the literal (each
+// with its CRLF) and the rest of the command, answered after its last line.
+// Alice has the test messages below in her INBOX.
 func TestTranscripts(t *testing.T) {
 	files, err := filepath.Glob("testdata/transcripts/*.txt")
 	if err != nil || len(files) == 0 {
@@ -31,6 +34,7 @@ func TestTranscripts(t *testing.T) {
 			r := e.raw(t)
 			var out []string
 			lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+			literal := 0 // bytes of a literal still to send
 			for i := 0; i < len(lines); i++ {
 				l := lines[i]
 				if !strings.HasPrefix(l, "C: ") {
@@ -42,6 +46,15 @@ func TestTranscripts(t *testing.T) {
 				out = append(out, l)
 				cmd := l[3:]
 				r.send(cmd + "\r\n")
+				if literal > 0 {
+					if literal -= len(cmd) + 2; literal < 0 {
+						t.Fatalf("line %d runs past its literal", i+1)
+					}
+					continue
+				} else if n, ok := literalSuffix(strings.TrimSuffix(cmd, "+}") + "}"); ok && strings.HasSuffix(cmd, "+}") {
+					literal = n
+					continue
+				}
 				var want []string
 				for i+1 < len(lines) && strings.HasPrefix(lines[i+1], "S: ") {
 					i++

@@ -109,10 +109,10 @@ func (ap *addrParser) list() []Address {
 // finish ends the mailbox being read, if any.
 func (ap *addrParser) finish() {
 	defer ap.reset()
-	var addr, name string
+	var addr, name, route string
 	switch {
 	case ap.inAngle:
-		addr = stripRoute(strings.TrimSpace(ap.angle))
+		route, addr = splitRoute(addrSpec(ap.angle))
 		name = strings.Join(ap.words, " ")
 		if name == "" {
 			name = ap.comment
@@ -124,14 +124,18 @@ func (ap *addrParser) finish() {
 		name = strings.Join(append(ap.words[:k:k], ap.words[k+1:]...), " ")
 	default:
 		// addr-spec, possibly in obsolete form with white space around its
-		// dots and at-sign (RFC 5322 4.4).
+		// dots and at-sign (RFC 5322 4.4). A comment with no address is
+		// no mailbox: "group: (foo) ;" is an empty group.
 		addr = ap.raw.String()
+		if addr == "" {
+			return
+		}
 		name = ap.comment
 	}
 	if addr == "" && name == "" {
 		return
 	}
-	a := Address{Name: ap.budget.decode(name)}
+	a := Address{Name: ap.budget.decode(name), Route: route}
 	if at := strings.LastIndexByte(addr, '@'); at >= 0 {
 		a.Mailbox, a.Host = unquoteLocal(addr[:at]), addr[at+1:]
 	} else {
@@ -161,15 +165,50 @@ func bareAddrWord(words []string) int {
 	return -1
 }
 
-// stripRoute removes an obsolete source route, "<@a,@b:user@host>" (RFC 5322
-// 4.4 obs-route).
-func stripRoute(a string) string {
+// splitRoute separates an obsolete source route from the address,
+// "@a,@b:user@host" (RFC 5322 4.4 obs-route), which IMAP reports as the
+// ENVELOPE's at-domain-list (RFC 3501 7.4.2).
+func splitRoute(a string) (route, addr string) {
 	if strings.HasPrefix(a, "@") {
 		if i := strings.IndexByte(a, ':'); i >= 0 {
-			return strings.TrimSpace(a[i+1:])
+			return strings.Trim(a[:i], ","), a[i+1:]
 		}
 	}
-	return a
+	return "", a
+}
+
+// addrSpec returns the text inside angle brackets without its comments and
+// folding white space (RFC 5322 3.4.1 allows CFWS around the local part,
+// the at-sign and the domain: "<user (c)@ (c) host>" is user@host). Quoted
+// strings are kept as written.
+func addrSpec(s string) string {
+	if !strings.ContainsAny(s, " \t(") {
+		return s
+	}
+	var sb strings.Builder
+	for i := 0; i < len(s); {
+		switch s[i] {
+		case ' ', '\t', '\r', '\n':
+			i++
+		case '(':
+			_, i = readComment(s, i)
+		case '"':
+			j := i + 1
+			for j < len(s) && s[j] != '"' {
+				if s[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			j = min(j+1, len(s))
+			sb.WriteString(s[i:j])
+			i = j
+		default:
+			sb.WriteByte(s[i])
+			i++
+		}
+	}
+	return sb.String()
 }
 
 // unquoteLocal removes the quoting from a local part: "\"john doe\"" becomes

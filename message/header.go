@@ -273,6 +273,27 @@ func HeaderValue(body []byte, headerSize int64, name string) string {
 	return v
 }
 
+// HeaderValues returns every value of the named header field, in order,
+// each as HeaderValue returns one. IMAP's SEARCH HEADER looks at all of
+// them (RFC 9051 6.4.4: "the specified field").
+func HeaderValues(body []byte, headerSize int64, name string) []string {
+	end := len(body)
+	if headerSize > 0 && headerSize <= int64(end) {
+		end = int(headerSize)
+	} else {
+		end = headerEnd(body, 0, end)
+	}
+	var out []string
+	want := []byte(name)
+	eachField(body[:end], func(f field) bool {
+		if bytes.EqualFold(f.name, want) {
+			out = append(out, unfold(f.value))
+		}
+		return true
+	})
+	return out
+}
+
 // RemoveHeader returns body without every instance of the named header field
 // (compared without regard to case), continuation lines included, in the
 // header body[:headerSize] (headerSize <= 0: find the end of the header).

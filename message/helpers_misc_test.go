@@ -230,6 +230,9 @@ func TestDecodeTransfer(t *testing.T) {
 		{"quoted-printable", "a=3Db=\r\nc=\nd= \r\ne", "a=bcde"},
 		{"quoted-printable", "100% = stray =zz", "100% = stray =zz"},
 		{"quoted-printable", "end=", "end"},
+		// RFC 2045 6.7 rule 3: trailing white space is transport padding,
+		// unless encoded or before a soft line break.
+		{"quoted-printable", "hello  \r\nfoo\t \t= \r\n=62\r\nx=20\r\nlast \t", "hello\r\nfoo\t \tb\r\nx \r\nlast"},
 		{"base64", "aGVs\r\nbG8=\r\nignored", "hello"},
 		{"base64", "aGV!!sbG8", "hello"},
 		{"base64", "aGVsbG8", "hello"},

@@ -350,7 +350,14 @@ func TestSummarizeAddresses(t *testing.T) {
 	test("john@x.org (John Doe)", a("John Doe", "john", "x.org"))
 	test(`"john doe"@x.org`, a("", "john doe", "x.org"))
 	test("John Q. Public <john.q.public@example.com>", a("John Q. Public", "john.q.public", "example.com"))
-	test("<@route1,@route2:user@host>", a("", "user", "host"))
+	// RFC 3501 7.4.2: the source route is the ENVELOPE's adl.
+	test("<@route1,@route2:user@host>", Address{Route: "@route1,@route2", Mailbox: "user", Host: "host"})
+	// RFC 5322 3.4.1: comments and folding white space around the parts
+	// of an addr-spec are not part of it.
+	test("<user-from (comment)@ (comment) domain.org>", a("", "user-from", "domain.org"))
+	test(`Name <"a b" (c) @host>`, a("Name", "a b", "host"))
+	// RFC 5322 3.4: a group holding only a comment is empty.
+	test("group:;, group2: (foo) ;", Address{Group: "group"}, Address{GroupEnd: true}, Address{Group: "group2"}, Address{GroupEnd: true})
 	test("john . doe @ example . com", a("", "john.doe", "example.com"))
 	test("John Doe john@example.com", a("John Doe", "john", "example.com"))
 	test("localpart", a("", "localpart", ""))

@@ -43,7 +43,8 @@ type Envelope struct {
 // GroupEnd set ends it.
 type Address struct {
 	Name     string `json:"n,omitempty"`
-	Mailbox  string `json:"m,omitempty"` // local part
+	Route    string `json:"ro,omitempty"` // obsolete source route, "@a,@b" (RFC 5322 4.4; the ENVELOPE's adl)
+	Mailbox  string `json:"m,omitempty"`  // local part
 	Host     string `json:"h,omitempty"`
 	Group    string `json:"g,omitempty"`
 	GroupEnd bool   `json:"ge,omitempty"`

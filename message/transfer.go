@@ -81,20 +81,31 @@ func decodeBase64(b []byte, max int) []byte {
 
 // decodeQP decodes quoted-printable text (RFC 2045 6.7). "=XX" becomes the
 // byte, "=" at the end of a line joins it to the next, and any other "=" is
-// kept as written.
+// kept as written. White space written as itself at the end of a line is
+// transport padding and is removed (rule 3); encoded white space (=20)
+// and white space before a soft line break stay.
 func decodeQP(b []byte, max int) []byte {
 	size := len(b)
 	if max > 0 {
 		size = min(size, max)
 	}
 	out := make([]byte, 0, size)
+	keep := 0 // out[:keep] is not trailing white space of the line
 	for i := 0; i < len(b); i++ {
 		if max > 0 && len(out) >= max {
 			return dropIncomplete(out)
 		}
 		c := b[i]
 		if c != '=' {
+			switch c {
+			case '\r', '\n':
+				out = out[:keep]
+			case ' ', '\t':
+				out = append(out, c)
+				continue
+			}
 			out = append(out, c)
+			keep = len(out)
 			continue
 		}
 		switch {
@@ -120,6 +131,7 @@ func decodeQP(b []byte, max int) []byte {
 				out = append(out, c)
 			}
 		}
+		keep = len(out)
 	}
-	return out
+	return out[:keep]
 }

@@ -30,6 +30,9 @@ type Mailbox struct {
 	UIDNext       uint32
 	HighestModSeq uint64
 	Subscribed    bool
+	// RecentUID is the \Recent high-water mark: messages above it are
+	// recent and not yet claimed by any session (ClaimRecent).
+	RecentUID uint32
 }
 
 // UIDValidity never changes for a mailbox and differs for a mailbox deleted
@@ -44,6 +47,7 @@ type MailboxStatus struct {
 	UIDNext                   uint32
 	UIDValidity               uint32
 	HighestModSeq             uint64
+	Recent                    uint32 // messages above the \Recent high-water mark
 }
 
 // CanonicalName validates a mailbox name and returns it with INBOX in upper
@@ -69,12 +73,16 @@ func CanonicalName(name string) (string, error) {
 	return name, nil
 }
 
-const mailboxCols = `id, person_id, name, special_use, uid_next, highest_modseq, subscribed`
+// mailboxCols are read FROM mailboxes (unaliased): whether the name is
+// subscribed comes from the subscriptions table.
+const mailboxCols = `id, person_id, name, special_use, uid_next, highest_modseq,
+	CASE WHEN EXISTS (SELECT 1 FROM subscriptions s WHERE s.person_id = mailboxes.person_id AND s.name = mailboxes.name) THEN 1 ELSE 0 END,
+	recent_uid`
 
 func scanMailbox(row interface{ Scan(...any) error }) (*Mailbox, error) {
 	var m Mailbox
 	var sub int
-	err := row.Scan(&m.ID, &m.PersonID, &m.Name, &m.SpecialUse, &m.UIDNext, &m.HighestModSeq, &sub)
+	err := row.Scan(&m.ID, &m.PersonID, &m.Name, &m.SpecialUse, &m.UIDNext, &m.HighestModSeq, &sub, &m.RecentUID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -110,6 +118,13 @@ func ensureMailboxes(tx *Tx, personID int64) (*Mailbox, error) {
 	for _, d := range DefaultMailboxes {
 		if _, err := tx.Exec(`INSERT INTO mailboxes (person_id, name, special_use, created_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (person_id, name) DO NOTHING`, personID, d.Name, d.SpecialUse, now); err != nil {
+			return nil, err
+		}
+		// The default folders are subscribed, so clients that show only
+		// subscribed folders show them; folders a client creates are not
+		// (it subscribes them itself).
+		if _, err := tx.Exec(`INSERT INTO subscriptions (person_id, name) VALUES (?, ?)
+			ON CONFLICT (person_id, name) DO NOTHING`, personID, d.Name); err != nil {
 			return nil, err
 		}
 	}
@@ -237,6 +252,9 @@ func (s *Store) RenameMailbox(ctx context.Context, personID int64, from, to stri
 		if from == "INBOX" {
 			return renameInbox(tx, src, to)
 		}
+		if err := renameSubscriptions(tx, personID, from, to); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(`UPDATE mailboxes SET name = ? WHERE id = ?`, to, src.ID); err != nil {
 			return err
 		}
@@ -297,28 +315,6 @@ func likePrefix(s string) string {
 	return r.Replace(s) + "%"
 }
 
-// SetSubscribed subscribes or unsubscribes a mailbox (RFC 9051 6.3.7).
-func (s *Store) SetSubscribed(ctx context.Context, personID int64, name string, on bool) error {
-	name, err := CanonicalName(name)
-	if err != nil {
-		return err
-	}
-	v := 0
-	if on {
-		v = 1
-	}
-	return s.Write(ctx, func(tx *Tx) error {
-		res, err := tx.Exec(`UPDATE mailboxes SET subscribed = ? WHERE person_id = ? AND name = ?`, v, personID, name)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
-	})
-}
-
 // Status counts a mailbox's messages.
 func (s *Store) Status(ctx context.Context, mailboxID int64) (*MailboxStatus, error) {
 	var st MailboxStatus
@@ -327,8 +323,9 @@ func (s *Store) Status(ctx context.Context, mailboxID int64) (*MailboxStatus, er
 		(SELECT COUNT(*) FROM mail WHERE mailbox_id = m.id),
 		(SELECT COUNT(*) FROM mail WHERE mailbox_id = m.id AND (flags & 1) = 0),
 		(SELECT COUNT(*) FROM mail WHERE mailbox_id = m.id AND (flags & 8) <> 0),
-		(SELECT COALESCE(SUM(c.size), 0) FROM mail JOIN contents c ON c.id = mail.content_id WHERE mail.mailbox_id = m.id)
-		FROM mailboxes m WHERE m.id = ?`), mailboxID).Scan(&id, &st.UIDNext, &st.HighestModSeq, &st.Messages, &st.Unseen, &st.Deleted, &st.Size)
+		(SELECT COALESCE(SUM(c.size), 0) FROM mail JOIN contents c ON c.id = mail.content_id WHERE mail.mailbox_id = m.id),
+		(SELECT COUNT(*) FROM mail WHERE mailbox_id = m.id AND uid > m.recent_uid)
+		FROM mailboxes m WHERE m.id = ?`), mailboxID).Scan(&id, &st.UIDNext, &st.HighestModSeq, &st.Messages, &st.Unseen, &st.Deleted, &st.Size, &st.Recent)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

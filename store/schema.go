@@ -16,6 +16,7 @@ var Migrations = []string{
 	SchemaWords,              // words.go: the word index of body search
 	SchemaHeldPostTo,         // held.go: the list a held post goes to once every moderator approves
 	SchemaRevocations,        // revoke.go: credential generations, revocations that reach live sessions
+	SchemaIMAP,               // schema_imap.go: subscriptions by name, the \Recent high-water mark
 }
 
 // SchemaV1 is the first schema, in SQL that SQLite and PostgreSQL both accept

@@ -15,7 +15,8 @@ type FolderCount struct {
 
 // FolderCounts lists a person's mailboxes with their counts, in one query.
 func (s *Store) FolderCounts(ctx context.Context, personID int64) ([]FolderCount, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT b.id, b.person_id, b.name, b.special_use, b.uid_next, b.highest_modseq, b.subscribed,
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT b.id, b.person_id, b.name, b.special_use, b.uid_next, b.highest_modseq,
+		CASE WHEN EXISTS (SELECT 1 FROM subscriptions s WHERE s.person_id = b.person_id AND s.name = b.name) THEN 1 ELSE 0 END,
 		COALESCE(c.total, 0), COALESCE(c.unread, 0)
 		FROM mailboxes b LEFT JOIN (
 			SELECT mailbox_id, COUNT(*) AS total, SUM(CASE WHEN (flags & 1) = 0 THEN 1 ELSE 0 END) AS unread

@@ -17,6 +17,9 @@ type parser struct {
 	cmd       *Command
 	args      int
 	atLineEnd bool // the error happened after the whole command was read
+	// openBracket: a "[" of this command was not a section, so the
+	// following ones are atom characters too.
+	openBracket bool
 }
 
 func (p *parser) tag() string {
@@ -158,13 +161,23 @@ func (p *parser) arg(depth int) (Arg, error) {
 
 // atomArg reads an atom that may contain a bracketed section with spaces,
 // lists and quoted strings inside (BODY[HEADER.FIELDS (From "To")]<0.10>).
+// A "[" that no "]" closes is an ordinary ATOM-CHAR (RFC 3501 9 excludes
+// only resp-specials "]"): "SELECT a[b" names the mailbox "a[b".
 func (p *parser) atomArg(depth int) (string, error) {
 	start := p.pos
 	for p.pos < len(p.line) {
 		c := p.line[p.pos]
-		if c == '[' {
-			if err := p.bracket(depth + 1); err != nil {
+		if c == '[' && !p.openBracket {
+			open := p.pos
+			closed, err := p.bracket(depth + 1)
+			if err != nil {
 				return "", err
+			}
+			if !closed {
+				// No later "[" of the command is a section either, and
+				// not looking again keeps the line's scan linear.
+				p.openBracket = true
+				p.pos = open + 1
 			}
 			continue
 		}
@@ -177,10 +190,12 @@ func (p *parser) atomArg(depth int) (string, error) {
 }
 
 // bracket skips a [...] group, which may hold spaces, nested lists and
-// quoted strings but not literals.
-func (p *parser) bracket(depth int) error {
+// quoted strings but not literals. It reports false, with the position
+// anywhere, when the group is not closed on this line or holds what a
+// section cannot; the error is for nesting past the limit only.
+func (p *parser) bracket(depth int) (bool, error) {
 	if depth > p.r.lim.MaxDepth {
-		return p.bad("Brackets nested too deeply.")
+		return false, p.bad("Brackets nested too deeply.")
 	}
 	p.pos++ // '['
 	parens := 0
@@ -188,32 +203,37 @@ func (p *parser) bracket(depth int) error {
 		switch c := p.line[p.pos]; {
 		case c == ']' && parens == 0:
 			p.pos++
-			return nil
+			return true, nil
 		case c == '(':
 			parens++
 			if depth+parens > p.r.lim.MaxDepth {
-				return p.bad("Lists nested too deeply.")
+				return false, p.bad("Lists nested too deeply.")
 			}
 			p.pos++
 		case c == ')':
 			if parens == 0 {
-				return p.bad("Unbalanced parenthesis in brackets.")
+				return false, nil
 			}
 			parens--
 			p.pos++
 		case c == '"':
-			if _, err := p.quoted(); err != nil {
-				return err
+			if !p.skipQuoted() {
+				return false, nil
 			}
-		case c == '{':
-			return p.bad("Literals are not supported inside brackets.")
-		case c < 0x20 || c >= 0x7f:
-			return p.bad("Invalid character in brackets.")
+		case c == '{' || c < 0x20 || c >= 0x7f:
+			return false, nil
 		default:
 			p.pos++
 		}
 	}
-	return p.bad("Missing closing bracket.")
+	return false, nil
+}
+
+// skipQuoted moves past a quoted string, reporting false when it is not
+// well formed.
+func (p *parser) skipQuoted() bool {
+	_, err := p.quoted()
+	return err == nil
 }
 
 func (p *parser) quoted() (string, error) {

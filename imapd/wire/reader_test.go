@@ -86,7 +86,34 @@ func TestReadCommandErrors(t *testing.T) {
 	test("a1 X "+strings.Repeat("a", 1100)+"\r\n", "Line too long.", true)
 	test("a1\r\n", "Missing command name.", false)
 	test("+ X\r\n", "Missing or invalid command tag.", false)
-	test("a1 X ~{2}\r\nab BODY[\r\n", "Missing closing bracket.", false)
+	test("a1 X ~{2}\r\nab (BODY\r\n", "Missing closing parenthesis.", false)
+	test("a1 X a[(b]\r\n", "Expected a space between arguments.", false)
+}
+
+// RFC 3501 9: ATOM-CHAR is any CHAR but atom-specials, and "[" is not one;
+// only "]" (resp-specials) is excluded. A "[" that opens no section is part
+// of the atom, whatever follows it.
+func TestAtomWithOpenBracket(t *testing.T) {
+	test := func(line string, want ...string) {
+		t.Helper()
+		r, _ := newTestReader(line + "\r\n")
+		cmd, err := r.ReadCommand()
+		if err != nil {
+			t.Errorf("%q: %v", line, err)
+			return
+		}
+		var got []string
+		for _, a := range cmd.Args {
+			got = append(got, a.S)
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("%q: args %q, want %q", line, got, want)
+		}
+	}
+	test("a SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}", "!#$&'+,-.0123456789:;<=>?@^_`|[}")
+	test("a SELECT a[b c[d", "a[b", "c[d")
+	test("a FETCH 1 BODY[HEADER.FIELDS (From)]<0.5>", "1", "BODY[HEADER.FIELDS (From)]<0.5>")
+	test("a X "+strings.Repeat("[", 500), strings.Repeat("[", 500))
 }
 
 func TestWriterStrings(t *testing.T) {

@@ -1,0 +1,224 @@
+package imapd
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"wardmail/imapd/wire"
+	"wardmail/message"
+)
+
+// sortKey is one SORT criterion (RFC 5256 3, RFC 5957 3).
+type sortKey struct {
+	name    string // ARRIVAL, CC, DATE, FROM, SIZE, SUBJECT, TO, DISPLAYFROM, DISPLAYTO
+	reverse bool
+}
+
+// parseSortCriteria reads "(REVERSE DATE SUBJECT)".
+func parseSortCriteria(l []wire.Arg) ([]sortKey, error) {
+	if len(l) == 0 || len(l) > 32 {
+		return nil, bad("SORT needs between 1 and 32 sort criteria.")
+	}
+	var out []sortKey
+	reverse := false
+	for _, a := range l {
+		if a.Kind != wire.Atom {
+			return nil, bad("Invalid sort criterion.")
+		}
+		switch k := strings.ToUpper(a.S); k {
+		case "REVERSE":
+			if reverse {
+				return nil, bad("REVERSE must be followed by a sort key.")
+			}
+			reverse = true
+			continue
+		case "ARRIVAL", "CC", "DATE", "FROM", "SIZE", "SUBJECT", "TO", "DISPLAYFROM", "DISPLAYTO":
+			out = append(out, sortKey{name: k, reverse: reverse})
+		default:
+			return nil, bad("Unknown sort criterion %q.", a.S)
+		}
+		reverse = false
+	}
+	if reverse {
+		return nil, bad("REVERSE must be followed by a sort key.")
+	}
+	return out, nil
+}
+
+// sortItem is one message with the values it is sorted by.
+type sortItem struct {
+	idx    int // index in the session, so ties keep mailbox order
+	arr    time.Time
+	date   time.Time
+	size   int64
+	keys   map[string]string
+	modseq uint64
+}
+
+// cmdSort serves SORT and UID SORT (RFC 5256 3) with the SORT=DISPLAY keys
+// (RFC 5957). The criteria are SEARCH's; messages that compare equal stay in
+// mailbox order (RFC 5256 3).
+func cmdSort(c *conn, cmd *wire.Command) error {
+	args := cmd.Args
+	if len(args) < 3 || args[0].Kind != wire.List {
+		return bad("SORT takes (sort criteria), a charset and search criteria.")
+	}
+	keys, err := parseSortCriteria(args[0].List)
+	if err != nil {
+		return err
+	}
+	cs, ok := args[1].AString()
+	if !ok {
+		return bad("SORT needs a charset.")
+	}
+	switch strings.ToUpper(cs) {
+	case "UTF-8", "US-ASCII":
+	default:
+		return no("BADCHARSET (UTF-8 US-ASCII)", "Only UTF-8 and US-ASCII searches are supported.")
+	}
+	root, err := parseSearchKeys(args[2:])
+	if err != nil {
+		return err
+	}
+	if err := c.sync(false); err != nil {
+		return err
+	}
+	matched, usedModSeq, err := c.search(root)
+	if err != nil {
+		return err
+	}
+	if usedModSeq {
+		c.enableCondstore()
+	}
+	items, err := c.sortItems(matched, keys)
+	if err != nil {
+		return err
+	}
+	slices.SortStableFunc(items, func(a, b sortItem) int {
+		for _, k := range keys {
+			var r int
+			switch k.name {
+			case "ARRIVAL":
+				r = a.arr.Compare(b.arr)
+			case "DATE":
+				r = a.date.Compare(b.date)
+			case "SIZE":
+				r = cmp.Compare(a.size, b.size)
+			default:
+				r = strings.Compare(a.keys[k.name], b.keys[k.name])
+			}
+			if k.reverse {
+				r = -r
+			}
+			if r != 0 {
+				return r
+			}
+		}
+		return cmp.Compare(a.idx, b.idx)
+	})
+	s := c.sel
+	c.w.Raw("* SORT")
+	var highest uint64
+	for _, it := range items {
+		if cmd.UID {
+			c.w.SP().Uint(uint64(s.msgs[it.idx].uid))
+		} else {
+			c.w.SP().Uint(uint64(it.idx + 1))
+		}
+		highest = max(highest, it.modseq)
+	}
+	if usedModSeq && len(items) > 0 {
+		c.w.Raw(" (MODSEQ ").Uint(highest).Raw(")") // RFC 7162 3.1.5
+	}
+	c.w.CRLF()
+	return nil
+}
+
+// sortItems reads what the keys compare for the messages at idx.
+func (c *conn) sortItems(idx []int, keys []sortKey) ([]sortItem, error) {
+	s := c.sel
+	items := make([]sortItem, 0, len(idx))
+	if len(idx) == 0 {
+		return items, nil
+	}
+	uids := make([]uint32, len(idx))
+	for k, i := range idx {
+		uids[k] = s.msgs[i].uid
+	}
+	rows, err := c.messages(uids)
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range idx {
+		row := rows[s.msgs[i].uid]
+		if row == nil {
+			continue // removed by another session; its EXPUNGE comes later
+		}
+		it := sortItem{idx: i, arr: row.InternalDate, size: row.Size, keys: map[string]string{}, modseq: s.msgs[i].modseq}
+		sum, err := c.envelopeOnly(row)
+		if err != nil {
+			c.log.Error("stored summary unreadable", "mailbox", s.mb.ID, "uid", row.UID, "err", err)
+			return nil, no("SERVERBUG", "A stored message is damaged; the administrators have been told.")
+		}
+		env := &sum.Envelope
+		for _, k := range keys {
+			switch k.name {
+			case "DATE":
+				// RFC 5256 3: the sent date, or the internal date when
+				// it cannot be read; compared in UTC.
+				if t, err := message.ParseDate(env.Date); err == nil {
+					it.date = t.UTC()
+				} else {
+					it.date = row.InternalDate.UTC()
+				}
+			case "SUBJECT":
+				it.keys[k.name] = message.NormalizeSubject(env.Subject)
+			case "FROM":
+				it.keys[k.name] = asciiLower(firstMailbox(env.From).Mailbox)
+			case "TO":
+				it.keys[k.name] = asciiLower(firstMailbox(env.To).Mailbox)
+			case "CC":
+				it.keys[k.name] = asciiLower(firstMailbox(env.Cc).Mailbox)
+			case "DISPLAYFROM":
+				it.keys[k.name] = displayName(firstMailbox(env.From))
+			case "DISPLAYTO":
+				it.keys[k.name] = displayName(firstMailbox(env.To))
+			}
+		}
+		items = append(items, it)
+	}
+	return items, nil
+}
+
+// firstMailbox is the first address of a list that is a mailbox, not a
+// group marker (RFC 5256 3: "the first address").
+func firstMailbox(list []message.Address) message.Address {
+	for _, a := range list {
+		if a.Group == "" && !a.GroupEnd {
+			return a
+		}
+	}
+	return message.Address{}
+}
+
+// displayName is the RFC 5957 3 display key: the decoded display name, or
+// the address when there is none, without regard to case.
+func displayName(a message.Address) string {
+	if n := strings.TrimSpace(a.Name); n != "" {
+		return strings.ToLower(n)
+	}
+	return asciiLower(a.Addr())
+}
+
+// asciiLower folds ASCII letters only (the i;ascii-casemap comparator, RFC
+// 4790 9.2).
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
+}
