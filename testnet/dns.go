@@ -66,7 +66,7 @@ func (n *Net) startDNS(zones []Zone) (*DNS, error) {
 	if d.knotPort, err = freePort(); err != nil {
 		return nil, err
 	}
-	if d.unboundPort, err = freePort(); err != nil {
+	if d.unboundPort, err = n.resolverPort(); err != nil {
 		return nil, err
 	}
 	for _, z := range zones {

@@ -21,6 +21,8 @@ type proc struct {
 	log  string
 	done chan struct{}
 	err  error
+	// grace is how long stop waits after SIGTERM before SIGKILL.
+	grace time.Duration
 }
 
 func (n *Net) start(name string, env []string, program string, args ...string) (*proc, error) {
@@ -36,12 +38,12 @@ func (n *Net) start(name string, env []string, program string, args ...string) (
 	cmd := exec.Command(path, args...)
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.Env = append(os.Environ(), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		_ = f.Close()
 		return nil, fmt.Errorf("testnet: start %s: %w", name, err)
 	}
-	p := &proc{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
+	p := &proc{name: name, cmd: cmd, log: logPath, done: make(chan struct{}), grace: 5 * time.Second}
 	go func() {
 		p.err = cmd.Wait()
 		_ = f.Close()
@@ -60,7 +62,7 @@ func (p *proc) exited() bool {
 	}
 }
 
-// stop asks the group to end (SIGTERM) and kills it after five seconds.
+// stop asks the group to end (SIGTERM) and kills it after the grace time.
 func (p *proc) stop() {
 	if p.exited() {
 		return
@@ -69,7 +71,7 @@ func (p *proc) stop() {
 	_ = syscall.Kill(-pgid, syscall.SIGTERM)
 	select {
 	case <-p.done:
-	case <-time.After(5 * time.Second):
+	case <-time.After(p.grace):
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 		<-p.done
 	}
@@ -90,8 +92,10 @@ func tailFile(path string) string {
 
 // waitFor polls ready until it is true, the process ends, or 20 s pass.
 // Polling only decides when to go on; no test asserts on how long it took.
-func (p *proc) waitFor(ready func() bool) error {
-	deadline := time.Now().Add(20 * time.Second)
+func (p *proc) waitFor(ready func() bool) error { return p.waitUntil(20*time.Second, ready) }
+
+func (p *proc) waitUntil(limit time.Duration, ready func() bool) error {
+	deadline := time.Now().Add(limit)
 	for delay := 5 * time.Millisecond; ; delay = min(delay*2, 200*time.Millisecond) {
 		if ready() {
 			return nil
@@ -104,7 +108,7 @@ func (p *proc) waitFor(ready func() bool) error {
 			if p != nil {
 				name = p.name
 			}
-			return fmt.Errorf("testnet: %s not ready after 20s", name)
+			return fmt.Errorf("testnet: %s not ready after %v", name, limit)
 		}
 		time.Sleep(delay)
 	}

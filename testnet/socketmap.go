@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -23,6 +26,7 @@ type socketmap struct {
 	n    *Net
 	addr string
 	l    net.Listener
+	mu   sync.Mutex
 }
 
 func (n *Net) socketmapAddr() (string, error) {
@@ -62,10 +66,24 @@ func (s *socketmap) conn(c net.Conn) {
 		}
 		name, key, _ := strings.Cut(req, " ")
 		reply := s.lookup(name, key)
+		s.log(name, key, reply)
 		if _, err := fmt.Fprintf(c, "%d:%s,", len(reply), reply); err != nil {
 			return
 		}
 	}
+}
+
+// log keeps every lookup in socketmap.log, for a test that wonders why
+// Postfix went where it went.
+func (s *socketmap) log(name, key, reply string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := os.OpenFile(filepath.Join(s.n.dir, "socketmap.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return
+	}
+	_, _ = fmt.Fprintf(f, "%s %s %s -> %s\n", time.Now().Format(time.StampMilli), name, key, reply)
+	_ = f.Close()
 }
 
 func readNetstring(r *bufio.Reader, limit int) (string, error) {
@@ -91,8 +109,13 @@ func readNetstring(r *bufio.Reader, limit int) (string, error) {
 // (RFC 5321 section 5.1): lowest preference first, the domain's own address
 // when it has no MX.
 func (s *socketmap) lookup(own, key string) string {
+	// Postfix treats a socketmap as a pattern table and asks with the whole
+	// recipient address, never the domain alone.
+	if i := strings.LastIndexByte(key, '@'); i >= 0 {
+		key = key[i+1:]
+	}
 	key = strings.ToLower(strings.TrimSuffix(key, "."))
-	if strings.ContainsAny(key, "@ ") || strings.HasPrefix(key, ".") || key == own || key == "" {
+	if strings.ContainsAny(key, " *") || !strings.Contains(key, ".") || strings.HasPrefix(key, ".") || key == own {
 		return "NOTFOUND "
 	}
 	s.n.mu.Lock()

@@ -35,6 +35,9 @@ type Net struct {
 	hosts []*hostLock
 	dns   *DNS
 	smap  *socketmap
+	// unboundPort is chosen once, before Unbound starts if need be, so
+	// that peers started first (OpenDKIM) already know where to ask.
+	unboundPort int
 }
 
 // New makes an empty test internet: a test CA and a folder, no processes yet.
@@ -213,6 +216,19 @@ func portsFree(addr netip.Addr, ports ...int) bool {
 		_ = l.Close()
 	}
 	return true
+}
+
+func (n *Net) resolverPort() (int, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.unboundPort == 0 {
+		p, err := freePort()
+		if err != nil {
+			return 0, err
+		}
+		n.unboundPort = p
+	}
+	return n.unboundPort, nil
 }
 
 // listen opens the shared SMTP (or HTTPS) port on a host.
