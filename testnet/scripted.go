@@ -157,7 +157,6 @@ func (h *SMTPHost) Received() []Transaction {
 type session struct {
 	h    *SMTPHost
 	conn *smtp.Conn
-	tr   *Transaction // the open transaction, in h.log
 	idx  int
 }
 

@@ -167,7 +167,7 @@ func TestMTASTSHost(t *testing.T) {
 	res := d.NetResolver()
 	client := &http.Client{Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: n.CA.Pool()},
-		DialContext: (&net.Dialer{Resolver: res}).DialContext,
+		DialContext:     (&net.Dialer{Resolver: res}).DialContext,
 	}}
 	resp, err := client.Get(sts.URL() + "/.well-known/mta-sts.txt")
 	if err != nil {
