@@ -5,7 +5,7 @@ DATA      ?= data
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: all build ui demo serve test lint vet fmt-check staticcheck unit e2e screenshots fuzz bench bench-ui clean
+.PHONY: all build ui demo serve test lint vet fmt-check staticcheck unit e2e screenshots fuzz bench bench-ui clean testnet-deps
 
 all: build
 
@@ -51,6 +51,11 @@ staticcheck: $(STATICCHECK)
 
 unit:
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# The Debian programs of the test internet (docs/testnet.md): Knot, Unbound,
+# Postfix, OpenDKIM. Its tests skip without them unless WARDMAIL_TESTNET=require.
+testnet-deps:
+	scripts/testnet-deps.sh
 
 # Browser tests: Debian's Chromium (installed here when missing; no browser
 # download) driven by playwright-core against a real `wardmail demo`, with
