@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"runtime/debug"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"wardmail/auth"
+	"wardmail/connlimit"
 	"wardmail/store"
 	"wardmail/submit"
 )
@@ -31,6 +33,7 @@ type session struct {
 	from   string
 	rcpts  []submit.Recipient
 	bad    int
+	ended  bool // a 421 closed the session; pipelined commands get no work
 }
 
 var (
@@ -96,6 +99,7 @@ func (s *session) authenticate(username, password string) (err error) {
 			Message: "Too many failed sign-ins from your network: try again after " + locked.Until.UTC().Format("15:04:05 UTC")}
 	case err == nil:
 		s.sender.Person = p
+		connlimit.Lift(s.conn.Conn()) // signed in: no pre-auth session deadline
 		s.log = s.log.With("person", p.Email)
 		s.log.Info("signed in")
 		s.srv.m.auth.WithLabelValues(s.sender.Door, "ok").Inc()
@@ -114,6 +118,9 @@ func (s *session) authenticate(username, password string) (err error) {
 // Mail implements smtp.Session.
 func (s *session) Mail(from string, opts *smtp.MailOptions) (err error) {
 	defer s.recover(&err)
+	if s.ended {
+		return errEnded
+	}
 	if s.srv.cfg.Submission && s.sender.Person == nil {
 		return s.refused(&smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0},
 			Message: "Sign in first: this is the submission port (AUTH after STARTTLS)"})
@@ -134,6 +141,9 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) (err error) {
 // Rcpt implements smtp.Session.
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) (err error) {
 	defer s.recover(&err)
+	if s.ended {
+		return errEnded
+	}
 	if len(s.rcpts) >= s.srv.cfg.Pipeline.MaxRecipients() {
 		return toSMTP(submit.ErrTooManyRecipients)
 	}
@@ -150,13 +160,28 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) (err error) {
 // Data implements smtp.Session.
 func (s *session) Data(r io.Reader) (err error) {
 	defer s.recover(&err)
+	if s.ended {
+		return errEnded
+	}
 	start := time.Now()
 	// go-smtp enforces MaxMessageBytes on r; the extra byte tells us it did.
-	body, err := io.ReadAll(io.LimitReader(r, s.srv.cfg.Pipeline.MaxMessageBytes()+1))
+	rr := &rateReader{r: r, nc: s.conn.Conn(), start: start, grace: s.srv.cfg.DataTimeout, rate: s.srv.cfg.DataMinRate}
+	body, err := io.ReadAll(io.LimitReader(rr, s.srv.cfg.Pipeline.MaxMessageBytes()+1))
 	if err != nil {
 		var se *smtp.SMTPError
 		if errors.As(err, &se) {
 			return se
+		}
+		if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() && time.Now().Before(rr.deadline) {
+			// Not the message's own deadline: the session's (see New).
+			s.srv.m.closed.WithLabelValues(s.sender.Door, "session_limit").Inc()
+			return s.end(&smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2},
+				Message: "This session has lasted as long as it may; closing the connection"})
+		} else if ne != nil && ne.Timeout() {
+			s.log.Info("closing: the message arrived too slowly", "bytes", rr.n)
+			s.srv.m.closed.WithLabelValues(s.sender.Door, "data_too_slow").Inc()
+			return s.end(&smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2},
+				Message: fmt.Sprintf("The message arrived too slowly (under %d bytes a second); closing the connection", s.srv.cfg.DataMinRate)})
 		}
 		if errors.Is(err, smtp.ErrTooLongLine) {
 			return &smtp.SMTPError{Code: 500, EnhancedCode: smtp.EnhancedCode{5, 5, 6},
@@ -181,14 +206,49 @@ func (s *session) refused(err *smtp.SMTPError) error {
 	if s.bad >= s.srv.cfg.MaxBadCommands {
 		s.log.Info("closing after too many refused commands", "count", s.bad)
 		s.srv.m.closed.WithLabelValues(s.sender.Door, "too_many_errors").Inc()
-		go func() {
-			// Let go-smtp write this reply first.
-			time.Sleep(50 * time.Millisecond)
-			_ = s.conn.Close()
-		}()
-		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: err.Message + "; too many errors, closing the connection"}
+		return s.end(&smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: err.Message + "; too many errors, closing the connection"})
 	}
 	return err
+}
+
+// errEnded answers what a client pipelined after a 421; it is never sent,
+// as the connection is closed by then.
+var errEnded = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Closing the connection"}
+
+// end makes reply (a 421) the session's last: the connection closes as
+// soon as go-smtp has written it (RFC 5321 3.8), and nothing the client
+// pipelined after it is answered.
+func (s *session) end(reply *smtp.SMTPError) error {
+	s.ended = true
+	if !connlimit.CloseAfterReply(s.conn.Conn()) {
+		go func() {
+			time.Sleep(50 * time.Millisecond) // not a counted connection: let go-smtp write the reply first
+			_ = s.conn.Close()
+		}()
+	}
+	return reply
+}
+
+// rateReader cuts a message that arrives too slowly: it must arrive within
+// grace plus one second per rate bytes, a read deadline that moves on with
+// every byte received.
+type rateReader struct {
+	r     io.Reader
+	nc    net.Conn
+	start time.Time
+	grace time.Duration
+	rate  int64
+	n     int64
+
+	deadline time.Time
+}
+
+func (d *rateReader) Read(b []byte) (int, error) {
+	d.deadline = d.start.Add(d.grace + time.Duration(d.n*int64(time.Second)/d.rate))
+	_ = d.nc.SetReadDeadline(d.deadline)
+	n, err := d.r.Read(b)
+	d.n += int64(n)
+	return n, err
 }
 
 // recover turns a panic in our code into a 451 reply, logged with its stack
