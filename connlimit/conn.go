@@ -69,10 +69,14 @@ func CloseAfterReply(nc net.Conn) bool {
 	return true
 }
 
-// clamp bounds a deadline by the whole-session deadline.
-func (c *Conn) clamp(t time.Time) time.Time {
+// lastWord is how long after the session deadline a write may still take:
+// the door's reply saying why it closes.
+const lastWord = 5 * time.Second
+
+// clamp bounds a deadline by the whole-session deadline, plus grace.
+func (c *Conn) clamp(t time.Time, grace time.Duration) time.Time {
 	if u := c.until.Load(); u != 0 {
-		if limit := time.Unix(0, u); t.IsZero() || t.After(limit) {
+		if limit := time.Unix(0, u).Add(grace); t.IsZero() || t.After(limit) {
 			return limit
 		}
 	}
@@ -80,13 +84,17 @@ func (c *Conn) clamp(t time.Time) time.Time {
 }
 
 // SetDeadline implements net.Conn, within the session deadline.
-func (c *Conn) SetDeadline(t time.Time) error { return c.Conn.SetDeadline(c.clamp(t)) }
+func (c *Conn) SetDeadline(t time.Time) error {
+	return errors.Join(c.SetReadDeadline(t), c.SetWriteDeadline(t))
+}
 
 // SetReadDeadline implements net.Conn, within the session deadline.
-func (c *Conn) SetReadDeadline(t time.Time) error { return c.Conn.SetReadDeadline(c.clamp(t)) }
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.Conn.SetReadDeadline(c.clamp(t, 0)) }
 
 // SetWriteDeadline implements net.Conn, within the session deadline.
-func (c *Conn) SetWriteDeadline(t time.Time) error { return c.Conn.SetWriteDeadline(c.clamp(t)) }
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	return c.Conn.SetWriteDeadline(c.clamp(t, lastWord))
+}
 
 // Read implements net.Conn.
 func (c *Conn) Read(b []byte) (int, error) {

@@ -106,7 +106,7 @@ func (l *Limiter) admit(nc net.Conn) (*Conn, string) {
 	if l.lim.SessionLimit > 0 {
 		c.until.Store(time.Now().Add(l.lim.SessionLimit).UnixNano())
 		// Bound the connection even if the door never sets a deadline.
-		_ = nc.SetDeadline(time.Unix(0, c.until.Load()))
+		_ = c.SetDeadline(time.Time{})
 	}
 	return c, ""
 }
