@@ -123,16 +123,16 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return connlimit.New(door, l, connMetrics, log)
 	}
 	preAuth := orDefault(cfg.PreAuthSessionLimit, defPreAuthSession)
-	smtpMetrics := smtpd.NewMetrics()
-	smtpTimes := smtpd.Config{ReadTimeout: orDefault(cfg.SMTPCommandTimeout, defSMTPCommand),
+	smtpConfig := smtpd.Config{Pipeline: s.Pipeline, TLS: s.TLS, Hostname: cfg.Hostname, Logger: log, Metrics: smtpd.NewMetrics(),
+		ReadTimeout: orDefault(cfg.SMTPCommandTimeout, defSMTPCommand),
 		DataTimeout: orDefault(cfg.SMTPDataTimeout, defSMTPData), DataMinRate: orDefault(cfg.SMTPDataMinRate, defMinRate)}
-	inbound := smtpd.New(smtpd.Config{Pipeline: s.Pipeline, TLS: s.TLS, Hostname: cfg.Hostname, Logger: log, Metrics: smtpMetrics,
-		ReadTimeout: smtpTimes.ReadTimeout, DataTimeout: smtpTimes.DataTimeout, DataMinRate: smtpTimes.DataMinRate,
-		Conns: limiter("smtp", orDefault(cfg.SMTPSessionLimit, defSMTPSession))})
-	submission := smtpd.New(smtpd.Config{Pipeline: s.Pipeline, Auth: s.Login, Submission: true, TLS: s.TLS,
-		Hostname: cfg.Hostname, Logger: log, Metrics: smtpMetrics,
-		ReadTimeout: smtpTimes.ReadTimeout, DataTimeout: smtpTimes.DataTimeout, DataMinRate: smtpTimes.DataMinRate,
-		Conns: limiter("submission", preAuth)})
+	smtpMetrics := smtpConfig.Metrics
+	inboundConfig := smtpConfig
+	inboundConfig.Conns = limiter("smtp", orDefault(cfg.SMTPSessionLimit, defSMTPSession))
+	inbound := smtpd.New(inboundConfig)
+	submissionConfig := smtpConfig
+	submissionConfig.Auth, submissionConfig.Submission, submissionConfig.Conns = s.Login, true, limiter("submission", preAuth)
+	submission := smtpd.New(submissionConfig)
 	imap := imapd.New(imapd.Config{Store: st, Auth: s.Login, TLS: s.TLS, Hostname: cfg.Hostname, Logger: log,
 		Conns: limiter("imap", 0), Limits: imapd.Limits{PreAuthSession: preAuth,
 			PreAuthTimeout: orDefault(cfg.IMAPPreAuthTimeout, defIMAPPreAuthIdle), IdleTimeout: orDefault(cfg.IMAPIdleTimeout, defIMAPIdle)}})
