@@ -135,7 +135,7 @@ func (c *Conn) Close() error {
 	c.once.Do(func() {
 		if c.finished.Load() {
 			c.until.Store(0)
-			closeGently(c.Conn)
+			closeGently(c.Conn, 500*time.Millisecond)
 			err = nil
 		} else {
 			err = c.Conn.Close()

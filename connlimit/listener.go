@@ -106,7 +106,9 @@ func (ln *listener) refused(nc net.Conn, reason string) net.Conn {
 		defer lim.refusing.Add(-1)
 		_ = nc.SetDeadline(until)
 		ln.refuse(nc, reason)
-		closeGently(nc)
+		// A refused client has rarely sent anything yet: a short drain
+		// keeps the refusals in flight few during a flood.
+		closeGently(nc, 20*time.Millisecond)
 	}()
 	return nil
 }
@@ -115,11 +117,11 @@ func (ln *listener) refused(nc net.Conn, reason string) net.Conn {
 // reads and drops what the client was still sending (briefly, boundedly),
 // so that the close does not become a reset that could destroy the reply
 // before the client has read it.
-func closeGently(nc net.Conn) {
+func closeGently(nc net.Conn, wait time.Duration) {
 	if cw, ok := nc.(interface{ CloseWrite() error }); ok {
 		_ = cw.CloseWrite()
 	}
-	_ = nc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	_ = nc.SetReadDeadline(time.Now().Add(wait))
 	_, _ = io.CopyN(io.Discard, nc, 64<<10)
 	_ = nc.Close()
 }
