@@ -78,6 +78,7 @@ fuzz:
 	$(GO) test ./message/ -run '^$$' -fuzz '^FuzzParseDate$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./message/ -run '^$$' -fuzz '^FuzzThreadKeys$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./message/ -run '^$$' -fuzz '^FuzzEncodeBinaryParts$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./message/ -run '^$$' -fuzz '^FuzzCRLF$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./directory/ -run '^$$' -fuzz '^FuzzParseCSV$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./imapd/wire/ -run '^$$' -fuzz '^FuzzParseCommand$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./server/ -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime $(FUZZTIME)

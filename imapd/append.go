@@ -45,7 +45,7 @@ func cmdAppend(c *conn, cmd *wire.Command) error {
 			return bad("Expected flags or a date-time.")
 		}
 	}
-	body := lit.B
+	body := message.CRLF(lit.B) // bare LF line ends stored as CRLF (RFC 5322 2.1)
 	if int64(len(body)) > c.lim.MaxLiteral {
 		return no("TOOBIG", "The message is larger than %d bytes.", c.lim.MaxLiteral)
 	}

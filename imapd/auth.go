@@ -32,7 +32,7 @@ func cmdStartTLS(c *conn, cmd *wire.Command) error {
 		return errClosed
 	}
 	tc := tls.Server(c.nc, c.srv.cfg.TLS)
-	_ = tc.SetDeadline(time.Now().Add(c.lim.PreAuthTimeout))
+	_ = tc.SetDeadline(time.Now().Add(c.readTimeout()))
 	if err := tc.HandshakeContext(c.ctx); err != nil {
 		c.log.Info("STARTTLS handshake failed", "err", err)
 		return errClosed
@@ -89,7 +89,7 @@ func cmdAuthenticate(c *conn, cmd *wire.Command) error {
 		if err := c.w.Flush(); err != nil {
 			return errClosed
 		}
-		if !c.armRead(c.lim.PreAuthTimeout) {
+		if !c.armRead(c.readTimeout()) {
 			return errClosed
 		}
 		line, err := c.r.ReadLine()

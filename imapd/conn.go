@@ -52,6 +52,7 @@ type conn struct {
 	// Extensions the client turned on (RFC 5161 ENABLE, RFC 7162 3.1).
 	condstore, qresync, rev2 bool
 
+	opened      time.Time // for the whole pre-authentication time limit
 	preAuthCmds int
 	badCmds     int
 	okText      string // the tagged OK text for the running command, when not the default
@@ -65,7 +66,7 @@ type conn struct {
 }
 
 func (s *Server) newConn(nc net.Conn, implicitTLS bool) *conn {
-	c := &conn{srv: s, nc: nc, cid: newCID(), lim: &s.cfg.Limits, tls: implicitTLS, state: stateNotAuth}
+	c := &conn{srv: s, nc: nc, cid: newCID(), lim: &s.cfg.Limits, tls: implicitTLS, state: stateNotAuth, opened: time.Now()}
 	c.log = s.log.With("cid", c.cid)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.setStreams(nc)
@@ -160,6 +161,8 @@ func (c *conn) endText() string {
 		return c.revoked
 	case c.closing:
 		return "Server shutting down."
+	case c.state == stateNotAuth && time.Since(c.opened) >= c.lim.PreAuthSession:
+		return "Sign in within " + c.lim.PreAuthSession.String() + " of connecting; closing the connection."
 	}
 	return "Autologout; idle for too long."
 }
@@ -176,9 +179,12 @@ func (c *conn) armRead(timeout time.Duration) bool {
 	return true
 }
 
+// readTimeout is how long the next command may take to arrive: before
+// authentication, within both the idle time and what is left of the whole
+// pre-authentication time (so NOOPs cannot hold a connection).
 func (c *conn) readTimeout() time.Duration {
 	if c.state == stateNotAuth {
-		return c.lim.PreAuthTimeout
+		return max(min(c.lim.PreAuthTimeout, time.Until(c.opened.Add(c.lim.PreAuthSession))), time.Nanosecond)
 	}
 	return c.lim.IdleTimeout
 }
@@ -203,7 +209,7 @@ func (c *conn) serve() {
 	if tc, ok := c.nc.(*tls.Conn); ok {
 		// Handshake now, within the pre-authentication deadline, so a
 		// failed handshake is logged as such.
-		_ = tc.SetDeadline(time.Now().Add(c.lim.PreAuthTimeout))
+		_ = tc.SetDeadline(time.Now().Add(c.readTimeout()))
 		if err := tc.HandshakeContext(c.ctx); err != nil {
 			c.log.Info("TLS handshake failed", "err", err)
 			return

@@ -7,11 +7,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
 	"time"
 
+	"wardmail/connlimit"
 	"wardmail/store"
 )
 
@@ -33,6 +35,7 @@ type Limits struct {
 	MaxBadCommands     int           // BAD answers before disconnecting, default 10
 	IdleTimeout        time.Duration // authenticated inactivity and IDLE refresh, default 30 min (RFC 9051 5.4)
 	PreAuthTimeout     time.Duration // inactivity before authentication, default 60 s
+	PreAuthSession     time.Duration // whole time before authentication, whatever the client does, default 2 min
 	WriteTimeout       time.Duration // longest a client may take to accept output, default 2 min
 	// QuotaBytes is the storage limit GETQUOTA reports; 0 reports no limit.
 	QuotaBytes int64
@@ -67,6 +70,9 @@ func (l *Limits) setDefaults() {
 	if l.PreAuthTimeout <= 0 {
 		l.PreAuthTimeout = 60 * time.Second
 	}
+	if l.PreAuthSession <= 0 {
+		l.PreAuthSession = 2 * time.Minute
+	}
 	if l.WriteTimeout <= 0 {
 		l.WriteTimeout = 2 * time.Minute
 	}
@@ -84,6 +90,9 @@ type Config struct {
 	Limits   Limits
 	// Metrics lets servers share one set of metrics; nil makes a new set.
 	Metrics *Metrics
+	// Conns caps the door's connections (in total and per client
+	// network); nil means no caps. Accept errors never stop the door.
+	Conns *connlimit.Limiter
 }
 
 // ErrServerClosed is returned by Serve and ServeTLS after Close. It wraps
@@ -116,6 +125,9 @@ func New(cfg Config) *Server {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics()
 	}
+	if cfg.Conns == nil {
+		cfg.Conns = connlimit.New("imap", connlimit.Limits{}, nil, cfg.Logger)
+	}
 	return &Server{
 		cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics, envs: newEnvelopeCache(cfg.Limits.EnvelopeCache),
 		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{},
@@ -126,7 +138,9 @@ func New(cfg Config) *Server {
 func (s *Server) Metrics() *Metrics { return s.metrics }
 
 // Serve accepts plain connections that may upgrade with STARTTLS (port 143).
-func (s *Server) Serve(l net.Listener) error { return s.serve(l, false) }
+func (s *Server) Serve(l net.Listener) error {
+	return s.serve(s.cfg.Conns.Listen(l, s.refuse(false)), false)
+}
 
 // ServeTLS accepts connections on a listener, wrapping each in TLS (implicit
 // TLS, port 993, RFC 8314).
@@ -134,7 +148,26 @@ func (s *Server) ServeTLS(l net.Listener) error {
 	if s.cfg.TLS == nil {
 		return errors.New("imapd: ServeTLS needs Config.TLS")
 	}
-	return s.serve(tls.NewListener(l, s.cfg.TLS), true)
+	return s.serve(tls.NewListener(s.cfg.Conns.Listen(l, s.refuse(true)), s.cfg.TLS), true)
+}
+
+// refuse answers a connection past the door's caps with BYE instead of the
+// greeting (RFC 9051 7.1.5), inside TLS on an implicit-TLS listener.
+func (s *Server) refuse(implicitTLS bool) connlimit.Refuse {
+	return func(nc net.Conn, reason string) {
+		if implicitTLS {
+			tc := tls.Server(nc, s.cfg.TLS)
+			if tc.Handshake() != nil {
+				return
+			}
+			nc = tc
+		}
+		text := "Too many connections from your network; please try again later."
+		if reason == connlimit.ReasonTotal {
+			text = "The server has too many connections; please try again later."
+		}
+		_, _ = io.WriteString(nc, "* BYE [UNAVAILABLE] "+text+"\r\n")
+	}
 }
 
 func (s *Server) serve(l net.Listener, implicitTLS bool) error {
@@ -160,14 +193,15 @@ func (s *Server) serve(l net.Listener, implicitTLS bool) error {
 			if closed {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				s.log.Warn("accept failed; retrying", "err", err, "after", backoff)
-				time.Sleep(backoff)
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				return err
 			}
-			return err
+			// Out of file descriptors and the like passes: wait and retry
+			// (connlimit's listener already does; this is for any other).
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.log.Warn("accept failed; retrying", "err", err, "after", backoff)
+			time.Sleep(backoff)
+			continue
 		}
 		backoff = 0
 		c := s.newConn(nc, implicitTLS)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -83,10 +84,39 @@ type Config struct {
 	SenderPerMinute  int           `key:"sender_messages_per_minute"`
 	SenderPerDay     int64         `key:"sender_recipients_per_day"`
 
+	// Connections per door, in total and from one client network (/24
+	// IPv4, /56 IPv6), DESIGN section 8; zero keeps the default (doors.go),
+	// sized to fit the process's open-file limit. Submission counts 587
+	// and 465 together, IMAP 143 and 993.
+	SMTPMaxConns             int `key:"smtp_max_connections"`
+	SMTPMaxConnsPerNet       int `key:"smtp_max_connections_per_network"`
+	SubmissionMaxConns       int `key:"submission_max_connections"`
+	SubmissionMaxConnsPerNet int `key:"submission_max_connections_per_network"`
+	IMAPMaxConns             int `key:"imap_max_connections"`
+	IMAPMaxConnsPerNet       int `key:"imap_max_connections_per_network"`
+	HTTPMaxConns             int `key:"http_max_connections"`
+	HTTPMaxConnsPerNet       int `key:"http_max_connections_per_network"`
+
+	// Time limits per state; zero keeps the default (doors.go).
+	SMTPSessionLimit      time.Duration `key:"smtp_session_limit"`        // a whole inbound session, default 10m
+	PreAuthSessionLimit   time.Duration `key:"preauth_session_limit"`     // submission and IMAP before sign-in, default 2m
+	SMTPCommandTimeout    time.Duration `key:"smtp_command_timeout"`      // each command, default 5m (RFC 5321 4.5.3.2.7)
+	SMTPDataTimeout       time.Duration `key:"smtp_data_timeout"`         // a message: this plus 1 s per smtp_data_min_rate bytes, default 1m
+	SMTPDataMinRate       int64         `key:"smtp_data_min_rate"`        // bytes a second, default 10240
+	IMAPPreAuthTimeout    time.Duration `key:"imap_preauth_idle_timeout"` // idle before sign-in, default 60s
+	IMAPIdleTimeout       time.Duration `key:"imap_idle_timeout"`         // idle after sign-in and IDLE, default 30m
+	HTTPReadHeaderTimeout time.Duration `key:"http_read_header_timeout"`  // TLS handshake and request header, default 10s
+	HTTPBodyTimeout       time.Duration `key:"http_body_timeout"`         // a request body: this plus 1 s per http_body_min_rate bytes, default 30s
+	HTTPBodyMinRate       int64         `key:"http_body_min_rate"`        // bytes a second, default 10240
+	HTTPIdleTimeout       time.Duration `key:"http_idle_timeout"`         // between requests, default 2m
+
 	LogLevel string `key:"log_level"` // debug, info, warn, error
 
 	// Now is the clock (tests replace it); nil is time.Now. Not a setting.
 	Now func() time.Time
+	// Listen opens a door's socket (tests wrap it); nil is net.Listen. Not
+	// a setting.
+	Listen func(network, addr string) (net.Listener, error)
 }
 
 // Defaults returns the embedded default configuration.
@@ -246,6 +276,28 @@ func (c *Config) Set(key, value string) error {
 		n, err = num(32)
 		*map[string]*int64{"list_senders_only_above": &c.ListSendersOnlyAbove, "list_approval_above": &c.ListApprovalAbove,
 			"list_drift_percent": &c.ListDriftPercent, "confirm_audience_above": &c.ConfirmAudienceAbove}[key] = int64(n)
+	case "smtp_max_connections", "smtp_max_connections_per_network", "submission_max_connections",
+		"submission_max_connections_per_network", "imap_max_connections", "imap_max_connections_per_network",
+		"http_max_connections", "http_max_connections_per_network":
+		n, err = num(24)
+		*map[string]*int{"smtp_max_connections": &c.SMTPMaxConns, "smtp_max_connections_per_network": &c.SMTPMaxConnsPerNet,
+			"submission_max_connections": &c.SubmissionMaxConns, "submission_max_connections_per_network": &c.SubmissionMaxConnsPerNet,
+			"imap_max_connections": &c.IMAPMaxConns, "imap_max_connections_per_network": &c.IMAPMaxConnsPerNet,
+			"http_max_connections": &c.HTTPMaxConns, "http_max_connections_per_network": &c.HTTPMaxConnsPerNet}[key] = int(n)
+	case "smtp_session_limit", "preauth_session_limit", "smtp_command_timeout", "smtp_data_timeout", "imap_preauth_idle_timeout",
+		"imap_idle_timeout", "http_read_header_timeout", "http_body_timeout", "http_idle_timeout":
+		d, derr := time.ParseDuration(value)
+		if derr != nil || d < 0 {
+			return fmt.Errorf("%s: %q is not a duration such as 2m", key, value)
+		}
+		*map[string]*time.Duration{"smtp_session_limit": &c.SMTPSessionLimit, "preauth_session_limit": &c.PreAuthSessionLimit,
+			"smtp_command_timeout": &c.SMTPCommandTimeout, "smtp_data_timeout": &c.SMTPDataTimeout,
+			"imap_preauth_idle_timeout": &c.IMAPPreAuthTimeout, "imap_idle_timeout": &c.IMAPIdleTimeout,
+			"http_read_header_timeout": &c.HTTPReadHeaderTimeout, "http_body_timeout": &c.HTTPBodyTimeout,
+			"http_idle_timeout": &c.HTTPIdleTimeout}[key] = d
+	case "smtp_data_min_rate", "http_body_min_rate":
+		n, err = num(40)
+		*map[string]*int64{"smtp_data_min_rate": &c.SMTPDataMinRate, "http_body_min_rate": &c.HTTPBodyMinRate}[key] = int64(n)
 	case "list_approvals", "list_hold_days":
 		n, err = num(16)
 		*map[string]*int{"list_approvals": &c.ListApprovals, "list_hold_days": &c.ListHoldDays}[key] = int(n)

@@ -20,6 +20,7 @@ import (
 
 	"wardmail/admin"
 	"wardmail/auth"
+	"wardmail/connlimit"
 	"wardmail/imapd"
 	"wardmail/lists"
 	"wardmail/lockout"
@@ -124,16 +125,41 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	// within a second; this process's own reach them at once.
 	s.closers = append(s.closers, st.Revocations().Run(time.Second))
 
-	smtpMetrics := smtpd.NewMetrics()
-	inbound := smtpd.New(smtpd.Config{Pipeline: s.Pipeline, TLS: s.TLS, Hostname: cfg.Hostname, Logger: log, Metrics: smtpMetrics})
-	submission := smtpd.New(smtpd.Config{Pipeline: s.Pipeline, Auth: s.Login, Submission: true, TLS: s.TLS,
-		Hostname: cfg.Hostname, Logger: log, Metrics: smtpMetrics, Revocations: st.Revocations()})
-	imap := imapd.New(imapd.Config{Store: st, Auth: s.Login, TLS: s.TLS, Hostname: cfg.Hostname, Logger: log})
+	// Every door's connections are capped in total and per client network,
+	// within the open-file limit, which serve raises as far as it may.
+	nofile, err := connlimit.RaiseFileLimit()
+	if err != nil {
+		log.Warn("raising the open-file limit", "err", err)
+	}
+	caps := fitDoors(&cfg, nofile, log)
+	log.Info("connection caps", "open_file_limit", nofile, "caps", caps)
+	connMetrics := connlimit.NewMetrics()
+	limiter := func(door string, session time.Duration) *connlimit.Limiter {
+		l := caps[door]
+		l.SessionLimit = session
+		return connlimit.New(door, l, connMetrics, log)
+	}
+	preAuth := orDefault(cfg.PreAuthSessionLimit, defPreAuthSession)
+	smtpConfig := smtpd.Config{Pipeline: s.Pipeline, TLS: s.TLS, Hostname: cfg.Hostname, Logger: log, Metrics: smtpd.NewMetrics(),
+		ReadTimeout: orDefault(cfg.SMTPCommandTimeout, defSMTPCommand),
+		DataTimeout: orDefault(cfg.SMTPDataTimeout, defSMTPData), DataMinRate: orDefault(cfg.SMTPDataMinRate, defMinRate)}
+	smtpMetrics := smtpConfig.Metrics
+	inboundConfig := smtpConfig
+	inboundConfig.Conns = limiter("smtp", orDefault(cfg.SMTPSessionLimit, defSMTPSession))
+	inbound := smtpd.New(inboundConfig)
+	submissionConfig := smtpConfig
+	submissionConfig.Auth, submissionConfig.Submission, submissionConfig.Conns = s.Login, true, limiter("submission", preAuth)
+	submissionConfig.Revocations = st.Revocations()
+	submission := smtpd.New(submissionConfig)
+	imap := imapd.New(imapd.Config{Store: st, Auth: s.Login, TLS: s.TLS, Hostname: cfg.Hostname, Logger: log,
+		Conns: limiter("imap", 0), Limits: imapd.Limits{PreAuthSession: preAuth,
+			PreAuthTimeout: orDefault(cfg.IMAPPreAuthTimeout, defIMAPPreAuthIdle), IdleTimeout: orDefault(cfg.IMAPIdleTimeout, defIMAPIdle)}})
+	httpConns := limiter("http", 0)
 	s.closers = append(s.closers, inbound.Close, submission.Close, imap.Close)
 
 	for _, c := range []prometheus.Collector{
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		st.Metrics(), hasher, s.Login, lock, s.Pipeline.Metrics(), smtpMetrics, imap.Metrics(), s.Policy,
+		st.Metrics(), hasher, s.Login, lock, s.Pipeline.Metrics(), smtpMetrics, imap.Metrics(), s.Policy, connMetrics,
 	} {
 		if err := s.Registry.Register(c); err != nil {
 			return fail(fmt.Errorf("registering metrics: %w", err))
@@ -143,19 +169,23 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.Admin = admin.New(admin.Config{Store: st, Hasher: hasher, Locks: admin.EngineLocks{Engine: lock},
 		CheckPassword: auth.CheckPasswordPolicy})
 	httpSrv := &http.Server{
-		Handler: web.New(web.Config{Store: st, Pipeline: s.Pipeline, SignIn: web.LoginSignIn{Login: s.Login},
+		Handler: limitHTTP(web.New(web.Config{Store: st, Pipeline: s.Pipeline, SignIn: web.LoginSignIn{Login: s.Login},
 			Registry: s.Registry, Logger: log, TLS: true, ReplyAll: s.Storms, Admin: s.Admin, Now: cfg.Now}),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+			orDefault(cfg.HTTPBodyTimeout, defHTTPBody), orDefault(cfg.HTTPBodyMinRate, defMinRate)),
+		ReadHeaderTimeout: orDefault(cfg.HTTPReadHeaderTimeout, defHTTPHeader),
+		IdleTimeout:       orDefault(cfg.HTTPIdleTimeout, defHTTPIdle),
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		TLSConfig:         s.TLS.Clone(),
+		ConnContext:       connContext,
 	}
 	s.closers = append(s.closers, httpSrv.Close)
 	// The HTTP door speaks HTTPS with the server's certificate, like every
 	// other door; http_plain is for a TLS-terminating proxy in front of it.
-	serveHTTP := func(l net.Listener) error { return httpSrv.ServeTLS(l, "", "") }
+	// A connection past the caps is let in marked, so that its request is
+	// answered 503 in HTTP (limitHTTP) rather than the TLS handshake cut.
+	serveHTTP := func(l net.Listener) error { return httpSrv.ServeTLS(httpConns.Listen(l, nil), "", "") }
 	if cfg.HTTPPlain {
-		serveHTTP = httpSrv.Serve
+		serveHTTP = func(l net.Listener) error { return httpSrv.Serve(httpConns.Listen(l, nil)) }
 	}
 
 	doors := []struct {
@@ -173,7 +203,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		if d.addr == "" {
 			continue
 		}
-		l, err := net.Listen("tcp", d.addr)
+		listen := cfg.Listen
+		if listen == nil {
+			listen = net.Listen
+		}
+		l, err := listen("tcp", d.addr)
 		if err != nil {
 			return fail(fmt.Errorf("%s door: %w", d.key, err))
 		}

@@ -1,10 +1,6 @@
 package smtpd
 
 import (
-	"crypto/tls"
-	"net"
-	"time"
-
 	"github.com/emersion/go-smtp"
 
 	"wardmail/auth"
@@ -25,20 +21,5 @@ func (s *session) checkRevoked() error {
 	}
 	s.log.Info("ending the session: the person's credentials were revoked", "reason", reason)
 	s.srv.m.closed.WithLabelValues(s.sender.Door, "revoked").Inc()
-	closeAfterReply(s.conn.Conn())
-	return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: auth.RevokedSentence(reason)}
-}
-
-// closeAfterReply makes go-smtp close the connection once it has written the
-// reply it is about to write: the read side is shut, so its next read finds
-// the end of the stream and the session ends. (A read deadline would do
-// too, but go-smtp answers a timeout with a 421 of its own.)
-func closeAfterReply(nc net.Conn) {
-	if tc, ok := nc.(*tls.Conn); ok {
-		nc = tc.NetConn()
-	}
-	if cr, ok := nc.(interface{ CloseRead() error }); ok && cr.CloseRead() == nil {
-		return
-	}
-	_ = nc.SetReadDeadline(time.Now())
+	return s.end(&smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: auth.RevokedSentence(reason)})
 }

@@ -13,6 +13,7 @@ package smtpd
 import (
 	"crypto/tls"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"wardmail/connlimit"
 	"wardmail/store"
 	"wardmail/submit"
 )
@@ -38,6 +40,15 @@ type Config struct {
 	// ReadTimeout and WriteTimeout bound each command and reply; defaults
 	// 5 minutes as RFC 5321 4.5.3.2 suggests for the data block.
 	ReadTimeout, WriteTimeout time.Duration
+	// A message (DATA) must arrive within DataTimeout (default 1 minute)
+	// plus one second per DataMinRate bytes (default 10 KiB): a sender
+	// dribbling it is cut, however fast it answers each line.
+	DataTimeout time.Duration
+	DataMinRate int64
+	// Conns caps the door's connections and bounds a session's whole
+	// life (inbound: always; submission: until AUTH succeeds). Nil means
+	// no caps; accept errors are always retried, never fatal.
+	Conns *connlimit.Limiter
 	// MaxLineLength bounds a command or text line (default 2000 octets;
 	// RFC 5321 4.5.3.1.6 allows 1000 but real mail is often longer).
 	MaxLineLength int
@@ -71,6 +82,12 @@ func New(cfg Config) *Server {
 	if cfg.WriteTimeout == 0 {
 		cfg.WriteTimeout = 5 * time.Minute
 	}
+	if cfg.DataTimeout <= 0 {
+		cfg.DataTimeout = time.Minute
+	}
+	if cfg.DataMinRate <= 0 {
+		cfg.DataMinRate = 10 << 10
+	}
 	if cfg.MaxLineLength == 0 {
 		cfg.MaxLineLength = 2000
 	}
@@ -83,6 +100,9 @@ func New(cfg Config) *Server {
 	door := "smtp"
 	if cfg.Submission {
 		door = "submission"
+	}
+	if cfg.Conns == nil {
+		cfg.Conns = connlimit.New(door, connlimit.Limits{}, nil, cfg.Logger)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger.With("door", door), m: cfg.Metrics}
 	srv := smtp.NewServer(s)
@@ -101,11 +121,32 @@ func New(cfg Config) *Server {
 }
 
 // Serve accepts connections on l (plain, with STARTTLS).
-func (s *Server) Serve(l net.Listener) error { return s.smtp.Serve(l) }
+func (s *Server) Serve(l net.Listener) error {
+	return s.smtp.Serve(s.cfg.Conns.Listen(l, s.refuse(false)))
+}
 
 // ServeTLS accepts implicit-TLS connections on l (RFC 8314 port 465 style).
 func (s *Server) ServeTLS(l net.Listener) error {
-	return s.smtp.Serve(tls.NewListener(l, s.cfg.TLS))
+	return s.smtp.Serve(tls.NewListener(s.cfg.Conns.Listen(l, s.refuse(true)), s.cfg.TLS))
+}
+
+// refuse answers a connection past the door's caps with 421 instead of the
+// greeting (RFC 5321 3.1), inside TLS on an implicit-TLS listener.
+func (s *Server) refuse(implicitTLS bool) connlimit.Refuse {
+	return func(nc net.Conn, reason string) {
+		if implicitTLS {
+			tc := tls.Server(nc, s.cfg.TLS)
+			if tc.Handshake() != nil {
+				return
+			}
+			nc = tc
+		}
+		text := "Too many connections from your network; please try again later"
+		if reason == connlimit.ReasonTotal {
+			text = s.cfg.Hostname + " has too many connections; please try again later"
+		}
+		_, _ = io.WriteString(nc, "421 4.7.0 "+text+"\r\n")
+	}
 }
 
 // Close stops the listeners and closes open sessions.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"runtime/debug"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"wardmail/auth"
+	"wardmail/connlimit"
 	"wardmail/store"
 	"wardmail/submit"
 )
@@ -31,6 +33,7 @@ type session struct {
 	from   string
 	rcpts  []submit.Recipient
 	bad    int
+	ended  bool // a 421 closed the session; pipelined commands get no work
 	// creds ends the session when the person's credentials are revoked
 	// after it signed in (revoke.go).
 	creds *store.CredWatch
@@ -107,6 +110,7 @@ func (s *session) authenticate(username, password string) (err error) {
 			s.creds = r.Watch(p, s.sender.Door, nil)
 		}
 		s.sender.Person = p
+		connlimit.Lift(s.conn.Conn()) // signed in: no pre-auth session deadline
 		s.log = s.log.With("person", p.Email)
 		s.log.Info("signed in")
 		s.srv.m.auth.WithLabelValues(s.sender.Door, "ok").Inc()
@@ -129,6 +133,9 @@ func (s *session) authenticate(username, password string) (err error) {
 // Mail implements smtp.Session.
 func (s *session) Mail(from string, opts *smtp.MailOptions) (err error) {
 	defer s.recover(&err)
+	if s.ended {
+		return errEnded
+	}
 	if err := s.checkRevoked(); err != nil {
 		return err
 	}
@@ -152,6 +159,9 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) (err error) {
 // Rcpt implements smtp.Session.
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) (err error) {
 	defer s.recover(&err)
+	if s.ended {
+		return errEnded
+	}
 	if err := s.checkRevoked(); err != nil {
 		return err
 	}
@@ -171,13 +181,28 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) (err error) {
 // Data implements smtp.Session.
 func (s *session) Data(r io.Reader) (err error) {
 	defer s.recover(&err)
+	if s.ended {
+		return errEnded
+	}
 	start := time.Now()
 	// go-smtp enforces MaxMessageBytes on r; the extra byte tells us it did.
-	body, err := io.ReadAll(io.LimitReader(r, s.srv.cfg.Pipeline.MaxMessageBytes()+1))
+	rr := &rateReader{r: r, nc: s.conn.Conn(), start: start, grace: s.srv.cfg.DataTimeout, rate: s.srv.cfg.DataMinRate}
+	body, err := io.ReadAll(io.LimitReader(rr, s.srv.cfg.Pipeline.MaxMessageBytes()+1))
 	if err != nil {
 		var se *smtp.SMTPError
 		if errors.As(err, &se) {
 			return se
+		}
+		if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() && time.Now().Before(rr.deadline) {
+			// Not the message's own deadline: the session's (see New).
+			s.srv.m.closed.WithLabelValues(s.sender.Door, "session_limit").Inc()
+			return s.end(&smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2},
+				Message: "This session has lasted as long as it may; closing the connection"})
+		} else if ne != nil && ne.Timeout() {
+			s.log.Info("closing: the message arrived too slowly", "bytes", rr.n)
+			s.srv.m.closed.WithLabelValues(s.sender.Door, "data_too_slow").Inc()
+			return s.end(&smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2},
+				Message: fmt.Sprintf("The message arrived too slowly (under %d bytes a second); closing the connection", s.srv.cfg.DataMinRate)})
 		}
 		if errors.Is(err, smtp.ErrTooLongLine) {
 			return &smtp.SMTPError{Code: 500, EnhancedCode: smtp.EnhancedCode{5, 5, 6},
@@ -207,12 +232,7 @@ func (s *session) refused(err *smtp.SMTPError) error {
 	if s.bad >= s.srv.cfg.MaxBadCommands {
 		s.log.Info("closing after too many refused commands", "count", s.bad)
 		s.srv.m.closed.WithLabelValues(s.sender.Door, "too_many_errors").Inc()
-		go func() {
-			// Let go-smtp write this reply first.
-			time.Sleep(50 * time.Millisecond)
-			_ = s.conn.Close()
-		}()
-		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: err.Message + "; too many errors, closing the connection"}
+		return s.end(&smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: err.Message + "; too many errors, closing the connection"})
 	}
 	return err
 }

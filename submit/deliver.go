@@ -43,6 +43,9 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 	if int64(len(body)) > p.cfg.MaxMessageBytes {
 		return nil, refuse(552, 5, 3, 4, "The message is %d bytes; the limit is %d", len(body), p.cfg.MaxMessageBytes)
 	}
+	// Bare LF line ends become CRLF here, where every door's message comes
+	// in, so the stored bytes, their size and IMAP's answers agree.
+	body = message.CRLF(body)
 	hs, problems := message.CheckHeader(body, p.cfg.MaxHeaderLine)
 	if len(problems) > 0 {
 		return nil, refuse(554, 5, 6, 0, "The message header is malformed: %v", problems[0])

@@ -248,6 +248,7 @@ func (a *API) appendTo(ctx context.Context, who *Session, folder string, c *comp
 	if err != nil {
 		return 0, err
 	}
+	body = message.CRLF(body)
 	box, err := a.folderByRole(ctx, who, folder)
 	if err != nil {
 		return 0, err
