@@ -121,4 +121,14 @@ func (Dialect) Name() string { return "sqlite" }
 func (Dialect) Rebind(q string) string { return q }
 
 // Schema implements store.Dialect.
-func (Dialect) Schema() []string { return store.Migrations }
+func (Dialect) Schema() []string { return Migrations }
+
+// LockMigrations implements store.Dialect: a data folder belongs to one
+// process, and the writer's transactions take SQLite's write lock when they
+// begin (BEGIN IMMEDIATE), so there is nothing more to wait for.
+func (Dialect) LockMigrations(context.Context, *sql.Tx) error { return nil }
+
+// Position implements store.Dialect.
+func (Dialect) Position(haystack, needle string) string {
+	return "instr(" + haystack + ", " + needle + ")"
+}
