@@ -14,12 +14,14 @@ imaps = 0.0.0.0:993   # implicit TLS
 local_domains = nhs.test, nhs.uk
 max_message_bytes = 1000000
 hash_max_wait = 500ms
+database = postgres://wardmail@db.nhs.test/mail?sslmode=verify-full
 `
 	if err := Parse(strings.NewReader(file), "wardmail.conf", &cfg); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Hostname != "mail.nhs.test" || cfg.IMAPSAddr != "0.0.0.0:993" || cfg.MaxMessageBytes != 1000000 ||
-		cfg.HashWait != 500*time.Millisecond || len(cfg.LocalDomains) != 2 || cfg.LocalDomains[1] != "nhs.uk" {
+		cfg.HashWait != 500*time.Millisecond || len(cfg.LocalDomains) != 2 || cfg.LocalDomains[1] != "nhs.uk" ||
+		cfg.Database != "postgres://wardmail@db.nhs.test/mail?sslmode=verify-full" {
 		t.Fatalf("parsed %+v", cfg)
 	}
 	if cfg.SMTPAddr != "127.0.0.1:2525" {
@@ -34,6 +36,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"max_recipients = many", `wardmail.conf:1: max_recipients: "many" is not a whole number`},
 		{"hash_max_wait = soon", `wardmail.conf:1: hash_max_wait: "soon" is not a duration such as 2s`},
 		{"x = " + strings.Repeat("y", 5000), "wardmail.conf:1: bufio.Scanner: token too long"},
+		{"database = mysql://root:secret@db/mail", "wardmail.conf:1: database: give a postgres:// URL, or nothing for the embedded SQLite database"},
 	} {
 		cfg := Defaults()
 		err := Parse(strings.NewReader(tc.file), "wardmail.conf", &cfg)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"wardmail/policy"
 	"wardmail/smtpd"
 	"wardmail/store"
+	"wardmail/store/postgres"
 	"wardmail/store/sqlite"
 	"wardmail/submit"
 	"wardmail/web"
@@ -49,12 +51,23 @@ type Server struct {
 	errs    chan error
 }
 
-// Start opens the store in cfg.DataDir and starts every configured door.
+// openStore opens the embedded SQLite database in the data folder or, when
+// cfg.Database names one, PostgreSQL with the bodies in DATA/blobs.
+func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*store.Store, error) {
+	if cfg.Database != "" {
+		return postgres.Open(ctx, cfg.Database, postgres.Options{BlobDir: filepath.Join(cfg.DataDir, "blobs"),
+			KeyFile: cfg.KeyFile, InlineMax: cfg.InlineMax, Logger: log, Now: cfg.Now})
+	}
+	return sqlite.Open(ctx, cfg.DataDir, sqlite.Options{KeyFile: cfg.KeyFile, InlineMax: cfg.InlineMax, Logger: log, Now: cfg.Now})
+}
+
+// Start opens the store (cfg.Database, else the SQLite database in
+// cfg.DataDir) and starts every configured door.
 func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	st, err := sqlite.Open(ctx, cfg.DataDir, sqlite.Options{KeyFile: cfg.KeyFile, InlineMax: cfg.InlineMax, Logger: log, Now: cfg.Now})
+	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, fmt.Errorf("opening the store: %w", err)
 	}

@@ -273,12 +273,8 @@ func (s *Store) RenameMailbox(ctx context.Context, personID int64, from, to stri
 
 func renameInbox(tx *Tx, inbox *Mailbox, to string) error {
 	now := tx.s.now().Unix()
-	res, err := tx.Exec(`INSERT INTO mailboxes (person_id, name, created_at) VALUES (?, ?, ?)`, inbox.PersonID, to, now)
-	if err != nil {
-		return err
-	}
-	dstID, err := res.LastInsertId()
-	if err != nil {
+	var dstID int64
+	if err := tx.QueryRow(`INSERT INTO mailboxes (person_id, name, created_at) VALUES (?, ?, ?) RETURNING id`, inbox.PersonID, to, now).Scan(&dstID); err != nil {
 		return err
 	}
 	dst := &Mailbox{ID: dstID, PersonID: inbox.PersonID, UIDNext: 1, HighestModSeq: 1}

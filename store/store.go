@@ -286,3 +286,18 @@ func (s *Store) Ping(ctx context.Context) error {
 	var one int
 	return s.r.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
 }
+
+// boolInt is how a flag is stored: an integer, 1 or 0, in both databases
+// (PostgreSQL takes no Go bool for an integer column).
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// prefixEnd is an upper bound for the strings that start with prefix, for
+// "s >= prefix AND s < prefixEnd(prefix)" range scans in bytewise order.
+// It is valid UTF-8, which PostgreSQL requires of text; only strings with
+// prefix followed by U+10FFFF itself fall outside it.
+func prefixEnd(prefix string) string { return prefix + "\U0010FFFF" }
