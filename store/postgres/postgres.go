@@ -8,7 +8,8 @@
 // Writes go through one connection, the store's group-commit writer; reads
 // use a pool of their own, whose explicit transactions are REPEATABLE READ so
 // that a read transaction (a mailbox snapshot) sees one state, as a SQLite
-// read transaction does.
+// read transaction does. Strings bound as text are made valid UTF-8 first
+// (text.go): PostgreSQL refuses anything else.
 package postgres
 
 import (
@@ -118,7 +119,7 @@ func openPool(dsn, name string, params map[string]string) (*sql.DB, error) {
 	for k, v := range params {
 		cfg.RuntimeParams[k] = v
 	}
-	return stdlib.OpenDB(*cfg), nil
+	return sql.OpenDB(validText{stdlib.GetConnector(*cfg)}), nil
 }
 
 // Dialect is PostgreSQL's store.Dialect.
