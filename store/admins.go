@@ -89,8 +89,8 @@ func (s *Store) admins(ctx context.Context, where string, args ...any) ([]Admin,
 // (orgID 0: asks for national rights).
 func (s *Store) CanAdminister(ctx context.Context, personID, orgID int64) (bool, error) {
 	var n int
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT 1 FROM admins WHERE person_id = ? AND (role = 'national' OR (role = 'local' AND org_id = ? AND ? != 0)) LIMIT 1`),
-		personID, orgID, orgID).Scan(&n)
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT 1 FROM admins WHERE person_id = ? AND (role = 'national' OR (role = 'local' AND org_id = ? AND org_id != 0)) LIMIT 1`),
+		personID, orgID).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

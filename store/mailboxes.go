@@ -240,8 +240,11 @@ func (s *Store) RenameMailbox(ctx context.Context, personID int64, from, to stri
 		if _, err := tx.Exec(`UPDATE mailboxes SET name = ? WHERE id = ?`, to, src.ID); err != nil {
 			return err
 		}
-		// Children: "from/x" becomes "to/x".
-		rows, err := tx.Query(`SELECT id, name FROM mailboxes WHERE person_id = ? AND name LIKE ? ESCAPE '\'`, personID, likePrefix(from+Delimiter))
+		// Children: "from/x" becomes "to/x". A range, not LIKE: LIKE
+		// ignores ASCII case in SQLite, which took "inbox2/x" along when
+		// "Inbox2" was renamed.
+		rows, err := tx.Query(`SELECT id, name FROM mailboxes WHERE person_id = ? AND name >= ? AND name < ?`,
+			personID, from+Delimiter, prefixEnd(from+Delimiter))
 		if err != nil {
 			return err
 		}
@@ -286,11 +289,6 @@ func renameInbox(tx *Tx, inbox *Mailbox, to string) error {
 		return err
 	}
 	return nil
-}
-
-func likePrefix(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(s) + "%"
 }
 
 // SetSubscribed subscribes or unsubscribes a mailbox (RFC 9051 6.3.7).

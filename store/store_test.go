@@ -194,6 +194,27 @@ func TestMailboxNames(t *testing.T) {
 	if _, err := s.MailboxByName(ctx, ids[0], "Work/2026/Q4"); err != nil {
 		t.Fatalf("child not renamed: %v", err)
 	}
+	// Names are case-sensitive (but for INBOX): renaming "Rota" leaves the
+	// children of "rota" where they are, on every backend.
+	for _, name := range []string{"Rota", "rota/old", "Rota_x/keep"} {
+		if _, err := s.CreateMailbox(ctx, ids[0], name, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.RenameMailbox(ctx, ids[0], "Rota", "Shifts"); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	boxes, err := s.Mailboxes(ctx, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range boxes {
+		names = append(names, b.Name)
+	}
+	if want := "Archive Drafts INBOX Junk Rota_x Rota_x/keep Sent Shifts Trash Work Work/2026 Work/2026/Q4 rota rota/old"; strings.Join(names, " ") != want {
+		t.Errorf("after renaming Rota to Shifts:\n got %s\nwant %s", strings.Join(names, " "), want)
+	}
 	if err := s.DeleteMailbox(ctx, ids[0], "inbox"); err != store.ErrCannotDelete {
 		t.Fatalf("deleting INBOX: %v", err)
 	}
