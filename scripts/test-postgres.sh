@@ -7,6 +7,8 @@
 #   scripts/test-postgres.sh                      # go test -race -count=1 ./...
 #   scripts/test-postgres.sh go test ./store/...  # any command
 #
+# PG_LOG=1 prints the end of the server's log when the command fails.
+#
 # Tests given WARDMAIL_TEST_POSTGRES create a database of their own per test
 # (store/storetest), so they stay independent and run in parallel.
 #

@@ -61,8 +61,9 @@ type Dialect interface {
 // Config is what Open needs.
 type Config struct {
 	// Writer is the connection pool writes go through; Open limits it to one
-	// connection. Reader serves reads; it may be the same pool for databases
-	// with MVCC (PostgreSQL) but for SQLite it is a separate read-only pool.
+	// connection (the group commit). Reader is a pool of its own that serves
+	// reads, so that reads never queue behind the writer's open transaction:
+	// read-only connections for SQLite, REPEATABLE READ ones for PostgreSQL.
 	Writer, Reader *sql.DB
 	Dialect        Dialect
 	Blobs          blob.Store
