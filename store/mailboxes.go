@@ -241,8 +241,8 @@ func (s *Store) RenameMailbox(ctx context.Context, personID int64, from, to stri
 			return err
 		}
 		// Children: "from/x" becomes "to/x". A range, not LIKE: LIKE
-		// ignores ASCII case in SQLite, which took "inbox2/x" along when
-		// "Inbox2" was renamed.
+		// ignores ASCII case in SQLite, which took "rota/old" along when
+		// "Rota" was renamed.
 		rows, err := tx.Query(`SELECT id, name FROM mailboxes WHERE person_id = ? AND name >= ? AND name < ?`,
 			personID, from+Delimiter, prefixEnd(from+Delimiter))
 		if err != nil {
