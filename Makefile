@@ -5,7 +5,7 @@ DATA      ?= data
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: all build ui demo serve test lint vet fmt-check staticcheck unit e2e screenshots fuzz bench bench-ui clean testnet-deps
+.PHONY: all build ui demo serve test lint vet fmt-check staticcheck unit test-postgres postgresql e2e screenshots fuzz bench bench-ui clean testnet-deps
 
 all: build
 
@@ -58,6 +58,18 @@ unit: testnet-deps
 # Postfix, OpenDKIM. Its tests skip without them unless WARDMAIL_TESTNET=require.
 testnet-deps:
 	scripts/testnet-deps.sh
+
+# Every test again with the store on PostgreSQL: Debian's server (installed
+# here when missing), a throwaway cluster in a temporary folder on a unix
+# socket, a fresh database per test (scripts/test-postgres.sh).
+test-postgres: postgresql
+	scripts/test-postgres.sh $(GO) test -race -count=1 -timeout 30m ./...
+
+postgresql:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y postgresql; \
+		else sudo apt-get update && sudo apt-get install -y postgresql; fi; \
+	fi
 
 # Browser tests: Debian's Chromium (installed here when missing; no browser
 # download) driven by playwright-core against a real `wardmail demo`, with

@@ -11,7 +11,7 @@ import (
 	"wardmail/auth"
 	"wardmail/lockout"
 	"wardmail/store"
-	"wardmail/store/sqlite"
+	"wardmail/store/storetest"
 )
 
 // newSignIn is a Login with lockout over a fresh store holding one person
@@ -19,7 +19,7 @@ import (
 func newSignIn(t *testing.T, h *auth.Hasher, email string) (*auth.Login, *store.Store, *store.Person) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir(), sqlite.Options{})
+	st, err := storetest.New(t).OpenErr(storetest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ import (
 	"wardmail/auth"
 	"wardmail/message"
 	"wardmail/store"
-	"wardmail/store/sqlite"
+	"wardmail/store/storetest"
 )
 
 const testPassword = "correct horse battery staple"
@@ -80,7 +80,7 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *testEnv {
 		f(&o)
 	}
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir(), sqlite.Options{})
+	st, err := storetest.New(t).OpenErr(storetest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"wardmail/lockout"
 	"wardmail/store/sqlite"
+	"wardmail/store/storetest"
 )
 
 // clock is a settable time for the engine.
@@ -112,7 +113,7 @@ func mustAddr(t *testing.T, s string) netip.Addr {
 // guess for free.
 func TestBackendFaultExcusesOneThreshold(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir(), sqlite.Options{})
+	st, err := storetest.New(t).OpenErr(storetest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +144,7 @@ func TestBackendFaultExcusesOneThreshold(t *testing.T) {
 // MaxEntries the oldest counters that never locked go, locks stay.
 func TestMaxEntries(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir(), sqlite.Options{})
+	st, err := storetest.New(t).OpenErr(storetest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +181,7 @@ func TestMaxEntries(t *testing.T) {
 // hospital's shared address where a few people mistype) is not paused.
 func TestNetworkBudget(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir(), sqlite.Options{})
+	st, err := storetest.New(t).OpenErr(storetest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

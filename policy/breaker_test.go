@@ -9,14 +9,14 @@ import (
 	"time"
 
 	"wardmail/policy"
-	"wardmail/store/sqlite"
+	"wardmail/store/storetest"
 )
 
 // Fifty reply-alls at once on one thread: exactly ten get through, whatever
 // the interleaving, and the thread ends blocked.
 func TestBreakerConcurrentRepliesAtMostThreshold(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir(), sqlite.Options{})
+	st, err := storetest.New(t).OpenErr(storetest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestBreakerConcurrentRepliesAtMostThreshold(t *testing.T) {
 // messages that are not replies are not the breaker's business.
 func TestBreakerCountsOnlyStoredLargeReplies(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir(), sqlite.Options{})
+	st, err := storetest.New(t).OpenErr(storetest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,14 +8,14 @@ import (
 	"testing"
 
 	"wardmail/policy"
-	"wardmail/store/sqlite"
+	"wardmail/store/storetest"
 )
 
 // One person's parallel sessions cannot all pass at the edge: messages
 // let through but not yet stored count too.
 func TestLimitsConcurrentSessions(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir(), sqlite.Options{})
+	st, err := storetest.New(t).OpenErr(storetest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,11 @@ import (
 // Config is everything `wardmail serve` can be told. Fields carry the
 // config-file key they are set by; command-line flags override the file.
 type Config struct {
-	DataDir  string `key:"data"`
+	DataDir string `key:"data"`
+	// Database is a postgres:// URL for several nodes sharing one
+	// PostgreSQL database (bodies stay in DATA/blobs, which the nodes
+	// share). Empty: the embedded SQLite database in the data folder.
+	Database string `key:"database"`
 	Hostname string `key:"hostname"`
 
 	SMTPAddr        string `key:"smtp"`        // inbound, default 127.0.0.1:2525
@@ -188,6 +192,14 @@ func (c *Config) Set(key, value string) error {
 	}
 	if p, ok := str[key]; ok {
 		*p = value
+		return nil
+	}
+	if key == "database" {
+		if value != "" && !strings.HasPrefix(value, "postgres://") && !strings.HasPrefix(value, "postgresql://") {
+			// The value is not echoed: it may hold a password.
+			return fmt.Errorf("database: give a postgres:// URL, or nothing for the embedded SQLite database")
+		}
+		c.Database = value
 		return nil
 	}
 	num := func(bits int) (uint64, error) {

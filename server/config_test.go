@@ -21,13 +21,15 @@ imap_max_connections = 5000
 imap_max_connections_per_network = 300
 smtp_session_limit = 15m
 smtp_data_min_rate = 2048
+database = postgres://wardmail@db.nhs.test/mail?sslmode=verify-full
 `
 	if err := Parse(strings.NewReader(file), "wardmail.conf", &cfg); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Hostname != "mail.nhs.test" || cfg.IMAPSAddr != "0.0.0.0:993" || cfg.MaxMessageBytes != 1000000 ||
 		cfg.HashWait != 500*time.Millisecond || len(cfg.LocalDomains) != 2 || cfg.LocalDomains[1] != "nhs.uk" ||
-		cfg.IMAPMaxConns != 5000 || cfg.IMAPMaxConnsPerNet != 300 || cfg.SMTPSessionLimit != 15*time.Minute || cfg.SMTPDataMinRate != 2048 {
+		cfg.IMAPMaxConns != 5000 || cfg.IMAPMaxConnsPerNet != 300 || cfg.SMTPSessionLimit != 15*time.Minute || cfg.SMTPDataMinRate != 2048 ||
+		cfg.Database != "postgres://wardmail@db.nhs.test/mail?sslmode=verify-full" {
 		t.Fatalf("parsed %+v", cfg)
 	}
 	if cfg.SMTPAddr != "127.0.0.1:2525" {
@@ -44,6 +46,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"http_max_connections = -1", `wardmail.conf:1: http_max_connections: "-1" is not a whole number`},
 		{"preauth_session_limit = 2", `wardmail.conf:1: preauth_session_limit: "2" is not a duration such as 2m`},
 		{"x = " + strings.Repeat("y", 5000), "wardmail.conf:1: bufio.Scanner: token too long"},
+		{"database = mysql://root:secret@db/mail", "wardmail.conf:1: database: give a postgres:// URL, or nothing for the embedded SQLite database"},
 	} {
 		cfg := Defaults()
 		err := Parse(strings.NewReader(tc.file), "wardmail.conf", &cfg)

@@ -14,6 +14,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"wardmail/server"
+	"wardmail/store/storetest"
 )
 
 func TestHealthAndMetrics(t *testing.T) {
@@ -67,6 +68,7 @@ func TestHealthAndMetrics(t *testing.T) {
 func TestImplicitTLSDoors(t *testing.T) {
 	cfg := server.Defaults()
 	cfg.DataDir = t.TempDir()
+	cfg.Database = storetest.Database(t) // empty: SQLite in DataDir
 	cfg.Hostname = "mx.nhs.test"
 	cfg.SMTPAddr, cfg.SubmissionAddr, cfg.IMAPAddr, cfg.HTTPAddr = "", "", "", ""
 	cfg.SubmissionsAddr, cfg.IMAPSAddr = "127.0.0.1:0", "127.0.0.1:0"

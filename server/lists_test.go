@@ -17,6 +17,7 @@ import (
 	"wardmail/auth"
 	"wardmail/server"
 	"wardmail/store"
+	"wardmail/store/storetest"
 )
 
 const (
@@ -38,6 +39,7 @@ func startListServer(t *testing.T, people []who, tweak func(*server.Config)) *li
 	t.Helper()
 	cfg := server.Defaults()
 	cfg.DataDir = t.TempDir()
+	cfg.Database = storetest.Database(t) // empty: SQLite in DataDir
 	cfg.Hostname = "mx.nhs.test"
 	cfg.SMTPAddr, cfg.SubmissionAddr, cfg.IMAPAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.PostTrickle = 0 // tests see pending posts stay pending until read

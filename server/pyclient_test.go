@@ -9,6 +9,7 @@ import (
 	"wardmail/auth"
 	"wardmail/server"
 	"wardmail/store"
+	"wardmail/store/storetest"
 )
 
 // startTestServer runs a real server on loopback ports with cheap password
@@ -17,6 +18,7 @@ func startTestServer(t *testing.T, emails ...string) *server.Server {
 	t.Helper()
 	cfg := server.Defaults()
 	cfg.DataDir = t.TempDir()
+	cfg.Database = storetest.Database(t) // empty: SQLite in DataDir
 	cfg.Hostname = "mx.nhs.test"
 	cfg.SMTPAddr, cfg.SubmissionAddr, cfg.IMAPAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	srv, err := server.Start(context.Background(), cfg, nil)

@@ -27,6 +27,7 @@ import (
 	"wardmail/policy"
 	"wardmail/smtpd"
 	"wardmail/store"
+	"wardmail/store/postgres"
 	"wardmail/store/sqlite"
 	"wardmail/submit"
 	"wardmail/web"
@@ -53,17 +54,34 @@ type Server struct {
 	errs    chan error
 }
 
-// Start opens the store in cfg.DataDir and starts every configured door.
+// openStore opens the embedded SQLite database in the data folder or, when
+// cfg.Database names one, PostgreSQL with the bodies in DATA/blobs.
+func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*store.Store, error) {
+	if cfg.Database != "" {
+		return postgres.Open(ctx, cfg.Database, postgres.Options{BlobDir: filepath.Join(cfg.DataDir, "blobs"),
+			KeyFile: cfg.KeyFile, TOTPKeyFile: totpKeyFile(cfg), InlineMax: cfg.InlineMax, Logger: log, Now: cfg.Now,
+			ListGovernance: listGovernance(cfg)})
+	}
+	return sqlite.Open(ctx, cfg.DataDir, sqlite.Options{KeyFile: cfg.KeyFile, TOTPKeyFile: totpKeyFile(cfg), InlineMax: cfg.InlineMax,
+		Logger: log, Now: cfg.Now, ListGovernance: listGovernance(cfg)})
+}
+
+// totpKeyFile is the key that seals TOTP secrets: totp_key_file, or
+// DATA/totp.key (made on the first start).
+func totpKeyFile(cfg Config) string {
+	if cfg.TOTPKeyFile != "" {
+		return cfg.TOTPKeyFile
+	}
+	return filepath.Join(cfg.DataDir, "totp.key")
+}
+
+// Start opens the store (cfg.Database, else the SQLite database in
+// cfg.DataDir) and starts every configured door.
 func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	totpKey := cfg.TOTPKeyFile
-	if totpKey == "" {
-		totpKey = filepath.Join(cfg.DataDir, "totp.key")
-	}
-	st, err := sqlite.Open(ctx, cfg.DataDir, sqlite.Options{KeyFile: cfg.KeyFile, TOTPKeyFile: totpKey, InlineMax: cfg.InlineMax, Logger: log, Now: cfg.Now,
-		ListGovernance: listGovernance(cfg)})
+	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, fmt.Errorf("opening the store: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"wardmail/server"
+	"wardmail/store/storetest"
 )
 
 // A password spray from one network (one guess at each of many accounts)
@@ -82,10 +83,10 @@ func webSignInFrom(t *testing.T, srv *server.Server, from, email, password strin
 // fingerprint is saved with the counter, keyed with DATA/signin.key.
 func TestStalePasswordCountsOnceAcrossRestarts(t *testing.T) {
 	const amira = "amira@nhs.test"
-	dir := t.TempDir()
+	dir, db := t.TempDir(), storetest.Database(t)
 	start := func() *server.Server {
 		cfg := server.Defaults()
-		cfg.DataDir, cfg.Hostname = dir, "mx.nhs.test"
+		cfg.DataDir, cfg.Database, cfg.Hostname = dir, db, "mx.nhs.test"
 		cfg.SMTPAddr, cfg.SubmissionAddr, cfg.IMAPAddr, cfg.HTTPAddr = "", "127.0.0.1:0", "127.0.0.1:0", ""
 		srv, err := server.Start(context.Background(), cfg, nil)
 		if err != nil {

@@ -20,6 +20,7 @@ import (
 	"wardmail/lockout"
 	"wardmail/server"
 	"wardmail/store"
+	"wardmail/store/storetest"
 )
 
 // Smart lockout through real IMAP and SMTP clients. Clients dial from
@@ -30,6 +31,7 @@ func startLockoutServer(t *testing.T, set map[string]string, emails ...string) *
 	t.Helper()
 	cfg := server.Defaults()
 	cfg.DataDir = t.TempDir()
+	cfg.Database = storetest.Database(t) // empty: SQLite in DataDir
 	cfg.Hostname = "mx.nhs.test"
 	cfg.SMTPAddr, cfg.SubmissionAddr, cfg.IMAPAddr, cfg.HTTPAddr = "", "127.0.0.1:0", "127.0.0.1:0", ""
 	for k, v := range set {

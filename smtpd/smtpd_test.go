@@ -21,7 +21,7 @@ import (
 	"wardmail/auth"
 	"wardmail/smtpd"
 	"wardmail/store"
-	"wardmail/store/sqlite"
+	"wardmail/store/storetest"
 	"wardmail/submit"
 )
 
@@ -50,7 +50,7 @@ func testTLS(t testing.TB) *tls.Config {
 func start(t testing.TB, cfg submit.Config) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir(), sqlite.Options{})
+	st, err := storetest.New(t).OpenErr(storetest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

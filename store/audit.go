@@ -91,7 +91,7 @@ func (s *Store) AuditLog(ctx context.Context, q AuditQuery) ([]AuditEntry, error
 	}
 	if q.ActionPrefix != "" {
 		query += ` AND action >= ? AND action < ?`
-		args = append(args, q.ActionPrefix, q.ActionPrefix+"\xff")
+		args = append(args, q.ActionPrefix, prefixEnd(q.ActionPrefix))
 	}
 	if q.Target != "" {
 		query += ` AND target = ?`

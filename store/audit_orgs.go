@@ -23,16 +23,6 @@ import (
 // both stay for national administrators only. The audit row itself is never
 // changed; audit_orgs rows are written in the same transaction as it.
 
-// SchemaAuditOrgs is the migration that adds audit_orgs.
-const SchemaAuditOrgs = `
-CREATE TABLE audit_orgs (
-	audit_id INTEGER NOT NULL,
-	org_id INTEGER NOT NULL,
-	PRIMARY KEY (org_id, audit_id)
-);
-CREATE INDEX audit_orgs_entry ON audit_orgs(audit_id);
-`
-
 // personByID actions name a person by id in their target.
 var personByID = []string{"totp.", "recovery.", "apppass.", "admin."}
 

@@ -8,17 +8,6 @@ import (
 	"time"
 )
 
-// SchemaHeldPostTo records, for each held post, the list it goes to once
-// approved. It is the list that held it, unless the post was to a list with
-// this one inside it: then the moderators of the inner list decide, and the
-// post goes to the outer list once every list that held it approves
-// (list_rights.go, docs/lists.md).
-const SchemaHeldPostTo = `
-ALTER TABLE held ADD COLUMN post_list_id INTEGER NOT NULL DEFAULT 0;
-UPDATE held SET post_list_id = list_id;
-CREATE INDEX held_submission ON held(submission_id, post_list_id);
-`
-
 // Held is a post waiting for (or decided by) a list's moderators.
 type Held struct {
 	ID     int64  `json:"id"`

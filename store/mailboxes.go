@@ -258,8 +258,11 @@ func (s *Store) RenameMailbox(ctx context.Context, personID int64, from, to stri
 		if _, err := tx.Exec(`UPDATE mailboxes SET name = ? WHERE id = ?`, to, src.ID); err != nil {
 			return err
 		}
-		// Children: "from/x" becomes "to/x".
-		rows, err := tx.Query(`SELECT id, name FROM mailboxes WHERE person_id = ? AND name LIKE ? ESCAPE '\'`, personID, likePrefix(from+Delimiter))
+		// Children: "from/x" becomes "to/x". A range, not LIKE: LIKE
+		// ignores ASCII case in SQLite, which took "rota/old" along when
+		// "Rota" was renamed.
+		rows, err := tx.Query(`SELECT id, name FROM mailboxes WHERE person_id = ? AND name >= ? AND name < ?`,
+			personID, from+Delimiter, prefixEnd(from+Delimiter))
 		if err != nil {
 			return err
 		}
@@ -291,12 +294,8 @@ func (s *Store) RenameMailbox(ctx context.Context, personID int64, from, to stri
 
 func renameInbox(tx *Tx, inbox *Mailbox, to string) error {
 	now := tx.s.now().Unix()
-	res, err := tx.Exec(`INSERT INTO mailboxes (person_id, name, created_at) VALUES (?, ?, ?)`, inbox.PersonID, to, now)
-	if err != nil {
-		return err
-	}
-	dstID, err := res.LastInsertId()
-	if err != nil {
+	var dstID int64
+	if err := tx.QueryRow(`INSERT INTO mailboxes (person_id, name, created_at) VALUES (?, ?, ?) RETURNING id`, inbox.PersonID, to, now).Scan(&dstID); err != nil {
 		return err
 	}
 	dst := &Mailbox{ID: dstID, PersonID: inbox.PersonID, UIDNext: 1, HighestModSeq: 1}
@@ -308,11 +307,6 @@ func renameInbox(tx *Tx, inbox *Mailbox, to string) error {
 		return err
 	}
 	return nil
-}
-
-func likePrefix(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(s) + "%"
 }
 
 // Status counts a mailbox's messages.

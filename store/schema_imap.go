@@ -7,28 +7,6 @@ import (
 	"strings"
 )
 
-// SchemaIMAP keeps the IMAP state that is not a message's.
-//
-// Subscriptions are a set of names, apart from the mailboxes (RFC 9051
-// 6.3.7: a subscribed name stays subscribed when its mailbox is deleted, and
-// LIST (SUBSCRIBED) shows it \NonExistent). Subscriptions kept in the old
-// mailboxes.subscribed column are carried over; that column is no longer
-// read.
-//
-// recent_uid is a mailbox's \Recent high-water mark (RFC 3501 2.3.2): the
-// highest UID a session has already claimed as its own recent messages, as
-// Dovecot keeps it. Messages stored before this step are not recent.
-const SchemaIMAP = `
-CREATE TABLE subscriptions (
-	person_id INTEGER NOT NULL REFERENCES people(id),
-	name TEXT NOT NULL,
-	PRIMARY KEY (person_id, name)
-);
-INSERT INTO subscriptions (person_id, name) SELECT person_id, name FROM mailboxes WHERE subscribed <> 0;
-ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 0;
-UPDATE mailboxes SET recent_uid = uid_next - 1;
-`
-
 // Subscriptions returns a person's subscribed names, sorted, whether or not
 // the mailboxes exist.
 func (s *Store) Subscriptions(ctx context.Context, personID int64) ([]string, error) {
@@ -86,8 +64,8 @@ func (s *Store) SetSubscribed(ctx context.Context, personID int64, name string, 
 // renameSubscriptions moves the subscriptions of from and its children to
 // the new name, so a renamed folder stays in the client's view.
 func renameSubscriptions(tx *Tx, personID int64, from, to string) error {
-	rows, err := tx.Query(`SELECT name FROM subscriptions WHERE person_id = ? AND (name = ? OR name LIKE ? ESCAPE '\')`,
-		personID, from, likePrefix(from+Delimiter))
+	rows, err := tx.Query(`SELECT name FROM subscriptions WHERE person_id = ? AND (name = ? OR (name >= ? AND name < ?))`,
+		personID, from, from+Delimiter, prefixEnd(from+Delimiter))
 	if err != nil {
 		return err
 	}

@@ -40,12 +40,8 @@ func (s *Store) AddAppPassword(ctx context.Context, actor string, r AppPasswordR
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		res, err := tx.Exec(`INSERT INTO app_passwords (person_id, name, hash, scopes, created_at) VALUES (?, ?, ?, ?, ?)`,
-			r.PersonID, r.Name, r.Hash, strings.Join(r.Scopes, ","), tx.s.now().Unix())
-		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
+		if err := tx.QueryRow(`INSERT INTO app_passwords (person_id, name, hash, scopes, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			r.PersonID, r.Name, r.Hash, strings.Join(r.Scopes, ","), tx.s.now().Unix()).Scan(&id); err != nil {
 			return err
 		}
 		return tx.Audit(actor, "apppass.create", fmt.Sprint(r.PersonID), map[string]any{"name": r.Name, "scopes": r.Scopes})

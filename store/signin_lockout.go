@@ -69,7 +69,7 @@ func (t *Tx) SaveLockout(r LockoutRow) error {
 		ON CONFLICT (account, source) DO UPDATE SET familiar = excluded.familiar, failures = excluded.failures,
 			locks = excluded.locks, locked_at = excluded.locked_at, locked_until = excluded.locked_until,
 			last_failure = excluded.last_failure, fingerprints = excluded.fingerprints`,
-		r.Account, r.Source, r.Familiar, r.Failures, r.Locks, unix(r.LockedAt), unix(r.LockedUntil), unix(r.LastFailure),
+		r.Account, r.Source, boolInt(r.Familiar), r.Failures, r.Locks, unix(r.LockedAt), unix(r.LockedUntil), unix(r.LastFailure),
 		encodeFingerprints(r.Fingerprints))
 	return err
 }

@@ -95,11 +95,13 @@ func totpAAD(personID int64) string { return fmt.Sprintf("totp:%d", personID) }
 func (s *Store) UseTOTPStep(ctx context.Context, actor string, personID, step int64, enable bool) (bool, error) {
 	ok := false
 	err := s.Write(ctx, func(tx *Tx) error {
-		q := `UPDATE totp SET last_step = ? WHERE person_id = ? AND last_step < ?`
+		q, args := `UPDATE totp SET last_step = ? WHERE person_id = ? AND last_step < ?`, []any{step, personID, step}
 		if enable {
-			q = `UPDATE totp SET last_step = ?, enabled_at = ` + fmt.Sprint(tx.s.now().Unix()) + ` WHERE person_id = ? AND last_step < ?`
+			// The time is a parameter: a query text that changed every
+			// second would be prepared (and cached) anew each time.
+			q, args = `UPDATE totp SET last_step = ?, enabled_at = ? WHERE person_id = ? AND last_step < ?`, []any{step, tx.s.now().Unix(), personID, step}
 		}
-		res, err := tx.Exec(q, step, personID, step)
+		res, err := tx.Exec(q, args...)
 		if err != nil {
 			return err
 		}

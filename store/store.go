@@ -3,11 +3,12 @@
 // RFC 7162), message rows and the content they point at.
 //
 // The store speaks portable SQL through database/sql and imports no driver:
-// store/sqlite (the embedded default) and, later, store/postgres open the
-// database and hand it here. Every write goes through one writer goroutine that
-// commits concurrent requests together (group commit, see commit.go) and
-// answers each caller only after its batch is durable; readers use their own
-// connections, so a flood of deliveries does not block mailbox reads.
+// store/sqlite (the embedded default) and store/postgres open the database,
+// own its schema, and hand it here with a Dialect for what differs. Every
+// write goes through one writer goroutine that commits concurrent requests
+// together (group commit, see commit.go) and answers each caller only after
+// its batch is durable; readers use their own connections, so a flood of
+// deliveries does not block mailbox reads.
 //
 // Message bodies live in a blob.Store named by their SHA-256, or inline in SQL
 // when small; either way a body is written once however many people receive it.
@@ -35,7 +36,10 @@ var (
 	ErrTooManyWrites = errors.New("the write queue is full")
 )
 
-// Dialect is what differs between SQL databases.
+// Dialect is what differs between SQL databases. Each backend owns its
+// schema (its own migrations, in the same order); the SQL in this package is
+// written once, in the subset both databases accept, and a dialect supplies
+// the few fragments that have no common spelling.
 type Dialect interface {
 	// Name is "sqlite" or "postgres".
 	Name() string
@@ -44,13 +48,23 @@ type Dialect interface {
 	// Schema returns the migrations, in order; migration i brings the schema
 	// from version i to i+1.
 	Schema() []string
+	// LockMigrations is run first in each migration transaction: it returns
+	// once no other process sharing the database is migrating, so that
+	// several nodes starting at once migrate once. The lock ends with tx.
+	LockMigrations(ctx context.Context, tx *sql.Tx) error
+	// Position is the SQL for the 1-based position of needle in haystack,
+	// 0 when absent (SQLite's instr, PostgreSQL's strpos). An expression
+	// index written with it must use the same spelling in the backend's
+	// schema.
+	Position(haystack, needle string) string
 }
 
 // Config is what Open needs.
 type Config struct {
 	// Writer is the connection pool writes go through; Open limits it to one
-	// connection. Reader serves reads; it may be the same pool for databases
-	// with MVCC (PostgreSQL) but for SQLite it is a separate read-only pool.
+	// connection (the group commit). Reader is a pool of its own that serves
+	// reads, so that reads never queue behind the writer's open transaction:
+	// read-only connections for SQLite, REPEATABLE READ ones for PostgreSQL.
 	Writer, Reader *sql.DB
 	Dialect        Dialect
 	Blobs          blob.Store
@@ -224,44 +238,66 @@ func (s *Store) q(query string) string {
 	return r
 }
 
+// migrate brings the schema up to date one step per transaction. Each
+// transaction takes the dialect's migration lock and reads the version
+// again under it, so a process that waited for another's migration finds
+// the work done.
 func (s *Store) migrate(ctx context.Context) error {
 	steps := s.dialect.Schema()
-	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("store: schema_version: %w", err)
+	for {
+		done, err := s.migrateStep(ctx, steps)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// migrateStep applies the next migration, if any, and reports whether the
+// schema was already current.
+func (s *Store) migrateStep(ctx context.Context, steps []string) (done bool, err error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err := s.dialect.LockMigrations(ctx, tx); err != nil {
+		return false, fmt.Errorf("store: migration lock: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return false, fmt.Errorf("store: schema_version: %w", err)
 	}
 	var v int
-	err := s.w.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v)
+	err = tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
-		if _, err := s.w.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
-			return err
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+			return false, err
 		}
 	} else if err != nil {
-		return fmt.Errorf("store: reading schema version: %w", err)
+		return false, fmt.Errorf("store: reading schema version: %w", err)
 	}
 	if v > len(steps) {
-		return fmt.Errorf("store: the database has schema version %d but this wardmail knows only %d: upgrade wardmail", v, len(steps))
+		return false, fmt.Errorf("store: the database has schema version %d but this wardmail knows only %d: upgrade wardmail", v, len(steps))
 	}
-	for i := v; i < len(steps); i++ {
-		tx, err := s.w.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if steps[i] == "" {
-			// A step reserved for a feature still being written.
-		} else if _, err := tx.ExecContext(ctx, steps[i]); err != nil {
-			_ = tx.Rollback()
-			return fmt.Errorf("store: migration %d: %w", i+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, s.dialect.Rebind(`UPDATE schema_version SET version = ?`), i+1); err != nil {
-			_ = tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("store: migration %d: %w", i+1, err)
-		}
-		s.log.Info("schema migrated", "version", i+1)
+	if v == len(steps) {
+		return true, tx.Commit()
 	}
-	return nil
+	if steps[v] == "" {
+		// A step reserved for a feature still being written.
+	} else if _, err := tx.ExecContext(ctx, steps[v]); err != nil {
+		return false, fmt.Errorf("store: migration %d: %w", v+1, err)
+	}
+	if _, err := tx.ExecContext(ctx, s.dialect.Rebind(`UPDATE schema_version SET version = ?`), v+1); err != nil {
+		return false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("store: migration %d: %w", v+1, err)
+	}
+	s.log.Info("schema migrated", "version", v+1, "dialect", s.dialect.Name())
+	return false, nil
 }
 
 // Ping checks that the database answers a read.
@@ -269,3 +305,18 @@ func (s *Store) Ping(ctx context.Context) error {
 	var one int
 	return s.r.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
 }
+
+// boolInt is how a flag is stored: an integer, 1 or 0, in both databases
+// (PostgreSQL takes no Go bool for an integer column).
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// prefixEnd is an upper bound for the strings that start with prefix, for
+// "s >= prefix AND s < prefixEnd(prefix)" range scans in bytewise order.
+// It is valid UTF-8, which PostgreSQL requires of text; only strings with
+// prefix followed by U+10FFFF itself fall outside it.
+func prefixEnd(prefix string) string { return prefix + "\U0010FFFF" }

@@ -10,7 +10,7 @@ import (
 )
 
 // The reply-all storm breaker's record (package policy decides; this file
-// keeps what it decided). See SchemaStorm.
+// keeps what it decided). See SchemaStorm in store/sqlite.
 
 // StormThread is one thread that has had replies to a large audience.
 type StormThread struct {

@@ -22,7 +22,7 @@ type BrakedPost struct {
 // BrakedPosts returns the posts the early brake holds, oldest first.
 func (s *Store) BrakedPosts(ctx context.Context) ([]BrakedPost, error) {
 	rows, err := s.r.QueryContext(ctx, s.q(`SELECT h.id, s.thread_id, h.created_at FROM held h JOIN submissions s ON s.id = h.submission_id
-		WHERE h.state = 'held' AND h.reason LIKE ? ORDER BY h.id`), BrakeReason+"%")
+		WHERE h.state = 'held' AND h.reason >= ? AND h.reason < ? ORDER BY h.id`), BrakeReason, prefixEnd(BrakeReason))
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ type Suggestion struct {
 // Suggest returns up to limit people whose address, name or last name starts
 // with q (case-insensitive for ASCII letters), ordered by name. Each of the
 // three matches is an index range scan bounded by limit, so the cost does
-// not grow with the directory (schema_web.go).
+// not grow with the directory (the indexes of SchemaWeb in store/sqlite).
 func (s *Store) Suggest(ctx context.Context, q string, limit int) ([]Suggestion, error) {
 	q = strings.ToLower(strings.TrimSpace(q))
 	if q == "" || limit <= 0 {
@@ -28,14 +28,18 @@ func (s *Store) Suggest(ctx context.Context, q string, limit int) ([]Suggestion,
 		return nil, nil
 	}
 	hi := q + "\U0010FFFF" // above every string that starts with q (UTF-8 byte order)
+	// The expression of the people_surname_lower index, spelled as the
+	// backend's schema spells it.
+	surname := "lower(substr(name, " + s.dialect.Position("name", "' '") + " + 1))"
+	// Subqueries in FROM are named: PostgreSQL before 16 requires it.
 	rows, err := s.r.QueryContext(ctx, s.q(`SELECT p.id, p.email, p.name, o.name, p.role
 		FROM people p JOIN orgs o ON o.id = p.org_id
 		WHERE p.disabled = 0 AND p.id IN (
-			SELECT id FROM (SELECT id FROM people WHERE email >= ? AND email < ? ORDER BY email LIMIT ?)
-			UNION SELECT id FROM (SELECT id FROM people WHERE lower(name) >= ? AND lower(name) < ? ORDER BY lower(name) LIMIT ?)
+			SELECT id FROM (SELECT id FROM people WHERE email >= ? AND email < ? ORDER BY email LIMIT ?) AS by_email
+			UNION SELECT id FROM (SELECT id FROM people WHERE lower(name) >= ? AND lower(name) < ? ORDER BY lower(name) LIMIT ?) AS by_name
 			UNION SELECT id FROM (SELECT id FROM people
-				WHERE lower(substr(name, instr(name, ' ') + 1)) >= ? AND lower(substr(name, instr(name, ' ') + 1)) < ?
-				ORDER BY lower(substr(name, instr(name, ' ') + 1)) LIMIT ?))
+				WHERE `+surname+` >= ? AND `+surname+` < ?
+				ORDER BY `+surname+` LIMIT ?) AS by_surname)
 		ORDER BY p.name, p.email LIMIT ?`), q, hi, limit, q, hi, limit, q, hi, limit, limit)
 	if err != nil {
 		return nil, err

@@ -12,18 +12,6 @@ import (
 	"wardmail/message"
 )
 
-// SchemaThreads adds each body's conversation keys (message.ThreadKeys):
-// hashes of its Message-ID, parent, root and base subject (negative when
-// the subject had a reply prefix). They are written with the body, once
-// however many people receive it; bodies stored before this step have
-// zeros and are worked out from their summary when a folder is grouped.
-const SchemaThreads = `
-ALTER TABLE contents ADD COLUMN thread_self INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE contents ADD COLUMN thread_parent INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE contents ADD COLUMN thread_root INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE contents ADD COLUMN thread_subject INTEGER NOT NULL DEFAULT 0;
-`
-
 func subjectColumn(k message.ThreadKeys) int64 {
 	if k.SubjectReply {
 		return -k.Subject
@@ -145,7 +133,7 @@ func (s *Store) threadRows(ctx context.Context, tx *sql.Tx, mailboxID int64, fro
 		if subj < 0 {
 			r.keys.Subject = -subj
 		}
-		if sum != nil { // stored before SchemaThreads
+		if sum != nil { // stored before the thread-key columns
 			if k, err := message.ThreadKeysOf(sum); err == nil {
 				r.keys = k
 			}

@@ -18,27 +18,6 @@ import (
 	"wardmail/message"
 )
 
-// SchemaWords adds the word index of body search (docs/decisions.md, "Search:
-// a word index per body"). Postings are per body (contents), so a list post
-// read by a million people is indexed once; search_words is the vocabulary,
-// which turns a prefix ("hep") into the words it starts ("heparin"). Bodies
-// are indexed after delivery by a background indexer (IndexWords), and
-// bodies stored before this step are indexed by the same path; the partial
-// index finds the ones still waiting. WITHOUT ROWID is SQLite's; the
-// PostgreSQL dialect drops it (a heap table with the primary key).
-const SchemaWords = `
-ALTER TABLE contents ADD COLUMN words_indexed INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX contents_unindexed ON contents(id) WHERE words_indexed = 0;
-CREATE TABLE body_words (
-	word_hash INTEGER NOT NULL,
-	content_id INTEGER NOT NULL,
-	PRIMARY KEY (word_hash, content_id)
-) WITHOUT ROWID;
-CREATE TABLE search_words (
-	word TEXT PRIMARY KEY
-) WITHOUT ROWID;
-`
-
 // Word index limits.
 const (
 	WordMin       = 2    // runes; shorter words are not indexed

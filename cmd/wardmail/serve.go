@@ -22,6 +22,7 @@ func serveFlags(fs *flag.FlagSet) func() (server.Config, error) {
 	set := map[string]*string{}
 	for _, f := range []struct{ key, def, help string }{
 		{"data", cfg.DataDir, "data folder: database, blobs, certificates"},
+		{"database", "", "postgres:// URL of a PostgreSQL database shared by several nodes (empty: SQLite in the data folder)"},
 		{"hostname", cfg.Hostname, "host name in greetings, Received headers and the self-signed certificate"},
 		{"smtp", cfg.SMTPAddr, "inbound SMTP address (mail from other servers)"},
 		{"submission", cfg.SubmissionAddr, "submission address (STARTTLS, AUTH required)"},

@@ -61,19 +61,9 @@ func Open(ctx context.Context, dir string, opt Options) (*store.Store, error) {
 			return nil, err
 		}
 	}
-	var totpSealers []*blob.Sealer
-	if opt.TOTPKeyFile != "" {
-		ts, created, err := blob.LoadOrCreateKeyFile(opt.TOTPKeyFile)
-		if err != nil {
-			return nil, err
-		}
-		if created {
-			opt.Logger.Info("made the key that seals TOTP secrets: back it up apart from the database", "file", opt.TOTPKeyFile)
-		}
-		totpSealers = append(totpSealers, ts)
-		if sealer != nil {
-			totpSealers = append(totpSealers, sealer)
-		}
+	totpSealers, err := store.TOTPSealers(opt.TOTPKeyFile, sealer, opt.Logger)
+	if err != nil {
+		return nil, err
 	}
 	blobs, err := fsblob.Open(filepath.Join(dir, "blobs"), sealer)
 	if err != nil {
@@ -152,4 +142,14 @@ func (Dialect) Name() string { return "sqlite" }
 func (Dialect) Rebind(q string) string { return q }
 
 // Schema implements store.Dialect.
-func (Dialect) Schema() []string { return store.Migrations }
+func (Dialect) Schema() []string { return Migrations }
+
+// LockMigrations implements store.Dialect: a data folder belongs to one
+// process, and the writer's transactions take SQLite's write lock when they
+// begin (BEGIN IMMEDIATE), so there is nothing more to wait for.
+func (Dialect) LockMigrations(context.Context, *sql.Tx) error { return nil }
+
+// Position implements store.Dialect.
+func (Dialect) Position(haystack, needle string) string {
+	return "instr(" + haystack + ", " + needle + ")"
+}

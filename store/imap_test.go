@@ -1,4 +1,4 @@
-package sqlite_test
+package store_test
 
 import (
 	"context"
@@ -6,13 +6,13 @@ import (
 	"testing"
 
 	"wardmail/store"
-	"wardmail/store/sqlite"
+	"wardmail/store/storetest"
 )
 
 // RFC 3501 2.3.2: one session owns a message's \Recent. Sessions claiming at
 // once split the messages between them, never both owning one.
 func TestClaimRecentOnce(t *testing.T) {
-	s := open(t, sqlite.Options{})
+	s := open(t, storetest.Options{})
 	ctx := context.Background()
 	ids := addPeople(t, s, "a@nhs.test")
 	for i := 0; i < 3; i++ {

@@ -1,4 +1,4 @@
-package sqlite_test
+package store_test
 
 import (
 	"context"
@@ -13,21 +13,14 @@ import (
 
 	"wardmail/blob"
 	"wardmail/store"
-	"wardmail/store/sqlite"
+	"wardmail/store/storetest"
 )
 
-func open(t *testing.T, opt sqlite.Options) *store.Store {
+// open gives the test a store of its own, on SQLite or, with
+// WARDMAIL_TEST_POSTGRES set, on PostgreSQL.
+func open(t *testing.T, opt storetest.Options) *store.Store {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), t.TempDir(), opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return s
+	return storetest.Open(t, opt)
 }
 
 func addPeople(t *testing.T, s *store.Store, emails ...string) []int64 {
@@ -74,7 +67,7 @@ func TestDeliverStoresBodyOnceAndNumbersUIDs(t *testing.T) {
 	ctx := context.Background()
 	for _, inline := range []int{0, -1} { // inline in SQL, and always a blob file
 		t.Run(fmt.Sprintf("inline=%d", inline), func(t *testing.T) {
-			s := open(t, sqlite.Options{InlineMax: inline})
+			s := open(t, storetest.Options{InlineMax: inline})
 			ids := addPeople(t, s, "a@nhs.test", "b@nhs.test")
 			// b is named twice: one copy (invariant 2).
 			d := deliver(t, s, "Subject: one\r\n\r\nhello\r\n", ids[0], ids[1], ids[1])
@@ -116,7 +109,7 @@ func TestDeliverStoresBodyOnceAndNumbersUIDs(t *testing.T) {
 
 func TestFlagsModSeqAndChanges(t *testing.T) {
 	ctx := context.Background()
-	s := open(t, sqlite.Options{})
+	s := open(t, storetest.Options{})
 	ids := addPeople(t, s, "a@nhs.test")
 	for i := 0; i < 3; i++ {
 		deliver(t, s, fmt.Sprintf("Subject: %d\r\n\r\nx\r\n", i), ids[0])
@@ -165,7 +158,7 @@ func TestFlagsModSeqAndChanges(t *testing.T) {
 
 func TestMoveKeepsUIDsIncreasing(t *testing.T) {
 	ctx := context.Background()
-	s := open(t, sqlite.Options{})
+	s := open(t, storetest.Options{})
 	ids := addPeople(t, s, "a@nhs.test")
 	deliver(t, s, "Subject: a\r\n\r\nx\r\n", ids[0])
 	deliver(t, s, "Subject: b\r\n\r\nx\r\n", ids[0])
@@ -184,7 +177,7 @@ func TestMoveKeepsUIDsIncreasing(t *testing.T) {
 
 func TestMailboxNames(t *testing.T) {
 	ctx := context.Background()
-	s := open(t, sqlite.Options{})
+	s := open(t, storetest.Options{})
 	ids := addPeople(t, s, "a@nhs.test")
 	if err := s.EnsureMailboxes(ctx, ids[0]); err != nil {
 		t.Fatal(err)
@@ -201,6 +194,27 @@ func TestMailboxNames(t *testing.T) {
 	if _, err := s.MailboxByName(ctx, ids[0], "Work/2026/Q4"); err != nil {
 		t.Fatalf("child not renamed: %v", err)
 	}
+	// Names are case-sensitive (but for INBOX): renaming "Rota" leaves the
+	// children of "rota" where they are, on every backend.
+	for _, name := range []string{"Rota", "rota/old", "Rota_x/keep"} {
+		if _, err := s.CreateMailbox(ctx, ids[0], name, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.RenameMailbox(ctx, ids[0], "Rota", "Shifts"); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	boxes, err := s.Mailboxes(ctx, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range boxes {
+		names = append(names, b.Name)
+	}
+	if want := "Archive Drafts INBOX Junk Rota_x Rota_x/keep Sent Shifts Trash Work Work/2026 Work/2026/Q4 rota rota/old"; strings.Join(names, " ") != want {
+		t.Errorf("after renaming Rota to Shifts:\n got %s\nwant %s", strings.Join(names, " "), want)
+	}
 	if err := s.DeleteMailbox(ctx, ids[0], "inbox"); err != store.ErrCannotDelete {
 		t.Fatalf("deleting INBOX: %v", err)
 	}
@@ -214,7 +228,7 @@ func TestMailboxNames(t *testing.T) {
 // Many concurrent deliveries share commits, and every one is there afterwards.
 func TestGroupCommitUnderConcurrency(t *testing.T) {
 	ctx := context.Background()
-	s := open(t, sqlite.Options{})
+	s := open(t, storetest.Options{})
 	ids := addPeople(t, s, "a@nhs.test", "b@nhs.test")
 	var wg sync.WaitGroup
 	const n = 200
@@ -244,7 +258,7 @@ func TestGroupCommitUnderConcurrency(t *testing.T) {
 
 func TestHubWakesSubscribersAfterCommit(t *testing.T) {
 	ctx := context.Background()
-	s := open(t, sqlite.Options{})
+	s := open(t, storetest.Options{})
 	ids := addPeople(t, s, "a@nhs.test")
 	if err := s.EnsureMailboxes(ctx, ids[0]); err != nil {
 		t.Fatal(err)
@@ -267,7 +281,8 @@ func TestEncryptionAtRest(t *testing.T) {
 	if err := blob.GenerateKeyFile(key); err != nil {
 		t.Fatal(err)
 	}
-	s, err := sqlite.Open(ctx, filepath.Join(dir, "data"), sqlite.Options{KeyFile: key, InlineMax: -1})
+	be := storetest.New(t)
+	s, err := be.OpenErr(storetest.Options{KeyFile: key, InlineMax: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +292,7 @@ func TestEncryptionAtRest(t *testing.T) {
 	deliver(t, s, secret, ids[0])
 	inbox, _ := s.MailboxByName(ctx, ids[0], "INBOX")
 	msgs, _ := s.Messages(ctx, inbox.ID, []uint32{1})
-	raw, err := os.ReadFile(filepath.Join(dir, "data", "blobs", msgs[0].Hash[:2], msgs[0].Hash))
+	raw, err := os.ReadFile(filepath.Join(be.Dir, "blobs", msgs[0].Hash[:2], msgs[0].Hash))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +307,7 @@ func TestEncryptionAtRest(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := sqlite.Open(ctx, filepath.Join(dir, "data"), sqlite.Options{InlineMax: -1})
+	s2, err := be.OpenErr(storetest.Options{InlineMax: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +321,7 @@ func TestEncryptionAtRest(t *testing.T) {
 // exactly as asked: no neighbours, no gaps filled.
 func TestMessagesScatteredUIDs(t *testing.T) {
 	ctx := context.Background()
-	s := open(t, sqlite.Options{})
+	s := open(t, storetest.Options{})
 	ids := addPeople(t, s, "a@nhs.test")
 	for i := 0; i < 40; i++ {
 		deliver(t, s, fmt.Sprintf("Subject: %d\r\n\r\nx\r\n", i), ids[0])
@@ -323,46 +338,5 @@ func TestMessagesScatteredUIDs(t *testing.T) {
 	}
 	if !slices.Equal(got, want[:len(want)-1]) {
 		t.Fatalf("got UIDs %v, want %v", got, want[:len(want)-1])
-	}
-}
-
-// With a key configured, TOTP secrets are sealed at rest too: the database
-// file does not hold them in clear, and without the key they are refused.
-func TestTOTPSecretSealedAtRest(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	key := filepath.Join(dir, "body.key")
-	if err := blob.GenerateKeyFile(key); err != nil {
-		t.Fatal(err)
-	}
-	s, err := sqlite.Open(ctx, filepath.Join(dir, "data"), sqlite.Options{KeyFile: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := addPeople(t, s, "admin@nhs.test")
-	secret := []byte("TOTP-SECRET-0123456789")
-	if err := s.SetTOTPSecret(ctx, ids[0], secret); err != nil {
-		t.Fatal(err)
-	}
-	st, err := s.TOTP(ctx, ids[0])
-	if err != nil || string(st.Secret) != string(secret) {
-		t.Fatalf("TOTP with the key: %+v %v", st, err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"wardmail.db", "wardmail.db-wal"} {
-		raw, _ := os.ReadFile(filepath.Join(dir, "data", f))
-		if strings.Contains(string(raw), string(secret)) {
-			t.Fatalf("%s holds the TOTP secret in clear", f)
-		}
-	}
-	s2, err := sqlite.Open(ctx, filepath.Join(dir, "data"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
-	if _, err := s2.TOTP(ctx, ids[0]); err == nil || !strings.Contains(err.Error(), "body_key_file") {
-		t.Fatalf("TOTP without the key: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 // SchemaStorm holds the reply-all storm breaker and the sender limits
 // (DESIGN section 4, issue 4):

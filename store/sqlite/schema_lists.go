@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 // SchemaLists adds distribution lists and their post log (DESIGN section 3),
 // the record of every submission (for trace, purge and the storm breaker),

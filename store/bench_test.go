@@ -1,4 +1,4 @@
-package sqlite_test
+package store_test
 
 import (
 	"context"
@@ -9,19 +9,16 @@ import (
 
 	"wardmail/auth"
 	"wardmail/store"
-	"wardmail/store/sqlite"
+	"wardmail/store/storetest"
 )
 
 // BenchmarkDeliverParallel delivers 2 KB messages to one person each from
 // many goroutines, as concurrent SMTP sessions do: group commit at work.
-// Run with -tags modernc to measure the pure-Go driver.
+// Run with -tags modernc to measure the pure-Go SQLite driver, with
+// WARDMAIL_TEST_POSTGRES to measure PostgreSQL.
 func BenchmarkDeliverParallel(b *testing.B) {
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, b.TempDir(), sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s := storetest.Open(b, storetest.Options{})
 	emails := make([]string, 100)
 	for i := range emails {
 		emails[i] = fmt.Sprintf("p%d@nhs.test", i)
@@ -56,11 +53,7 @@ func BenchmarkDeliverParallel(b *testing.B) {
 // IMAP SELECT does.
 func BenchmarkSnapshot10k(b *testing.B) {
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, b.TempDir(), sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s := storetest.Open(b, storetest.Options{})
 	ids := addPeopleB(b, s, []string{"big@nhs.test"})
 	for i := 0; i < 10000; i++ {
 		c, _ := s.PrepareContent(ctx, []byte(fmt.Sprintf("Subject: %d\r\n\r\nx\r\n", i)), []byte(`{}`))
@@ -82,11 +75,7 @@ func BenchmarkSnapshot10k(b *testing.B) {
 // one indexed lookup of 5,000 app passwords with their owners.
 func BenchmarkAppPasswordOwner(b *testing.B) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, b.TempDir(), sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(b, storetest.Options{})
 	const n = 5000
 	var recs []store.PersonRecord
 	for j := range n {

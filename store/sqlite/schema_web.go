@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 // SchemaWeb holds what webmail and the JSON API need (issue 6):
 //
@@ -12,7 +12,7 @@ package store
 //   - people_name_lower, people_surname_lower: directory autocomplete by the
 //     start of a name or of its last part ("khan" finds "Amira Khan").
 //     Addresses are found through the UNIQUE index on people(email).
-//     (The postgres dialect writes instr(name, ' ') as strpos(name, ' ').)
+//     (store/postgres indexes the same expression with strpos for instr.)
 const SchemaWeb = `
 CREATE TABLE web_sessions (
 	token_hash TEXT PRIMARY KEY,

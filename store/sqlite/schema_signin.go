@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 // SchemaSignIn holds what sign-in needs beyond the password hash (issue 5,
 // DESIGN section 5):

@@ -1,4 +1,4 @@
-package sqlite_test
+package store_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 
 	"wardmail/message"
 	"wardmail/store"
-	"wardmail/store/sqlite"
+	"wardmail/store/storetest"
 )
 
 // The grouping kept up to date message by message is the grouping worked out
@@ -18,12 +18,8 @@ import (
 // conversations, replies by subject only); removals take messages out.
 func TestConversationsIncrementalMatchesFresh(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	s, err := sqlite.Open(ctx, dir, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	be := storetest.New(t)
+	s := be.Open(t, storetest.Options{})
 	ids := addPeople(t, s, "ben@nhs.test")
 	if err := s.EnsureMailboxes(ctx, ids[0]); err != nil {
 		t.Fatal(err)
@@ -43,7 +39,7 @@ func TestConversationsIncrementalMatchesFresh(t *testing.T) {
 		return fmt.Sprint(th.Messages, out)
 	}
 	fresh := func() string {
-		f, err := sqlite.Open(ctx, dir, sqlite.Options{})
+		f, err := be.OpenErr(storetest.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

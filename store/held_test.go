@@ -1,4 +1,4 @@
-package sqlite_test
+package store_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 
 	"wardmail/message"
 	"wardmail/store"
-	"wardmail/store/sqlite"
+	"wardmail/store/storetest"
 )
 
 // A held post expires after its time, once, and is never posted.
@@ -16,7 +16,7 @@ func TestHeldPostsExpire(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	s := open(t, sqlite.Options{Now: clock})
+	s := open(t, storetest.Options{Now: clock})
 	ctx := context.Background()
 	ids := addPeople(t, s, "owner@nhs.test", "member@nhs.test", "poster@nhs.test")
 	l, err := s.CreateList(ctx, "test", store.ListSpec{Address: "mod@nhs.test", Name: "Mod", Kind: store.ListStatic,

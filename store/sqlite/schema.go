@@ -1,9 +1,10 @@
-package store
+package sqlite
 
-// Migrations is every schema step in order: step i brings a database from
-// version i to i+1. A dialect may translate them; SQL here is written so that
-// SQLite and PostgreSQL both accept it. Steps are never edited once
-// released: a change is a new step.
+// Migrations is every SQLite schema step in order: step i brings a database
+// from version i to i+1. Steps are never edited once released (data folders
+// in use have run them): a change is a new step. store/postgres keeps its
+// own translation of each step, in the same order; its tests check that
+// both lists create the same tables and columns.
 var Migrations = []string{
 	SchemaV1,
 	SchemaLists,              // lists.go: lists, post log, submissions, admins, audit
@@ -19,9 +20,9 @@ var Migrations = []string{
 	SchemaIMAP,               // schema_imap.go: subscriptions by name, the \Recent high-water mark
 }
 
-// SchemaV1 is the first schema, in SQL that SQLite and PostgreSQL both accept
-// (INTEGER PRIMARY KEY is an alias of the rowid in SQLite; the postgres
-// dialect maps it to an identity column when it lands).
+// SchemaV1 is the first schema. INTEGER PRIMARY KEY is an alias of the rowid;
+// AUTOINCREMENT keeps a mailbox id from ever being reused (it is the
+// mailbox's UIDVALIDITY).
 //
 // Dates are Unix seconds. Flags are a bit set (FlagSeen...) plus a
 // space-separated list of keywords, so unseen counts are an indexable
@@ -86,4 +87,47 @@ CREATE TABLE vanished (
 	modseq INTEGER NOT NULL,
 	PRIMARY KEY (mailbox_id, uid)
 );
+`
+
+// SchemaAuditOrgs is the migration that adds audit_orgs.
+const SchemaAuditOrgs = `
+CREATE TABLE audit_orgs (
+	audit_id INTEGER NOT NULL,
+	org_id INTEGER NOT NULL,
+	PRIMARY KEY (org_id, audit_id)
+);
+CREATE INDEX audit_orgs_entry ON audit_orgs(audit_id);
+`
+
+// SchemaThreads adds each body's conversation keys (message.ThreadKeys):
+// hashes of its Message-ID, parent, root and base subject (negative when
+// the subject had a reply prefix). They are written with the body, once
+// however many people receive it; bodies stored before this step have
+// zeros and are worked out from their summary when a folder is grouped.
+const SchemaThreads = `
+ALTER TABLE contents ADD COLUMN thread_self INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE contents ADD COLUMN thread_parent INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE contents ADD COLUMN thread_root INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE contents ADD COLUMN thread_subject INTEGER NOT NULL DEFAULT 0;
+`
+
+// SchemaWords adds the word index of body search (docs/decisions.md, "Search:
+// a word index per body"). Postings are per body (contents), so a list post
+// read by a million people is indexed once; search_words is the vocabulary,
+// which turns a prefix ("hep") into the words it starts ("heparin"). Bodies
+// are indexed after delivery by a background indexer (IndexWords), and
+// bodies stored before this step are indexed by the same path; the partial
+// index finds the ones still waiting. WITHOUT ROWID keeps each table a
+// single B-tree on its primary key.
+const SchemaWords = `
+ALTER TABLE contents ADD COLUMN words_indexed INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX contents_unindexed ON contents(id) WHERE words_indexed = 0;
+CREATE TABLE body_words (
+	word_hash INTEGER NOT NULL,
+	content_id INTEGER NOT NULL,
+	PRIMARY KEY (word_hash, content_id)
+) WITHOUT ROWID;
+CREATE TABLE search_words (
+	word TEXT PRIMARY KEY
+) WITHOUT ROWID;
 `
