@@ -14,6 +14,7 @@ var Migrations = []string{
 	SchemaAuditOrgs,          // audit_orgs.go: the organisations an audit entry concerns
 	SchemaThreads,            // threads.go: conversation keys per body
 	SchemaWords,              // words.go: the word index of body search
+	SchemaUIDValidity,        // uidvalidity.go: a UIDVALIDITY per mailbox that a rebuilt data folder does not repeat
 }
 
 // SchemaV1 is the first schema, in SQL that SQLite and PostgreSQL both accept
