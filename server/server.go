@@ -134,7 +134,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.closers = append(s.closers, httpSrv.Close)
 	// The HTTP door speaks HTTPS with the server's certificate, like every
 	// other door; http_plain is for a TLS-terminating proxy in front of it.
-	serveHTTP := func(l net.Listener) error { return httpSrv.ServeTLS(l, "", "") }
+	serveHTTP := func(l net.Listener) error { return httpSrv.ServeTLS(web.RedirectPlainHTTP(l, log), "", "") }
 	if cfg.HTTPPlain {
 		serveHTTP = httpSrv.Serve
 	}

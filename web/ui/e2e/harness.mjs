@@ -3,7 +3,6 @@
 // page and the helpers the step files (staff.mjs, admin.mjs) use. run.mjs
 // runs the step files in order; they share one browser page.
 import { mkdtempSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs'
-import { execFileSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -129,14 +128,10 @@ for (let i = 0; i < 3; i++) {
   }
 }
 
-// A list of everyone in the demo, created with the CLI as an operator would
-// (administrators sign in to the web with a security code; the CLI works on
-// the data folder while the server runs).
+// The demo seeds all-staff@nhs.test, a list of everyone in it.
 export const demoPeople = ['amira.khan', 'ben.okafor', 'chloe.davies', 'daniel.murphy', 'ella.nowak', 'farah.hussain', 'george.williams',
   'hannah.evans', 'ibrahim.ali', 'jess.taylor', 'kwame.mensah', 'laura.smith', 'mohammed.rahman', 'niamh.kelly', 'oliver.brown',
   'priya.patel', 'quentin.hughes', 'rosa.martinez', 'sam.lee', 'tom.wilson'].map((p) => p + '@nhs.test')
-execFileSync(BIN, ['list', 'create', '--data', data, '--address', 'all-staff@nhs.test', '--name', 'All demo staff',
-  '--owner', 'amira.khan@nhs.test', '--members', demoPeople.join(',')], { stdio: 'pipe' })
 
 export const { browser, context, page } = await launch()
 export const consoleErrors = []
