@@ -84,7 +84,7 @@ func seedDemo(ctx context.Context, dir string) error {
 
 const (
 	// demoAdmin is the demo's national administrator.
-	demoAdmin = "ella.nowak@" + sim.DemoDomain
+	demoAdmin = "rosa.martinez@" + sim.DemoDomain
 	// demoAllStaff is a list of everyone in the demo, over demoConfirmAbove.
 	demoAllStaff     = "all-staff@" + sim.DemoDomain
 	demoConfirmAbove = 10
