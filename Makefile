@@ -10,6 +10,7 @@ STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 all: build
 
 build: ui
+	@test -e $(BIN) || echo "Building bin/wardmail with Go: the first build compiles SQLite (cgo) and every dependency, a few minutes on a fresh machine; later builds take seconds."
 	$(GO) build -o $(BIN) ./cmd/wardmail
 
 # The webmail (web/ui): npm packages exactly as package-lock.json says, then
@@ -18,6 +19,7 @@ UI       := web/ui
 CHROMIUM ?= /usr/bin/chromium
 
 $(UI)/node_modules/.package-lock.json: $(UI)/package.json $(UI)/package-lock.json
+	@echo "Installing the webmail's npm packages as web/ui/package-lock.json pins them (npm ci)..."
 	cd $(UI) && npm ci --no-audit --no-fund
 
 ui: $(UI)/node_modules/.package-lock.json

@@ -1,7 +1,6 @@
 package connlimit
 
 import (
-	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -24,13 +23,14 @@ type Conn struct {
 	once       sync.Once
 }
 
-// Find returns the Conn under nc (looking through TLS), or nil.
+// Find returns the Conn under nc (looking through TLS and any other
+// wrapper that gives its NetConn), or nil.
 func Find(nc net.Conn) *Conn {
 	for nc != nil {
 		switch c := nc.(type) {
 		case *Conn:
 			return c
-		case *tls.Conn:
+		case interface{ NetConn() net.Conn }: // *tls.Conn, web's peeked connections
 			nc = c.NetConn()
 		default:
 			return nil

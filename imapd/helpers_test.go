@@ -71,6 +71,7 @@ func (a *switchAuth) setDown(v bool) {
 type envOptions struct {
 	limits       Limits
 	expectPanics float64
+	now          func() time.Time // the store's clock (nil: the real one)
 }
 
 func newEnv(t testing.TB, opts ...func(*envOptions)) *testEnv {
@@ -80,7 +81,7 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *testEnv {
 		f(&o)
 	}
 	ctx := context.Background()
-	st, err := storetest.New(t).OpenErr(storetest.Options{})
+	st, err := storetest.New(t).OpenErr(storetest.Options{Now: o.now})
 	if err != nil {
 		t.Fatal(err)
 	}

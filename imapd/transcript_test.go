@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden transcripts from the server's answers")
@@ -17,6 +18,9 @@ var updateGolden = flag.Bool("update", false, "rewrite the golden transcripts fr
 // literal ({n+}) is followed by "C: " lines that make up the literal (each
 // with its CRLF) and the rest of the command, answered after its last line.
 // Alice has the test messages below in her INBOX.
+// transcriptClock is the store's time in the transcripts.
+var transcriptClock = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+
 func TestTranscripts(t *testing.T) {
 	files, err := filepath.Glob("testdata/transcripts/*.txt")
 	if err != nil || len(files) == 0 {
@@ -24,7 +28,9 @@ func TestTranscripts(t *testing.T) {
 	}
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			e := newEnv(t)
+			// A fixed store clock: UIDVALIDITY values are taken from it
+			// (store/uidvalidity.go), and the transcripts show them.
+			e := newEnv(t, func(o *envOptions) { o.now = func() time.Time { return transcriptClock } })
 			e.deliver(t, e.alice, simpleMsg)
 			e.deliver(t, e.alice, multipartMsg)
 			data, err := os.ReadFile(file)

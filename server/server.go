@@ -200,8 +200,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	// The HTTP door speaks HTTPS with the server's certificate, like every
 	// other door; http_plain is for a TLS-terminating proxy in front of it.
 	// A connection past the caps is let in marked, so that its request is
-	// answered 503 in HTTP (limitHTTP) rather than the TLS handshake cut.
-	serveHTTP := func(l net.Listener) error { return httpSrv.ServeTLS(httpConns.Listen(l, nil), "", "") }
+	// answered 503 in HTTP (limitHTTP) rather than the TLS handshake cut; a
+	// plain-HTTP request on this port is redirected to https://.
+	serveHTTP := func(l net.Listener) error {
+		return httpSrv.ServeTLS(web.RedirectPlainHTTP(httpConns.Listen(l, nil), log), "", "")
+	}
 	if cfg.HTTPPlain {
 		serveHTTP = func(l net.Listener) error { return httpSrv.Serve(httpConns.Listen(l, nil)) }
 	}

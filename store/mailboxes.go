@@ -32,13 +32,20 @@ type Mailbox struct {
 	Subscribed    bool
 	// RecentUID is the \Recent high-water mark: messages above it are
 	// recent and not yet claimed by any session (ClaimRecent).
-	RecentUID uint32
+	RecentUID   uint32
+	uidValidity int64 // 0: made before SchemaUIDValidity
 }
 
-// UIDValidity never changes for a mailbox and differs for a mailbox deleted
-// and created again under the same name: the id is never reused
-// (AUTOINCREMENT), so it serves (RFC 9051 2.3.1.1).
-func (m *Mailbox) UIDValidity() uint32 { return uint32(m.ID) }
+// UIDValidity never changes for a mailbox and is greater for a mailbox
+// deleted and created again under the same name (RFC 9051 2.3.1.1;
+// uidvalidity.go). Mailboxes made before it was stored keep their id, which
+// was never reused either (AUTOINCREMENT).
+func (m *Mailbox) UIDValidity() uint32 {
+	if m.uidValidity != 0 {
+		return uint32(m.uidValidity)
+	}
+	return uint32(m.ID)
+}
 
 // MailboxStatus holds the counts STATUS and SELECT report.
 type MailboxStatus struct {
@@ -77,12 +84,12 @@ func CanonicalName(name string) (string, error) {
 // subscribed comes from the subscriptions table.
 const mailboxCols = `id, person_id, name, special_use, uid_next, highest_modseq,
 	CASE WHEN EXISTS (SELECT 1 FROM subscriptions s WHERE s.person_id = mailboxes.person_id AND s.name = mailboxes.name) THEN 1 ELSE 0 END,
-	recent_uid`
+	recent_uid, uid_validity`
 
 func scanMailbox(row interface{ Scan(...any) error }) (*Mailbox, error) {
 	var m Mailbox
 	var sub int
-	err := row.Scan(&m.ID, &m.PersonID, &m.Name, &m.SpecialUse, &m.UIDNext, &m.HighestModSeq, &sub, &m.RecentUID)
+	err := row.Scan(&m.ID, &m.PersonID, &m.Name, &m.SpecialUse, &m.UIDNext, &m.HighestModSeq, &sub, &m.RecentUID, &m.uidValidity)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -114,10 +121,8 @@ func ensureMailboxes(tx *Tx, personID int64) (*Mailbox, error) {
 	if err != ErrNotFound {
 		return m, err
 	}
-	now := tx.s.now().Unix()
 	for _, d := range DefaultMailboxes {
-		if _, err := tx.Exec(`INSERT INTO mailboxes (person_id, name, special_use, created_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (person_id, name) DO NOTHING`, personID, d.Name, d.SpecialUse, now); err != nil {
+		if _, err := insertMailbox(tx, personID, d.Name, d.SpecialUse); err != nil {
 			return nil, err
 		}
 		// The default folders are subscribed, so clients that show only
@@ -176,21 +181,17 @@ func (s *Store) CreateMailbox(ctx context.Context, personID int64, name, special
 		if _, err := ensureMailboxes(tx, personID); err != nil {
 			return err
 		}
-		now := s.now().Unix()
 		parts := strings.Split(name, Delimiter)
 		for i := 1; i < len(parts); i++ {
-			parent := strings.Join(parts[:i], Delimiter)
-			if _, err := tx.Exec(`INSERT INTO mailboxes (person_id, name, created_at) VALUES (?, ?, ?)
-				ON CONFLICT (person_id, name) DO NOTHING`, personID, parent, now); err != nil {
+			if _, err := insertMailbox(tx, personID, strings.Join(parts[:i], Delimiter), ""); err != nil {
 				return err
 			}
 		}
-		res, err := tx.Exec(`INSERT INTO mailboxes (person_id, name, special_use, created_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (person_id, name) DO NOTHING`, personID, name, specialUse, now)
+		created, err := insertMailbox(tx, personID, name, specialUse)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if !created {
 			return ErrExists
 		}
 		m, err = scanMailbox(tx.QueryRow(`SELECT `+mailboxCols+` FROM mailboxes WHERE person_id = ? AND name = ?`, personID, name))
@@ -293,12 +294,13 @@ func (s *Store) RenameMailbox(ctx context.Context, personID int64, from, to stri
 }
 
 func renameInbox(tx *Tx, inbox *Mailbox, to string) error {
-	now := tx.s.now().Unix()
-	var dstID int64
-	if err := tx.QueryRow(`INSERT INTO mailboxes (person_id, name, created_at) VALUES (?, ?, ?) RETURNING id`, inbox.PersonID, to, now).Scan(&dstID); err != nil {
+	if _, err := insertMailbox(tx, inbox.PersonID, to, ""); err != nil {
 		return err
 	}
-	dst := &Mailbox{ID: dstID, PersonID: inbox.PersonID, UIDNext: 1, HighestModSeq: 1}
+	dst, err := scanMailbox(tx.QueryRow(`SELECT `+mailboxCols+` FROM mailboxes WHERE person_id = ? AND name = ?`, inbox.PersonID, to))
+	if err != nil {
+		return err
+	}
 	uids, err := allUIDs(tx, inbox.ID)
 	if err != nil {
 		return err
@@ -312,18 +314,18 @@ func renameInbox(tx *Tx, inbox *Mailbox, to string) error {
 // Status counts a mailbox's messages.
 func (s *Store) Status(ctx context.Context, mailboxID int64) (*MailboxStatus, error) {
 	var st MailboxStatus
-	var id int64
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT m.id, m.uid_next, m.highest_modseq,
+	var id, validity int64
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT m.id, m.uid_validity, m.uid_next, m.highest_modseq,
 		(SELECT COUNT(*) FROM mail WHERE mailbox_id = m.id),
 		(SELECT COUNT(*) FROM mail WHERE mailbox_id = m.id AND (flags & 1) = 0),
 		(SELECT COUNT(*) FROM mail WHERE mailbox_id = m.id AND (flags & 8) <> 0),
 		(SELECT COALESCE(SUM(c.size), 0) FROM mail JOIN contents c ON c.id = mail.content_id WHERE mail.mailbox_id = m.id),
 		(SELECT COUNT(*) FROM mail WHERE mailbox_id = m.id AND uid > m.recent_uid)
-		FROM mailboxes m WHERE m.id = ?`), mailboxID).Scan(&id, &st.UIDNext, &st.HighestModSeq, &st.Messages, &st.Unseen, &st.Deleted, &st.Size, &st.Recent)
+		FROM mailboxes m WHERE m.id = ?`), mailboxID).Scan(&id, &validity, &st.UIDNext, &st.HighestModSeq, &st.Messages, &st.Unseen, &st.Deleted, &st.Size, &st.Recent)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
-	st.UIDValidity = uint32(id)
+	st.UIDValidity = (&Mailbox{ID: id, uidValidity: validity}).UIDValidity()
 	return &st, err
 }
 

@@ -55,3 +55,38 @@ func (s *Store) Suggest(ctx context.Context, q string, limit int) ([]Suggestion,
 	}
 	return out, rows.Err()
 }
+
+// ListSuggestion is one distribution list offered by address autocomplete.
+type ListSuggestion struct {
+	Address, Name string
+	Size          int64
+	Suspended     bool
+}
+
+// SuggestLists returns up to limit lists whose address starts with q, by
+// address: a range scan of the address's UNIQUE index, bounded by limit.
+// Names are not searched (that would scan every list on each key press);
+// a list's address is what a sender types.
+func (s *Store) SuggestLists(ctx context.Context, q string, limit int) ([]ListSuggestion, error) {
+	q = strings.ToLower(strings.TrimSpace(q))
+	if q == "" || limit <= 0 || len(q) > 320 || !utf8.ValidString(q) {
+		return nil, nil
+	}
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT address, name, size, suspended FROM lists
+		WHERE address >= ? AND address < ? ORDER BY address LIMIT ?`), q, q+"\U0010FFFF", limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ListSuggestion
+	for rows.Next() {
+		var l ListSuggestion
+		var susp int
+		if err := rows.Scan(&l.Address, &l.Name, &l.Size, &susp); err != nil {
+			return nil, err
+		}
+		l.Suspended = susp != 0
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}

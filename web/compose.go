@@ -238,7 +238,21 @@ func (a *API) handleSend(w http.ResponseWriter, r *http.Request, who *Session) e
 			a.log.Warn("removing sent uploads", "err", err)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": res.ID, "messageId": res.MessageID, "recipients": len(rcpts), "sentUid": sentUID})
+	// What the sender is told: the lists by address with the people the
+	// message reached in all (after list expansion), and where it waits for
+	// moderators.
+	sentLists := []string{}
+	for _, rc := range rcpts {
+		if rc.ListID != 0 {
+			sentLists = append(sentLists, rc.Address)
+		}
+	}
+	held := res.Held
+	if held == nil {
+		held = []string{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": res.ID, "messageId": res.MessageID, "recipients": len(rcpts), "sentUid": sentUID,
+		"people": res.Audience, "lists": sentLists, "held": held})
 	return nil
 }
 

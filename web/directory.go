@@ -12,8 +12,18 @@ type suggestion struct {
 	Role  string `json:"role,omitempty"`
 }
 
+// listSuggestion is a distribution list offered beside people, with its
+// size so that the sender sees how many a list reaches before choosing it.
+type listSuggestion struct {
+	Name      string `json:"name"`
+	Email     string `json:"email"`
+	Size      int64  `json:"size"`
+	Suspended bool   `json:"suspended,omitempty"`
+}
+
 // handleSuggest: GET /api/v1/directory/suggest?q=PREFIX[&limit=N]: people
-// whose address, name or last name starts with the prefix (store.Suggest).
+// whose address, name or last name starts with the prefix (store.Suggest),
+// and distribution lists whose address does (store.SuggestLists).
 func (a *API) handleSuggest(w http.ResponseWriter, r *http.Request, who *Session) error {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	if len(q) > 320 {
@@ -26,6 +36,7 @@ func (a *API) handleSuggest(w http.ResponseWriter, r *http.Request, who *Session
 		return err
 	}
 	out := []suggestion{}
+	lists := []listSuggestion{}
 	if q != "" {
 		list, err := a.store.Suggest(r.Context(), q, limit)
 		if err != nil {
@@ -34,8 +45,15 @@ func (a *API) handleSuggest(w http.ResponseWriter, r *http.Request, who *Session
 		for _, s := range list {
 			out = append(out, suggestion{Name: s.Name, Email: s.Email, Org: s.Org, Role: s.Role})
 		}
+		found, err := a.store.SuggestLists(r.Context(), q, limit)
+		if err != nil {
+			return err
+		}
+		for _, l := range found {
+			lists = append(lists, listSuggestion{Name: l.Name, Email: l.Address, Size: l.Size, Suspended: l.Suspended})
+		}
 	}
 	w.Header().Set("Cache-Control", "private, max-age=60")
-	writeJSON(w, http.StatusOK, map[string]any{"people": out})
+	writeJSON(w, http.StatusOK, map[string]any{"people": out, "lists": lists})
 	return nil
 }

@@ -44,6 +44,19 @@ func (a *API) ui() http.Handler {
 			http.NotFound(w, r)
 			return
 		}
+		// The files beside index.html (public/ in web/ui): the manifest,
+		// icons, the service worker and the offline page. Not immutable:
+		// their names stay the same from one build to the next.
+		if p != "" && p != "index.html" && !strings.Contains(p, "/") {
+			if _, err := fs.Stat(sub, p); err == nil {
+				if strings.HasSuffix(p, ".webmanifest") {
+					w.Header().Set("Content-Type", "application/manifest+json")
+				}
+				w.Header().Set("Cache-Control", "no-cache")
+				files.ServeHTTP(w, r)
+				return
+			}
+		}
 		// Every other path is the application (it routes on the client).
 		index, err := fs.ReadFile(sub, "index.html")
 		if err != nil {

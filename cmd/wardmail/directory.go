@@ -10,17 +10,18 @@ import (
 
 	"wardmail/auth"
 	"wardmail/directory"
+	"wardmail/server"
 )
 
 func runDirectory(args []string) error {
 	if len(args) == 0 || args[0] != "import" {
-		return errors.New("usage: wardmail directory import --data DIR FILE.csv")
+		return errors.New("usage: wardmail directory import [--data DIR] FILE.csv")
 	}
 	fs := flag.NewFlagSet("directory import", flag.ExitOnError)
-	data := fs.String("data", "", "data folder")
+	data := fs.String("data", server.Defaults().DataDir, "data folder (as serve's --data)")
 	_ = fs.Parse(args[1:])
 	if fs.NArg() != 1 {
-		return errors.New("usage: wardmail directory import --data DIR FILE.csv")
+		return errors.New("usage: wardmail directory import [--data DIR] FILE.csv")
 	}
 	file := fs.Arg(0)
 	ctx := context.Background()

@@ -29,7 +29,7 @@ func serveFlags(fs *flag.FlagSet) func() (server.Config, error) {
 		{"submissions", "", "implicit-TLS submission address (off when empty)"},
 		{"imap", cfg.IMAPAddr, "IMAP address (STARTTLS)"},
 		{"imaps", "", "implicit-TLS IMAP address (off when empty)"},
-		{"http", cfg.HTTPAddr, "HTTP address (/healthz, /metrics)"},
+		{"http", cfg.HTTPAddr, "HTTPS address: the webmail and admin console, the JSON API, /healthz, /metrics (http:// there is redirected)"},
 		{"tls-cert", "", "TLS certificate (PEM); a self-signed one is made in the data folder when empty"},
 		{"tls-key", "", "TLS private key (PEM)"},
 		{"log-level", cfg.LogLevel, "debug, info, warn or error"},

@@ -35,6 +35,7 @@ var Migrations = []string{
 	schemaHeldPostTo,
 	schemaRevocations,
 	schemaIMAP,
+	schemaUIDValidity,
 }
 
 const schemaV1 = `
@@ -392,4 +393,12 @@ CREATE TABLE subscriptions (
 INSERT INTO subscriptions (person_id, name) SELECT person_id, name FROM mailboxes WHERE subscribed <> 0;
 ALTER TABLE mailboxes ADD COLUMN recent_uid BIGINT NOT NULL DEFAULT 0;
 UPDATE mailboxes SET recent_uid = uid_next - 1;
+`
+
+const schemaUIDValidity = `
+ALTER TABLE mailboxes ADD COLUMN uid_validity BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE uid_validity (
+	last BIGINT NOT NULL
+);
+INSERT INTO uid_validity (last) VALUES (0);
 `

@@ -18,6 +18,7 @@ var Migrations = []string{
 	SchemaHeldPostTo,         // held.go: the list a held post goes to once every moderator approves
 	SchemaRevocations,        // revoke.go: credential generations, revocations that reach live sessions
 	SchemaIMAP,               // schema_imap.go: subscriptions by name, the \Recent high-water mark
+	SchemaUIDValidity,        // uidvalidity.go: a UIDVALIDITY per mailbox that a rebuilt data folder does not repeat
 }
 
 // SchemaV1 is the first schema. INTEGER PRIMARY KEY is an alias of the rowid;

@@ -62,3 +62,25 @@ INSERT INTO subscriptions (person_id, name) SELECT person_id, name FROM mailboxe
 ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 0;
 UPDATE mailboxes SET recent_uid = uid_next - 1;
 `
+
+// SchemaUIDValidity gives each mailbox a UIDVALIDITY of its own (RFC 9051
+// 2.3.1.1). It used to be the mailbox's row id: small sequential numbers
+// that a data folder rebuilt from scratch hands out again, so a caching
+// client (Thunderbird, Apple Mail) would take the new mailbox's UIDs for
+// the messages it cached from the old one and show stale mail.
+//
+//   - mailboxes.uid_validity: 0 for mailboxes made before this step, which
+//     keep their id as UIDVALIDITY (changing it would make every client
+//     fetch every mailbox again for nothing).
+//   - uid_validity: one row, the last value handed out. Each new mailbox
+//     takes the current time in seconds, or the last value plus one when
+//     that is later, as the RFC suggests: values only increase, so a
+//     mailbox deleted and created again always has a greater one, and a
+//     data folder rebuilt later starts above the old one's values.
+const SchemaUIDValidity = `
+ALTER TABLE mailboxes ADD COLUMN uid_validity INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE uid_validity (
+	last INTEGER NOT NULL
+);
+INSERT INTO uid_validity (last) VALUES (0);
+`

@@ -93,7 +93,7 @@ await step('lists: create with a live audience preview', async () => {
 })
 
 await step('lists: find by address or name (the server filters and pages)', async () => {
-  const table = page.getByRole('table', { name: 'Lists you manage' })
+  const table = page.getByRole('table', { name: 'All lists' })
   await page.getByLabel('Address or name contains').fill('EVERYONE')
   await page.getByRole('button', { name: 'Find', exact: true }).click()
   await page.locator('#lists-count').filter({ hasText: 'Lists 1–1 of 1 containing "EVERYONE"' }).waitFor()
@@ -508,6 +508,7 @@ await step('a local administrator sees only their organisation and is refused el
   await openConsole('Lists')
   await page.getByRole('button', { name: 'Open leeds-big@nhs.test' }).waitFor()
   assert(await page.getByRole('button', { name: 'Open national-all@nhs.test' }).count() === 0, 'a local administrator sees a national list')
+  assert(await page.getByRole('table', { name: 'Lists of your organisations' }).count() === 1, 'the local administrator\'s list table is not named for their organisations')
   await openList('leeds-big@nhs.test')
   await page.getByLabel('Policy').selectOption('members')
   await page.getByRole('button', { name: 'Save who may post' }).click()

@@ -32,7 +32,10 @@ export async function launch() {
   const browser = await chromium.launch({
     executablePath: CHROMIUM, headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+      // The demo's certificate is self-signed: without this Chromium registers
+      // no service worker from it (ignoreHTTPSErrors does not cover workers).
+      '--ignore-certificate-errors'],
   })
   const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1400, height: 860 }, locale: 'en-GB', timezoneId: 'Europe/London' })
   return { browser, context, page: await context.newPage() }

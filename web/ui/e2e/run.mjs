@@ -1,6 +1,6 @@
 // Browser tests: Debian's Chromium driven by playwright-core against a real
 // `wardmail demo` (HTTPS, SQLite, the real pipeline), with axe-core checking
-// WCAG 2.1 AA on each main view. Screenshots of the main views go to
+// WCAG 2.2 AA on each main view, at desktop, tablet and phone sizes. Screenshots of the main views go to
 // docs/screenshots/. Run by `make e2e` (part of `make test`).
 //
 //   WARDMAIL_BIN  the binary (default ../../bin/wardmail)
@@ -14,6 +14,7 @@ import { step, assert, results, failureCount, browser, server, data, consoleErro
 
 await import('./staff.mjs')
 await import('./admin.mjs')
+await import('./phone.mjs')
 
 
 await step('no console errors or CSP violations', async () => {

@@ -1,21 +1,27 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
-import { api, ApiError, Audience, ComposeStart, PartInfo, PartRef, Suggestion, upload } from './api'
+import { api, ApiError, Audience, ComposeStart, PartInfo, PartRef, Sent, Suggestion, upload } from './api'
 
 // Recipients are typed as comma-separated addresses; the part being typed is
-// looked up in the national directory (ARIA 1.2 combobox).
-function RecipientInput({ id, label, value, onChange, autoFocus }: { id: string; label: string; value: string; onChange: (v: string) => void; autoFocus?: boolean }) {
+// looked up in the national directory and among distribution lists (ARIA
+// 1.2 combobox). The first suggestion is highlighted, so Enter or Tab takes
+// it: "laura" then Enter is Laura's address, never the bare word.
+function RecipientInput({ id, label, value, onChange, autoFocus, outside }:
+  { id: string; label: string; value: string; onChange: (v: string) => void; autoFocus?: boolean; outside?: string[] }) {
   const [items, setItems] = useState<Suggestion[]>([])
   const [active, setActive] = useState(-1)
   const timer = useRef<number>()
   const seq = useRef(0)
   const current = value.split(',').pop()!.trim()
 
+  const lookup = (q: string) => api.suggest(q).then((r) => [
+    ...r.people, ...(r.lists ?? []).map((l): Suggestion => ({ name: l.name, email: l.email, size: l.size, suspended: l.suspended, list: true }))])
+
   useEffect(() => {
     window.clearTimeout(timer.current)
-    if (current.length < 2) { setItems([]); return }
+    if (current.length < 2 || current.includes(',')) { setItems([]); return }
     const n = ++seq.current
     timer.current = window.setTimeout(() => {
-      api.suggest(current).then((r) => { if (n === seq.current) { setItems(r.people); setActive(-1) } }).catch(() => setItems([]))
+      lookup(current).then((r) => { if (n === seq.current) { setItems(r); setActive(r.length ? 0 : -1) } }).catch(() => setItems([]))
     }, 120)
   }, [current])
 
@@ -23,32 +29,49 @@ function RecipientInput({ id, label, value, onChange, autoFocus }: { id: string;
     const parts = value.split(',').slice(0, -1).map((p) => p.trim()).filter(Boolean)
     parts.push(s.email)
     onChange(parts.join(', ') + ', ')
+    seq.current++
     setItems([])
   }
 
   const open = items.length > 0
+  const mine = (outside ?? []).filter((a) => value.toLowerCase().includes(a.toLowerCase()))
   return (
     <div class="field combo">
       <label for={id}>{label}</label>
       <input id={id} type="text" role="combobox" aria-autocomplete="list" aria-expanded={open} aria-controls={`${id}-list`}
-        aria-activedescendant={active >= 0 ? `${id}-opt-${active}` : undefined} autocomplete="off" value={value} autoFocus={autoFocus}
+        aria-activedescendant={open && active >= 0 ? `${id}-opt-${active}` : undefined} autocomplete="off" value={value} autoFocus={autoFocus}
+        aria-describedby={mine.length ? `${id}-outside` : undefined} class={mine.length ? 'has-outside' : undefined}
         onInput={(e) => onChange((e.target as HTMLInputElement).value)}
         onBlur={() => window.setTimeout(() => setItems([]), 150)}
         onKeyDown={(e) => {
-          if (!open) return
+          if (!open) {
+            // Enter on a name typed faster than the suggestions came: look
+            // it up now and take the first match rather than send a word.
+            if (e.key === 'Enter' && current.length >= 2 && !current.includes('@')) {
+              e.preventDefault()
+              const n = ++seq.current
+              lookup(current).then((r) => { if (n === seq.current && r.length) choose(r[0]) }).catch(() => undefined)
+            }
+            return
+          }
           if (e.key === 'ArrowDown') { e.preventDefault(); setActive((a) => Math.min(items.length - 1, a + 1)) }
           else if (e.key === 'ArrowUp') { e.preventDefault(); setActive((a) => Math.max(0, a - 1)) }
           else if (e.key === 'Enter' && active >= 0) { e.preventDefault(); choose(items[active]) }
+          else if (e.key === 'Tab' && active >= 0 && !e.shiftKey) choose(items[active])
           else if (e.key === 'Escape') { e.stopPropagation(); setItems([]) }
         }} />
       <ul id={`${id}-list`} role="listbox" aria-label={`${label} suggestions`} class={open ? 'suggest' : 'suggest hidden'}>
         {items.map((s, i) => (
           <li key={s.email} id={`${id}-opt-${i}`} role="option" aria-selected={i === active} class={i === active ? 'active' : ''}
             onMouseDown={(e) => { e.preventDefault(); choose(s) }}>
-            <strong>{s.name}</strong> <span>{s.email}</span> <span class="meta">{s.role ? `${s.role}, ` : ''}{s.org}</span>
+            <strong>{s.name}</strong> <span>{s.email}</span>{' '}
+            {s.list
+              ? <span class="meta">list, {(s.size ?? 0).toLocaleString('en-GB')} {s.size === 1 ? 'person' : 'people'}{s.suspended ? ', suspended' : ''}</span>
+              : <span class="meta">{s.role ? `${s.role}, ` : ''}{s.org}</span>}
           </li>
         ))}
       </ul>
+      {mine.length > 0 && <p id={`${id}-outside`} class="outside-note"><span class="badge outside">Outside</span> {mine.join(', ')}: not in the health service's directory.</p>}
     </div>
   )
 }
@@ -81,6 +104,9 @@ export function ComposeDialog({ initial, onClose }: Props) {
   const [saved, setSaved] = useState('')
   const [error, setError] = useState('')
   const [audience, setAudience] = useState<Audience | null>(null)
+  // The recipients the audience was worked out for: a confirmation is only
+  // offered for the recipients it counted.
+  const [audienceFor, setAudienceFor] = useState('')
   const [sending, setSending] = useState(false)
   const dirty = useRef(false)
   const dialog = useRef<HTMLDivElement>(null)
@@ -97,7 +123,6 @@ export function ComposeDialog({ initial, onClose }: Props) {
   // referenced in the new draft (the server says where).
   useEffect(() => {
     if (!dirty.current) { dirty.current = true; return }
-    setAudience(null)
     const t = window.setTimeout(() => {
       const keys = kept.map((k) => k.key)
       api.saveDraft(message()).then((r) => {
@@ -108,6 +133,20 @@ export function ComposeDialog({ initial, onClose }: Props) {
     }, 3000)
     return () => window.clearTimeout(t)
   }, [to, cc, bcc, subject, text, uploads, kept.length])
+
+  // The audience as the sender adds recipients, before Send: how many
+  // people, the full warning above the threshold, a list they may not post
+  // to, addresses outside the directory.
+  const recipientsKey = JSON.stringify([split(to), split(cc), split(bcc)])
+  useEffect(() => {
+    const whole = (l: string[]) => l.filter((a) => /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(a))
+    const r = { to: whole(split(to)), cc: whole(split(cc)), bcc: whole(split(bcc)) }
+    if (r.to.length + r.cc.length + r.bcc.length === 0) { setAudience(null); setAudienceFor(''); return }
+    const t = window.setTimeout(() => {
+      api.audience({ ...r, subject: '', text: '' }).then((a) => { setAudience(a); setAudienceFor(JSON.stringify([r.to, r.cc, r.bcc])) }).catch(() => undefined)
+    }, 400)
+    return () => window.clearTimeout(t)
+  }, [recipientsKey])
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => { if (e.key === 'Escape') onClose() }
@@ -136,6 +175,7 @@ export function ComposeDialog({ initial, onClose }: Props) {
         try {
           const a = await api.audience(m)
           setAudience(a)
+          setAudienceFor(JSON.stringify([m.to, m.cc, m.bcc]))
           if (a.blocked) { setError(a.blocked.reason); setSending(false); return }
           if (a.needs_confirmation) { setSending(false); return }
         } catch (e) {
@@ -143,7 +183,7 @@ export function ComposeDialog({ initial, onClose }: Props) {
         }
       }
       const r = await api.send(m)
-      onClose(`Message sent to ${r.recipients} ${r.recipients === 1 ? 'person' : 'people'}.`)
+      onClose(sentText(r))
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e))
     } finally {
@@ -161,9 +201,9 @@ export function ComposeDialog({ initial, onClose }: Props) {
       <div class="compose" role="dialog" aria-modal="true" aria-labelledby="compose-title" ref={dialog}>
         <h2 id="compose-title">{initial.subject ? initial.subject : 'New message'}</h2>
         <form onSubmit={(e) => { e.preventDefault(); send() }}>
-          <RecipientInput id="to" label="To" value={to} onChange={setTo} autoFocus={initial.to.length === 0} />
-          <RecipientInput id="cc" label="Cc" value={cc} onChange={setCc} />
-          {showBcc ? <RecipientInput id="bcc" label="Bcc" value={bcc} onChange={setBcc} />
+          <RecipientInput id="to" label="To" value={to} onChange={setTo} autoFocus={initial.to.length === 0} outside={audience?.external} />
+          <RecipientInput id="cc" label="Cc" value={cc} onChange={setCc} outside={audience?.external} />
+          {showBcc ? <RecipientInput id="bcc" label="Bcc" value={bcc} onChange={setBcc} outside={audience?.external} />
             : <button type="button" class="link" onClick={() => setShowBcc(true)}>Add Bcc</button>}
           <div class="field">
             <label for="subject">Subject</label>
@@ -194,18 +234,7 @@ export function ComposeDialog({ initial, onClose }: Props) {
               </ul>
             )}
           </div>
-          {audience && (audience.needs_confirmation || audience.warnings.length > 0) && (
-            <div class={audience.needs_confirmation ? 'notice warn' : 'notice'} role="alert">
-              <p><strong>This will reach {audience.people.toLocaleString('en-GB')} {audience.people === 1 ? 'person' : 'people'} in{' '}
-                {audience.organisations.length.toLocaleString('en-GB')} {audience.organisations.length === 1 ? 'organisation' : 'organisations'}.</strong></p>
-              {audience.warnings.filter((w) => !w.startsWith('This will reach')).map((w) => <p key={w}>{w}</p>)}
-              {audience.needs_confirmation && !audience.blocked && (
-                <button type="button" class="danger" onClick={() => send(true)} disabled={sending}>
-                  Send to {audience.people.toLocaleString('en-GB')} people
-                </button>
-              )}
-            </div>
-          )}
+          {audience && <AudienceNote audience={audience} current={audienceFor === recipientsKey} sending={sending} onConfirm={() => send(true)} />}
           {error && <p class="error" role="alert">{error}</p>}
           <div class="actions">
             <button type="submit" class="primary" disabled={sending}>{sending ? 'Sending…' : 'Send'}</button>
@@ -215,6 +244,47 @@ export function ComposeDialog({ initial, onClose }: Props) {
           </div>
         </form>
       </div>
+    </div>
+  )
+}
+
+const people = (n: number) => `${n.toLocaleString('en-GB')} ${n === 1 ? 'person' : 'people'}`
+const local = (a: string) => a.split('@')[0]
+
+// sentText is what the status bar says after sending: a list by name with
+// the people it reached, not "1 person".
+export function sentText(r: Sent): string {
+  const lists = r.lists ?? []
+  if (!lists.length) return `Message sent to ${people(r.recipients)}.`
+  const others = r.recipients - lists.length
+  const to = lists.map(local).join(', ') + (others > 0 ? ` and ${others} other ${others === 1 ? 'address' : 'addresses'}` : '')
+  let s = `Message sent to ${to} (${people(r.people ?? 0)}).`
+  if (r.held?.length) s += ` Held for the moderators of ${r.held.map(local).join(', ')}.`
+  return s
+}
+
+// AudienceNote is who the message will reach, as the recipients are added:
+// a line for a small audience, the full warning (and the confirmation)
+// above the threshold, and why a list will not take it.
+function AudienceNote({ audience: a, current, sending, onConfirm }: { audience: Audience; current: boolean; sending: boolean; onConfirm: () => void }) {
+  const orgs = a.organisations.length
+  const notes = a.warnings.filter((w) => !w.startsWith('This will reach') && w !== a.blocked?.reason)
+  if (a.blocked) {
+    return <div class="notice warn" role="alert"><p><strong>{a.blocked.reason}</strong></p>{notes.map((w) => <p key={w}>{w}</p>)}</div>
+  }
+  if (a.needs_confirmation) {
+    return (
+      <div class="notice warn" role="alert">
+        <p><strong>This will reach {people(a.people)} in {orgs.toLocaleString('en-GB')} {orgs === 1 ? 'organisation' : 'organisations'}.</strong></p>
+        {notes.map((w) => <p key={w}>{w}</p>)}
+        {current && <button type="button" class="danger" onClick={onConfirm} disabled={sending}>Send to {a.people.toLocaleString('en-GB')} people</button>}
+      </div>
+    )
+  }
+  return (
+    <div class={notes.length ? 'notice' : 'audience-line'} role="status">
+      <p>This will reach {people(a.people)}{a.lists.length > 0 && <> ({a.lists.map((l) => `${local(l.address)}: ${people(l.size)}`).join('; ')})</>}.</p>
+      {notes.map((w) => <p key={w}>{w}</p>)}
     </div>
   )
 }

@@ -8,6 +8,13 @@ import { Settings } from './Settings'
 import { Admin } from './admin/Admin'
 
 type Mode = 'folder' | 'search' | 'settings' | 'admin'
+// Pane is what a narrow screen shows: below 768 px one of the three at a
+// time (folders, the list, a message); from 768 px to 1099 px the folders,
+// or the list beside the message; wider, all three (styles.css decides).
+export type Pane = 'folders' | 'list' | 'message'
+const phone = () => window.matchMedia('(max-width: 767.98px)').matches
+const tablet = () => window.matchMedia('(min-width: 768px) and (max-width: 1099.98px)').matches
+const parentOf: Record<Pane, Pane> = { folders: 'folders', list: 'folders', message: 'list' }
 type Undo = NonNullable<Moved['undo']>
 interface Status { text: string; undo?: Undo[] }
 
@@ -46,6 +53,34 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
   const [error, setError] = useState('')
   const loadedKey = useRef('')
   const searchBox = useRef<HTMLInputElement>(null)
+  const [pane, setPane] = useState<Pane>('list')
+  const paneNow = useRef<Pane>('list')
+  paneNow.current = pane
+
+  // Each step deeper on a narrow screen is a history entry, so the browser's
+  // back (and a phone's back gesture) goes back a pane; depth says how many
+  // of the entries are ours, so the back button never leaves the webmail.
+  useEffect(() => {
+    history.replaceState({ wardmailPane: 'list', depth: 0 }, '')
+    const onPop = (e: PopStateEvent) => { setPane(e.state?.wardmailPane ?? 'list') }
+    window.addEventListener('popstate', onPop)
+    return () => window.removeEventListener('popstate', onPop)
+  }, [])
+  const go = useCallback((p: Pane) => {
+    const from = paneNow.current
+    if (p === from) return
+    paneNow.current = p
+    setPane(p)
+    const seen = phone() || (tablet() && (p === 'folders' || from === 'folders'))
+    if (seen) history.pushState({ wardmailPane: p, depth: (history.state?.depth ?? 0) + 1 }, '')
+  }, [])
+  function back() {
+    if ((history.state?.depth ?? 0) > 0) { history.back(); return }
+    const p = parentOf[paneNow.current]
+    paneNow.current = p
+    setPane(p)
+    history.replaceState({ wardmailPane: p, depth: 0 }, '')
+  }
 
   const fail = useCallback((e: unknown) => {
     if (e instanceof ApiError && e.status === 401) { onSignOut(); return }
@@ -66,7 +101,8 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
   }, [])
 
   const source: ListSource = useMemo(() => (mode === 'search'
-    ? { key: `s:${query}:${version}`, fetch: (o, l) => api.search(query, o, l), showFolder: true }
+    ? { key: `s:${query}:${version}`, fetch: (o, l) => api.search(query, o, l),
+        folderLabel: (id: number) => labelOf(folders.find((f) => f.id === id)) || 'Folder' }
     : threaded
       ? { key: `c:${folder}:${version}`, fetch: (o, l) => api.conversations(folder, o, l) }
       : { key: `f:${folder}:${version}`, fetch: (o, l) => api.list(folder, o, l) }), [mode, folder, query, version, threaded])
@@ -89,6 +125,7 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
     setSelected(index)
     setItem(it)
     if (!it) return
+    if (!moved) go('message')
     const key = `${folderOf(it)}:${it.uid}`
     if (key === loadedKey.current) return
     loadedKey.current = key
@@ -106,7 +143,7 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
       const unread = (it.unread ?? 0) - (it.seen ? 0 : 1)
       if (unread > 0 && it.uids) api.flags(folderOf(it), it.uids, ['seen'], []).then(() => refreshFolders()).catch(fail)
     }
-  }, [folder, fail])
+  }, [folder, fail, go])
 
   function changed(text?: string, undo?: Undo[]) {
     if (text) setStatus({ text, undo: undo?.length ? undo : undefined })
@@ -151,6 +188,7 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
         n += uids.length
         gone += r.deleted ?? 0
       }
+      if (!checked.size && paneNow.current === 'message') back()
       const where = kind === 'move' ? `moved to ${labelOf(folders.find((x) => x.id === to))}.` : ''
       changed(kind === 'archive' ? `${plural(n)}Archived.` : kind === 'move' ? `${plural(n) || 'Message '}${where}`
         : gone ? `${plural(gone)}Deleted for good.` : `${plural(n)}Moved to Trash.`, undos)
@@ -210,6 +248,7 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
     setSearchText('') // the box shows what the list shows
     setMode('folder'); setFolder(id); setSelected(-1); setItem(undefined); setView(null); loadedKey.current = ''
     setVersion((v) => v + 1)
+    go('list')
   }
 
   function search(e: Event) {
@@ -218,6 +257,7 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
     clearChecked()
     setQuery(searchText.trim()); setMode('search'); setSelected(-1); setItem(undefined); setView(null); loadedKey.current = ''
     setVersion((v) => v + 1)
+    go('list')
   }
 
   async function signOut() {
@@ -257,7 +297,7 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
   const label = mode === 'search' ? `Search results for ${query}` : current ? labelOf(current) : 'Messages'
 
   return (
-    <div class="app">
+    <div class={`app pane-${pane}`}>
       <a href="#main" class="skip">Skip to messages</a>
       <header class="top" role="banner">
         <span class="brand">Wardmail</span>
@@ -268,8 +308,8 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
           <button type="submit">Search</button>
         </form>
         <span class="me" title={session.person.email}>{session.person.name || session.person.email}</span>
-        {session.admin && <button onClick={() => { setMode('admin'); setView(null) }}>Administration</button>}
-        <button onClick={() => { setMode('settings'); setView(null) }}>Settings</button>
+        {session.admin && <button onClick={() => { setMode('admin'); setView(null); go('list') }}>Administration</button>}
+        <button onClick={() => { setMode('settings'); setView(null); go('list') }}>Settings</button>
         <button onClick={signOut}>Sign out</button>
       </header>
       <nav class="folders" aria-label="Folders">
@@ -293,15 +333,18 @@ export function Mail({ session, onSignOut }: { session: SessionInfo; onSignOut: 
           <div class="panes">
             <section class="listpane" aria-label={label}>
               <div class="listhead">
+                <button class="narrow-only folders-btn" onClick={() => go('folders')}>‹ Folders</button>
                 <h1 class="listtitle">{label}</h1>
                 {mode === 'folder' && <button class="small" aria-pressed={threaded} onClick={toggleThreaded} title="Group messages into conversations">Conversations</button>}
               </div>
               {checked.size > 0 && <Bulk count={checked.size} folders={folders} current={mode === 'folder' ? folder : 0} labelOf={labelOf}
                 onFlags={setFlags} onMove={(to) => act('move', to)} onArchive={() => act('archive')} onDelete={() => act('delete')} onClear={clearChecked} />}
+              <button class="narrow-only primary compose-fab" onClick={() => setCompose({ to: [], cc: [], bcc: [], subject: '', text: '' })}>New message</button>
               {(mode === 'search' || folder > 0) && <MessageList source={source} selected={selected} onSelect={onSelect} onOpen={onOpen} label={label}
                 checked={checkedKeys} onCheck={onCheck} anchor={anchor} onTotal={(n) => { total.current = n }} />}
             </section>
             <section class="readpane" aria-label="Reading pane">
+              <button class="narrow-only back-btn" onClick={back}>‹ Back to {mode === 'search' ? 'search results' : labelOf(current) || 'messages'}</button>
               {view ? <Reader view={view} onReply={reply} onForward={forward} onArchive={() => act('archive')} onDelete={() => act('delete')}
                 onFlag={toggleFlag} onUnread={markUnread} thread={thread} onEditDraft={inDrafts ? () => openDraft(view.uid) : undefined} />
                 : <p class="empty">{item ? 'Loading…' : 'Select a message to read it.'}</p>}

@@ -12,7 +12,8 @@ const OVERSCAN = 8
 export interface ListSource {
   key: string // changes when the list must be fetched again
   fetch: (offset: number, limit: number) => Promise<Page>
-  showFolder?: boolean
+  // folderLabel names each row's folder (search results span folders).
+  folderLabel?: (folder: number) => string
 }
 
 interface Props {
@@ -143,6 +144,8 @@ export function MessageList({ source, selected, onSelect, onOpen, onTotal, label
             <span class="who">{who(it.from) || '(no sender)'}</span>
             <span class="date">{formatDate(it.date)}</span>
             <span class="subject">
+              {source.folderLabel && it.folder !== undefined && <span class="in-folder">{source.folderLabel(it.folder)}</span>}
+              {it.draft && !source.folderLabel && <span class="in-folder">Draft</span>}
               {!it.seen && <span class="sr-only">Unread. </span>}
               {it.flagged && <span class="flag" aria-label="Flagged" role="img">⚑</span>}
               {it.hasAttachment && <Paperclip />}

@@ -1,3 +1,4 @@
+import { QrCode } from './QrCode'
 import { useState } from 'preact/hooks'
 import { api, errorText } from './api'
 
@@ -44,9 +45,13 @@ export function TotpSetup({ onDone }: { onDone: () => void }) {
   return (
     <form class="totp-setup" onSubmit={confirm}>
       <ol>
-        <li>Open your authenticator app (Microsoft Authenticator, Google Authenticator or similar) and add an account by entering a key.</li>
-        <li>Enter this key, for the account <strong>Wardmail</strong>: <code id="totp-secret" class="secret">{grouped}</code>
-          {' '}(time-based, 6 digits). <a href={key.uri}>Open in an authenticator app on this device</a></li>
+        <li>Open your authenticator app (Microsoft Authenticator, Google Authenticator or similar) and add an account.</li>
+        <li>Scan this code with the app, or enter the key beside it, for the account <strong>Wardmail</strong> (time-based, 6 digits).
+          <div class="totp-key">
+            <QrCode text={key.uri} label="QR code of the key, for an authenticator app to scan" />
+            <p>Key: <code id="totp-secret" class="secret">{grouped}</code><br /><a href={key.uri}>Open in an authenticator app on this device</a></p>
+          </div>
+        </li>
         <li>Type the six-digit code the app shows.</li>
       </ol>
       <label for="totp-code">Code from the app</label>

@@ -20,7 +20,8 @@ export interface ReadView extends Item {
 }
 export interface Page { total: number; offset: number; messages: Item[]; complete?: boolean }
 export interface Moved { folder: number; uids: number[]; undo?: { folder: number; uids: number[]; to: number }; deleted?: number }
-export interface Suggestion { name: string; email: string; org: string; role?: string }
+export interface Suggestion { name: string; email: string; org?: string; role?: string; size?: number; suspended?: boolean; list?: boolean }
+export interface ListSuggestion { name: string; email: string; size: number; suspended?: boolean }
 // PartRef names an attachment of a message the person can read (a
 // forwarded message's, or the draft's own); PartInfo adds what the composer shows.
 export interface PartRef { folder: number; uid: number; part: string }
@@ -38,7 +39,12 @@ export interface Audience {
   blocked: { code: number; enhanced: string; reason: string } | null
   needs_confirmation: boolean; confirm_above: number
   lists: { address: string; name: string; size: number; verdict: string; reason?: string }[]
+  unknown?: string[]; external?: string[]
 }
+// Sent is what POST /api/v1/send answers: people is how many it reached
+// after list expansion, lists the lists among the recipients, held those
+// where it waits for moderators.
+export interface Sent { id: string; recipients: number; people?: number; lists?: string[]; held?: string[] }
 
 export class ApiError extends Error {
   constructor(public status: number, message: string, public field?: string, public until?: string, public type?: string) {
@@ -92,11 +98,11 @@ export const api = {
   move: (folder: number, uids: number[], to: number) => call<Moved>('POST', '/api/v1/messages/move', { folder, uids, to }),
   remove: (folder: number, uids: number[]) => call<Moved>('POST', '/api/v1/messages/delete', { folder, uids }),
   archive: (folder: number, uids: number[]) => call<Moved>('POST', '/api/v1/messages/archive', { folder, uids }),
-  send: (c: Compose & { parts: PartRef[] }) => call<{ id: string; recipients: number }>('POST', '/api/v1/send', c),
+  send: (c: Compose & { parts: PartRef[] }) => call<Sent>('POST', '/api/v1/send', c),
   saveDraft: (c: Compose & { parts: PartRef[] }) => call<{ folder: number; uid: number; saved: string; parts: PartRef[] }>('PUT', '/api/v1/drafts', c),
   draft: (uid: number) => call<Draft>('GET', `/api/v1/drafts/${uid}`),
   deleteDraft: (uid: number) => call<void>('DELETE', `/api/v1/drafts/${uid}`),
-  suggest: (q: string) => call<{ people: Suggestion[] }>('GET', `/api/v1/directory/suggest?q=${encodeURIComponent(q)}`),
+  suggest: (q: string) => call<{ people: Suggestion[]; lists?: ListSuggestion[] }>('GET', `/api/v1/directory/suggest?q=${encodeURIComponent(q)}`),
   // The audience endpoint arrives with distribution lists; until then it
   // answers 404 and compose sends without an audience step.
   audience: (c: Compose) => call<Audience>('POST', '/api/v1/audience', { to: c.to, cc: c.cc, bcc: c.bcc }),

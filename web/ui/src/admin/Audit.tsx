@@ -56,11 +56,26 @@ export function Audit({ scope }: { scope: Scope }) {
         <tbody>
           {entries?.length === 0 && <tr><td colSpan={5}>No entries match.</td></tr>}
           {entries?.map((e) => (
-            <tr key={e.id}><td>{formatDate(e.at, true)}</td><td>{e.actor}</td><td>{e.action}</td><td>{e.target}</td><td class="detail">{e.detail}</td></tr>
+            <tr key={e.id}><td>{formatDate(e.at, true)}</td><td>{e.actor}</td><td>{e.action}</td><td>{e.target}</td><td class="detail">{detailText(e.detail)}</td></tr>
           ))}
         </tbody>
       </table>
       {next && <button onClick={() => load(shown, next)}>Show older entries</button>}
     </section>
   )
+}
+
+// detailText writes an entry's detail (JSON) as words: "role: national,
+// org id: 0" rather than {"role":"national","org_id":0}.
+export function detailText(detail: string): string {
+  let v: unknown
+  try { v = JSON.parse(detail) } catch { return detail }
+  const words = (x: unknown): string => {
+    if (Array.isArray(x)) return x.map(words).join(', ')
+    if (x && typeof x === 'object') return Object.entries(x).map(([k, y]) => `${k.replace(/_/g, ' ')}: ${words(y)}`).join('; ')
+    if (x === true) return 'yes'
+    if (x === false) return 'no'
+    return x === null || x === undefined || x === '' ? '—' : String(x)
+  }
+  return words(v)
 }

@@ -40,7 +40,7 @@ export function Lists({ scope, open, onOpen, onChanged }: { scope: Scope; open: 
       </form>
       {data && <p class="meta" role="status" id="lists-count">{data.total === 0 ? `No lists${query.q ? ` contain "${query.q}"` : ''}.` : `Lists ${n(first)}–${n(last)} of ${n(data.total)}${query.q ? ` containing "${query.q}"` : ''}.`}</p>}
       <table class="grid">
-        <caption class="sr-only">Lists you manage</caption>
+        <caption class="sr-only">{scope.national ? 'All lists' : 'Lists of your organisations'}</caption>
         <thead><tr><th scope="col">List</th><th scope="col">Kind</th><th scope="col">Members</th><th scope="col">Approved size</th><th scope="col">Who may post</th><th scope="col">State</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
         <tbody>
           {data?.lists.map((l) => {

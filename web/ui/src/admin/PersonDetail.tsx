@@ -35,6 +35,8 @@ export function PersonDetailView({ email, onClose }: { email: string; onClose: (
 
   const back = <button class="link" onClick={() => onClose()}>Back to people</button>
   if (!p) return <section aria-label="Person">{back}{error && <p class="error" role="alert">{error}</p>}</section>
+  // A lock that has run out is history, not something to unlock.
+  const locked = p.locks.filter((l) => new Date(l.locked_until).getTime() > Date.now())
   return (
     <section aria-labelledby="pd-title" class="person-detail">
       {back}
@@ -51,12 +53,12 @@ export function PersonDetailView({ email, onClose }: { email: string; onClose: (
 
       <section aria-labelledby="pd-locks" class="panel">
         <h4 id="pd-locks">Sign-in locks</h4>
-        {p.locks.length === 0 ? <p>{p.email} is not locked out.</p> : (
+        {locked.length === 0 ? <p>{p.email} is not locked out.</p> : (
           <>
             <table class="grid">
               <caption class="sr-only">Locks of {p.email}</caption>
               <thead><tr><th scope="col">From</th><th scope="col">Wrong passwords</th><th scope="col">Locked at</th><th scope="col">Until</th></tr></thead>
-              <tbody>{p.locks.map((l) => (
+              <tbody>{locked.map((l) => (
                 <tr key={l.source}><td>{sourceText(l)}</td><td>{l.failures}</td><td>{formatDate(l.locked_at, true)}</td><td>{formatDate(l.locked_until, true)}</td></tr>
               ))}</tbody>
             </table>
