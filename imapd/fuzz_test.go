@@ -19,6 +19,7 @@ func FuzzCommandArgs(f *testing.F) {
 		"a SEARCH RETURN (MIN) CHARSET UTF-8 OR (FROM x NOT 2:4) HEADER Subject y SENTSINCE 1-Feb-2024 MODSEQ \"/flags/\\\\draft\" all 5\r\n",
 		"a STORE 1 +FLAGS (\\Seen $Label)\r\n",
 		"a UID SORT (REVERSE DATE DISPLAYFROM) UTF-8 OR FROM x SINCE 1-Feb-2024\r\n",
+		"a UID SORT RETURN (MIN PARTIAL 1:5 UPDATE CONTEXT) (ARRIVAL) UTF-8 ALL\r\n",
 		"a SELECT INBOX (QRESYNC (1 2 1:5 (1:2 3:4)))\r\n",
 		"a LIST \"\" \"R&AOk-union/%\"\r\n",
 	} {
@@ -73,6 +74,11 @@ func checkArgs(t *testing.T, cmd *wire.Command) {
 			ok(err)
 		}
 	case "SEARCH":
+		_, rest, err := parseReturn(args)
+		ok(err)
+		if err == nil && len(rest) > 0 {
+			args = rest
+		}
 		if len(args) > 0 {
 			k, err := parseSearchKeys(args)
 			ok(err)
@@ -85,6 +91,11 @@ func checkArgs(t *testing.T, cmd *wire.Command) {
 			}
 		}
 	case "SORT":
+		_, rest, err := parseReturn(args)
+		ok(err)
+		if err == nil {
+			args = rest
+		}
 		if len(args) >= 3 && args[0].Kind == wire.List {
 			_, err := parseSortCriteria(args[0].List)
 			ok(err)

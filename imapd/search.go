@@ -1,7 +1,6 @@
 package imapd
 
 import (
-	"slices"
 	"strings"
 
 	"wardmail/imapd/wire"
@@ -14,32 +13,14 @@ import (
 const maxSearchText = 4 << 20
 
 // cmdSearch serves SEARCH and UID SEARCH (RFC 9051 6.4.4), with ESEARCH
-// results (RFC 4731, RFC 9051 7.3.4) and MODSEQ (RFC 7162 3.1.5).
+// results (RFC 4731, RFC 9051 7.3.4), PARTIAL and UPDATE (RFC 5267 4.3,
+// 4.4) and MODSEQ (RFC 7162 3.1.5).
 func cmdSearch(c *conn, cmd *wire.Command) error {
-	args := cmd.Args
-	var ret []string
-	esearch := c.rev2
-	if len(args) >= 2 && args[0].IsAtom("RETURN") {
-		if args[1].Kind != wire.List {
-			return bad("RETURN needs a list of options.")
-		}
-		esearch = true
-		for _, o := range args[1].List {
-			if o.Kind != wire.Atom {
-				return bad("Invalid RETURN option.")
-			}
-			switch opt := strings.ToUpper(o.S); opt {
-			case "MIN", "MAX", "COUNT", "ALL":
-				ret = append(ret, opt)
-			default:
-				return bad("Unsupported RETURN option %q.", o.S)
-			}
-		}
-		args = args[2:]
+	ret, args, err := parseReturn(cmd.Args)
+	if err != nil {
+		return err
 	}
-	if len(ret) == 0 {
-		ret = []string{"ALL"}
-	}
+	ret.esearch = ret.esearch || c.rev2
 	if len(args) >= 2 && args[0].IsAtom("CHARSET") {
 		cs, _ := args[1].AString()
 		switch strings.ToUpper(cs) {
@@ -76,20 +57,25 @@ func cmdSearch(c *conn, cmd *wire.Command) error {
 	// 3.1.5): with only MIN and/or MAX, of those one or two messages.
 	var highest uint64
 	if usedModSeq && len(matched) > 0 {
-		if !esearch || slices.Contains(ret, "ALL") || slices.Contains(ret, "COUNT") {
+		if !ret.esearch || ret.all || ret.count || ret.partial[0] != 0 || ret.update {
 			for _, i := range matched {
 				highest = max(highest, s.msgs[i].modseq)
 			}
 		} else {
-			if slices.Contains(ret, "MIN") {
+			if ret.min {
 				highest = s.msgs[matched[0]].modseq
 			}
-			if slices.Contains(ret, "MAX") {
+			if ret.max {
 				highest = max(highest, s.msgs[matched[len(matched)-1]].modseq)
 			}
 		}
 	}
-	if !esearch {
+	if ret.update {
+		if err := c.addContext(cmd, root, nil, matched); err != nil {
+			return err
+		}
+	}
+	if !ret.esearch {
 		c.w.Raw("* SEARCH")
 		for _, n := range nums {
 			c.w.SP().Uint(uint64(n))
@@ -100,32 +86,7 @@ func cmdSearch(c *conn, cmd *wire.Command) error {
 		c.w.CRLF()
 		return nil
 	}
-	c.w.Raw("* ESEARCH (TAG ").String(cmd.Tag).Raw(")")
-	if cmd.UID {
-		c.w.Raw(" UID")
-	}
-	for _, r := range ret {
-		switch r {
-		case "MIN":
-			if len(nums) > 0 {
-				c.w.Raw(" MIN ").Uint(uint64(nums[0]))
-			}
-		case "MAX":
-			if len(nums) > 0 {
-				c.w.Raw(" MAX ").Uint(uint64(nums[len(nums)-1]))
-			}
-		case "COUNT":
-			c.w.Raw(" COUNT ").Uint(uint64(len(nums)))
-		case "ALL":
-			if len(nums) > 0 {
-				c.w.Raw(" ALL ").Raw(formatSet(nums))
-			}
-		}
-	}
-	if usedModSeq && len(nums) > 0 {
-		c.w.Raw(" MODSEQ ").Uint(highest)
-	}
-	c.w.CRLF()
+	c.writeESearch(cmd.Tag, cmd.UID, ret, nums, false, highest)
 	return nil
 }
 
