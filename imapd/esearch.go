@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -173,4 +174,36 @@ func formatOrdered(nums []uint32, sorted bool) string {
 		i = j + 1
 	}
 	return sb.String()
+}
+
+// saveResult keeps a result (session indices, in result order) as "$"
+// (RFC 5182 2.1): with MIN and/or MAX but neither ALL nor COUNT, only the
+// messages they return; otherwise every message found.
+func (c *conn) saveResult(r searchReturn, order []int) {
+	s := c.sel
+	pick := order
+	if (r.min || r.max) && !r.all && !r.count && len(order) > 0 {
+		pick = nil
+		if r.min {
+			pick = append(pick, order[0])
+		}
+		if r.max && (!r.min || len(order) > 1) {
+			pick = append(pick, order[len(order)-1])
+		}
+	}
+	uids := make([]uint32, len(pick))
+	for k, i := range pick {
+		uids[k] = s.msgs[i].uid
+	}
+	slices.Sort(uids)
+	s.saved = slices.Compact(uids)
+}
+
+// uidSet turns ascending UIDs into a set.
+func uidSet(uids []uint32) numSet {
+	set := make(numSet, 0, len(uids))
+	for _, u := range uids {
+		set = append(set, numRange{lo: u, hi: u})
+	}
+	return set
 }

@@ -79,6 +79,9 @@ func (c *conn) writeVanishedEarlier(set numSet, since uint64) {
 		return
 	}
 	star := c.sel.maxUID()
+	if set.isSaved() {
+		set = uidSet(c.sel.saved)
+	}
 	var out []uint32
 	for _, uid := range vanished {
 		if c.sel.index(uid) < 0 && set.contains(uid, star) {

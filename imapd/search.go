@@ -15,10 +15,18 @@ const maxSearchText = 4 << 20
 // cmdSearch serves SEARCH and UID SEARCH (RFC 9051 6.4.4), with ESEARCH
 // results (RFC 4731, RFC 9051 7.3.4), PARTIAL and UPDATE (RFC 5267 4.3,
 // 4.4) and MODSEQ (RFC 7162 3.1.5).
-func cmdSearch(c *conn, cmd *wire.Command) error {
+func cmdSearch(c *conn, cmd *wire.Command) (err error) {
 	ret, args, err := parseReturn(cmd.Args)
 	if err != nil {
 		return err
+	}
+	if ret.save {
+		// A SEARCH with SAVE that fails leaves "$" empty (RFC 5182 2.1).
+		defer func() {
+			if err != nil {
+				c.sel.saved = nil
+			}
+		}()
 	}
 	ret.esearch = ret.esearch || c.rev2
 	if len(args) >= 2 && args[0].IsAtom("CHARSET") {
@@ -75,6 +83,12 @@ func cmdSearch(c *conn, cmd *wire.Command) error {
 			return err
 		}
 	}
+	if ret.save {
+		c.saveResult(ret, matched)
+		if !ret.data() && !ret.update {
+			return nil // SAVE alone has no untagged answer (RFC 5182 2.1)
+		}
+	}
 	if !ret.esearch {
 		c.w.Raw("* SEARCH")
 		for _, n := range nums {
@@ -107,6 +121,13 @@ func (c *conn) search(root *searchKey) (matched []int, usedModSeq bool, err erro
 	var needs searchNeeds
 	root.needs(&needs)
 	usedModSeq = root.uses("MODSEQ")
+	if root.uses("SAVED") {
+		saved := make(map[uint32]bool, len(s.saved))
+		for _, u := range s.saved {
+			saved[u] = true
+		}
+		root.setSaved(saved)
+	}
 	var rows map[uint32]*store.Message
 	if needs.row && len(s.msgs) > 0 {
 		uids := make([]uint32, len(s.msgs))
@@ -159,6 +180,16 @@ func (c *conn) messages(uids []uint32) (map[uint32]*store.Message, error) {
 	return want, nil
 }
 
+// setSaved gives the SAVED keys of a tree the "$" they stand for.
+func (k *searchKey) setSaved(saved map[uint32]bool) {
+	if k.op == "SAVED" {
+		k.saved = saved
+	}
+	for _, kid := range k.kids {
+		kid.setSaved(saved)
+	}
+}
+
 func (k *searchKey) uses(op string) bool {
 	if k.op == op {
 		return true
@@ -190,6 +221,8 @@ func (k *searchKey) match(sm *searchMsg, count, star uint32) bool {
 		return k.kids[0].match(sm, count, star) || k.kids[1].match(sm, count, star)
 	case "NOT":
 		return !k.kids[0].match(sm, count, star)
+	case "SAVED":
+		return k.saved[sm.m.uid]
 	case "SEQ":
 		return k.set.contains(sm.seq, count)
 	case "UID":

@@ -9,7 +9,7 @@ import (
 
 // searchKey is one node of a SEARCH criteria tree (RFC 9051 6.4.4).
 type searchKey struct {
-	op    string // ALL, NONE, RECENT, AND, OR, NOT, SEQ, UID, FLAG, NOFLAG, BEFORE, ON, SINCE, SENTBEFORE, SENTON, SENTSINCE, LARGER, SMALLER, FROM, TO, CC, BCC, SUBJECT, HEADER, BODY, TEXT, MODSEQ
+	op    string // SAVED ("$", RFC 5182), ALL, NONE, RECENT, AND, OR, NOT, SEQ, UID, FLAG, NOFLAG, BEFORE, ON, SINCE, SENTBEFORE, SENTON, SENTSINCE, LARGER, SMALLER, FROM, TO, CC, BCC, SUBJECT, HEADER, BODY, TEXT, MODSEQ
 	set   numSet
 	flag  string
 	day   int // yyyymmdd
@@ -17,6 +17,7 @@ type searchKey struct {
 	field string // HEADER field name
 	value string // lower-cased needle
 	kids  []*searchKey
+	saved map[uint32]bool // for SAVED, filled in before evaluation
 }
 
 // searchNeeds says what evaluating a tree reads beyond the session's cache.
@@ -186,6 +187,9 @@ func (p *searchParser) key(args []wire.Arg, depth int) (*searchKey, error) {
 		if err != nil {
 			return nil, err
 		}
+		if set.isSaved() {
+			return &searchKey{op: "SAVED"}, nil
+		}
 		return &searchKey{op: "UID", set: set}, nil
 	case "NOT":
 		if p.pos >= len(args) {
@@ -225,10 +229,13 @@ func (p *searchParser) key(args []wire.Arg, depth int) (*searchKey, error) {
 		}
 		return &searchKey{op: "MODSEQ", n: n}, nil
 	default:
-		if c := a.S[0]; c == '*' || (c >= '1' && c <= '9') {
+		if c := a.S[0]; c == '*' || c == '$' || (c >= '1' && c <= '9') {
 			set, err := parseNumSet(a.S)
 			if err != nil {
 				return nil, err
+			}
+			if set.isSaved() {
+				return &searchKey{op: "SAVED"}, nil
 			}
 			return &searchKey{op: "SEQ", set: set}, nil
 		}

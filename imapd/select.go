@@ -170,6 +170,9 @@ func parseQresync(a wire.Arg) (*qresyncParams, error) {
 		if q.known, err = parseNumSet(l[2].S); err != nil {
 			return nil, err
 		}
+		if q.known.isSaved() {
+			return nil, bad("Invalid known UIDs in QRESYNC.")
+		}
 	}
 	// The sequence match data (l[3]) only helps a server that forgot old
 	// expunges; this one keeps every tombstone, so it is checked for form

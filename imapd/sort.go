@@ -60,10 +60,17 @@ type sortItem struct {
 // (RFC 5957) and ESORT's RETURN options (RFC 5267 3, with PARTIAL and
 // UPDATE from 4.3, 4.4). The criteria are SEARCH's; messages that compare
 // equal stay in mailbox order (RFC 5256 3).
-func cmdSort(c *conn, cmd *wire.Command) error {
+func cmdSort(c *conn, cmd *wire.Command) (err error) {
 	ret, args, err := parseReturn(cmd.Args)
 	if err != nil {
 		return err
+	}
+	if ret.save {
+		defer func() {
+			if err != nil {
+				c.sel.saved = nil
+			}
+		}()
 	}
 	if len(args) < 3 || args[0].Kind != wire.List {
 		return bad("SORT takes (sort criteria), a charset and search criteria.")
@@ -115,6 +122,12 @@ func cmdSort(c *conn, cmd *wire.Command) error {
 	if ret.update {
 		if err := c.addContext(cmd, root, keys, order); err != nil {
 			return err
+		}
+	}
+	if ret.save {
+		c.saveResult(ret, order)
+		if !ret.data() && !ret.update {
+			return nil
 		}
 	}
 	if ret.esearch {

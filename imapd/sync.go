@@ -48,6 +48,9 @@ type selected struct {
 	// says the mailbox changed since they were last evaluated.
 	contexts []*searchCtx
 	ctxDirty bool
+	// saved is the search result variable "$" (RFC 5182 2.1): UIDs,
+	// ascending; expunged ones are skipped when it is used.
+	saved []uint32
 }
 
 func (s *selected) close() {
