@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"strings"
+	"time"
 
 	"wardmail/imapd/wire"
 	"wardmail/message"
@@ -237,6 +238,10 @@ func (k *searchKey) match(sm *searchMsg, count, star uint32) bool {
 		return uint64(sm.row.Size) > k.n
 	case "SMALLER":
 		return uint64(sm.row.Size) < k.n
+	case "OLDER":
+		return time.Since(sm.row.InternalDate) >= time.Duration(k.n)*time.Second
+	case "YOUNGER":
+		return time.Since(sm.row.InternalDate) <= time.Duration(k.n)*time.Second
 	case "BEFORE", "ON", "SINCE":
 		return compareDay(k.op, dayNumber(sm.row.InternalDate.UTC()), k.day)
 	case "SENTBEFORE", "SENTON", "SENTSINCE":

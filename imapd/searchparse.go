@@ -25,7 +25,8 @@ type searchNeeds struct{ row, body bool }
 
 func (k *searchKey) needs(n *searchNeeds) {
 	switch k.op {
-	case "BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE", "LARGER", "SMALLER", "FROM", "TO", "CC", "BCC", "SUBJECT":
+	case "BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE", "LARGER", "SMALLER", "FROM", "TO", "CC", "BCC", "SUBJECT",
+		"OLDER", "YOUNGER":
 		n.row = true
 	case "HEADER", "BODY", "TEXT":
 		n.row, n.body = true, true
@@ -157,6 +158,15 @@ func (p *searchParser) key(args []wire.Arg, depth int) (*searchKey, error) {
 		n, err := num()
 		if err != nil {
 			return nil, err
+		}
+		return &searchKey{op: name, n: n}, nil
+	// RFC 5032 WITHIN: the internal date against an interval in seconds
+	// (nz-number) before the moment of evaluation, so a search kept up to
+	// date (RFC 5267) moves with the clock at each evaluation.
+	case "OLDER", "YOUNGER":
+		n, err := num()
+		if err != nil || n == 0 || n > 1<<32-1 {
+			return nil, bad("%s needs a number of seconds from 1.", name)
 		}
 		return &searchKey{op: name, n: n}, nil
 	case "FROM", "TO", "CC", "BCC", "SUBJECT", "BODY", "TEXT":
