@@ -27,7 +27,7 @@ func (c *conn) capabilities() string {
 		"ESEARCH", "SEARCHRES", "SORT", "SORT=DISPLAY", "ESORT", "CONTEXT=SEARCH", "CONTEXT=SORT", "WITHIN", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "CHILDREN", "BINARY", "CONDSTORE", "QRESYNC",
 		"QUOTA", "QUOTA=RES-STORAGE", "STATUS=SIZE", "APPENDLIMIT="+strconv.FormatInt(c.lim.MaxLiteral, 10))
 	if c.state != stateNotAuth {
-		caps = append(caps, "CREATE-SPECIAL-USE")
+		caps = append(caps, "CREATE-SPECIAL-USE", "UNAUTHENTICATE")
 	}
 	return strings.Join(caps, " ")
 }
