@@ -219,6 +219,9 @@ func (c *conn) writeFetch(i int, items []fetchItem, uidCmd, flagsChanged bool, r
 		case itemInternalDate:
 			sep()
 			w.Raw("INTERNALDATE \"").Raw(row.InternalDate.UTC().Format(dateTimeLayout)).Raw("\"")
+		case itemSaveDate:
+			sep()
+			w.Raw("SAVEDATE \"").Raw(row.SavedDate.UTC().Format(dateTimeLayout)).Raw("\"")
 		case itemSize:
 			sep()
 			w.Raw("RFC822.SIZE ").Int(row.Size)

@@ -21,6 +21,7 @@ const (
 	itemSection    // BODY[...], BODY.PEEK[...], RFC822, RFC822.HEADER, RFC822.TEXT
 	itemBinary     // BINARY[...], BINARY.PEEK[...]
 	itemBinarySize // BINARY.SIZE[...]
+	itemSaveDate   // SAVEDATE (RFC 8514 4.2)
 )
 
 // fetchItem is one FETCH data item (RFC 9051 6.4.5).
@@ -114,6 +115,8 @@ func parseFetchItem(s string) (fetchItem, error) {
 			return fetchItem{kind: itemFlags}, nil
 		case "INTERNALDATE":
 			return fetchItem{kind: itemInternalDate}, nil
+		case "SAVEDATE":
+			return fetchItem{kind: itemSaveDate}, nil
 		case "RFC822.SIZE":
 			return fetchItem{kind: itemSize}, nil
 		case "ENVELOPE":

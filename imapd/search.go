@@ -244,6 +244,8 @@ func (k *searchKey) match(sm *searchMsg, count, star uint32) bool {
 		return time.Since(sm.row.InternalDate) <= time.Duration(k.n)*time.Second
 	case "BEFORE", "ON", "SINCE":
 		return compareDay(k.op, dayNumber(sm.row.InternalDate.UTC()), k.day)
+	case "SAVEDBEFORE", "SAVEDON", "SAVEDSINCE":
+		return compareDay(k.op[5:], dayNumber(sm.row.SavedDate.UTC()), k.day)
 	case "SENTBEFORE", "SENTON", "SENTSINCE":
 		t, err := message.ParseDate(sm.sum.Envelope.Date)
 		if err != nil {

@@ -25,7 +25,7 @@ type searchNeeds struct{ row, body bool }
 
 func (k *searchKey) needs(n *searchNeeds) {
 	switch k.op {
-	case "BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE", "LARGER", "SMALLER", "FROM", "TO", "CC", "BCC", "SUBJECT",
+	case "BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE", "SAVEDBEFORE", "SAVEDON", "SAVEDSINCE", "LARGER", "SMALLER", "FROM", "TO", "CC", "BCC", "SUBJECT",
 		"OLDER", "YOUNGER":
 		n.row = true
 	case "HEADER", "BODY", "TEXT":
@@ -148,7 +148,11 @@ func (p *searchParser) key(args []wire.Arg, depth int) (*searchKey, error) {
 			op = "NOFLAG"
 		}
 		return &searchKey{op: op, flag: f}, nil
-	case "BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE":
+	// RFC 8514 4.3: the save date, and SAVEDATESUPPORTED, true of every
+	// message here since every mailbox keeps save dates.
+	case "SAVEDATESUPPORTED":
+		return &searchKey{op: "ALL"}, nil
+	case "BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE", "SAVEDBEFORE", "SAVEDON", "SAVEDSINCE":
 		d, err := date()
 		if err != nil {
 			return nil, err

@@ -17,6 +17,7 @@ var Migrations = []string{
 	SchemaHeldPostTo,         // held.go: the list a held post goes to once every moderator approves
 	SchemaRevocations,        // revoke.go: credential generations, revocations that reach live sessions
 	SchemaIMAP,               // schema_imap.go: subscriptions by name, the \Recent high-water mark
+	SchemaSaveDate,           // schema_imap.go: when each message was saved in its mailbox (RFC 8514)
 }
 
 // SchemaV1 is the first schema, in SQL that SQLite and PostgreSQL both accept

@@ -29,6 +29,15 @@ ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 0;
 UPDATE mailboxes SET recent_uid = uid_next - 1;
 `
 
+// SchemaSaveDate records when each message was saved in its mailbox (RFC
+// 8514 SAVEDATE): delivery, APPEND, COPY and MOVE set it to the moment of
+// saving, while the internal date of a copy stays the original's (RFC 9051
+// 2.3.3). Rows stored before this step have 0 and answer with their
+// internal date, the closest thing known.
+const SchemaSaveDate = `
+ALTER TABLE mail ADD COLUMN saved_date INTEGER NOT NULL DEFAULT 0;
+`
+
 // Subscriptions returns a person's subscribed names, sorted, whether or not
 // the mailboxes exist.
 func (s *Store) Subscriptions(ctx context.Context, personID int64) ([]string, error) {
