@@ -222,6 +222,16 @@ func (c *conn) writeFetch(i int, items []fetchItem, uidCmd, flagsChanged bool, r
 		case itemSaveDate:
 			sep()
 			w.Raw("SAVEDATE \"").Raw(row.SavedDate.UTC().Format(dateTimeLayout)).Raw("\"")
+		case itemEmailID:
+			sep()
+			w.Raw("EMAILID (").Raw(emailObjectID(row)).Raw(")")
+		case itemThreadID:
+			sep()
+			if id := threadObjectID(row.Summary); id != "" {
+				w.Raw("THREADID (").Raw(id).Raw(")")
+			} else {
+				w.Raw("THREADID NIL")
+			}
 		case itemSize:
 			sep()
 			w.Raw("RFC822.SIZE ").Int(row.Size)

@@ -22,6 +22,8 @@ const (
 	itemBinary     // BINARY[...], BINARY.PEEK[...]
 	itemBinarySize // BINARY.SIZE[...]
 	itemSaveDate   // SAVEDATE (RFC 8514 4.2)
+	itemEmailID    // EMAILID (RFC 8474 5.1)
+	itemThreadID   // THREADID (RFC 8474 5.2)
 )
 
 // fetchItem is one FETCH data item (RFC 9051 6.4.5).
@@ -117,6 +119,10 @@ func parseFetchItem(s string) (fetchItem, error) {
 			return fetchItem{kind: itemInternalDate}, nil
 		case "SAVEDATE":
 			return fetchItem{kind: itemSaveDate}, nil
+		case "EMAILID":
+			return fetchItem{kind: itemEmailID}, nil
+		case "THREADID":
+			return fetchItem{kind: itemThreadID}, nil
 		case "RFC822.SIZE":
 			return fetchItem{kind: itemSize}, nil
 		case "ENVELOPE":

@@ -244,6 +244,10 @@ func (k *searchKey) match(sm *searchMsg, count, star uint32) bool {
 		return time.Since(sm.row.InternalDate) <= time.Duration(k.n)*time.Second
 	case "BEFORE", "ON", "SINCE":
 		return compareDay(k.op, dayNumber(sm.row.InternalDate.UTC()), k.day)
+	case "EMAILID":
+		return emailObjectID(sm.row) == k.value
+	case "THREADID":
+		return threadObjectID(sm.row.Summary) == k.value
 	case "SAVEDBEFORE", "SAVEDON", "SAVEDSINCE":
 		return compareDay(k.op[5:], dayNumber(sm.row.SavedDate.UTC()), k.day)
 	case "SENTBEFORE", "SENTON", "SENTSINCE":

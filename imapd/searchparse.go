@@ -26,7 +26,7 @@ type searchNeeds struct{ row, body bool }
 func (k *searchKey) needs(n *searchNeeds) {
 	switch k.op {
 	case "BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE", "SAVEDBEFORE", "SAVEDON", "SAVEDSINCE", "LARGER", "SMALLER", "FROM", "TO", "CC", "BCC", "SUBJECT",
-		"OLDER", "YOUNGER":
+		"OLDER", "YOUNGER", "EMAILID", "THREADID":
 		n.row = true
 	case "HEADER", "BODY", "TEXT":
 		n.row, n.body = true, true
@@ -179,6 +179,13 @@ func (p *searchParser) key(args []wire.Arg, depth int) (*searchKey, error) {
 			return nil, err
 		}
 		return &searchKey{op: name, value: strings.ToLower(s)}, nil
+	// RFC 8474 6: the messages with an EMAILID or THREADID.
+	case "EMAILID", "THREADID":
+		id, err := str()
+		if err != nil {
+			return nil, err
+		}
+		return &searchKey{op: name, value: id}, nil
 	case "HEADER":
 		f, err := str()
 		if err != nil {

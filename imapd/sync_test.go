@@ -198,6 +198,7 @@ func TestQresyncSelect(t *testing.T) {
 		`* OK [UIDNEXT 6] Predicted next UID.`,
 		`* OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags allowed.`,
 		`* OK [HIGHESTMODSEQ 9] Highest MODSEQ.`,
+		`* OK [MAILBOXID (M` + uv + `)] Mailbox id.`,
 		`* VANISHED (EARLIER) 3:4`,
 		`* 2 FETCH (UID 2 FLAGS (\Answered) MODSEQ (7))`,
 		`S OK [READ-WRITE] SELECT completed.`,
