@@ -55,6 +55,7 @@ var commands = map[string]cmdSpec{
 	"STORE":          {fn: cmdStore, states: stateSelected, uid: true, noExpunge: true},
 	"SEARCH":         {fn: cmdSearch, states: stateSelected, uid: true, noExpunge: true},
 	"SORT":           {fn: cmdSort, states: stateSelected, uid: true, noExpunge: true},
+	"THREAD":         {fn: cmdThread, states: stateSelected, uid: true, noExpunge: true},
 	"CANCELUPDATE":   {fn: cmdCancelUpdate, states: stateSelected},
 	"COPY":           {fn: cmdCopy, states: stateSelected, uid: true},
 	"MOVE":           {fn: cmdMove, states: stateSelected, uid: true},
