@@ -197,12 +197,19 @@ func (c *conn) sortItems(idx []int, keys []sortKey) ([]sortItem, error) {
 	if err != nil {
 		return nil, err
 	}
+	// ARRIVAL and SIZE are in the row; the other keys need the envelope.
+	needEnv := slices.ContainsFunc(keys, func(k sortKey) bool { return k.name != "ARRIVAL" && k.name != "SIZE" })
 	for _, i := range idx {
 		row := rows[s.msgs[i].uid]
 		if row == nil {
 			continue // removed by another session; its EXPUNGE comes later
 		}
-		it := sortItem{idx: i, arr: row.InternalDate, size: row.Size, keys: map[string]string{}}
+		it := sortItem{idx: i, arr: row.InternalDate, size: row.Size}
+		if !needEnv {
+			items = append(items, it)
+			continue
+		}
+		it.keys = map[string]string{}
 		sum, err := c.envelopeOnly(row)
 		if err != nil {
 			c.log.Error("stored summary unreadable", "mailbox", s.mb.ID, "uid", row.UID, "err", err)
