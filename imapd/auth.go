@@ -161,3 +161,30 @@ func (c *conn) signIn(user, pass string) error {
 	c.okText = "[CAPABILITY " + c.capabilities() + "] Signed in."
 	return nil
 }
+
+// cmdUnauthenticate signs out without closing the connection (RFC 8437 3):
+// the mailbox is left without expunging, enabled extensions are turned off
+// and the credentials' revocation watch ends; TLS stays. The client may
+// then sign in again, as the same person or another.
+func cmdUnauthenticate(c *conn, cmd *wire.Command) error {
+	if len(cmd.Args) != 0 {
+		return bad("UNAUTHENTICATE takes no arguments.")
+	}
+	if c.sel != nil {
+		c.sel.close()
+		c.sel = nil
+	}
+	if c.creds != nil {
+		c.creds.Close()
+		c.creds = nil
+	}
+	c.log.Info("signed out")
+	c.person = nil
+	c.state = stateNotAuth
+	c.condstore, c.qresync, c.rev2 = false, false, false
+	c.w.UTF8 = false
+	c.preAuthCmds = 0
+	c.log = c.srv.log.With("cid", c.cid)
+	c.okText = "UNAUTHENTICATE completed; sign in again or log out."
+	return nil
+}

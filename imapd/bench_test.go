@@ -1,12 +1,16 @@
 package imapd
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"wardmail/message"
 )
 
 // BenchmarkSelectFetch10k measures what a client opening a large mailbox
@@ -124,4 +128,99 @@ func BenchmarkSelectCondstore10k(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(time.Since(start).Milliseconds())/float64(b.N), "ms/op")
 	b.ReportMetric(float64(first.Microseconds())/1000, "first-ms")
+}
+
+// BenchmarkMailbox100k measures UID SORT (REVERSE ARRIVAL) and UID THREAD
+// REFERENCES over a whole 100,000-message INBOX, through go-imap's client
+// over loopback TLS. The messages come in conversations of up to 8 (each
+// reply references the conversation's earlier messages), arriving five
+// minutes apart. It prints ms/op; it asserts nothing on time.
+func BenchmarkMailbox100k(b *testing.B) {
+	const n = 100000
+	e := newEnv(b)
+	if err := e.store.EnsureMailboxes(context.Background(), e.alice); err != nil {
+		b.Fatal(err)
+	}
+	box, err := e.store.MailboxByName(context.Background(), e.alice, "INBOX")
+	if err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, 1)
+	const workers = 32
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				conv, pos := i/8, i%8
+				refs := ""
+				for k := 0; k < pos; k++ {
+					refs += fmt.Sprintf(" <c%d.%d@nhs.test>", conv, k)
+				}
+				subject := fmt.Sprintf("Conversation %d", conv)
+				if pos > 0 {
+					subject = "Re: " + subject
+					refs = "References:" + refs + "\r\n"
+				}
+				body := fmt.Sprintf("From: s%d@nhs.test\r\nTo: alice@nhs.test\r\nSubject: %s\r\nMessage-ID: <c%d.%d@nhs.test>\r\n%s"+
+					"Date: %s\r\n\r\nBody %d\r\n", i%500, subject, conv, pos, refs, t0.Add(time.Duration(i)*5*time.Minute).Format(time.RFC1123Z), i)
+				if err := appendRaw(e, box.ID, body, t0.Add(time.Duration(i)*5*time.Minute)); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		b.Fatal(err)
+	default:
+	}
+	b.Logf("filled %d messages in %v", n, time.Since(t0))
+	c := e.client(b, "alice@nhs.test", nil)
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("UIDSortReverseArrival", func(b *testing.B) {
+		start := time.Now()
+		for i := 0; i < b.N; i++ {
+			uids, err := c.UIDSort(&imapclient.SortOptions{SearchCriteria: &imap.SearchCriteria{},
+				SortCriteria: []imapclient.SortCriterion{{Key: imapclient.SortKeyArrival, Reverse: true}}}).Wait()
+			if err != nil || len(uids) != n {
+				b.Fatalf("%d UIDs, %v", len(uids), err)
+			}
+		}
+		b.ReportMetric(float64(time.Since(start).Milliseconds())/float64(b.N), "ms/op")
+	})
+	b.Run("UIDThreadReferences", func(b *testing.B) {
+		start := time.Now()
+		for i := 0; i < b.N; i++ {
+			threads, err := c.UIDThread(&imapclient.ThreadOptions{Algorithm: imap.ThreadReferences, SearchCriteria: &imap.SearchCriteria{}}).Wait()
+			if err != nil || len(threads) != n/8 {
+				b.Fatalf("%d threads, %v", len(threads), err)
+			}
+		}
+		b.ReportMetric(float64(time.Since(start).Milliseconds())/float64(b.N), "ms/op")
+	})
+}
+
+// appendRaw stores a message in a mailbox as APPEND does.
+func appendRaw(e *testEnv, mailboxID int64, body string, date time.Time) error {
+	ctx := context.Background()
+	sum, err := message.Summarize([]byte(body))
+	if err != nil {
+		return err
+	}
+	c, err := e.store.PrepareContent(ctx, []byte(body), sum.Marshal())
+	if err != nil {
+		return err
+	}
+	_, err = e.store.Append(ctx, mailboxID, c, nil, date)
+	return err
 }

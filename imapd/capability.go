@@ -24,10 +24,10 @@ func (c *conn) capabilities() string {
 		caps = append(caps, "SASL-IR")
 	}
 	caps = append(caps, "ID", "ENABLE", "LITERAL+", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "MOVE",
-		"ESEARCH", "SORT", "SORT=DISPLAY", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "CHILDREN", "BINARY", "CONDSTORE", "QRESYNC",
+		"ESEARCH", "SEARCHRES", "SORT", "SORT=DISPLAY", "ESORT", "CONTEXT=SEARCH", "CONTEXT=SORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "WITHIN", "SAVEDATE", "OBJECTID", "PREVIEW", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "CHILDREN", "BINARY", "CONDSTORE", "QRESYNC",
 		"QUOTA", "QUOTA=RES-STORAGE", "STATUS=SIZE", "APPENDLIMIT="+strconv.FormatInt(c.lim.MaxLiteral, 10))
 	if c.state != stateNotAuth {
-		caps = append(caps, "CREATE-SPECIAL-USE")
+		caps = append(caps, "CREATE-SPECIAL-USE", "UNAUTHENTICATE")
 	}
 	return strings.Join(caps, " ")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"wardmail/imapd/wire"
@@ -79,6 +80,9 @@ func (c *conn) writeVanishedEarlier(set numSet, since uint64) {
 		return
 	}
 	star := c.sel.maxUID()
+	if set.isSaved() {
+		set = uidSet(c.sel.saved)
+	}
 	var out []uint32
 	for _, uid := range vanished {
 		if c.sel.index(uid) < 0 && set.contains(uid, star) {
@@ -102,7 +106,7 @@ func (c *conn) fetch(idx []int, items []fetchItem, uidCmd bool) error {
 		switch it.kind {
 		case itemEnvelope:
 			needSum = true
-		case itemBody, itemBodyStructure, itemSection, itemBinary, itemBinarySize:
+		case itemBody, itemBodyStructure, itemSection, itemBinary, itemBinarySize, itemPreview:
 			needSum, envOnly = true, false
 		}
 	}
@@ -216,6 +220,22 @@ func (c *conn) writeFetch(i int, items []fetchItem, uidCmd, flagsChanged bool, r
 		case itemInternalDate:
 			sep()
 			w.Raw("INTERNALDATE \"").Raw(row.InternalDate.UTC().Format(dateTimeLayout)).Raw("\"")
+		case itemSaveDate:
+			sep()
+			w.Raw("SAVEDATE \"").Raw(row.SavedDate.UTC().Format(dateTimeLayout)).Raw("\"")
+		case itemPreview:
+			sep()
+			w.Raw("PREVIEW ").String(preview(sum, body))
+		case itemEmailID:
+			sep()
+			w.Raw("EMAILID (").Raw(emailObjectID(row)).Raw(")")
+		case itemThreadID:
+			sep()
+			if id := threadObjectID(row.Summary); id != "" {
+				w.Raw("THREADID (").Raw(id).Raw(")")
+			} else {
+				w.Raw("THREADID NIL")
+			}
 		case itemSize:
 			sep()
 			w.Raw("RFC822.SIZE ").Int(row.Size)
@@ -328,4 +348,34 @@ func internalDate(s string) (time.Time, error) {
 		return time.Time{}, bad("Invalid date-time %q.", s)
 	}
 	return t, nil
+}
+
+// preview is a message's text preview (RFC 8970 3): the start of its
+// readable text (message.Summary.Text: the text part, or HTML without its
+// markup), white space folded, at most 256 characters; "" when it has no
+// text.
+func preview(sum *message.Summary, body []byte) string {
+	words := strings.Fields(sum.Text(body, 8<<10))
+	var sb strings.Builder
+	n := 0
+	for _, w := range words {
+		if n > 0 {
+			if n+1 > 256 {
+				break
+			}
+			sb.WriteByte(' ')
+			n++
+		}
+		for _, r := range w {
+			if n >= 256 {
+				break
+			}
+			sb.WriteRune(r)
+			n++
+		}
+		if n >= 256 {
+			break
+		}
+	}
+	return sb.String()
 }

@@ -21,6 +21,10 @@ const (
 	itemSection    // BODY[...], BODY.PEEK[...], RFC822, RFC822.HEADER, RFC822.TEXT
 	itemBinary     // BINARY[...], BINARY.PEEK[...]
 	itemBinarySize // BINARY.SIZE[...]
+	itemSaveDate   // SAVEDATE (RFC 8514 4.2)
+	itemEmailID    // EMAILID (RFC 8474 5.1)
+	itemThreadID   // THREADID (RFC 8474 5.2)
+	itemPreview    // PREVIEW (RFC 8970 3)
 )
 
 // fetchItem is one FETCH data item (RFC 9051 6.4.5).
@@ -37,7 +41,7 @@ type fetchItem struct {
 }
 
 func (it fetchItem) needsBody() bool {
-	return it.kind == itemSection || it.kind == itemBinary || it.kind == itemBinarySize
+	return it.kind == itemSection || it.kind == itemBinary || it.kind == itemBinarySize || it.kind == itemPreview
 }
 
 func (it fetchItem) needsRow() bool {
@@ -82,7 +86,17 @@ func parseFetchItems(a wire.Arg) ([]fetchItem, error) {
 		return nil, bad("Too many FETCH items.")
 	}
 	items := make([]fetchItem, 0, len(atoms))
-	for _, at := range atoms {
+	for k, at := range atoms {
+		if at.Kind == wire.List && k > 0 && atoms[k-1].IsAtom("PREVIEW") {
+			// PREVIEW's modifiers (RFC 8970 3.1): LAZY lets the server
+			// answer NIL when the preview is not at hand; it always is.
+			for _, m := range at.List {
+				if !m.IsAtom("LAZY") {
+					return nil, bad("Unknown PREVIEW modifier.")
+				}
+			}
+			continue
+		}
 		if at.Kind != wire.Atom {
 			return nil, bad("Invalid FETCH item.")
 		}
@@ -114,6 +128,16 @@ func parseFetchItem(s string) (fetchItem, error) {
 			return fetchItem{kind: itemFlags}, nil
 		case "INTERNALDATE":
 			return fetchItem{kind: itemInternalDate}, nil
+		case "SAVEDATE":
+			return fetchItem{kind: itemSaveDate}, nil
+		case "EMAILID":
+			return fetchItem{kind: itemEmailID}, nil
+		case "THREADID":
+			return fetchItem{kind: itemThreadID}, nil
+		case "PREVIEW":
+			// Reading the preview does not mark the message read (RFC
+			// 8970 3).
+			return fetchItem{kind: itemPreview, peek: true}, nil
 		case "RFC822.SIZE":
 			return fetchItem{kind: itemSize}, nil
 		case "ENVELOPE":

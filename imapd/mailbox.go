@@ -42,9 +42,11 @@ func cmdCreate(c *conn, cmd *wire.Command) error {
 	if name == "INBOX" {
 		return no("ALREADYEXISTS", "INBOX always exists.")
 	}
-	if _, err := c.srv.cfg.Store.CreateMailbox(c.ctx, c.person.ID, name, use); err != nil {
+	mb, err := c.srv.cfg.Store.CreateMailbox(c.ctx, c.person.ID, name, use)
+	if err != nil {
 		return err
 	}
+	c.okText = "[MAILBOXID (" + mailboxObjectID(mb) + ")] CREATE completed." // RFC 8474 4.1
 	return nil
 }
 

@@ -1,8 +1,8 @@
 package imapd
 
 import (
-	"slices"
 	"strings"
+	"time"
 
 	"wardmail/imapd/wire"
 	"wardmail/message"
@@ -14,32 +14,22 @@ import (
 const maxSearchText = 4 << 20
 
 // cmdSearch serves SEARCH and UID SEARCH (RFC 9051 6.4.4), with ESEARCH
-// results (RFC 4731, RFC 9051 7.3.4) and MODSEQ (RFC 7162 3.1.5).
-func cmdSearch(c *conn, cmd *wire.Command) error {
-	args := cmd.Args
-	var ret []string
-	esearch := c.rev2
-	if len(args) >= 2 && args[0].IsAtom("RETURN") {
-		if args[1].Kind != wire.List {
-			return bad("RETURN needs a list of options.")
-		}
-		esearch = true
-		for _, o := range args[1].List {
-			if o.Kind != wire.Atom {
-				return bad("Invalid RETURN option.")
-			}
-			switch opt := strings.ToUpper(o.S); opt {
-			case "MIN", "MAX", "COUNT", "ALL":
-				ret = append(ret, opt)
-			default:
-				return bad("Unsupported RETURN option %q.", o.S)
-			}
-		}
-		args = args[2:]
+// results (RFC 4731, RFC 9051 7.3.4), PARTIAL and UPDATE (RFC 5267 4.3,
+// 4.4) and MODSEQ (RFC 7162 3.1.5).
+func cmdSearch(c *conn, cmd *wire.Command) (err error) {
+	ret, args, err := parseReturn(cmd.Args)
+	if err != nil {
+		return err
 	}
-	if len(ret) == 0 {
-		ret = []string{"ALL"}
+	if ret.save {
+		// A SEARCH with SAVE that fails leaves "$" empty (RFC 5182 2.1).
+		defer func() {
+			if err != nil {
+				c.sel.saved = nil
+			}
+		}()
 	}
+	ret.esearch = ret.esearch || c.rev2
 	if len(args) >= 2 && args[0].IsAtom("CHARSET") {
 		cs, _ := args[1].AString()
 		switch strings.ToUpper(cs) {
@@ -76,20 +66,31 @@ func cmdSearch(c *conn, cmd *wire.Command) error {
 	// 3.1.5): with only MIN and/or MAX, of those one or two messages.
 	var highest uint64
 	if usedModSeq && len(matched) > 0 {
-		if !esearch || slices.Contains(ret, "ALL") || slices.Contains(ret, "COUNT") {
+		if !ret.esearch || ret.all || ret.count || ret.partial[0] != 0 || ret.update {
 			for _, i := range matched {
 				highest = max(highest, s.msgs[i].modseq)
 			}
 		} else {
-			if slices.Contains(ret, "MIN") {
+			if ret.min {
 				highest = s.msgs[matched[0]].modseq
 			}
-			if slices.Contains(ret, "MAX") {
+			if ret.max {
 				highest = max(highest, s.msgs[matched[len(matched)-1]].modseq)
 			}
 		}
 	}
-	if !esearch {
+	if ret.update {
+		if err := c.addContext(cmd, root, nil, matched); err != nil {
+			return err
+		}
+	}
+	if ret.save {
+		c.saveResult(ret, matched)
+		if !ret.data() && !ret.update {
+			return nil // SAVE alone has no untagged answer (RFC 5182 2.1)
+		}
+	}
+	if !ret.esearch {
 		c.w.Raw("* SEARCH")
 		for _, n := range nums {
 			c.w.SP().Uint(uint64(n))
@@ -100,32 +101,7 @@ func cmdSearch(c *conn, cmd *wire.Command) error {
 		c.w.CRLF()
 		return nil
 	}
-	c.w.Raw("* ESEARCH (TAG ").String(cmd.Tag).Raw(")")
-	if cmd.UID {
-		c.w.Raw(" UID")
-	}
-	for _, r := range ret {
-		switch r {
-		case "MIN":
-			if len(nums) > 0 {
-				c.w.Raw(" MIN ").Uint(uint64(nums[0]))
-			}
-		case "MAX":
-			if len(nums) > 0 {
-				c.w.Raw(" MAX ").Uint(uint64(nums[len(nums)-1]))
-			}
-		case "COUNT":
-			c.w.Raw(" COUNT ").Uint(uint64(len(nums)))
-		case "ALL":
-			if len(nums) > 0 {
-				c.w.Raw(" ALL ").Raw(formatSet(nums))
-			}
-		}
-	}
-	if usedModSeq && len(nums) > 0 {
-		c.w.Raw(" MODSEQ ").Uint(highest)
-	}
-	c.w.CRLF()
+	c.writeESearch(cmd.Tag, cmd.UID, ret, nums, false, highest)
 	return nil
 }
 
@@ -146,6 +122,13 @@ func (c *conn) search(root *searchKey) (matched []int, usedModSeq bool, err erro
 	var needs searchNeeds
 	root.needs(&needs)
 	usedModSeq = root.uses("MODSEQ")
+	if root.uses("SAVED") {
+		saved := make(map[uint32]bool, len(s.saved))
+		for _, u := range s.saved {
+			saved[u] = true
+		}
+		root.setSaved(saved)
+	}
 	var rows map[uint32]*store.Message
 	if needs.row && len(s.msgs) > 0 {
 		uids := make([]uint32, len(s.msgs))
@@ -198,6 +181,16 @@ func (c *conn) messages(uids []uint32) (map[uint32]*store.Message, error) {
 	return want, nil
 }
 
+// setSaved gives the SAVED keys of a tree the "$" they stand for.
+func (k *searchKey) setSaved(saved map[uint32]bool) {
+	if k.op == "SAVED" {
+		k.saved = saved
+	}
+	for _, kid := range k.kids {
+		kid.setSaved(saved)
+	}
+}
+
 func (k *searchKey) uses(op string) bool {
 	if k.op == op {
 		return true
@@ -229,6 +222,8 @@ func (k *searchKey) match(sm *searchMsg, count, star uint32) bool {
 		return k.kids[0].match(sm, count, star) || k.kids[1].match(sm, count, star)
 	case "NOT":
 		return !k.kids[0].match(sm, count, star)
+	case "SAVED":
+		return k.saved[sm.m.uid]
 	case "SEQ":
 		return k.set.contains(sm.seq, count)
 	case "UID":
@@ -243,8 +238,18 @@ func (k *searchKey) match(sm *searchMsg, count, star uint32) bool {
 		return uint64(sm.row.Size) > k.n
 	case "SMALLER":
 		return uint64(sm.row.Size) < k.n
+	case "OLDER":
+		return time.Since(sm.row.InternalDate) >= time.Duration(k.n)*time.Second
+	case "YOUNGER":
+		return time.Since(sm.row.InternalDate) <= time.Duration(k.n)*time.Second
 	case "BEFORE", "ON", "SINCE":
 		return compareDay(k.op, dayNumber(sm.row.InternalDate.UTC()), k.day)
+	case "EMAILID":
+		return emailObjectID(sm.row) == k.value
+	case "THREADID":
+		return threadObjectID(sm.row.Summary) == k.value
+	case "SAVEDBEFORE", "SAVEDON", "SAVEDSINCE":
+		return compareDay(k.op[5:], dayNumber(sm.row.SavedDate.UTC()), k.day)
 	case "SENTBEFORE", "SENTON", "SENTSINCE":
 		t, err := message.ParseDate(sm.sum.Envelope.Date)
 		if err != nil {

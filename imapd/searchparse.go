@@ -9,7 +9,7 @@ import (
 
 // searchKey is one node of a SEARCH criteria tree (RFC 9051 6.4.4).
 type searchKey struct {
-	op    string // ALL, NONE, RECENT, AND, OR, NOT, SEQ, UID, FLAG, NOFLAG, BEFORE, ON, SINCE, SENTBEFORE, SENTON, SENTSINCE, LARGER, SMALLER, FROM, TO, CC, BCC, SUBJECT, HEADER, BODY, TEXT, MODSEQ
+	op    string // SAVED ("$", RFC 5182), ALL, NONE, RECENT, AND, OR, NOT, SEQ, UID, FLAG, NOFLAG, BEFORE, ON, SINCE, SENTBEFORE, SENTON, SENTSINCE, LARGER, SMALLER, FROM, TO, CC, BCC, SUBJECT, HEADER, BODY, TEXT, MODSEQ
 	set   numSet
 	flag  string
 	day   int // yyyymmdd
@@ -17,6 +17,7 @@ type searchKey struct {
 	field string // HEADER field name
 	value string // lower-cased needle
 	kids  []*searchKey
+	saved map[uint32]bool // for SAVED, filled in before evaluation
 }
 
 // searchNeeds says what evaluating a tree reads beyond the session's cache.
@@ -24,7 +25,8 @@ type searchNeeds struct{ row, body bool }
 
 func (k *searchKey) needs(n *searchNeeds) {
 	switch k.op {
-	case "BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE", "LARGER", "SMALLER", "FROM", "TO", "CC", "BCC", "SUBJECT":
+	case "BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE", "SAVEDBEFORE", "SAVEDON", "SAVEDSINCE", "LARGER", "SMALLER", "FROM", "TO", "CC", "BCC", "SUBJECT",
+		"OLDER", "YOUNGER", "EMAILID", "THREADID":
 		n.row = true
 	case "HEADER", "BODY", "TEXT":
 		n.row, n.body = true, true
@@ -146,7 +148,11 @@ func (p *searchParser) key(args []wire.Arg, depth int) (*searchKey, error) {
 			op = "NOFLAG"
 		}
 		return &searchKey{op: op, flag: f}, nil
-	case "BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE":
+	// RFC 8514 4.3: the save date, and SAVEDATESUPPORTED, true of every
+	// message here since every mailbox keeps save dates.
+	case "SAVEDATESUPPORTED":
+		return &searchKey{op: "ALL"}, nil
+	case "BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE", "SAVEDBEFORE", "SAVEDON", "SAVEDSINCE":
 		d, err := date()
 		if err != nil {
 			return nil, err
@@ -158,12 +164,28 @@ func (p *searchParser) key(args []wire.Arg, depth int) (*searchKey, error) {
 			return nil, err
 		}
 		return &searchKey{op: name, n: n}, nil
+	// RFC 5032 WITHIN: the internal date against an interval in seconds
+	// (nz-number) before the moment of evaluation, so a search kept up to
+	// date (RFC 5267) moves with the clock at each evaluation.
+	case "OLDER", "YOUNGER":
+		n, err := num()
+		if err != nil || n == 0 || n > 1<<32-1 {
+			return nil, bad("%s needs a number of seconds from 1.", name)
+		}
+		return &searchKey{op: name, n: n}, nil
 	case "FROM", "TO", "CC", "BCC", "SUBJECT", "BODY", "TEXT":
 		s, err := str()
 		if err != nil {
 			return nil, err
 		}
 		return &searchKey{op: name, value: strings.ToLower(s)}, nil
+	// RFC 8474 6: the messages with an EMAILID or THREADID.
+	case "EMAILID", "THREADID":
+		id, err := str()
+		if err != nil {
+			return nil, err
+		}
+		return &searchKey{op: name, value: id}, nil
 	case "HEADER":
 		f, err := str()
 		if err != nil {
@@ -185,6 +207,9 @@ func (p *searchParser) key(args []wire.Arg, depth int) (*searchKey, error) {
 		set, err := parseNumSet(s)
 		if err != nil {
 			return nil, err
+		}
+		if set.isSaved() {
+			return &searchKey{op: "SAVED"}, nil
 		}
 		return &searchKey{op: "UID", set: set}, nil
 	case "NOT":
@@ -225,10 +250,13 @@ func (p *searchParser) key(args []wire.Arg, depth int) (*searchKey, error) {
 		}
 		return &searchKey{op: "MODSEQ", n: n}, nil
 	default:
-		if c := a.S[0]; c == '*' || (c >= '1' && c <= '9') {
+		if c := a.S[0]; c == '*' || c == '$' || (c >= '1' && c <= '9') {
 			set, err := parseNumSet(a.S)
 			if err != nil {
 				return nil, err
+			}
+			if set.isSaved() {
+				return &searchKey{op: "SAVED"}, nil
 			}
 			return &searchKey{op: "SEQ", set: set}, nil
 		}

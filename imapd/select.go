@@ -129,6 +129,7 @@ func (c *conn) selectMailbox(cmd *wire.Command, readOnly bool) error {
 	c.untagged("OK", "UIDNEXT "+strconv.FormatUint(uint64(mb.UIDNext), 10), "Predicted next UID.")
 	c.writePermanentFlags(s, flags)
 	c.untagged("OK", "HIGHESTMODSEQ "+strconv.FormatUint(mb.HighestModSeq, 10), "Highest MODSEQ.")
+	c.untagged("OK", "MAILBOXID ("+mailboxObjectID(mb)+")", "Mailbox id.") // RFC 8474 4.1
 	if c.rev2 {
 		c.w.Raw(`* LIST () "/" `)
 		c.writeMailbox(mb.Name)
@@ -169,6 +170,9 @@ func parseQresync(a wire.Arg) (*qresyncParams, error) {
 		}
 		if q.known, err = parseNumSet(l[2].S); err != nil {
 			return nil, err
+		}
+		if q.known.isSaved() {
+			return nil, bad("Invalid known UIDs in QRESYNC.")
 		}
 	}
 	// The sequence match data (l[3]) only helps a server that forgot old

@@ -8,8 +8,18 @@ import (
 )
 
 // numRange is one element of a sequence set (RFC 9051 9 "sequence-set"):
-// lo:hi, where 0 stands for "*".
-type numRange struct{ lo, hi uint32 }
+// lo:hi, where 0 stands for "*". A set of the one range with saved set is
+// "$", the saved search result (RFC 5182 2.1, RFC 9051 6.4.4.1).
+type numRange struct {
+	lo, hi uint32
+	saved  bool
+}
+
+// savedSet is "$".
+var savedSet = numSet{{saved: true}}
+
+// isSaved reports whether the set is "$".
+func (set numSet) isSaved() bool { return len(set) == 1 && set[0].saved }
 
 // numSet is a parsed sequence set of message numbers or UIDs.
 type numSet []numRange
@@ -17,10 +27,13 @@ type numSet []numRange
 // maxSetRanges bounds the ranges one set may hold.
 const maxSetRanges = 10000
 
-// parseNumSet parses "1:3,5,7:*".
+// parseNumSet parses "1:3,5,7:*", or "$" (RFC 5182 2.1).
 func parseNumSet(s string) (numSet, error) {
 	if s == "" {
 		return nil, bad("Empty sequence set.")
+	}
+	if s == "$" {
+		return savedSet, nil
 	}
 	parts := strings.Split(s, ",")
 	if len(parts) > maxSetRanges {
@@ -39,7 +52,7 @@ func parseNumSet(s string) (numSet, error) {
 				return nil, err
 			}
 		}
-		set = append(set, numRange{a, b})
+		set = append(set, numRange{lo: a, hi: b})
 	}
 	return set, nil
 }
@@ -122,6 +135,17 @@ func formatSet(nums []uint32) string {
 // the end are an error (RFC 9051 9 "seq-number"); UIDs that do not exist
 // are skipped (RFC 9051 6.4.9).
 func (s *selected) indices(set numSet, uid bool) ([]int, error) {
+	if set.isSaved() {
+		// "$" names messages, whatever the command's numbers are (RFC
+		// 5182 2.1); those expunged since have left it.
+		var out []int
+		for _, u := range s.saved {
+			if i := s.index(u); i >= 0 {
+				out = append(out, i)
+			}
+		}
+		return out, nil
+	}
 	n := len(s.msgs)
 	var out []int
 	if !uid {

@@ -49,19 +49,29 @@ func parseSortCriteria(l []wire.Arg) ([]sortKey, error) {
 
 // sortItem is one message with the values it is sorted by.
 type sortItem struct {
-	idx    int // index in the session, so ties keep mailbox order
-	arr    time.Time
-	date   time.Time
-	size   int64
-	keys   map[string]string
-	modseq uint64
+	idx  int // index in the session, so ties keep mailbox order
+	arr  time.Time
+	date time.Time
+	size int64
+	keys map[string]string
 }
 
 // cmdSort serves SORT and UID SORT (RFC 5256 3) with the SORT=DISPLAY keys
-// (RFC 5957). The criteria are SEARCH's; messages that compare equal stay in
-// mailbox order (RFC 5256 3).
-func cmdSort(c *conn, cmd *wire.Command) error {
-	args := cmd.Args
+// (RFC 5957) and ESORT's RETURN options (RFC 5267 3, with PARTIAL and
+// UPDATE from 4.3, 4.4). The criteria are SEARCH's; messages that compare
+// equal stay in mailbox order (RFC 5256 3).
+func cmdSort(c *conn, cmd *wire.Command) (err error) {
+	ret, args, err := parseReturn(cmd.Args)
+	if err != nil {
+		return err
+	}
+	if ret.save {
+		defer func() {
+			if err != nil {
+				c.sel.saved = nil
+			}
+		}()
+	}
 	if len(args) < 3 || args[0].Kind != wire.List {
 		return bad("SORT takes (sort criteria), a charset and search criteria.")
 	}
@@ -92,9 +102,56 @@ func cmdSort(c *conn, cmd *wire.Command) error {
 	if usedModSeq {
 		c.enableCondstore()
 	}
-	items, err := c.sortItems(matched, keys)
+	order, err := c.sortMatched(matched, keys)
 	if err != nil {
 		return err
+	}
+	s := c.sel
+	nums := make([]uint32, len(order))
+	var highest uint64
+	for k, i := range order {
+		if cmd.UID {
+			nums[k] = s.msgs[i].uid
+		} else {
+			nums[k] = uint32(i + 1)
+		}
+		if usedModSeq {
+			highest = max(highest, s.msgs[i].modseq)
+		}
+	}
+	if ret.update {
+		if err := c.addContext(cmd, root, keys, order); err != nil {
+			return err
+		}
+	}
+	if ret.save {
+		c.saveResult(ret, order)
+		if !ret.data() && !ret.update {
+			return nil
+		}
+	}
+	if ret.esearch {
+		c.writeESearch(cmd.Tag, cmd.UID, ret, nums, true, highest)
+		return nil
+	}
+	c.w.Raw("* SORT")
+	for _, n := range nums {
+		c.w.SP().Uint(uint64(n))
+	}
+	if usedModSeq && len(nums) > 0 {
+		c.w.Raw(" (MODSEQ ").Uint(highest).Raw(")") // RFC 7162 3.1.5
+	}
+	c.w.CRLF()
+	return nil
+}
+
+// sortMatched orders the messages at the session indices matched by the
+// keys; equal messages keep mailbox order. Messages removed meanwhile by
+// another session are left out (their EXPUNGE comes later).
+func (c *conn) sortMatched(matched []int, keys []sortKey) ([]int, error) {
+	items, err := c.sortItems(matched, keys)
+	if err != nil {
+		return nil, err
 	}
 	slices.SortStableFunc(items, func(a, b sortItem) int {
 		for _, k := range keys {
@@ -118,22 +175,11 @@ func cmdSort(c *conn, cmd *wire.Command) error {
 		}
 		return cmp.Compare(a.idx, b.idx)
 	})
-	s := c.sel
-	c.w.Raw("* SORT")
-	var highest uint64
-	for _, it := range items {
-		if cmd.UID {
-			c.w.SP().Uint(uint64(s.msgs[it.idx].uid))
-		} else {
-			c.w.SP().Uint(uint64(it.idx + 1))
-		}
-		highest = max(highest, it.modseq)
+	out := make([]int, len(items))
+	for k, it := range items {
+		out[k] = it.idx
 	}
-	if usedModSeq && len(items) > 0 {
-		c.w.Raw(" (MODSEQ ").Uint(highest).Raw(")") // RFC 7162 3.1.5
-	}
-	c.w.CRLF()
-	return nil
+	return out, nil
 }
 
 // sortItems reads what the keys compare for the messages at idx.
@@ -151,12 +197,19 @@ func (c *conn) sortItems(idx []int, keys []sortKey) ([]sortItem, error) {
 	if err != nil {
 		return nil, err
 	}
+	// ARRIVAL and SIZE are in the row; the other keys need the envelope.
+	needEnv := slices.ContainsFunc(keys, func(k sortKey) bool { return k.name != "ARRIVAL" && k.name != "SIZE" })
 	for _, i := range idx {
 		row := rows[s.msgs[i].uid]
 		if row == nil {
 			continue // removed by another session; its EXPUNGE comes later
 		}
-		it := sortItem{idx: i, arr: row.InternalDate, size: row.Size, keys: map[string]string{}, modseq: s.msgs[i].modseq}
+		it := sortItem{idx: i, arr: row.InternalDate, size: row.Size}
+		if !needEnv {
+			items = append(items, it)
+			continue
+		}
+		it.keys = map[string]string{}
 		sum, err := c.envelopeOnly(row)
 		if err != nil {
 			c.log.Error("stored summary unreadable", "mailbox", s.mb.ID, "uid", row.UID, "err", err)

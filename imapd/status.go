@@ -44,7 +44,7 @@ func statusItems(l []wire.Arg) ([]string, error) {
 		}
 		it := strings.ToUpper(a.S)
 		switch it {
-		case "MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "DELETED", "SIZE", "HIGHESTMODSEQ", "RECENT", "APPENDLIMIT":
+		case "MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "DELETED", "SIZE", "HIGHESTMODSEQ", "RECENT", "APPENDLIMIT", "MAILBOXID":
 		default:
 			return nil, bad("Unknown STATUS item %q.", a.S)
 		}
@@ -94,6 +94,8 @@ func (c *conn) writeStatus(mb *store.Mailbox, items []string) error {
 			c.w.Uint(uint64(st.Recent))
 		case "APPENDLIMIT":
 			c.w.Int(c.lim.MaxLiteral)
+		case "MAILBOXID": // RFC 8474 4.3
+			c.w.Byte('(').Raw(mailboxObjectID(mb)).Byte(')')
 		}
 	}
 	c.w.Raw(")").CRLF()

@@ -44,6 +44,13 @@ type selected struct {
 	// known holds them in lower case.
 	keywords []string
 	known    map[string]bool
+	// contexts are the searches kept up to date (RFC 5267 4.3); ctxDirty
+	// says the mailbox changed since they were last evaluated.
+	contexts []*searchCtx
+	ctxDirty bool
+	// saved is the search result variable "$" (RFC 5182 2.1): UIDs,
+	// ascending; expunged ones are skipped when it is used.
+	saved []uint32
 }
 
 func (s *selected) close() {
@@ -77,6 +84,7 @@ func (s *selected) maxUID() uint32 {
 // or FETCH), so the next sync does not report them again.
 func (s *selected) setFlags(ref store.MessageRef) {
 	if i := s.index(ref.UID); i >= 0 {
+		s.ctxDirty = true
 		s.msgs[i].flags = ref.Flags
 		if ref.ModSeq > s.msgs[i].modseq {
 			s.msgs[i].modseq = ref.ModSeq
@@ -98,6 +106,7 @@ func (c *conn) sync(allowExpunge bool) error {
 	}
 	s.woken = false
 	if pending {
+		s.ctxDirty = true
 		if err := c.takeChanges(); err != nil {
 			return err
 		}
@@ -105,7 +114,7 @@ func (c *conn) sync(allowExpunge bool) error {
 	if allowExpunge && len(s.expunged) > 0 {
 		c.reportExpunged()
 	}
-	return nil
+	return c.updateContexts()
 }
 
 func (c *conn) takeChanges() error {

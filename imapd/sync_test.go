@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -198,6 +199,7 @@ func TestQresyncSelect(t *testing.T) {
 		`* OK [UIDNEXT 6] Predicted next UID.`,
 		`* OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags allowed.`,
 		`* OK [HIGHESTMODSEQ 9] Highest MODSEQ.`,
+		mailboxIDLine(got),
 		`* VANISHED (EARLIER) 3:4`,
 		`* 2 FETCH (UID 2 FLAGS (\Answered) MODSEQ (7))`,
 		`S OK [READ-WRITE] SELECT completed.`,
@@ -260,4 +262,16 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// mailboxIDLine is the MAILBOXID line of a SELECT's answer when it has the
+// form RFC 8474 4 gives (the id is the store's, unrelated to UIDVALIDITY).
+func mailboxIDLine(lines []string) string {
+	re := regexp.MustCompile(`^\* OK \[MAILBOXID \(M[0-9]+\)\] Mailbox id\.$`)
+	for _, l := range lines {
+		if re.MatchString(l) {
+			return l
+		}
+	}
+	return "* OK [MAILBOXID (M<id>)] Mailbox id."
 }

@@ -105,3 +105,27 @@ func ThreadKeysOf(stored []byte) (ThreadKeys, error) {
 	}
 	return threadKeys(&s.E, s.R), nil
 }
+
+// ThreadFields are what RFC 5256 threading reads of a message.
+type ThreadFields struct {
+	MessageID, InReplyTo, Subject, Date string
+	References                          []string
+}
+
+// ThreadFieldsOf reads the threading fields from a stored summary,
+// decoding only its envelope and references.
+func ThreadFieldsOf(stored []byte) (ThreadFields, error) {
+	var s struct {
+		E Envelope `json:"e"`
+		R []string `json:"r"`
+	}
+	if err := json.Unmarshal(stored, &s); err != nil {
+		return ThreadFields{}, err
+	}
+	return ThreadFields{MessageID: s.E.MessageID, InReplyTo: s.E.InReplyTo, Subject: s.E.Subject, Date: s.E.Date, References: s.R}, nil
+}
+
+// IsReplySubject reports whether a subject had a reply or forward prefix
+// ("Re:", "Fwd:", "Fw:", with list tags before them), which RFC 5256
+// threading removes when it extracts the base subject.
+func IsReplySubject(s string) bool { return hasReplyPrefix(s) }

@@ -127,8 +127,8 @@ func appendRow(tx *Tx, mailboxID, contentID int64, bits int64, kw string, date t
 		return 0, err
 	}
 	uid := next - 1
-	if _, err := tx.Exec(`INSERT INTO mail (mailbox_id, uid, content_id, flags, keywords, modseq, internal_date) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		mailboxID, uid, contentID, bits, kw, modseq, date.Unix()); err != nil {
+	if _, err := tx.Exec(`INSERT INTO mail (mailbox_id, uid, content_id, flags, keywords, modseq, internal_date, saved_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		mailboxID, uid, contentID, bits, kw, modseq, date.Unix(), tx.s.now().Unix()); err != nil {
 		return 0, err
 	}
 	tx.Touch(mailboxID)
@@ -156,13 +156,14 @@ func appendRows(tx *Tx, mailboxID int64, rows []newRow) error {
 		return err
 	}
 	firstUID, firstModSeq := next-uint32(len(rows)), modseq-uint64(len(rows))+1
-	ins, err := tx.tx.PrepareContext(tx.ctx, tx.s.q(`INSERT INTO mail (mailbox_id, uid, content_id, flags, keywords, modseq, internal_date) VALUES (?, ?, ?, 0, '', ?, ?)`))
+	ins, err := tx.tx.PrepareContext(tx.ctx, tx.s.q(`INSERT INTO mail (mailbox_id, uid, content_id, flags, keywords, modseq, internal_date, saved_date) VALUES (?, ?, ?, 0, '', ?, ?, ?)`))
 	if err != nil {
 		return err
 	}
 	defer ins.Close()
+	saved := tx.s.now().Unix()
 	for i, r := range rows {
-		if _, err := ins.ExecContext(tx.ctx, mailboxID, firstUID+uint32(i), r.contentID, firstModSeq+uint64(i), r.date.Unix()); err != nil {
+		if _, err := ins.ExecContext(tx.ctx, mailboxID, firstUID+uint32(i), r.contentID, firstModSeq+uint64(i), r.date.Unix(), saved); err != nil {
 			return err
 		}
 	}

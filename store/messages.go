@@ -22,10 +22,13 @@ type MessageRef struct {
 type Message struct {
 	MessageRef
 	InternalDate time.Time
-	Size         int64
-	ContentID    int64
-	Hash         string
-	Summary      []byte // message.Summary, marshalled
+	// SavedDate is when the message was saved in this mailbox (RFC 8514);
+	// for rows older than the record, the internal date.
+	SavedDate time.Time
+	Size      int64
+	ContentID int64
+	Hash      string
+	Summary   []byte // message.Summary, marshalled
 }
 
 // Snapshot returns every message of a mailbox in UID order together with the
@@ -118,7 +121,7 @@ func (s *Store) Messages(ctx context.Context, mailboxID int64, uids []uint32) ([
 	}
 	var out []Message
 	for _, rg := range ranges {
-		rows, err := s.r.QueryContext(ctx, s.q(`SELECT m.uid, m.flags, m.keywords, m.modseq, m.internal_date, c.size, c.id, c.hash, c.summary
+		rows, err := s.r.QueryContext(ctx, s.q(`SELECT m.uid, m.flags, m.keywords, m.modseq, m.internal_date, m.saved_date, c.size, c.id, c.hash, c.summary
 			FROM mail m JOIN contents c ON c.id = m.content_id
 			WHERE m.mailbox_id = ? AND m.uid >= ? AND m.uid <= ? ORDER BY m.uid`), mailboxID, rg[0], rg[1])
 		if err != nil {
@@ -126,9 +129,9 @@ func (s *Store) Messages(ctx context.Context, mailboxID int64, uids []uint32) ([
 		}
 		for rows.Next() {
 			var msg Message
-			var bits, date int64
+			var bits, date, saved int64
 			var kw string
-			if err := rows.Scan(&msg.UID, &bits, &kw, &msg.ModSeq, &date, &msg.Size, &msg.ContentID, &msg.Hash, &msg.Summary); err != nil {
+			if err := rows.Scan(&msg.UID, &bits, &kw, &msg.ModSeq, &date, &saved, &msg.Size, &msg.ContentID, &msg.Hash, &msg.Summary); err != nil {
 				rows.Close()
 				return nil, err
 			}
@@ -137,6 +140,10 @@ func (s *Store) Messages(ctx context.Context, mailboxID int64, uids []uint32) ([
 			}
 			msg.Flags = decodeFlags(bits, kw)
 			msg.InternalDate = time.Unix(date, 0)
+			msg.SavedDate = msg.InternalDate
+			if saved != 0 {
+				msg.SavedDate = time.Unix(saved, 0)
+			}
 			out = append(out, msg)
 		}
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {

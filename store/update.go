@@ -192,9 +192,10 @@ func copyMessages(tx *Tx, src, dst *Mailbox, uids []uint32) (from, to []uint32, 
 		return nil, nil, err
 	}
 	uid := next - uint32(len(rows))
+	saved := tx.s.now().Unix() // RFC 8514: a copy is saved now; its internal date is the original's
 	for _, r := range rows {
-		if _, err := tx.Exec(`INSERT INTO mail (mailbox_id, uid, content_id, flags, keywords, modseq, internal_date) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			dst.ID, uid, r.content, r.bits, r.kw, modseq, r.date); err != nil {
+		if _, err := tx.Exec(`INSERT INTO mail (mailbox_id, uid, content_id, flags, keywords, modseq, internal_date, saved_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			dst.ID, uid, r.content, r.bits, r.kw, modseq, r.date, saved); err != nil {
 			return nil, nil, err
 		}
 		from = append(from, r.uid)

@@ -36,6 +36,7 @@ var Migrations = []string{
 	schemaRevocations,
 	schemaIMAP,
 	schemaUIDValidity,
+	schemaSaveDate,
 }
 
 const schemaV1 = `
@@ -401,4 +402,8 @@ CREATE TABLE uid_validity (
 	last BIGINT NOT NULL
 );
 INSERT INTO uid_validity (last) VALUES (0);
+`
+
+const schemaSaveDate = `
+ALTER TABLE mail ADD COLUMN saved_date BIGINT NOT NULL DEFAULT 0;
 `

@@ -19,6 +19,7 @@ var Migrations = []string{
 	SchemaRevocations,        // revoke.go: credential generations, revocations that reach live sessions
 	SchemaIMAP,               // schema_imap.go: subscriptions by name, the \Recent high-water mark
 	SchemaUIDValidity,        // uidvalidity.go: a UIDVALIDITY per mailbox that a rebuilt data folder does not repeat
+	SchemaSaveDate,           // schema_imap.go: when each message was saved in its mailbox (RFC 8514)
 }
 
 // SchemaV1 is the first schema. INTEGER PRIMARY KEY is an alias of the rowid;

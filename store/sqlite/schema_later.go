@@ -84,3 +84,12 @@ CREATE TABLE uid_validity (
 );
 INSERT INTO uid_validity (last) VALUES (0);
 `
+
+// SchemaSaveDate records when each message was saved in its mailbox (RFC
+// 8514 SAVEDATE): delivery, APPEND, COPY and MOVE set it to the moment of
+// saving, while the internal date of a copy stays the original's (RFC 9051
+// 2.3.3). Rows stored before this step have 0 and answer with their
+// internal date, the closest thing known.
+const SchemaSaveDate = `
+ALTER TABLE mail ADD COLUMN saved_date INTEGER NOT NULL DEFAULT 0;
+`
