@@ -33,8 +33,9 @@ serve: build
 	./$(BIN) serve --data $(DATA)
 
 # Everything CI runs: formatting, vet, staticcheck, every test with the race
-# detector, and the browser tests.
-test: lint unit e2e
+# detector on SQLite and again on PostgreSQL (a throwaway cluster), and the
+# browser tests.
+test: lint unit test-postgres e2e
 
 lint: fmt-check vet staticcheck
 
