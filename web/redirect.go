@@ -48,8 +48,7 @@ func (r *redirectListener) loop() {
 			if ne, ok := err.(net.Error); ok && ne.Timeout() {
 				continue
 			}
-			r.err = err
-			r.close()
+			r.closeWith(err)
 			return
 		}
 		go r.sort(c)
@@ -102,18 +101,25 @@ func (r *redirectListener) Accept() (net.Conn, error) {
 	case c := <-r.conns:
 		return c, nil
 	case <-r.done:
-		if r.err != nil {
+		if r.err != nil { // set before done was closed
 			return nil, r.err
 		}
 		return nil, net.ErrClosed
 	}
 }
 
-func (r *redirectListener) close() { r.once.Do(func() { close(r.done) }) }
+// closeWith ends Accept with err (nil: net.ErrClosed). Only the first call
+// sets it, before done is closed, so Accept reads it after the close.
+func (r *redirectListener) closeWith(err error) {
+	r.once.Do(func() {
+		r.err = err
+		close(r.done)
+	})
+}
 
 func (r *redirectListener) Close() error {
 	err := r.Listener.Close()
-	r.close()
+	r.closeWith(nil)
 	return err
 }
 
