@@ -35,6 +35,7 @@ commands:
                       sign-in: incident mode, bulk unlock, running locks
   apppass create|list|revoke
                       app passwords for people's devices (IMAP, SMTP)
+  migrate             move a data folder's database to PostgreSQL, verified
   bench deliver       measure SMTP submission to IMAP visibility
   sim gen             write a synthetic health service as a directory CSV
   sim replay lockout  replay the 2018 sign-in outage against a real server
@@ -70,6 +71,8 @@ func main() {
 		err = runAdmin(args)
 	case "apppass":
 		err = runAppPass(args)
+	case "migrate":
+		err = runMigrate(args)
 	case "bench":
 		err = runBench(args)
 	case "sim":
