@@ -14,9 +14,9 @@ import (
 )
 
 const migrateUsage = `usage:
-  wardmail migrate --from DIR --to postgres://USER@HOST/DB [--key-file FILE]
+  wardmail migrate --from DIR --to postgres://USER@HOST/DB [--key-file FILE]`
 
-Moves the database of the data folder DIR (the embedded SQLite store) into an
+const migrateHelp = `Moves the database of the data folder DIR (the embedded SQLite store) into an
 empty PostgreSQL database: people, mailboxes with their UIDs and UIDVALIDITY
 (clients do not resync), flags, lists and post logs, sign-in state, the audit
 trail, everything. Stop "wardmail serve" first: the copy is of the database as
@@ -29,7 +29,7 @@ func runMigrate(args []string) error {
 	from := fs.String("from", "", "the data folder to move (its wardmail.db)")
 	to := fs.String("to", "", "the PostgreSQL database to move it to (postgres://...)")
 	keyFile := fs.String("key-file", "", "body_key_file, when the installation seals bodies")
-	fs.Usage = func() { fmt.Fprintln(os.Stderr, migrateUsage) }
+	fs.Usage = func() { fmt.Fprintf(os.Stderr, "%s\n\n%s\n", migrateUsage, migrateHelp) }
 	_ = fs.Parse(args)
 	if *from == "" || *to == "" || fs.NArg() != 0 {
 		return errors.New(migrateUsage)
