@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"runtime/debug"
 	"sync"
@@ -90,6 +91,7 @@ func (c *conn) setStreams(nc net.Conn) {
 		c.bw.Reset(deadlineWriter{nc, c.lim.WriteTimeout})
 		c.r = wire.NewReader(c.br, wire.Limits{MaxLine: c.lim.MaxLine, MaxDepth: c.lim.MaxDepth, MaxArgs: c.lim.MaxArgs})
 		c.r.LiteralLimit = c.literalLimit
+		c.r.CommandLimit = c.commandLimit
 		c.r.Continue = func() error { return c.w.Raw("+ Ready for literal data\r\n").Flush() }
 		c.w = wire.NewWriter(c.bw)
 		return
@@ -126,10 +128,19 @@ func (c *conn) literalLimit(command string) int64 {
 	if c.state == stateNotAuth {
 		return c.lim.MaxPreAuthLiteral
 	}
-	if command == "APPEND" {
+	if command == "APPEND" || command == "REPLACE" {
 		return c.lim.MaxLiteral
 	}
 	return int64(c.lim.MaxLine)
+}
+
+// commandLimit bounds the literals of one command together: an APPEND
+// may carry several messages (RFC 3502), all held until the last arrives.
+func (c *conn) commandLimit(command string) int64 {
+	if c.state != stateNotAuth && command == "APPEND" {
+		return c.lim.MaxAppendTotal
+	}
+	return math.MaxInt64
 }
 
 // shutdown asks the connection to say BYE and end; it is called by

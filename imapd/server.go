@@ -28,6 +28,7 @@ type Authenticator interface {
 type Limits struct {
 	MaxLine            int           // longest command line, default 64 KiB
 	MaxLiteral         int64         // largest APPEND literal, advertised as APPENDLIMIT; default 35 MiB
+	MaxAppendTotal     int64         // all messages of one APPEND together (MULTIAPPEND, RFC 3502), default 2 × MaxLiteral
 	MaxPreAuthLiteral  int64         // largest literal before authentication, default 4 KiB (RFC 7888 LITERAL- size)
 	MaxDepth           int           // deepest list nesting, default 16
 	MaxArgs            int           // most arguments in one command, default 10,000
@@ -60,6 +61,9 @@ func (l *Limits) setDefaults() {
 	}
 	if l.MaxLiteral <= 0 {
 		l.MaxLiteral = 35 << 20
+	}
+	if l.MaxAppendTotal <= 0 {
+		l.MaxAppendTotal = 2 * l.MaxLiteral
 	}
 	if l.MaxPreAuthLiteral <= 0 {
 		l.MaxPreAuthLiteral = 4 << 10
