@@ -85,11 +85,22 @@ func (c *conn) parseAppendMsg(args []wire.Arg) (appendMsg, []wire.Arg, error) {
 		}
 		args = args[1:]
 	}
-	if len(args) == 0 || args[0].Kind != wire.Literal {
-		return m, nil, bad("Expected flags, a date-time or the message as a literal.")
+	switch {
+	case len(args) == 0:
+	case args[0].Kind == wire.Literal:
+		m.data = args[0].B
+		return m, args[1:], nil
+	case args[0].IsAtom("UTF8"):
+		// A message whose header fields may be UTF-8 (RFC 6855 4):
+		// "UTF8" SP "(" literal8 ")".
+		if len(args) < 2 || args[1].Kind != wire.List || len(args[1].List) != 1 ||
+			args[1].List[0].Kind != wire.Literal || !args[1].List[0].Literal8 {
+			return m, nil, bad("UTF8 takes a literal8 in parentheses: UTF8 (~{n}).")
+		}
+		m.data = args[1].List[0].B
+		return m, args[2:], nil
 	}
-	m.data = args[0].B
-	return m, args[1:], nil
+	return m, nil, bad("Expected flags, a date-time or the message as a literal.")
 }
 
 // appendTarget finds the person's mailbox an APPEND writes to; a mailbox

@@ -52,6 +52,9 @@ type conn struct {
 
 	// Extensions the client turned on (RFC 5161 ENABLE, RFC 7162 3.1).
 	condstore, qresync, rev2 bool
+	// utf8Accept: UTF-8 in quoted strings, mailbox names and header
+	// fields for an IMAP4rev1 client (RFC 6855 3).
+	utf8Accept bool
 
 	opened      time.Time // for the whole pre-authentication time limit
 	preAuthCmds int

@@ -30,6 +30,8 @@
 //   - RFC 7162 CONDSTORE and QRESYNC (MODSEQ, CHANGEDSINCE, UNCHANGEDSINCE,
 //     SELECT (QRESYNC ...), VANISHED)
 //   - RFC 7888 LITERAL+, RFC 7889 APPENDLIMIT
+//   - RFC 6855 UTF8=ACCEPT (ENABLE; UTF-8 names, quoted strings and ENVELOPE
+//     fields; APPEND UTF8 (literal8); no SEARCH CHARSET once enabled)
 //   - RFC 8438 STATUS=SIZE, RFC 9208 QUOTA (GETQUOTA, GETQUOTAROOT)
 //
 // \Recent (RFC 3501 2.3.2) is kept for IMAP4rev1 sessions: the first

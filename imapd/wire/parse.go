@@ -96,7 +96,8 @@ func (p *parser) list(depth int, nested bool) ([]Arg, error) {
 			return out, nil
 		}
 		if nested && p.line[p.pos] == ')' {
-			if len(out) > 0 && p.line[p.pos-1] == ' ' {
+			// After a literal the line starts afresh: nothing precedes ")".
+			if len(out) > 0 && p.pos > 0 && p.line[p.pos-1] == ' ' {
 				return nil, p.bad("Space before closing parenthesis.")
 			}
 			p.pos++
