@@ -23,7 +23,7 @@ func (c *conn) capabilities() string {
 		}
 		caps = append(caps, "SASL-IR")
 	}
-	caps = append(caps, "ID", "ENABLE", "LITERAL+", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "MULTIAPPEND", "UTF8=ACCEPT", "MOVE",
+	caps = append(caps, "ID", "ENABLE", "LITERAL+", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "MULTIAPPEND", "UTF8=ACCEPT", "MOVE", "REPLACE",
 		"ESEARCH", "SEARCHRES", "SORT", "SORT=DISPLAY", "ESORT", "CONTEXT=SEARCH", "CONTEXT=SORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "WITHIN", "SAVEDATE", "OBJECTID", "PREVIEW", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "CHILDREN", "BINARY", "CONDSTORE", "QRESYNC",
 		"QUOTA", "QUOTA=RES-STORAGE", "STATUS=SIZE", "APPENDLIMIT="+strconv.FormatInt(c.lim.MaxLiteral, 10))
 	if c.state != stateNotAuth {

@@ -59,6 +59,7 @@ var commands = map[string]cmdSpec{
 	"CANCELUPDATE":   {fn: cmdCancelUpdate, states: stateSelected},
 	"COPY":           {fn: cmdCopy, states: stateSelected, uid: true},
 	"MOVE":           {fn: cmdMove, states: stateSelected, uid: true},
+	"REPLACE":        {fn: cmdReplace, states: stateSelected, uid: true},
 }
 
 // cmdNoop serves NOOP and CHECK: the updates are sent by run (RFC 9051

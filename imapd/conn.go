@@ -140,7 +140,7 @@ func (c *conn) literalLimit(command string) int64 {
 // commandLimit bounds the literals of one command together: an APPEND
 // may carry several messages (RFC 3502), all held until the last arrives.
 func (c *conn) commandLimit(command string) int64 {
-	if c.state != stateNotAuth && command == "APPEND" {
+	if c.state != stateNotAuth && (command == "APPEND" || command == "REPLACE") {
 		return c.lim.MaxAppendTotal
 	}
 	return math.MaxInt64
