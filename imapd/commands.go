@@ -33,6 +33,7 @@ var commands = map[string]cmdSpec{
 	"ENABLE":         {fn: cmdEnable, states: authState},
 	"UNAUTHENTICATE": {fn: cmdUnauthenticate, states: authState},
 	"NAMESPACE":      {fn: cmdNamespace, states: authState},
+	"COMPRESS":       {fn: cmdCompress, states: authState},
 	"LIST":           {fn: cmdList, states: authState},
 	"LSUB":           {fn: cmdLsub, states: authState},
 	"CREATE":         {fn: cmdCreate, states: authState},

@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"bufio"
+	"compress/flate"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -49,6 +50,10 @@ type conn struct {
 	state  state
 	person *store.Person
 	sel    *selected
+
+	// compressed: COMPRESS=DEFLATE is on (RFC 4978); counted in the
+	// server's compressed until the connection ends.
+	compressed bool
 
 	// Extensions the client turned on (RFC 5161 ENABLE, RFC 7162 3.1).
 	condstore, qresync, rev2 bool
@@ -101,6 +106,30 @@ func (c *conn) setStreams(nc net.Conn) {
 	}
 	c.br.Reset(nc)
 	c.bw.Reset(deadlineWriter{nc, c.lim.WriteTimeout})
+}
+
+// deflate turns COMPRESS=DEFLATE on (RFC 4978 3): from here both
+// directions are raw deflate streams (RFC 1951). What the client sent after
+// COMPRESS is compressed already and may sit in the buffered reader, so the
+// inflater reads from that. The deflater is flushed each time the buffered
+// writer hands it data, which is once per response burst (run flushes after
+// each command, IDLE after each update), so the client never waits for
+// responses held in the compressor (RFC 4978 4).
+func (c *conn) deflate() {
+	c.r.Reset(bufio.NewReaderSize(flate.NewReader(c.br), 16<<10))
+	fw, _ := flate.NewWriter(deadlineWriter{c.nc, c.lim.WriteTimeout}, flate.DefaultCompression) // the level is valid
+	c.bw.Reset(syncFlushWriter{fw})
+}
+
+// syncFlushWriter compresses each write and flushes it out at once.
+type syncFlushWriter struct{ fw *flate.Writer }
+
+func (s syncFlushWriter) Write(b []byte) (int, error) {
+	n, err := s.fw.Write(b)
+	if err == nil {
+		err = s.fw.Flush()
+	}
+	return n, err
 }
 
 // releaseStreams returns the buffers to their pools once the connection is
@@ -213,6 +242,9 @@ func (c *conn) serve() {
 		}
 		if c.sel != nil {
 			c.sel.close()
+		}
+		if c.compressed {
+			c.srv.compressed.Add(-1)
 		}
 		if err := c.nc.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			c.log.Debug("closing connection", "err", err)

@@ -29,7 +29,8 @@
 //   - RFC 6851 MOVE, RFC 8508 REPLACE (append and expunge in one transaction)
 //   - RFC 7162 CONDSTORE and QRESYNC (MODSEQ, CHANGEDSINCE, UNCHANGEDSINCE,
 //     SELECT (QRESYNC ...), VANISHED)
-//   - RFC 7888 LITERAL+, RFC 7889 APPENDLIMIT
+//   - RFC 7888 LITERAL+, RFC 7889 APPENDLIMIT, RFC 4978 COMPRESS=DEFLATE
+//     (compress/flate; at most MaxCompressed sessions at once)
 //   - RFC 6855 UTF8=ACCEPT (ENABLE; UTF-8 names, quoted strings and ENVELOPE
 //     fields; APPEND UTF8 (literal8); no SEARCH CHARSET once enabled)
 //   - RFC 8438 STATUS=SIZE, RFC 9208 QUOTA (GETQUOTA, GETQUOTAROOT)
