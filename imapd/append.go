@@ -15,6 +15,7 @@ type appendMsg struct {
 	flags []string
 	date  time.Time
 	data  []byte
+	cat   []catPart // CATENATE (RFC 4469), when not nil
 }
 
 // cmdAppend adds messages to a mailbox (RFC 9051 6.3.12), answering
@@ -90,6 +91,16 @@ func (c *conn) parseAppendMsg(args []wire.Arg) (appendMsg, []wire.Arg, error) {
 	case args[0].Kind == wire.Literal:
 		m.data = args[0].B
 		return m, args[1:], nil
+	case args[0].IsAtom("CATENATE"):
+		// A message made of literals and parts of stored messages
+		// (RFC 4469 5), put together once the whole command is read.
+		if len(args) < 2 || args[1].Kind != wire.List {
+			return m, nil, bad("CATENATE takes a list of parts.")
+		}
+		if m.cat, err = parseCatParts(args[1].List); err != nil {
+			return m, nil, err
+		}
+		return m, args[2:], nil
 	case args[0].IsAtom("UTF8"):
 		// A message whose header fields may be UTF-8 (RFC 6855 4):
 		// "UTF8" SP "(" literal8 ")".
@@ -115,6 +126,12 @@ func (c *conn) appendTarget(name string) (*store.Mailbox, error) {
 
 // prepareAppend turns a message as sent into stored content.
 func (c *conn) prepareAppend(m appendMsg) (store.NewMessage, error) {
+	if m.cat != nil {
+		var err error
+		if m.data, err = c.catenate(m.cat); err != nil {
+			return store.NewMessage{}, err
+		}
+	}
 	body := message.CRLF(m.data) // bare LF line ends stored as CRLF (RFC 5322 2.1)
 	if int64(len(body)) > c.lim.MaxLiteral {
 		return store.NewMessage{}, no("TOOBIG", "The message is larger than %d bytes.", c.lim.MaxLiteral)

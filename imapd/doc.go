@@ -26,6 +26,8 @@
 //   - RFC 8437 UNAUTHENTICATE, RFC 8514 SAVEDATE, RFC 8474 OBJECTID
 //     (MAILBOXID, EMAILID, THREADID; see objectid.go), RFC 8970 PREVIEW
 //   - RFC 5530 response codes
+//   - RFC 4469 CATENATE (TEXT parts and /MAILBOX;UIDVALIDITY=N/;UID=M[/;SECTION=S]
+//     URLs, RFC 5092, into the person's own mailboxes; no URLAUTH)
 //   - RFC 6851 MOVE, RFC 8508 REPLACE (append and expunge in one transaction)
 //   - RFC 7162 CONDSTORE and QRESYNC (MODSEQ, CHANGEDSINCE, UNCHANGEDSINCE,
 //     SELECT (QRESYNC ...), VANISHED)
