@@ -104,6 +104,7 @@ fuzz:
 	$(GO) test ./lists/ -run '^$$' -fuzz '^FuzzParseRule$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./imapd/ -run '^$$' -fuzz '^FuzzCommandArgs$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./imapd/ -run '^$$' -fuzz '^FuzzThread$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./imapd/ -run '^$$' -fuzz '^FuzzCatenate$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./directory/ -run '^$$' -fuzz '^FuzzValidateAddress$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./store/ -run '^$$' -fuzz '^FuzzWords$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./auth/ -run '^$$' -fuzz '^FuzzParseAppPassword$$' -fuzztime $(FUZZTIME)

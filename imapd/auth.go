@@ -181,7 +181,7 @@ func cmdUnauthenticate(c *conn, cmd *wire.Command) error {
 	c.log.Info("signed out")
 	c.person = nil
 	c.state = stateNotAuth
-	c.condstore, c.qresync, c.rev2 = false, false, false
+	c.condstore, c.qresync, c.rev2, c.utf8Accept = false, false, false, false
 	c.w.UTF8 = false
 	c.preAuthCmds = 0
 	c.log = c.srv.log.With("cid", c.cid)

@@ -23,7 +23,7 @@ func (c *conn) capabilities() string {
 		}
 		caps = append(caps, "SASL-IR")
 	}
-	caps = append(caps, "ID", "ENABLE", "LITERAL+", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "MOVE",
+	caps = append(caps, "ID", "ENABLE", "LITERAL+", "IDLE", "NAMESPACE", "UNSELECT", "UIDPLUS", "MULTIAPPEND", "UTF8=ACCEPT", "MOVE", "REPLACE", "COMPRESS=DEFLATE", "CATENATE",
 		"ESEARCH", "SEARCHRES", "SORT", "SORT=DISPLAY", "ESORT", "CONTEXT=SEARCH", "CONTEXT=SORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "WITHIN", "SAVEDATE", "OBJECTID", "PREVIEW", "SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "CHILDREN", "BINARY", "CONDSTORE", "QRESYNC",
 		"QUOTA", "QUOTA=RES-STORAGE", "STATUS=SIZE", "APPENDLIMIT="+strconv.FormatInt(c.lim.MaxLiteral, 10))
 	if c.state != stateNotAuth {
@@ -41,8 +41,7 @@ func cmdCapability(c *conn, cmd *wire.Command) error {
 }
 
 // cmdEnable turns on extensions that change the server's behaviour (RFC 5161,
-// RFC 7162 3.1 and 3.2.3, RFC 9051 6.3.1). UTF8=ACCEPT is refused: names and
-// headers are UTF-8 for IMAP4rev2 clients already.
+// RFC 7162 3.1 and 3.2.3, RFC 9051 6.3.1, RFC 6855 3).
 func cmdEnable(c *conn, cmd *wire.Command) error {
 	if len(cmd.Args) == 0 {
 		return bad("ENABLE needs at least one capability.")
@@ -63,6 +62,14 @@ func cmdEnable(c *conn, cmd *wire.Command) error {
 				c.qresync = true
 				c.enableCondstore()
 				enabled = append(enabled, "QRESYNC")
+			}
+		case "UTF8=ACCEPT":
+			// Mailbox names, quoted strings and ENVELOPE fields in UTF-8
+			// as they are (RFC 6855 3); IMAP4rev2 has the same already.
+			if !c.utf8Accept {
+				c.utf8Accept = true
+				c.w.UTF8 = true
+				enabled = append(enabled, "UTF8=ACCEPT")
 			}
 		case "IMAP4REV2":
 			if !c.rev2 {

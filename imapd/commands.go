@@ -33,6 +33,7 @@ var commands = map[string]cmdSpec{
 	"ENABLE":         {fn: cmdEnable, states: authState},
 	"UNAUTHENTICATE": {fn: cmdUnauthenticate, states: authState},
 	"NAMESPACE":      {fn: cmdNamespace, states: authState},
+	"COMPRESS":       {fn: cmdCompress, states: authState},
 	"LIST":           {fn: cmdList, states: authState},
 	"LSUB":           {fn: cmdLsub, states: authState},
 	"CREATE":         {fn: cmdCreate, states: authState},
@@ -59,6 +60,7 @@ var commands = map[string]cmdSpec{
 	"CANCELUPDATE":   {fn: cmdCancelUpdate, states: stateSelected},
 	"COPY":           {fn: cmdCopy, states: stateSelected, uid: true},
 	"MOVE":           {fn: cmdMove, states: stateSelected, uid: true},
+	"REPLACE":        {fn: cmdReplace, states: stateSelected, uid: true},
 }
 
 // cmdNoop serves NOOP and CHECK: the updates are sent by run (RFC 9051

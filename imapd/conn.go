@@ -2,11 +2,13 @@ package imapd
 
 import (
 	"bufio"
+	"compress/flate"
 	"context"
 	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"runtime/debug"
 	"sync"
@@ -49,8 +51,15 @@ type conn struct {
 	person *store.Person
 	sel    *selected
 
+	// compressed: COMPRESS=DEFLATE is on (RFC 4978); counted in the
+	// server's compressed until the connection ends.
+	compressed bool
+
 	// Extensions the client turned on (RFC 5161 ENABLE, RFC 7162 3.1).
 	condstore, qresync, rev2 bool
+	// utf8Accept: UTF-8 in quoted strings, mailbox names and header
+	// fields for an IMAP4rev1 client (RFC 6855 3).
+	utf8Accept bool
 
 	opened      time.Time // for the whole pre-authentication time limit
 	preAuthCmds int
@@ -90,12 +99,37 @@ func (c *conn) setStreams(nc net.Conn) {
 		c.bw.Reset(deadlineWriter{nc, c.lim.WriteTimeout})
 		c.r = wire.NewReader(c.br, wire.Limits{MaxLine: c.lim.MaxLine, MaxDepth: c.lim.MaxDepth, MaxArgs: c.lim.MaxArgs})
 		c.r.LiteralLimit = c.literalLimit
+		c.r.CommandLimit = c.commandLimit
 		c.r.Continue = func() error { return c.w.Raw("+ Ready for literal data\r\n").Flush() }
 		c.w = wire.NewWriter(c.bw)
 		return
 	}
 	c.br.Reset(nc)
 	c.bw.Reset(deadlineWriter{nc, c.lim.WriteTimeout})
+}
+
+// deflate turns COMPRESS=DEFLATE on (RFC 4978 3): from here both
+// directions are raw deflate streams (RFC 1951). What the client sent after
+// COMPRESS is compressed already and may sit in the buffered reader, so the
+// inflater reads from that. The deflater is flushed each time the buffered
+// writer hands it data, which is once per response burst (run flushes after
+// each command, IDLE after each update), so the client never waits for
+// responses held in the compressor (RFC 4978 4).
+func (c *conn) deflate() {
+	c.r.Reset(bufio.NewReaderSize(flate.NewReader(c.br), 16<<10))
+	fw, _ := flate.NewWriter(deadlineWriter{c.nc, c.lim.WriteTimeout}, flate.DefaultCompression) // the level is valid
+	c.bw.Reset(syncFlushWriter{fw})
+}
+
+// syncFlushWriter compresses each write and flushes it out at once.
+type syncFlushWriter struct{ fw *flate.Writer }
+
+func (s syncFlushWriter) Write(b []byte) (int, error) {
+	n, err := s.fw.Write(b)
+	if err == nil {
+		err = s.fw.Flush()
+	}
+	return n, err
 }
 
 // releaseStreams returns the buffers to their pools once the connection is
@@ -126,10 +160,19 @@ func (c *conn) literalLimit(command string) int64 {
 	if c.state == stateNotAuth {
 		return c.lim.MaxPreAuthLiteral
 	}
-	if command == "APPEND" {
+	if command == "APPEND" || command == "REPLACE" {
 		return c.lim.MaxLiteral
 	}
 	return int64(c.lim.MaxLine)
+}
+
+// commandLimit bounds the literals of one command together: an APPEND
+// may carry several messages (RFC 3502), all held until the last arrives.
+func (c *conn) commandLimit(command string) int64 {
+	if c.state != stateNotAuth && (command == "APPEND" || command == "REPLACE") {
+		return c.lim.MaxAppendTotal
+	}
+	return math.MaxInt64
 }
 
 // shutdown asks the connection to say BYE and end; it is called by
@@ -199,6 +242,9 @@ func (c *conn) serve() {
 		}
 		if c.sel != nil {
 			c.sel.close()
+		}
+		if c.compressed {
+			c.srv.compressed.Add(-1)
 		}
 		if err := c.nc.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			c.log.Debug("closing connection", "err", err)

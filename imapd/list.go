@@ -136,7 +136,7 @@ func (c *conn) list(ref string, patterns []string, opt listOptions, resp string)
 	var pats []string
 	for _, p := range patterns {
 		full := ref + p
-		if d, ok := decodeMUTF7(full); ok && !c.rev2 {
+		if d, ok := decodeMUTF7(full); ok && !c.utf8Names() {
 			full = d
 		}
 		if len(full) >= 5 && strings.EqualFold(full[:5], "INBOX") && (len(full) == 5 || full[5:6] == store.Delimiter) {

@@ -230,7 +230,7 @@ func TestIMAP4rev2Session(t *testing.T) {
 	e.deliver(t, e.alice, simpleMsg)
 	r := e.raw(t)
 	r.login("alice@nhs.test")
-	if got := r.cmd("E", "ENABLE IMAP4rev2 UTF8=ACCEPT"); got[0] != "* ENABLED IMAP4rev2" {
+	if got := r.cmd("E", "ENABLE IMAP4rev2 UTF8=ACCEPT"); got[0] != "* ENABLED IMAP4rev2 UTF8=ACCEPT" {
 		t.Errorf("ENABLE: %q", got)
 	}
 	r.cmd("C", `CREATE "Réunions"`)

@@ -17,10 +17,15 @@ import (
 
 var mutf7 = base64.NewEncoding("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,").WithPadding(base64.NoPadding)
 
+// utf8Names reports whether mailbox names go as UTF-8 both ways: for
+// IMAP4rev2 (RFC 9051 5.1) and UTF8=ACCEPT (RFC 6855 3) clients.
+func (c *conn) utf8Names() bool { return c.rev2 || c.utf8Accept }
+
 // mailboxArg reads a mailbox name argument: UTF-8 as it is from a client
-// that enabled IMAP4rev2, modified UTF-7 (or UTF-8) from others.
+// that enabled IMAP4rev2 or UTF8=ACCEPT, modified UTF-7 (or UTF-8) from
+// others.
 func (c *conn) mailboxArg(a wire.Arg) (string, error) {
-	if c.rev2 {
+	if c.utf8Names() {
 		s, ok := a.AString()
 		if !ok || s == "" {
 			return "", bad("Expected a mailbox name.")
@@ -145,7 +150,7 @@ func (c *conn) writeMailbox(name string) {
 		c.w.Raw("INBOX")
 		return
 	}
-	if !c.rev2 {
+	if !c.utf8Names() {
 		name = encodeMUTF7(name)
 	}
 	c.w.String(name)

@@ -31,6 +31,11 @@ func cmdSearch(c *conn, cmd *wire.Command) (err error) {
 	}
 	ret.esearch = ret.esearch || c.rev2
 	if len(args) >= 2 && args[0].IsAtom("CHARSET") {
+		if c.utf8Accept {
+			// After ENABLE UTF8=ACCEPT the criteria are UTF-8, and a
+			// charset would contradict that (RFC 6855 3).
+			return bad("No CHARSET after ENABLE UTF8=ACCEPT: searches are UTF-8.")
+		}
 		cs, _ := args[1].AString()
 		switch strings.ToUpper(cs) {
 		case "UTF-8", "US-ASCII":

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"wardmail/connlimit"
@@ -28,6 +29,8 @@ type Authenticator interface {
 type Limits struct {
 	MaxLine            int           // longest command line, default 64 KiB
 	MaxLiteral         int64         // largest APPEND literal, advertised as APPENDLIMIT; default 35 MiB
+	MaxCompressed      int64         // connections with COMPRESS=DEFLATE at once (about 0.8 MB each), default 1,000
+	MaxAppendTotal     int64         // all messages of one APPEND together (MULTIAPPEND, RFC 3502), default 2 × MaxLiteral
 	MaxPreAuthLiteral  int64         // largest literal before authentication, default 4 KiB (RFC 7888 LITERAL- size)
 	MaxDepth           int           // deepest list nesting, default 16
 	MaxArgs            int           // most arguments in one command, default 10,000
@@ -60,6 +63,12 @@ func (l *Limits) setDefaults() {
 	}
 	if l.MaxLiteral <= 0 {
 		l.MaxLiteral = 35 << 20
+	}
+	if l.MaxCompressed <= 0 {
+		l.MaxCompressed = 1000
+	}
+	if l.MaxAppendTotal <= 0 {
+		l.MaxAppendTotal = 2 * l.MaxLiteral
 	}
 	if l.MaxPreAuthLiteral <= 0 {
 		l.MaxPreAuthLiteral = 4 << 10
@@ -105,6 +114,8 @@ type Server struct {
 	log     *slog.Logger
 	metrics *Metrics
 	envs    *envelopeCache
+
+	compressed atomic.Int64 // connections with COMPRESS=DEFLATE on
 
 	mu        sync.Mutex
 	closed    bool

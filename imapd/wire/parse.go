@@ -16,7 +16,8 @@ type parser struct {
 	pos       int
 	cmd       *Command
 	args      int
-	atLineEnd bool // the error happened after the whole command was read
+	litBytes  int64 // literal bytes read so far in this command
+	atLineEnd bool  // the error happened after the whole command was read
 	// openBracket: a "[" of this command was not a section, so the
 	// following ones are atom characters too.
 	openBracket bool
@@ -95,7 +96,8 @@ func (p *parser) list(depth int, nested bool) ([]Arg, error) {
 			return out, nil
 		}
 		if nested && p.line[p.pos] == ')' {
-			if len(out) > 0 && p.line[p.pos-1] == ' ' {
+			// After a literal the line starts afresh: nothing precedes ")".
+			if len(out) > 0 && p.pos > 0 && p.line[p.pos-1] == ' ' {
 				return nil, p.bad("Space before closing parenthesis.")
 			}
 			p.pos++
@@ -292,6 +294,13 @@ func (p *parser) literal() ([]byte, error) {
 		return nil, &Error{Tag: p.tag(), Code: "TOOBIG", No: true, Fatal: nonSync,
 			Msg: fmt.Sprintf("Literal of %d bytes is over the limit of %d bytes.", n, limit)}
 	}
+	if p.r.CommandLimit != nil {
+		if all := p.r.CommandLimit(p.cmd.Name); p.litBytes+n > all {
+			return nil, &Error{Tag: p.tag(), Code: "TOOBIG", No: true, Fatal: nonSync,
+				Msg: fmt.Sprintf("The command's literals are over the limit of %d bytes in all.", all)}
+		}
+	}
+	p.litBytes += n
 	if !nonSync && p.r.Continue != nil {
 		if err := p.r.Continue(); err != nil {
 			return nil, err

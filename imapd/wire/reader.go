@@ -92,6 +92,9 @@ type Reader struct {
 	// LiteralLimit returns the largest literal accepted in the named
 	// command (upper case; "" when the name is not known yet).
 	LiteralLimit func(command string) int64
+	// CommandLimit, when set, returns the most literal bytes the named
+	// command may carry in all (APPEND with several messages, RFC 3502).
+	CommandLimit func(command string) int64
 	// Continue is called before reading a synchronising literal; it sends
 	// the continuation request ("+ ...") to the client.
 	Continue func() error

@@ -183,3 +183,17 @@ func countArgs(args []Arg, depth int) int {
 	}
 	return n
 }
+
+// TestLiteralClosesList: a literal that ends a list leaves ")" at the start
+// of the next line (APPEND UTF8 (~{n}), CATENATE (TEXT {n})); reading it
+// once looked before the line's start and panicked.
+func TestLiteralClosesList(t *testing.T) {
+	r, _ := newTestReader("a1 APPEND INBOX UTF8 (~{3+}\r\nabc)\r\n")
+	cmd, err := r.ReadCommand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := cmd.Args[2]; l.Kind != List || len(l.List) != 1 || string(l.List[0].B) != "abc" || !l.List[0].Literal8 {
+		t.Errorf("UTF8 (~{3}): %+v", cmd.Args)
+	}
+}
