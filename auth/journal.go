@@ -22,7 +22,7 @@ type journal struct {
 	mu      sync.Mutex
 	audits  []auditRec
 	touches map[int64]touchRec
-	touched map[int64]time.Time // last written use per app password
+	touched map[int64]touchRec // last queued use per app password
 	started bool                // a flusher was started (or Close ran)
 	running bool                // a flusher runs
 	stop    chan struct{}
@@ -53,7 +53,7 @@ type event struct {
 const maxPending = 200_000
 
 func newJournal(st *store.Store, log *slog.Logger, every time.Duration, m *signinMetrics) *journal {
-	return &journal{st: st, log: log, every: every, metrics: m, touches: map[int64]touchRec{}, touched: map[int64]time.Time{},
+	return &journal{st: st, log: log, every: every, metrics: m, touches: map[int64]touchRec{}, touched: map[int64]touchRec{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 }
 
@@ -88,13 +88,14 @@ func (j *journal) audit(ev event, action string, extra map[string]any) {
 func (j *journal) touch(id int64, at time.Time, from string, every time.Duration) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if last, ok := j.touched[id]; ok && at.Sub(last) < every {
-		if t, ok := j.touches[id]; !ok || t.from == from {
-			return
-		}
+	// A use from the same network as the last one is written at most once
+	// per every; a use from another network is always written, so "last
+	// used from" is never stale (whether or not the last one was flushed).
+	if last, ok := j.touched[id]; ok && at.Sub(last.at) < every && last.from == from {
+		return
 	}
 	j.start()
-	j.touched[id] = at
+	j.touched[id] = touchRec{at: at, from: from}
 	if len(j.touched) > maxPending {
 		clear(j.touched)
 	}
