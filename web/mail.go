@@ -248,6 +248,7 @@ func (a *API) listItems(ctx context.Context, mailboxID int64, uids []uint32) ([]
 		}
 		items = append(items, it)
 	}
+	a.nameFromDirectory(ctx, itemAddresses(items)...)
 	return items, nil
 }
 
