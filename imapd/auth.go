@@ -147,7 +147,7 @@ func (c *conn) signIn(user, pass string) error {
 	}
 	if err := c.srv.cfg.Store.EnsureMailboxes(c.ctx, p.ID); err != nil {
 		c.srv.metrics.logins.WithLabelValues("unavailable").Inc()
-		c.log.Warn("preparing mailboxes", "person", p.ID, "err", err)
+		c.log.Warn("preparing mailboxes", "person", p.Email, "err", err)
 		return no("UNAVAILABLE", "Your mailbox is temporarily unavailable; try again later.")
 	}
 	c.srv.metrics.logins.WithLabelValues("ok").Inc()
@@ -156,7 +156,7 @@ func (c *conn) signIn(user, pass string) error {
 	c.creds = c.srv.cfg.Store.Revocations().Watch(p, "imap", c.revoke)
 	c.person = p
 	c.state = stateAuth
-	c.log = c.log.With("person", p.ID)
+	c.log = c.log.With("person", p.Email)
 	c.log.Info("signed in")
 	c.okText = "[CAPABILITY " + c.capabilities() + "] Signed in."
 	return nil

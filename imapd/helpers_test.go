@@ -72,6 +72,7 @@ type envOptions struct {
 	limits       Limits
 	expectPanics float64
 	now          func() time.Time // the store's clock (nil: the real one)
+	log          slog.Handler     // where the server logs (nil: nowhere, or stderr with IMAPD_TEST_LOG)
 }
 
 func newEnv(t testing.TB, opts ...func(*envOptions)) *testEnv {
@@ -112,6 +113,9 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *testEnv {
 	logger := slog.New(slog.DiscardHandler)
 	if os.Getenv("IMAPD_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	if o.log != nil {
+		logger = slog.New(o.log)
 	}
 	e.srv = New(Config{Store: st, Auth: e.auth, TLS: serverTLS, Logger: logger, Hostname: "imap.nhs.test", Limits: o.limits})
 	plain, err := net.Listen("tcp", "127.0.0.1:0")

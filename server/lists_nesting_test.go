@@ -107,6 +107,13 @@ func TestNestedModeratedListHoldsThePost(t *testing.T) {
 	if len(teamHeld.Held) != 1 || len(modHeld.Held) != 1 {
 		t.Fatalf("held by both lists: %+v %+v", teamHeld, modHeld)
 	}
+	// Each queue says whose approval the post still waits for.
+	if w := teamHeld.Held[0].Waiting; len(w) != 1 || w[0] != "barts-mod@nhs.test" {
+		t.Errorf("leeds-team's queue: waiting for %q, want barts-mod@nhs.test", w)
+	}
+	if w := modHeld.Held[0].Waiting; len(w) != 1 || w[0] != "leeds-team@nhs.test" {
+		t.Errorf("barts-mod's queue: waiting for %q, want leeds-team@nhs.test", w)
+	}
 	if code := lowner.call("POST", fmt.Sprintf("/api/v1/lists/leeds-team@nhs.test/held/%d", teamHeld.Held[0].ID), map[string]any{"approve": true}, &h); code != 200 || len(h.Waiting) != 1 || h.Waiting[0] != "barts-mod@nhs.test" {
 		t.Errorf("first approval: %d %+v, want it waiting for barts-mod@nhs.test", code, h)
 	}

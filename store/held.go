@@ -69,7 +69,58 @@ func (s *Store) HeldPosts(ctx context.Context, listID int64) ([]Held, error) {
 		}
 		out = append(out, *h)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.fillWaiting(ctx, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// fillWaiting sets each held post's Waiting: the other lists holding the
+// same submission for the same list (a post held by several lists inside
+// the one it was sent to goes once all of them approve), 500 submissions a
+// query.
+func (s *Store) fillWaiting(ctx context.Context, held []Held) error {
+	type post struct{ submission, list int64 }
+	type holder struct {
+		id      int64
+		address string
+	}
+	for start := 0; start < len(held); start += 500 {
+		chunk := held[start:min(len(held), start+500)]
+		args := make([]any, len(chunk))
+		for i, h := range chunk {
+			args[i] = h.SubmissionID
+		}
+		rows, err := s.r.QueryContext(ctx, s.q(`SELECT h.id, h.submission_id, h.post_list_id, l.address FROM held h JOIN lists l ON l.id = h.list_id
+			WHERE h.state = 'held' AND h.submission_id IN (`+placeholders(len(args))+`) ORDER BY l.address`), args...)
+		if err != nil {
+			return err
+		}
+		holders := map[post][]holder{}
+		for rows.Next() {
+			var p post
+			var h holder
+			if err := rows.Scan(&h.id, &p.submission, &p.list, &h.address); err != nil {
+				rows.Close()
+				return err
+			}
+			holders[p] = append(holders[p], h)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		for i := range chunk {
+			for _, o := range holders[post{chunk[i].SubmissionID, chunk[i].PostListID}] {
+				if o.id != chunk[i].ID {
+					chunk[i].Waiting = append(chunk[i].Waiting, o.address)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // HeldByID returns one held post.

@@ -74,7 +74,7 @@ func sortStable[T any](s []T, less func(a, b T) bool) {
 // failure is logged: the person still sees what is already there.
 func (a *API) materialise(ctx context.Context, who *Session) {
 	if _, err := a.store.Materialise(ctx, who.Person.ID); err != nil {
-		a.log.Warn("materialising list posts", "person", who.Person.ID, "err", err)
+		a.log.Warn("materialising list posts", "person", who.Person.Email, "err", err)
 	}
 }
 
@@ -248,6 +248,7 @@ func (a *API) listItems(ctx context.Context, mailboxID int64, uids []uint32) ([]
 		}
 		items = append(items, it)
 	}
+	a.nameFromDirectory(ctx, itemAddresses(items)...)
 	return items, nil
 }
 

@@ -105,6 +105,7 @@ func (a *API) handleRead(w http.ResponseWriter, r *http.Request, who *Session) e
 	env := l.sum.Envelope
 	v := readView{listItem: item, Folder: l.box.ID, Cc: addresses(env.Cc), ReplyTo: addresses(env.ReplyTo),
 		MessageID: env.MessageID, InReplyTo: env.InReplyTo, References: l.sum.References, Attachments: []attachment{}}
+	a.nameFromDirectory(r.Context(), v.From, v.To, v.Cc, v.ReplyTo)
 	htmlPart, textPart := displayParts(l.sum.Structure)
 	if textPart != nil {
 		v.Text = partText(l.body, textPart)

@@ -54,6 +54,11 @@ func (a *API) handleSearch(w http.ResponseWriter, r *http.Request, who *Session)
 	if page == nil {
 		page = []searchItem{}
 	}
+	var lists [][]address
+	for i := range page {
+		lists = append(lists, page[i].From, page[i].To)
+	}
+	a.nameFromDirectory(r.Context(), lists...)
 	writeJSON(w, http.StatusOK, map[string]any{"total": total, "offset": offset, "complete": complete, "messages": page})
 	return nil
 }

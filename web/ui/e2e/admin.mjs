@@ -156,6 +156,49 @@ await step('moderation: reject with a reason in an in-page dialog; the sender re
   assert(text.includes(subject) && text.includes('Please ask the porters'), 'the notice lacks the subject or the reason: ' + text.slice(0, 600))
 })
 
+await step('moderation: a post held by two moderated lists inside another shows where it goes and whose approval it waits for', async () => {
+  const run = (...args) => execFileSync(BIN, args, { stdio: 'pipe' })
+  for (const [address, name, members] of [['bank-team@nhs.test', 'Bank team', 'farah.hussain@nhs.test'], ['agency-team@nhs.test', 'Agency team', 'george.williams@nhs.test']]) {
+    run('list', 'create', '--data', data, '--address', address, '--name', name, '--owner', 'amira.khan@nhs.test', '--members', members, '--post', 'moderated')
+  }
+  const outer = 'ward-9@nhs.test'
+  run('list', 'create', '--data', data, '--address', outer, '--name', 'Ward 9', '--owner', 'amira.khan@nhs.test',
+    '--members', `${ben},bank-team@nhs.test,agency-team@nhs.test`)
+  run('list', 'set-policy', '--data', data, outer, '--post', 'senders', '--senders', `chloe.davies@nhs.test,${nat}`)
+  // The composer says what each list inside does with the post, before Send.
+  await page.getByRole('button', { name: /^Inbox/ }).click()
+  await page.getByRole('button', { name: 'New message' }).click()
+  const dialog = page.getByRole('dialog')
+  await page.getByRole('combobox', { name: 'To' }).fill(outer + ', ')
+  const inside = dialog.getByRole('list', { name: 'Lists inside the lists' })
+  await inside.getByText('bank-team, inside ward-9, holds it for its moderators').waitFor()
+  await inside.getByText('agency-team, inside ward-9, holds it for its moderators').waitFor()
+  await axe('compose to a list with moderated lists inside')
+  await dialog.getByRole('button', { name: 'Close' }).click()
+
+  const subject = 'Ward 9 handover moves to 19:30'
+  await apiAs('chloe.davies@nhs.test', 'POST', '/api/v1/send', { to: [outer], cc: [], bcc: [], subject, text: 'From tonight.' })
+  await openConsole('Moderation')
+  const rows = page.getByRole('row').filter({ hasText: subject })
+  const bank = rows.filter({ hasText: 'bank-team@nhs.test' }).filter({ hasText: `Goes to ${outer} (bank-team@nhs.test is inside it) once approved here and by the moderators of agency-team@nhs.test.` })
+  await bank.waitFor()
+  await rows.filter({ hasText: `Goes to ${outer} (agency-team@nhs.test is inside it) once approved here and by the moderators of bank-team@nhs.test.` }).waitFor()
+  assert(await rows.count() === 2, 'held rows: ' + (await rows.allTextContents()).join(' | '))
+  await axe('moderation of a post held inside another list')
+  await bank.getByRole('button', { name: `Approve ${subject}` }).click()
+  await page.getByRole('status').filter({ hasText: `Approved: ${subject}. It goes to ${outer} once the moderators of agency-team@nhs.test approve too.` }).waitFor()
+  const agency = rows.filter({ hasText: `Goes to ${outer} (agency-team@nhs.test is inside it) once approved here.` })
+  await agency.waitFor()
+  assert(await rows.count() === 1, 'held rows after the first approval: ' + (await rows.allTextContents()).join(' | '))
+  await agency.getByRole('button', { name: `Approve ${subject}` }).click()
+  await page.getByRole('status').filter({ hasText: `Approved: ${subject}.` }).waitFor()
+  await rows.first().waitFor({ state: 'detached' })
+  const { folders } = await apiAs(ben, 'GET', '/api/v1/folders') // reading the INBOX takes in list posts
+  const got = await apiAs(ben, 'GET', `/api/v1/folders/${folders.find((f) => f.role === 'inbox').id}/messages?offset=0&limit=100`)
+  const copies = got.messages.filter((m) => m.subject === subject).length
+  assert(copies === 1, `ben has ${copies} copies of the post approved by both lists`)
+})
+
 await step('storm board: reply-all storm blocked, shown, unblocked and blocked again; reply-all disabled in the thread', async () => {
   // Three people reply to everyone on Ben's fire-drill message to all-staff.
   const found = await apiAs('amira.khan@nhs.test', 'GET', '/api/v1/search?q=' + encodeURIComponent('subject:"fire drill on thursday"'))
@@ -293,6 +336,31 @@ await step('people: one person\'s locks with their source, unlocked from their p
   await status(`Unlocked ${who}`)
   await page.getByText(`${who} is not locked out.`).waitFor()
   assert(await signInAs(who) === 200, `${who} cannot sign in after the unlock`)
+})
+
+await step('people: Unlock is offered while a lock runs, not once it has run out', async () => {
+  const who = 'mohammed.rahman@nhs.test'
+  await lockOut(who)
+  await findPerson(who)
+  await page.getByRole('button', { name: `Unlock ${who}` }).waitFor()
+  // The same lock seen by a browser whose clock is two days on: the lock
+  // (an hour at most) has run out, so there is nothing to unlock.
+  const other = 'priya.patel@nhs.test'
+  cli('admin', 'grant', '--data', data, other, '--role', 'national')
+  const { ctx, p } = await otherBrowser()
+  try {
+    await ctx.clock.install({ time: Date.now() + 2 * 24 * 3600 * 1000 })
+    await enrolOn(p, other)
+    await p.getByRole('button', { name: 'Administration' }).click()
+    await p.getByRole('navigation', { name: 'Administration areas' }).getByRole('button', { name: 'People' }).click()
+    await p.getByLabel('Find people').fill(who.split('@')[0])
+    await p.getByRole('button', { name: 'Find', exact: true }).click()
+    await p.getByRole('button', { name: `Open ${who}` }).click()
+    await p.getByText(`${who} is not locked out.`).waitFor()
+    assert(await p.getByRole('button', { name: `Unlock ${who}` }).count() === 0, 'Unlock is offered for a lock that has run out')
+  } finally { await ctx.close() }
+  await page.getByRole('button', { name: `Unlock ${who}` }).click()
+  await status(`Unlocked ${who}`)
 })
 
 await step('lockouts: incident mode on (failures not counted) and off', async () => {
@@ -476,6 +544,16 @@ await step('audit trail: filters by who, action, target and time', async () => {
   await page.getByRole('cell', { name: 'No entries match.' }).waitFor()
   await page.getByRole('button', { name: 'Clear' }).click()
   await rows.nth(1).waitFor()
+  // An entry's detail reads as words, not as the JSON it is stored as.
+  await page.getByLabel('Action starts with').fill('list.policy')
+  await page.getByLabel('Target').fill('ward-7-mod@nhs.test')
+  await page.getByRole('button', { name: 'Show', exact: true }).click()
+  await status('action list.policy, target ward-7-mod@nhs.test')
+  const detail = await rows.nth(1).getByRole('cell').last().textContent()
+  assert(/^admin: \d+; policy: announce; senders: /.test(detail) && detail.endsWith(`senders: ${ben}`) && !/[{}"[\]]/.test(detail),
+    'the detail of a policy change: ' + detail)
+  await page.getByRole('button', { name: 'Clear' }).click()
+  await status(/^\d+ entries shown(; there are older ones)?\.$/)
   await axe('audit trail')
   await page.screenshot({ path: join(SHOTS, 'admin-audit.png') })
 })

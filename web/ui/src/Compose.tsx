@@ -269,22 +269,44 @@ export function sentText(r: Sent): string {
 function AudienceNote({ audience: a, current, sending, onConfirm }: { audience: Audience; current: boolean; sending: boolean; onConfirm: () => void }) {
   const orgs = a.organisations.length
   const notes = a.warnings.filter((w) => !w.startsWith('This will reach') && w !== a.blocked?.reason)
+  const top = a.lists.filter((l) => !l.via)
+  const nested = <Inside lists={a.lists} />
   if (a.blocked) {
-    return <div class="notice warn" role="alert"><p><strong>{a.blocked.reason}</strong></p>{notes.map((w) => <p key={w}>{w}</p>)}</div>
+    return <div class="notice warn" role="alert"><p><strong>{a.blocked.reason}</strong></p>{notes.map((w) => <p key={w}>{w}</p>)}{nested}</div>
   }
   if (a.needs_confirmation) {
     return (
       <div class="notice warn" role="alert">
         <p><strong>This will reach {people(a.people)} in {orgs.toLocaleString('en-GB')} {orgs === 1 ? 'organisation' : 'organisations'}.</strong></p>
         {notes.map((w) => <p key={w}>{w}</p>)}
+        {nested}
         {current && <button type="button" class="danger" onClick={onConfirm} disabled={sending}>Send to {a.people.toLocaleString('en-GB')} people</button>}
       </div>
     )
   }
   return (
     <div class={notes.length ? 'notice' : 'audience-line'} role="status">
-      <p>This will reach {people(a.people)}{a.lists.length > 0 && <> ({a.lists.map((l) => `${local(l.address)}: ${people(l.size)}`).join('; ')})</>}.</p>
+      <p>This will reach {people(a.people)}{top.length > 0 && <> ({top.map((l) => `${local(l.address)}: ${people(l.size)}`).join('; ')})</>}.</p>
       {notes.map((w) => <p key={w}>{w}</p>)}
+      {nested}
     </div>
+  )
+}
+
+// What each list inside a recipient list says of the post: each decides as
+// if the sender had posted to it directly (docs/lists.md, "Lists inside
+// lists"), and the whole post follows the strictest.
+const insideVerdict: Record<string, string> = {
+  accept: 'takes it', hold: 'holds it for its moderators', refuse: 'refuses it', wait: 'makes it wait', suspend: 'is suspended: it waits',
+}
+function Inside({ lists }: { lists: Audience['lists'] }) {
+  const inner = lists.filter((l) => l.via)
+  if (!inner.length) return null
+  return (
+    <ul class="inside" aria-label="Lists inside the lists">
+      {inner.map((l) => (
+        <li key={l.via + ' ' + l.address}>{local(l.address)}, inside {local(l.via!)}, {insideVerdict[l.verdict] ?? l.verdict}{l.reason ? ` (${l.reason})` : ''}.</li>
+      ))}
+    </ul>
   )
 }

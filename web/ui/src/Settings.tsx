@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { api, AppPassword, TotpStatus, errorText, formatDate } from './api'
 import { TotpSetup } from './TotpSetup'
+import { TotpMove } from './TotpMove'
 
 type Sessions = Awaited<ReturnType<typeof api.sessions>>['sessions']
 
@@ -110,6 +111,7 @@ function AppPasswords() {
 function TwoStep() {
   const [status, setStatus] = useState<TotpStatus | null>(null)
   const [setup, setSetup] = useState(false)
+  const [moving, setMoving] = useState(false)
   const [code, setCode] = useState('')
   const [codes, setCodes] = useState<string[] | null>(null)
   const [error, setError] = useState('')
@@ -139,6 +141,8 @@ function TwoStep() {
             <button class="primary" onClick={() => setSetup(true)}>Set up two-step sign-in</button>
           </>
         )
+      ) : moving ? (
+        <TotpMove onDone={() => { setMoving(false); load() }} />
       ) : (
         <>
           <p>On. {status.recovery_codes_left} unused recovery codes.{status.required && ' Administrators must keep it on.'}</p>
@@ -155,6 +159,8 @@ function TwoStep() {
             <button type="submit">New recovery codes</button>
             {!status.required && <button type="button" onClick={turnOff}>Turn off</button>}
           </form>
+          <p>A new phone? Move two-step sign-in to it here, with a code from your current app or a recovery code.</p>
+          <button type="button" onClick={() => { setError(''); setCodes(null); setMoving(true) }}>Move to a new phone</button>
         </>
       )}
     </section>

@@ -41,16 +41,12 @@ export function TotpSetup({ onDone }: { onDone: () => void }) {
       </div>
     )
   }
-  const grouped = key.secret.match(/.{1,4}/g)?.join(' ') ?? key.secret
   return (
     <form class="totp-setup" onSubmit={confirm}>
       <ol>
         <li>Open your authenticator app (Microsoft Authenticator, Google Authenticator or similar) and add an account.</li>
         <li>Scan this code with the app, or enter the key beside it, for the account <strong>Wardmail</strong> (time-based, 6 digits).
-          <div class="totp-key">
-            <QrCode text={key.uri} label="QR code of the key, for an authenticator app to scan" />
-            <p>Key: <code id="totp-secret" class="secret">{grouped}</code><br /><a href={key.uri}>Open in an authenticator app on this device</a></p>
-          </div>
+          <TotpKey secret={key.secret} uri={key.uri} />
         </li>
         <li>Type the six-digit code the app shows.</li>
       </ol>
@@ -60,6 +56,19 @@ export function TotpSetup({ onDone }: { onDone: () => void }) {
       {error && <p id="totp-error" class="error" role="alert">{error}</p>}
       <button type="submit" class="primary" disabled={busy}>Turn on two-step sign-in</button>
     </form>
+  )
+}
+
+// TotpKey shows a new key for an authenticator app: a QR code drawn in the
+// page, the key as text in groups of four, and an otpauth: link for an app
+// on the same device.
+export function TotpKey({ secret, uri }: { secret: string; uri: string }) {
+  const grouped = secret.match(/.{1,4}/g)?.join(' ') ?? secret
+  return (
+    <div class="totp-key">
+      <QrCode text={uri} label="QR code of the key, for an authenticator app to scan" />
+      <p>Key: <code id="totp-secret" class="secret">{grouped}</code><br /><a href={uri}>Open in an authenticator app on this device</a></p>
+    </div>
   )
 }
 

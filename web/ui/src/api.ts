@@ -38,7 +38,7 @@ export interface Audience {
   people: number; organisations: { name: string; people: number }[]; warnings: string[]
   blocked: { code: number; enhanced: string; reason: string } | null
   needs_confirmation: boolean; confirm_above: number
-  lists: { address: string; name: string; size: number; verdict: string; reason?: string }[]
+  lists: { address: string; name: string; size: number; verdict: string; reason?: string; via?: string }[]
   unknown?: string[]; external?: string[]
 }
 // Sent is what POST /api/v1/send answers: people is how many it reached
@@ -111,7 +111,10 @@ export const api = {
     call<{ app_password: AppPassword; password: string }>('POST', '/api/v1/settings/app-passwords', { name, scopes }),
   revokeAppPassword: (id: number) => call<void>('DELETE', `/api/v1/settings/app-passwords/${id}`),
   totp: () => call<TotpStatus>('GET', '/api/v1/settings/totp'),
-  totpEnrol: () => call<{ secret: string; uri: string; account: string; issuer: string }>('POST', '/api/v1/settings/totp', {}),
+  // With two-step sign-in on, enrolling a new phone needs a code from the
+  // current app or a recovery code; the current app stays in force until the
+  // new one is confirmed.
+  totpEnrol: (code?: string) => call<{ secret: string; uri: string; account: string; issuer: string }>('POST', '/api/v1/settings/totp', code ? { code } : {}),
   totpConfirm: (code: string) => call<{ enabled: boolean; recovery_codes: string[] }>('POST', '/api/v1/settings/totp/confirm', { code }),
   totpDisable: (code: string) => call<void>('POST', '/api/v1/settings/totp/disable', { code }),
   recoveryCodes: (code: string) => call<{ recovery_codes: string[] }>('POST', '/api/v1/settings/recovery-codes', { code }),
@@ -129,7 +132,10 @@ export interface List {
   id: number; address: string; name: string; kind: string; rule?: string; scope?: string; policy: string; effective_policy: string
   size: number; approved_size: number; suspended: boolean; owners: string[]; needs_approvals: number; approvals?: { admin: string; size: number; at: string }[]
 }
-export interface Held { id: number; list: string; sender: string; subject: string; reason: string; state: string; at: string; expires: string }
+// Held: list is whose moderators decide; post_to the list the post goes to
+// once approved (list itself, or a list it is inside); waiting the other
+// lists inside post_to whose moderators have still to approve.
+export interface Held { id: number; list: string; post_to: string; waiting?: string[]; sender: string; subject: string; reason: string; state: string; at: string; expires: string }
 export interface StormRules {
   min_audience: number
   threshold: number

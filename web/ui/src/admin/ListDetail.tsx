@@ -4,6 +4,7 @@ import { Scope } from './Admin'
 import { console_, ListDetail, n, splitAddresses } from './api'
 import { AudiencePreview, ScopeOptions, policyOptions } from './AudiencePreview'
 import { listState } from './Lists'
+import { heldPath } from './Moderation'
 
 // One list, opened from the table: its facts, approvals, who may post,
 // members (static) or rule and scope (dynamic) with the live audience,
@@ -164,7 +165,7 @@ function HeldPosts({ l }: { l: ListDetail }) {
     <section aria-labelledby="ld-held" class="panel">
       <h4 id="ld-held">Held posts</h4>
       {l.held.length === 0 ? <p>Nothing is held for this list. Held posts are decided in Moderation.</p> : (
-        <ul>{l.held.map((h) => <li key={h.id}>"{h.subject}" from {h.sender}, {formatDate(h.at, true)}: {h.reason}</li>)}</ul>
+        <ul>{l.held.map((h) => <li key={h.id}>"{h.subject}" from {h.sender}, {formatDate(h.at, true)}: {h.reason} {heldPath(h)}</li>)}</ul>
       )}
     </section>
   )

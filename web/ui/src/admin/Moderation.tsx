@@ -1,7 +1,17 @@
 import { useState } from 'preact/hooks'
-import { admin, errorText, formatDate } from '../api'
+import { admin, errorText, formatDate, Held } from '../api'
 import { useLoad } from './Admin'
 import { Dialog } from './Dialog'
+
+// heldPath says where a held post goes once approved, and which other
+// lists' moderators it still waits for (a post to a list with moderated
+// lists inside goes once every one of them approves).
+export function heldPath(h: Held): string {
+  const to = h.post_to || h.list
+  const inside = to !== h.list ? `Goes to ${to} (${h.list} is inside it)` : `Goes to ${to}`
+  const waiting = h.waiting ?? []
+  return waiting.length ? `${inside} once approved here and by the moderators of ${waiting.join(', ')}.` : `${inside} once approved here.`
+}
 
 export function Moderation() {
   const { data, error, reload, setError } = useLoad(() => admin.held())
@@ -12,14 +22,16 @@ export function Moderation() {
   const [rejecting, setRejecting] = useState<{ id: number; subject: string; sender: string; list: string } | null>(null)
   const [reason, setReason] = useState('')
 
-  async function decide(id: number, approve: boolean, subject: string, why = '') {
+  async function decide(id: number, approve: boolean, subject: string, why = '', h?: Held) {
     await admin.moderate(id, approve, why)
-    setMsg(`${approve ? 'Approved' : 'Rejected'}: ${subject}.`)
+    const waiting = h?.waiting ?? []
+    setMsg(`${approve ? 'Approved' : 'Rejected'}: ${subject}.` +
+      (approve && waiting.length ? ` It goes to ${h?.post_to} once the moderators of ${waiting.join(', ')} approve too.` : ''))
     reload()
   }
-  async function approve(id: number, subject: string) {
+  async function approve(h: Held) {
     setMsg('')
-    try { await decide(id, true, subject) } catch (e) { setError(errorText(e)) }
+    try { await decide(h.id, true, h.subject, '', h) } catch (e) { setError(errorText(e)) }
   }
 
   return (
@@ -30,15 +42,15 @@ export function Moderation() {
       {error && <p class="error" role="alert">{error}</p>}
       <table class="grid">
         <caption class="sr-only">Held posts</caption>
-        <thead><tr><th scope="col">List</th><th scope="col">From</th><th scope="col">Subject</th><th scope="col">Why held</th><th scope="col">Held since</th><th scope="col">Expires</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+        <thead><tr><th scope="col">List</th><th scope="col">Where it goes</th><th scope="col">From</th><th scope="col">Subject</th><th scope="col">Why held</th><th scope="col">Held since</th><th scope="col">Expires</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
         <tbody>
-          {data && held.length === 0 && <tr><td colSpan={7}>Nothing is waiting.</td></tr>}
+          {data && held.length === 0 && <tr><td colSpan={8}>Nothing is waiting.</td></tr>}
           {held.map((h) => (
             <tr key={h.id}>
-              <td>{h.list}</td><td>{h.sender}</td><td>{h.subject}</td><td>{h.reason}</td>
+              <td>{h.list}</td><td>{heldPath(h)}</td><td>{h.sender}</td><td>{h.subject}</td><td>{h.reason}</td>
               <td>{formatDate(h.at, true)}</td><td>{formatDate(h.expires, true)}</td>
               <td class="actions">
-                <button onClick={() => approve(h.id, h.subject)} aria-label={`Approve ${h.subject}`}>Approve</button>
+                <button onClick={() => approve(h)} aria-label={`Approve ${h.subject}`}>Approve</button>
                 <button onClick={() => { setReason(''); setMsg(''); setRejecting({ id: h.id, subject: h.subject, sender: h.sender, list: h.list }) }} aria-label={`Reject ${h.subject}`}>Reject</button>
               </td>
             </tr>
