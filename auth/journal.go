@@ -23,8 +23,8 @@ type journal struct {
 	audits  []auditRec
 	touches map[int64]touchRec
 	touched map[int64]touchRec // last queued use per app password
-	started bool                // a flusher was started (or Close ran)
-	running bool                // a flusher runs
+	started bool               // a flusher was started (or Close ran)
+	running bool               // a flusher runs
 	stop    chan struct{}
 	done    chan struct{}
 }
