@@ -149,24 +149,31 @@ func (c *conn) search(root *searchKey) (matched []int, usedModSeq bool, err erro
 		}
 		root.setSaved(saved)
 	}
-	var rows map[uint32]*store.Message
-	if needs.row && len(s.msgs) > 0 {
-		uids := make([]uint32, len(s.msgs))
-		for i, m := range s.msgs {
-			uids[i] = m.uid
-		}
-		if rows, err = c.messages(uids); err != nil {
-			return nil, false, err
-		}
-	}
+	var only map[uint32]bool // nil: every message may match
 	if needs.body {
 		if err := c.narrowText(root, map[string]map[uint32]bool{}); err != nil {
+			return nil, false, err
+		}
+		only = root.required()
+	}
+	var rows map[uint32]*store.Message
+	if needs.row && len(s.msgs) > 0 {
+		uids := make([]uint32, 0, len(s.msgs))
+		for _, m := range s.msgs {
+			if only == nil || only[m.uid] {
+				uids = append(uids, m.uid)
+			}
+		}
+		if rows, err = c.messages(uids); err != nil {
 			return nil, false, err
 		}
 	}
 	read := func(id int64) ([]byte, error) { return c.srv.cfg.Store.Body(c.ctx, id) }
 	star := s.maxUID()
 	for i, m := range s.msgs {
+		if only != nil && !only[m.uid] {
+			continue
+		}
 		sm := &searchMsg{seq: uint32(i + 1), m: m, read: read}
 		if needs.row {
 			if sm.row = rows[m.uid]; sm.row == nil {

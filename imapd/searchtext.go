@@ -47,3 +47,35 @@ func (c *conn) narrowText(k *searchKey, seen map[string]map[uint32]bool) error {
 	seen[k.value] = set
 	return nil
 }
+
+// required is the set of UIDs outside which the tree cannot match: the
+// index sets of the BODY keys it must satisfy (reached through AND only),
+// intersected; nil when there is none. The search reads no row for a
+// message outside it.
+func (k *searchKey) required() map[uint32]bool {
+	switch k.op {
+	case "BODY":
+		return k.index
+	case "AND":
+		var out map[uint32]bool
+		for _, kid := range k.kids {
+			set := kid.required()
+			if set == nil {
+				continue
+			}
+			if out == nil {
+				out = set
+				continue
+			}
+			both := map[uint32]bool{}
+			for u := range set {
+				if out[u] {
+					both[u] = true
+				}
+			}
+			out = both
+		}
+		return out
+	}
+	return nil
+}

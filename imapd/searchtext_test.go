@@ -74,6 +74,8 @@ func TestSearchBodyWordIndex(t *testing.T) {
 		{"absent", imap.SearchCriteria{Body: []string{"warfarin"}}, nil},
 		{"text in body", imap.SearchCriteria{Text: []string{"saline"}}, []imap.UID{imap.UID(u3)}},
 		{"text in header only", imap.SearchCriteria{Text: []string{"ward-2"}}, []imap.UID{imap.UID(u2)}},
+		{"body and text", imap.SearchCriteria{Body: []string{"heparin"}, Text: []string{"flush"}}, []imap.UID{imap.UID(u3)}},
+		{"body or body", imap.SearchCriteria{Or: [][2]imap.SearchCriteria{{{Body: []string{"seven"}}, {Body: []string{"note"}}}}}, []imap.UID{imap.UID(u2), imap.UID(u4)}},
 		{"not body", imap.SearchCriteria{Not: []imap.SearchCriteria{{Body: []string{"heparin"}}}}, []imap.UID{imap.UID(u2)}},
 	} {
 		if got := uidSearch(t, c, &tc.crit); !slices.Equal(got, tc.want) {
