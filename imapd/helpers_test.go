@@ -73,6 +73,7 @@ type envOptions struct {
 	expectPanics float64
 	now          func() time.Time // the store's clock (nil: the real one)
 	log          slog.Handler     // where the server logs (nil: nowhere, or stderr with IMAPD_TEST_LOG)
+	indexEvery   time.Duration    // the store's IndexEvery (< 0: no background word indexer)
 }
 
 func newEnv(t testing.TB, opts ...func(*envOptions)) *testEnv {
@@ -82,7 +83,7 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *testEnv {
 		f(&o)
 	}
 	ctx := context.Background()
-	st, err := storetest.New(t).OpenErr(storetest.Options{Now: o.now})
+	st, err := storetest.New(t).OpenErr(storetest.Options{Now: o.now, IndexEvery: o.indexEvery})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,13 +111,28 @@ func cmdSearch(c *conn, cmd *wire.Command) (err error) {
 }
 
 // searchMsg is what evaluating the criteria may look at for one message.
+// The body is read when a key first needs it (body), so that a message the
+// word index rules out for BODY is never read.
 type searchMsg struct {
-	seq  uint32
-	m    msgState
-	row  *store.Message
-	sum  *message.Summary
-	body []byte
-	text *string // decoded body text, computed once
+	seq    uint32
+	m      msgState
+	row    *store.Message
+	sum    *message.Summary
+	read   func(contentID int64) ([]byte, error)
+	body   []byte
+	loaded bool
+	err    error   // reading the body failed: the search fails
+	text   *string // decoded body text, computed once
+}
+
+// getBody reads the message once; on an error it records it and returns
+// nil (the search then fails with it).
+func (sm *searchMsg) getBody() []byte {
+	if !sm.loaded {
+		sm.loaded = true
+		sm.body, sm.err = sm.read(sm.row.ContentID)
+	}
+	return sm.body
 }
 
 // search evaluates the criteria over every message of the session and
@@ -134,19 +149,32 @@ func (c *conn) search(root *searchKey) (matched []int, usedModSeq bool, err erro
 		}
 		root.setSaved(saved)
 	}
+	var only map[uint32]bool // nil: every message may match
+	if needs.body {
+		if err := c.narrowText(root, map[string]map[uint32]bool{}); err != nil {
+			return nil, false, err
+		}
+		only = root.required()
+	}
 	var rows map[uint32]*store.Message
 	if needs.row && len(s.msgs) > 0 {
-		uids := make([]uint32, len(s.msgs))
-		for i, m := range s.msgs {
-			uids[i] = m.uid
+		uids := make([]uint32, 0, len(s.msgs))
+		for _, m := range s.msgs {
+			if only == nil || only[m.uid] {
+				uids = append(uids, m.uid)
+			}
 		}
 		if rows, err = c.messages(uids); err != nil {
 			return nil, false, err
 		}
 	}
+	read := func(id int64) ([]byte, error) { return c.srv.cfg.Store.Body(c.ctx, id) }
 	star := s.maxUID()
 	for i, m := range s.msgs {
-		sm := &searchMsg{seq: uint32(i + 1), m: m}
+		if only != nil && !only[m.uid] {
+			continue
+		}
+		sm := &searchMsg{seq: uint32(i + 1), m: m, read: read}
 		if needs.row {
 			if sm.row = rows[m.uid]; sm.row == nil {
 				continue // removed by another session
@@ -156,12 +184,11 @@ func (c *conn) search(root *searchKey) (matched []int, usedModSeq bool, err erro
 				continue
 			}
 		}
-		if needs.body {
-			if sm.body, err = c.srv.cfg.Store.Body(c.ctx, sm.row.ContentID); err != nil {
-				return nil, false, err
-			}
+		ok := root.match(sm, uint32(len(s.msgs)), star)
+		if sm.err != nil {
+			return nil, false, sm.err
 		}
-		if root.match(sm, uint32(len(s.msgs)), star) {
+		if ok {
 			matched = append(matched, i)
 		}
 	}
@@ -273,7 +300,7 @@ func (k *searchKey) match(sm *searchMsg, count, star uint32) bool {
 		return addressesMatch(sm.sum.Envelope.Bcc, k.value)
 	case "HEADER":
 		// Every field of that name counts, not only the first.
-		values := message.HeaderValues(sm.body, sm.sum.HeaderSize, k.field)
+		values := message.HeaderValues(sm.getBody(), sm.sum.HeaderSize, k.field)
 		if k.value == "" {
 			return len(values) > 0
 		}
@@ -284,17 +311,27 @@ func (k *searchKey) match(sm *searchMsg, count, star uint32) bool {
 		}
 		return false
 	case "BODY":
+		if k.index != nil && !k.index[sm.m.uid] {
+			return false // the word index rules the body out (narrowText)
+		}
 		return containsFold(sm.bodyText(), k.value)
 	case "TEXT":
-		hdr := sm.body[:min(int64(len(sm.body)), sm.sum.HeaderSize)]
-		return containsFold(message.DecodeHeader(string(hdr)), k.value) || containsFold(sm.bodyText(), k.value)
+		body := sm.getBody()
+		hdr := body[:min(int64(len(body)), sm.sum.HeaderSize)]
+		if containsFold(message.DecodeHeader(string(hdr)), k.value) {
+			return true
+		}
+		if k.index != nil && !k.index[sm.m.uid] {
+			return false
+		}
+		return containsFold(sm.bodyText(), k.value)
 	}
 	return false
 }
 
 func (sm *searchMsg) bodyText() string {
 	if sm.text == nil {
-		t := sm.sum.Text(sm.body, maxSearchText)
+		t := sm.sum.Text(sm.getBody(), maxSearchText)
 		sm.text = &t
 	}
 	return *sm.text

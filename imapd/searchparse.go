@@ -18,6 +18,9 @@ type searchKey struct {
 	value string // lower-cased needle
 	kids  []*searchKey
 	saved map[uint32]bool // for SAVED, filled in before evaluation
+	// index is, for BODY and TEXT, the UIDs whose bodies the word index
+	// leaves possible (narrowText); nil when it was not asked.
+	index map[uint32]bool
 }
 
 // searchNeeds says what evaluating a tree reads beyond the session's cache.

@@ -117,6 +117,11 @@ type Server struct {
 
 	compressed atomic.Int64 // connections with COMPRESS=DEFLATE on
 
+	// scanText makes SEARCH BODY and TEXT read every message instead of
+	// asking the word index first (narrowText): tests and benchmarks
+	// compare the two. Set before serving.
+	scanText atomic.Bool
+
 	mu        sync.Mutex
 	closed    bool
 	listeners map[net.Listener]struct{}

@@ -35,16 +35,31 @@ const (
 // WordMin to WordMax runes long, each once, in order of first appearance,
 // at most max of them (max <= 0: no bound).
 func Words(text string, max int) []string {
-	var out []string
+	out, _ := splitWords(text, max)
+	return out
+}
+
+// splitWords is Words, and whether the words are every word of text that a
+// search may look up: false when a word longer than WordMax was left out or
+// max cut the list short.
+func splitWords(text string, max int) (out []string, whole bool) {
+	whole = true
 	seen := map[string]bool{}
 	add := func(w string) bool {
 		n := utf8.RuneCountInString(w)
+		if n > WordMax {
+			whole = false
+		}
 		if n < WordMin || n > WordMax || seen[w] {
 			return true
 		}
 		seen[w] = true
 		out = append(out, w)
-		return max <= 0 || len(out) < max
+		if max > 0 && len(out) >= max {
+			whole = false // perhaps more words were left
+			return false
+		}
+		return true
 	}
 	// Lower-cased first, as queries are (web.ParseQuery), so a word splits
 	// the same way in the index and in a query.
@@ -59,7 +74,7 @@ func Words(text string, max int) []string {
 		}
 		if start >= 0 {
 			if !add(text[start:i]) {
-				return out
+				return out, whole
 			}
 			start = -1
 		}
@@ -67,7 +82,7 @@ func Words(text string, max int) []string {
 	if start >= 0 {
 		add(text[start:])
 	}
-	return out
+	return out, whole
 }
 
 // wordHash is a word's key in body_words: 64 bits of FNV-1a, or of
@@ -87,11 +102,14 @@ func (s *Store) wordHash(w string) int64 {
 }
 
 // bodyWords is what a body is indexed by: the words of its subject, of the
-// names and addresses it was sent from and to, and of its text.
-func bodyWords(summary, body []byte) []string {
+// names and addresses it was sent from and to, and of its text. whole is
+// false when the text was cut at wordText or a word was left out (longer
+// than WordMax, or past wordsPerBody): such a body is marked indexPartial,
+// and a substring search reads it (SearchIndex returns it as Pending).
+func bodyWords(summary, body []byte) (words []string, whole bool) {
 	var sum message.Summary
 	if err := json.Unmarshal(summary, &sum); err != nil {
-		return nil // an unreadable summary: nothing to index, the body is marked done
+		return nil, false // an unreadable summary: nothing to index, the body is marked done
 	}
 	var sb strings.Builder
 	sb.WriteString(sum.Envelope.Subject)
@@ -101,9 +119,18 @@ func bodyWords(summary, body []byte) []string {
 		}
 	}
 	sb.WriteByte('\n')
-	sb.WriteString(sum.Text(body, wordText))
-	return Words(sb.String(), wordsPerBody)
+	text := sum.Text(body, wordText)
+	sb.WriteString(text)
+	words, whole = splitWords(sb.String(), wordsPerBody)
+	return words, whole && len(text) < wordText
 }
+
+// The states of contents.words_indexed.
+const (
+	indexWaiting = 0 // not indexed yet
+	indexWhole   = 1 // every word of the body is in the index
+	indexPartial = 2 // indexed, but some words are not (bodyWords): searches read it
+)
 
 // wordIndexer holds what the indexer keeps between batches.
 type wordIndexer struct {
@@ -124,6 +151,7 @@ func (s *Store) IndexWords(ctx context.Context) (int, error) {
 	type todo struct {
 		id    int64
 		words []string
+		whole bool
 	}
 	var batch []todo
 	type rawRow struct {
@@ -154,7 +182,8 @@ func (s *Store) IndexWords(ctx context.Context) (int, error) {
 			s.log.Warn("word index: body unreadable, indexing its summary only", "content", r.id, "err", err)
 			body = nil
 		}
-		batch = append(batch, todo{id: r.id, words: bodyWords(r.summ, body)})
+		words, whole := bodyWords(r.summ, body)
+		batch = append(batch, todo{id: r.id, words: words, whole: whole && err == nil})
 	}
 	if len(batch) == 0 {
 		return 0, nil
@@ -183,7 +212,11 @@ func (s *Store) IndexWords(ctx context.Context) (int, error) {
 			return err
 		}
 		for _, b := range batch {
-			if _, err := tx.Exec(`UPDATE contents SET words_indexed = 1 WHERE id = ?`, b.id); err != nil {
+			state := indexWhole
+			if !b.whole {
+				state = indexPartial
+			}
+			if _, err := tx.Exec(`UPDATE contents SET words_indexed = ? WHERE id = ?`, state, b.id); err != nil {
 				return err
 			}
 		}
@@ -290,8 +323,8 @@ func (s *Store) ExpandWord(ctx context.Context, w string) (keys []int64, ok bool
 type IndexHit struct {
 	UID  uint32
 	Date time.Time
-	// Pending is true for a message whose body is not indexed yet: it
-	// matched nothing, and the caller must match it itself.
+	// Pending is true for a message whose body is not indexed yet, or
+	// only in part: it matched nothing, and the caller must match it itself.
 	Pending bool
 }
 
@@ -341,31 +374,34 @@ func (s *Store) SearchIndex(ctx context.Context, mailboxID int64, terms [][]int6
 	}
 	// Bodies not indexed yet: the backlog of the indexer, normally a second
 	// of deliveries, read whole; a long one (bodies stored before the index,
-	// being caught up) is asked about for the folder's bodies only.
+	// being caught up) is asked about for the folder's bodies only. Bodies
+	// indexed in part (indexPartial) are found the same way.
 	pending := map[int64]bool{}
 	inFolder := func(id int64) {
 		if _, ok := byContent[id]; ok {
 			pending[id] = true
 		}
 	}
-	var backlog []int64
-	if err := queryInts(ctx, tx, s.q(`SELECT id FROM contents WHERE words_indexed = 0 LIMIT ?`), []any{backlogRead + 1},
-		func(id int64) { backlog = append(backlog, id) }); err != nil {
-		return nil, err
-	}
-	if len(backlog) <= backlogRead {
-		for _, id := range backlog {
-			inFolder(id)
+	for _, state := range []int{indexWaiting, indexPartial} {
+		var backlog []int64
+		if err := queryInts(ctx, tx, s.q(`SELECT id FROM contents WHERE words_indexed = ? LIMIT ?`), []any{state, backlogRead + 1},
+			func(id int64) { backlog = append(backlog, id) }); err != nil {
+			return nil, err
 		}
-	} else {
+		if len(backlog) <= backlogRead {
+			for _, id := range backlog {
+				inFolder(id)
+			}
+			continue
+		}
 		ids := make([]int64, 0, len(byContent))
 		for id := range byContent {
 			ids = append(ids, id)
 		}
 		for start := 0; start < len(ids); start += 500 {
 			part := ids[start:min(len(ids), start+500)]
-			q := s.dialect.Rebind(`SELECT id FROM contents WHERE words_indexed = 0 AND id IN (` + placeholders(len(part)) + `)`)
-			if err := queryInts(ctx, tx, q, int64Args(part), inFolder); err != nil {
+			q := s.dialect.Rebind(`SELECT id FROM contents WHERE words_indexed = ? AND id IN (` + placeholders(len(part)) + `)`)
+			if err := queryInts(ctx, tx, q, append([]any{state}, int64Args(part)...), inFolder); err != nil {
 				return nil, err
 			}
 		}

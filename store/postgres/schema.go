@@ -37,6 +37,7 @@ var Migrations = []string{
 	schemaIMAP,
 	schemaUIDValidity,
 	schemaSaveDate,
+	schemaWordsWhole,
 }
 
 const schemaV1 = `
@@ -406,4 +407,16 @@ INSERT INTO uid_validity (last) VALUES (0);
 
 const schemaSaveDate = `
 ALTER TABLE mail ADD COLUMN saved_date BIGINT NOT NULL DEFAULT 0;
+`
+
+// schemaWordsWhole tells bodies whose every word is in the word index (words_indexed
+// 1) from those indexed in part (2: text past the indexed length, a word
+// longer than WordMax, more words than a body keeps), which a substring
+// search (IMAP SEARCH BODY, TEXT) must read. Bodies indexed before this step
+// do not say which they are, so they are indexed again by the background
+// indexer (postings are kept; re-adding one is a no-op); until then
+// searches read them, as they read any body waiting for the indexer.
+const schemaWordsWhole = `
+CREATE INDEX contents_partial_words ON contents(id) WHERE words_indexed = 2;
+UPDATE contents SET words_indexed = 0 WHERE words_indexed <> 0;
 `

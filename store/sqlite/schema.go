@@ -20,6 +20,7 @@ var Migrations = []string{
 	SchemaIMAP,               // schema_imap.go: subscriptions by name, the \Recent high-water mark
 	SchemaUIDValidity,        // uidvalidity.go: a UIDVALIDITY per mailbox that a rebuilt data folder does not repeat
 	SchemaSaveDate,           // schema_imap.go: when each message was saved in its mailbox (RFC 8514)
+	SchemaWordsWhole,         // words.go: which bodies the word index holds in part (IMAP SEARCH BODY/TEXT)
 }
 
 // SchemaV1 is the first schema. INTEGER PRIMARY KEY is an alias of the rowid;
@@ -132,4 +133,16 @@ CREATE TABLE body_words (
 CREATE TABLE search_words (
 	word TEXT PRIMARY KEY
 ) WITHOUT ROWID;
+`
+
+// SchemaWordsWhole tells bodies whose every word is in the word index (words_indexed
+// 1) from those indexed in part (2: text past the indexed length, a word
+// longer than WordMax, more words than a body keeps), which a substring
+// search (IMAP SEARCH BODY, TEXT) must read. Bodies indexed before this step
+// do not say which they are, so they are indexed again by the background
+// indexer (postings are kept; re-adding one is a no-op); until then
+// searches read them, as they read any body waiting for the indexer.
+const SchemaWordsWhole = `
+CREATE INDEX contents_partial_words ON contents(id) WHERE words_indexed = 2;
+UPDATE contents SET words_indexed = 0 WHERE words_indexed <> 0;
 `
