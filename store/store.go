@@ -87,6 +87,11 @@ type Config struct {
 	// off the writer's commit path.
 	Maintain      func(context.Context) error
 	MaintainEvery time.Duration
+	// BetweenBatches, when set, runs on the writer goroutine after each
+	// commit, when no write transaction is open: SQLite finishes a
+	// checkpoint there once its WAL has grown past a bound, which only the
+	// one writer can do while deliveries keep coming (store/sqlite).
+	BetweenBatches func(context.Context) error
 	// IndexEvery is how often the word indexer wakes to index the bodies
 	// delivered since (default 250ms); negative: no background indexer
 	// (IndexWords is then called by hand).
@@ -109,6 +114,7 @@ type Store struct {
 	gov       lists.Governance
 
 	hub     *Hub
+	between func(context.Context) error // Config.BetweenBatches
 	writes  chan *writeReq
 	maxB    int
 	stop    chan struct{}
@@ -154,6 +160,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		hub: NewHub(), writes: make(chan *writeReq, 4096), maxB: cfg.MaxBatch,
 		stop: make(chan struct{}), idxStop: make(chan struct{}), metrics: newMetrics(), stmts: map[string]string{},
 	}
+	s.between = cfg.BetweenBatches
 	s.revocations = newRevocations(s)
 	s.totpSealers = cfg.TOTPSealers
 	if len(s.totpSealers) == 0 && cfg.Sealer != nil {
