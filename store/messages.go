@@ -31,9 +31,10 @@ type Message struct {
 	Summary   []byte // message.Summary, marshalled
 }
 
-// Snapshot returns every message of a mailbox in UID order together with the
-// mailbox's state, read consistently (one read transaction).
-func (s *Store) Snapshot(ctx context.Context, mailboxID int64) ([]MessageRef, *Mailbox, error) {
+// readSnapshot reads every message of a mailbox in UID order together with
+// the mailbox's state, consistently (one read transaction); Snapshot keeps
+// the result (snapcache.go).
+func (s *Store) readSnapshot(ctx context.Context, mailboxID int64) ([]MessageRef, *Mailbox, error) {
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, nil, err

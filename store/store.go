@@ -131,6 +131,7 @@ type Store struct {
 	stmts  map[string]string // ? query -> rebound query
 
 	threads threadCache // threads.go
+	snaps   snapCache   // snapcache.go
 	words   wordIndexer // words.go
 	wordKey []byte      // with a Sealer: word keys are keyed hashes, and no vocabulary is kept
 	// The indexer stops before the writer, so its last write is answered.
