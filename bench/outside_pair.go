@@ -34,7 +34,9 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func startMailPair() (*mailPair, error) {
+// startMailPair starts the pair; Dovecot offers STARTTLS with the
+// certificate in certDir (Wardmail's), as Wardmail does.
+func startMailPair(certDir, password string) (*mailPair, error) {
 	dir, err := os.MkdirTemp("", "wardmail-bench-pair-")
 	if err != nil {
 		return nil, err
@@ -53,7 +55,16 @@ func startMailPair() (*mailPair, error) {
 	p.smtpAddr = fmt.Sprintf("127.0.0.1:%d", ports[0])
 	p.imapAddr = fmt.Sprintf("127.0.0.1:%d", ports[1])
 	p.lmtpAdr = fmt.Sprintf("127.0.0.1:%d", ports[2])
-	if err := p.startDovecot(ports[1], ports[2]); err != nil {
+	for _, f := range []string{"tls-cert.pem", "tls-key.pem"} {
+		b, err := os.ReadFile(filepath.Join(certDir, f))
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(p.path(f), b, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.startDovecot(ports[1], ports[2], password); err != nil {
 		p.stop()
 		return nil, err
 	}
@@ -68,7 +79,7 @@ func (p *mailPair) path(parts ...string) string {
 	return filepath.Join(append([]string{p.dir}, parts...)...)
 }
 
-func (p *mailPair) startDovecot(imapPort, lmtpPort int) error {
+func (p *mailPair) startDovecot(imapPort, lmtpPort int, password string) error {
 	for _, d := range []string{"dovecot", "dovecot/run", "dovecot/state", "mail"} {
 		if err := os.MkdirAll(p.path(d), 0o755); err != nil {
 			return err
@@ -77,16 +88,17 @@ func (p *mailPair) startDovecot(imapPort, lmtpPort int) error {
 	if err := os.Chown(p.path("mail"), 65534, 65534); err != nil {
 		return err
 	}
-	// Stock settings but for where things live: Maildir, plaintext LOGIN
-	// on loopback without TLS (as Wardmail's bench reader), any user with
-	// one password (the reader's), mail owned by nobody.
+	// Stock settings but for where things live: Maildir, STARTTLS with
+	// Wardmail's certificate, any user with one password (the reader's),
+	// mail owned by nobody.
 	conf := fmt.Sprintf(`protocols = imap lmtp
 listen = 127.0.0.1
 base_dir = %[1]s/dovecot/run
 state_dir = %[1]s/dovecot/state
 log_path = %[1]s/dovecot/dovecot.log
-ssl = no
-disable_plaintext_auth = no
+ssl = yes
+ssl_cert = <%[1]s/tls-cert.pem
+ssl_key = <%[1]s/tls-key.pem
 auth_mechanisms = plain login
 mail_location = maildir:~/Maildir
 passdb {
@@ -120,7 +132,7 @@ service pop3-login {
     port = 0
   }
 }
-`, p.dir, imapPort, lmtpPort, readerPassword)
+`, p.dir, imapPort, lmtpPort, password)
 	if err := os.WriteFile(p.path("dovecot", "dovecot.conf"), []byte(conf), 0o644); err != nil {
 		return err
 	}

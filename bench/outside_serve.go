@@ -104,13 +104,13 @@ var imapOpen string
 // imapRead opens the reader's INBOX repeats times (each a new connection:
 // LOGIN, SELECT, UID FETCH 1:* (FLAGS ENVELOPE), LOGOUT) and keeps the
 // median of each step; the first open is reported apart.
-func imapRead(side, addr string, repeats int) (*OutsideRead, error) {
+func imapRead(side, addr, password string, repeats int) (*OutsideRead, error) {
 	host, port, ok := strings.Cut(addr, ":")
 	if !ok {
 		return nil, fmt.Errorf("bad IMAP address %q", addr)
 	}
 	load := loadAverage()
-	out, err := exec.Command("python3", "-c", imapOpen, host, port, readerAddress, readerPassword, strconv.Itoa(repeats)).CombinedOutput()
+	out, err := exec.Command("python3", "-c", imapOpen, host, port, readerAddress, password, strconv.Itoa(repeats)).CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("imaplib against %s: %v\n%s", side, err, out)
 	}

@@ -166,7 +166,7 @@ func runBenchOutside(args []string) error {
 	fs.IntVar(&cfg.Messages, "messages", 20000, "messages per delivery run")
 	fs.IntVar(&cfg.Sessions, "sessions", 20, "smtp-source parallel sessions (-s)")
 	fs.IntVar(&cfg.Size, "size", 1940, "smtp-source message length (-l)")
-	fs.IntVar(&cfg.Runs, "runs", 3, "delivery runs of each side, interleaved, into the same data folder")
+	fs.IntVar(&cfg.Runs, "runs", 3, "delivery runs of each side, interleaved, into the same data folder (0: reads only)")
 	fs.IntVar(&cfg.ReadMessages, "read", 10000, "messages in the INBOX opened by imaplib (0: no read test)")
 	fs.IntVar(&cfg.ReadRepeats, "read-repeats", 20, "warm opens timed")
 	fs.BoolVar(&cfg.Pair, "pair", false, "also measure Postfix -> LMTP -> Dovecot (Debian's packages) in the same run")
