@@ -175,12 +175,14 @@ func (s *Store) Body(ctx context.Context, contentID int64) ([]byte, error) {
 func (s *Store) openBody(ctx context.Context, hash string, inline []byte) ([]byte, error) {
 	if inline != nil {
 		if s.sealer != nil {
-			return s.sealer.Open(hash, inline)
-		}
-		if blob.IsSealed(inline) {
+			var err error
+			if inline, err = s.sealer.Open(hash, inline); err != nil {
+				return nil, err
+			}
+		} else if blob.IsSealed(inline) {
 			return nil, fmt.Errorf("store: body %s is encrypted but no key file is configured", hash)
 		}
-		return inline, nil
+		return inflateInline(inline)
 	}
 	return s.blobs.Get(ctx, hash)
 }

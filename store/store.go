@@ -92,6 +92,10 @@ type Config struct {
 	// checkpoint there once its WAL has grown past a bound, which only the
 	// one writer can do while deliveries keep coming (store/sqlite).
 	BetweenBatches func(context.Context) error
+	// Release, when set, closes what the backend opened beside Writer and
+	// Reader (SQLite's checkpoint connection), once the writer and the
+	// maintenance have stopped and before Writer and Reader close.
+	Release func() error
 	// IndexEvery is how often the word indexer wakes to index the bodies
 	// delivered since (default 250ms); negative: no background indexer
 	// (IndexWords is then called by hand).
@@ -115,6 +119,7 @@ type Store struct {
 
 	hub     *Hub
 	between func(context.Context) error // Config.BetweenBatches
+	release func() error                // Config.Release
 	writes  chan *writeReq
 	maxB    int
 	stop    chan struct{}
@@ -161,7 +166,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		hub: NewHub(), writes: make(chan *writeReq, 4096), maxB: cfg.MaxBatch,
 		stop: make(chan struct{}), idxStop: make(chan struct{}), metrics: newMetrics(), stmts: map[string]string{},
 	}
-	s.between = cfg.BetweenBatches
+	s.between, s.release = cfg.BetweenBatches, cfg.Release
 	s.revocations = newRevocations(s)
 	s.totpSealers = cfg.TOTPSealers
 	if len(s.totpSealers) == 0 && cfg.Sealer != nil {
@@ -217,7 +222,10 @@ func (s *Store) Close() error {
 		s.idxDone.Wait()
 		close(s.stop)
 		s.stopped.Wait()
-		s.closeErr = s.w.Close()
+		if s.release != nil {
+			s.closeErr = s.release()
+		}
+		s.closeErr = errors.Join(s.closeErr, s.w.Close())
 		if s.r != s.w {
 			s.closeErr = errors.Join(s.closeErr, s.r.Close())
 		}

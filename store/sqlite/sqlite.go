@@ -130,7 +130,7 @@ func Open(ctx context.Context, dir string, opt Options) (*store.Store, error) {
 	return store.Open(ctx, store.Config{
 		Writer: w, Reader: r, Dialect: Dialect{}, Blobs: blobs, Sealer: sealer, TOTPSealers: totpSealers,
 		InlineMax: inline, Logger: opt.Logger, Now: opt.Now,
-		Maintain: wal.background, MaintainEvery: 250 * time.Millisecond, BetweenBatches: wal.betweenBatches,
+		Maintain: wal.background, MaintainEvery: 250 * time.Millisecond, BetweenBatches: wal.betweenBatches, Release: cp.Close,
 		IndexEvery: opt.IndexEvery, ListGovernance: opt.ListGovernance,
 	})
 }
