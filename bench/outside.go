@@ -37,11 +37,16 @@ type OutsideConfig struct {
 	// ReadMessages is the size of the INBOX opened by the read test (10,000;
 	// 0 skips it); ReadRepeats the warm opens timed (20).
 	ReadMessages, ReadRepeats int
-	Pair                      bool   // also measure Postfix+Dovecot
-	Install                   bool   // apt-get install what is missing
-	DataDir                   string // Wardmail's data folder ("": a temporary one)
-	ServerProfile             string // Wardmail writes a CPU profile here
-	Out                       io.Writer
+	// FloodPosts posts to a list of every bench person from 20 named
+	// senders while 4 readers open random members' mailboxes (0: no
+	// flood); FloodQuiet is how long opens are timed before and after.
+	FloodPosts    int
+	FloodQuiet    time.Duration
+	Pair          bool   // also measure Postfix+Dovecot
+	Install       bool   // apt-get install what is missing
+	DataDir       string // Wardmail's data folder ("": a temporary one)
+	ServerProfile string // Wardmail writes a CPU profile here
+	Out           io.Writer
 }
 
 // OutsideRun is one delivery run of one side.
@@ -81,6 +86,7 @@ type OutsideRead struct {
 type OutsideResult struct {
 	Runs  []OutsideRun  `json:"runs"`
 	Reads []OutsideRead `json:"reads"`
+	Flood *OutsideFlood `json:"flood,omitempty"`
 }
 
 // readerAddress is the person whose INBOX the read test opens.
@@ -129,18 +135,28 @@ func Outside(ctx context.Context, cfg OutsideConfig) (*OutsideResult, error) {
 			return nil, err
 		}
 	}
+	var floodFS *floodSecrets
+	if cfg.FloodPosts > 0 {
+		fmt.Fprintln(cfg.Out, "seeding the flood list...")
+		var err error
+		if floodFS, err = loadOrSeedFlood(ctx, dir, cfg.People); err != nil {
+			return nil, err
+		}
+	}
 	secret, err := os.ReadFile(filepath.Join(dir, readerSecretFile))
 	if err != nil {
 		return nil, err
 	}
 	conf := filepath.Join(dir, "bench.conf")
 	// Outside senders are not limited per sender in the real service
-	// either; the limits count signed-in people.
-	if err := os.WriteFile(conf, []byte("sender_limits = off\n"), 0o600); err != nil {
+	// either; the limits count signed-in people. Every client is on
+	// 127.0.0.1, one network: its cap (50 a network by default) is lifted,
+	// as smtp-source's sessions overlap the server's last replies.
+	if err := os.WriteFile(conf, []byte("sender_limits = off\nsmtp_max_connections_per_network = 1000\n"), 0o600); err != nil {
 		return nil, err
 	}
 	srv, err := startServe(cfg.Binary, dir, cfg.ServerProfile, "--config", conf, "--smtp", "127.0.0.1:0",
-		"--submission", "", "--imap", "127.0.0.1:0", "--http", "127.0.0.1:0", "--log-level", "error")
+		"--submission", "127.0.0.1:0", "--imap", "127.0.0.1:0", "--http", "127.0.0.1:0", "--log-level", "error")
 	if err != nil {
 		return nil, err
 	}
@@ -197,6 +213,16 @@ func Outside(ctx context.Context, cfg OutsideConfig) (*OutsideResult, error) {
 			}
 			res.Reads = append(res.Reads, *rd)
 		}
+	}
+	if floodFS != nil {
+		if cfg.FloodQuiet <= 0 {
+			cfg.FloodQuiet = 10 * time.Second
+		}
+		fmt.Fprintf(cfg.Out, "list flood: %d posts while 4 readers open mailboxes...\n", cfg.FloodPosts)
+		if res.Flood, err = flood(srv, floodFS, cfg.People, cfg.FloodPosts, cfg.FloodQuiet); err != nil {
+			return res, err
+		}
+		res.Flood.print(cfg.Out)
 	}
 	return res, nil
 }
@@ -265,6 +291,9 @@ func (res *OutsideResult) Print(w io.Writer) {
 	for _, rd := range res.Reads {
 		fmt.Fprintf(w, "%-16s warm open of %d messages (imaplib, median of repeats): LOGIN %.1f ms, SELECT %.1f ms, UID FETCH 1:* (FLAGS ENVELOPE) %.1f ms, all %.1f ms (first open %.1f ms); load %.1f\n",
 			rd.Side, rd.Messages, rd.LoginMs, rd.SelectMs, rd.FetchMs, rd.TotalMs, rd.FirstTotal, rd.Load)
+	}
+	if res.Flood != nil {
+		res.Flood.print(w)
 	}
 }
 

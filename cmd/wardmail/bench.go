@@ -169,6 +169,8 @@ func runBenchOutside(args []string) error {
 	fs.IntVar(&cfg.Runs, "runs", 3, "delivery runs of each side, interleaved, into the same data folder (0: reads only)")
 	fs.IntVar(&cfg.ReadMessages, "read", 10000, "messages in the INBOX opened by imaplib (0: no read test)")
 	fs.IntVar(&cfg.ReadRepeats, "read-repeats", 20, "warm opens timed")
+	fs.IntVar(&cfg.FloodPosts, "flood", 0, "posts to a list of every bench person from 20 named senders while 4 readers open random mailboxes (0: no flood; the issue's is 400)")
+	fs.DurationVar(&cfg.FloodQuiet, "flood-quiet", 10*time.Second, "how long mailbox opens are timed before the flood (and after it)")
 	fs.BoolVar(&cfg.Pair, "pair", false, "also measure Postfix -> LMTP -> Dovecot (Debian's packages) in the same run")
 	fs.BoolVar(&cfg.Install, "install", false, "apt-get install Debian's postfix (smtp-source) and dovecot when missing")
 	fs.StringVar(&cfg.DataDir, "data", "", "Wardmail's data folder (default: a temporary one)")
