@@ -174,6 +174,7 @@ func runBenchOutside(args []string) error {
 	fs.BoolVar(&cfg.Pair, "pair", false, "also measure Postfix -> LMTP -> Dovecot (Debian's packages) in the same run")
 	fs.BoolVar(&cfg.Install, "install", false, "apt-get install Debian's postfix (smtp-source) and dovecot when missing")
 	fs.StringVar(&cfg.DataDir, "data", "", "Wardmail's data folder (default: a temporary one)")
+	fs.StringVar(&cfg.Binary, "server-binary", "", "the wardmail executable to run as the server (default: this one), to measure another version")
 	fs.StringVar(&cfg.ServerProfile, "server-cpuprofile", "", "the server writes a CPU profile of the run to this file")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	_ = fs.Parse(args)

@@ -15,9 +15,9 @@ import (
 // SQLite starts the WAL again from its beginning only when a write begins
 // after a checkpoint has copied every frame, and while commits keep coming
 // a checkpoint running beside the writer never catches up with it: the WAL
-// grew to 1.5 GB over 60,000 deliveries. A long WAL makes every page read
-// slower (a reader searches one hash table per 4,096 frames) and every
-// checkpoint bigger, so the delivery rate fell as the data folder aged.
+// grew to 1.5 GB over 60,000 deliveries and 6.4 GB over 200,000. A long WAL
+// makes every page read slower (a reader searches one hash table per 4,096
+// frames), and the folder grows by a log that is never reused.
 //
 // So once the WAL holds more than Options.WALLimit, the writer itself, between
 // two group commits, finishes the checkpoint: nothing can be appended while
