@@ -1,4 +1,4 @@
-package sqlite_test
+package store_test
 
 import (
 	"context"
@@ -7,14 +7,14 @@ import (
 	"testing"
 
 	"wardmail/store"
-	"wardmail/store/sqlite"
+	"wardmail/store/storetest"
 )
 
 // A large mailbox's snapshot (what SELECT shows) stays right across
 // arrivals, flag changes and expunges between two opens: the second open
 // shows exactly what a full read of the mailbox shows.
 func TestSnapshotFollowsChanges(t *testing.T) {
-	s := open(t, sqlite.Options{IndexEvery: -1})
+	s := open(t, storetest.Options{})
 	ctx := context.Background()
 	ids := addPeople(t, s, "big@nhs.test", "other@nhs.test")
 	for i := range 1200 {
