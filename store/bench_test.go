@@ -49,6 +49,35 @@ func BenchmarkDeliverParallel(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
 
+// BenchmarkDeliverFirstParallel is BenchmarkDeliverParallel where every
+// message is its recipient's first: the delivery also creates their
+// default folders and subscriptions, as on a new server.
+func BenchmarkDeliverFirstParallel(b *testing.B) {
+	ctx := context.Background()
+	s := storetest.Open(b, storetest.Options{IndexEvery: -1})
+	emails := make([]string, b.N+20)
+	for i := range emails {
+		emails[i] = fmt.Sprintf("first%d@nhs.test", i)
+	}
+	ids := addPeopleB(b, s, emails)
+	c, err := s.PrepareContent(ctx, []byte("Subject: first\r\n\r\nhello\r\n"), []byte(`{}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n atomic.Int64
+	b.SetParallelism(10) // 20 goroutines on 2 cores
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.Deliver(ctx, c, ids[n.Add(1)-1:][:1], time.Now()); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
 // BenchmarkSnapshot10k reads the state of a 10,000-message mailbox, as
 // IMAP SELECT does.
 func BenchmarkSnapshot10k(b *testing.B) {

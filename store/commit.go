@@ -98,6 +98,11 @@ func (s *Store) writer() {
 			}
 		}
 		s.commit(batch)
+		if s.between != nil {
+			if err := s.between(context.Background()); err != nil {
+				s.log.Warn("store: between batches", "err", err)
+			}
+		}
 	}
 }
 

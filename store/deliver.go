@@ -29,9 +29,9 @@ func (s *Store) PrepareContent(ctx context.Context, body, summary []byte) (*Cont
 		c.keys = k // else zero: the message is a conversation of its own
 	}
 	if len(body) <= s.inlineMax {
-		c.inline = body
+		c.inline = deflateInline(body)
 		if s.sealer != nil {
-			c.inline = s.sealer.Seal(c.Hash, body)
+			c.inline = s.sealer.Seal(c.Hash, c.inline)
 		}
 		return c, nil
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"sort"
 	"strings"
 )
@@ -56,8 +57,14 @@ func encodeFlags(flags []string) (bits int64, keywords string) {
 }
 
 // decodeFlags turns the stored form back into flag names.
+//
+// The result has no spare capacity, so that callers who append to it (or
+// to a copy of it from the snapshot cache) never write into another's.
 func decodeFlags(bits int64, keywords string) []string {
-	out := make([]string, 0, 4)
+	if bits == 0 && keywords == "" {
+		return []string{}
+	}
+	var out []string
 	for _, fb := range flagBits {
 		if bits&fb.bit != 0 {
 			out = append(out, fb.name)
@@ -66,7 +73,7 @@ func decodeFlags(bits int64, keywords string) []string {
 	if keywords != "" {
 		out = append(out, strings.Fields(keywords)...)
 	}
-	return out
+	return slices.Clip(out)
 }
 
 // FlagOp says how SetFlags combines the given flags with the stored ones.

@@ -114,6 +114,12 @@ func (s *Store) EnsureMailboxes(ctx context.Context, personID int64) error {
 	})
 }
 
+// The VALUES lists of ensureMailboxes' two inserts.
+var (
+	defaultFolderRows       = strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", len(DefaultMailboxes)), ", ")
+	defaultSubscriptionRows = strings.TrimSuffix(strings.Repeat("(?, ?), ", len(DefaultMailboxes)), ", ")
+)
+
 // ensureMailboxes returns the person's INBOX, creating the defaults first if
 // there is none.
 func ensureMailboxes(tx *Tx, personID int64) (*Mailbox, error) {
@@ -121,17 +127,29 @@ func ensureMailboxes(tx *Tx, personID int64) (*Mailbox, error) {
 	if err != ErrNotFound {
 		return m, err
 	}
-	for _, d := range DefaultMailboxes {
-		if _, err := insertMailbox(tx, personID, d.Name, d.SpecialUse); err != nil {
-			return nil, err
-		}
-		// The default folders are subscribed, so clients that show only
-		// subscribed folders show them; folders a client creates are not
-		// (it subscribes them itself).
-		if _, err := tx.Exec(`INSERT INTO subscriptions (person_id, name) VALUES (?, ?)
-			ON CONFLICT (person_id, name) DO NOTHING`, personID, d.Name); err != nil {
-			return nil, err
-		}
+	// Every recipient's first message on a new server comes here: three
+	// statements for the six folders and their subscriptions, not
+	// eighteen, on the writer that every delivery waits for. The default
+	// folders are subscribed, so clients that show only subscribed folders
+	// show them; folders a client creates are not (it subscribes them
+	// itself).
+	v, err := nextUIDValidities(tx, len(DefaultMailboxes))
+	if err != nil {
+		return nil, err
+	}
+	now := tx.s.now().Unix()
+	var folders, subs []any
+	for i, d := range DefaultMailboxes {
+		folders = append(folders, personID, d.Name, d.SpecialUse, now, v+int64(i))
+		subs = append(subs, personID, d.Name)
+	}
+	if _, err := tx.Exec(`INSERT INTO mailboxes (person_id, name, special_use, created_at, uid_validity) VALUES `+defaultFolderRows+`
+		ON CONFLICT (person_id, name) DO NOTHING`, folders...); err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(`INSERT INTO subscriptions (person_id, name) VALUES `+defaultSubscriptionRows+`
+		ON CONFLICT (person_id, name) DO NOTHING`, subs...); err != nil {
+		return nil, err
 	}
 	return scanMailbox(tx.QueryRow(`SELECT `+mailboxCols+` FROM mailboxes WHERE person_id = ? AND name = 'INBOX'`, personID))
 }

@@ -31,9 +31,10 @@ type Message struct {
 	Summary   []byte // message.Summary, marshalled
 }
 
-// Snapshot returns every message of a mailbox in UID order together with the
-// mailbox's state, read consistently (one read transaction).
-func (s *Store) Snapshot(ctx context.Context, mailboxID int64) ([]MessageRef, *Mailbox, error) {
+// readSnapshot reads every message of a mailbox in UID order together with
+// the mailbox's state, consistently (one read transaction); Snapshot keeps
+// the result (snapcache.go).
+func (s *Store) readSnapshot(ctx context.Context, mailboxID int64) ([]MessageRef, *Mailbox, error) {
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, nil, err
@@ -174,12 +175,14 @@ func (s *Store) Body(ctx context.Context, contentID int64) ([]byte, error) {
 func (s *Store) openBody(ctx context.Context, hash string, inline []byte) ([]byte, error) {
 	if inline != nil {
 		if s.sealer != nil {
-			return s.sealer.Open(hash, inline)
-		}
-		if blob.IsSealed(inline) {
+			var err error
+			if inline, err = s.sealer.Open(hash, inline); err != nil {
+				return nil, err
+			}
+		} else if blob.IsSealed(inline) {
 			return nil, fmt.Errorf("store: body %s is encrypted but no key file is configured", hash)
 		}
-		return inline, nil
+		return inflateInline(inline)
 	}
 	return s.blobs.Get(ctx, hash)
 }

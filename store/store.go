@@ -87,6 +87,15 @@ type Config struct {
 	// off the writer's commit path.
 	Maintain      func(context.Context) error
 	MaintainEvery time.Duration
+	// BetweenBatches, when set, runs on the writer goroutine after each
+	// commit, when no write transaction is open: SQLite finishes a
+	// checkpoint there once its WAL has grown past a bound, which only the
+	// one writer can do while deliveries keep coming (store/sqlite).
+	BetweenBatches func(context.Context) error
+	// Release, when set, closes what the backend opened beside Writer and
+	// Reader (SQLite's checkpoint connection), once the writer and the
+	// maintenance have stopped and before Writer and Reader close.
+	Release func() error
 	// IndexEvery is how often the word indexer wakes to index the bodies
 	// delivered since (default 250ms); negative: no background indexer
 	// (IndexWords is then called by hand).
@@ -109,6 +118,8 @@ type Store struct {
 	gov       lists.Governance
 
 	hub     *Hub
+	between func(context.Context) error // Config.BetweenBatches
+	release func() error                // Config.Release
 	writes  chan *writeReq
 	maxB    int
 	stop    chan struct{}
@@ -125,6 +136,7 @@ type Store struct {
 	stmts  map[string]string // ? query -> rebound query
 
 	threads threadCache // threads.go
+	snaps   snapCache   // snapcache.go
 	words   wordIndexer // words.go
 	wordKey []byte      // with a Sealer: word keys are keyed hashes, and no vocabulary is kept
 	// The indexer stops before the writer, so its last write is answered.
@@ -154,6 +166,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		hub: NewHub(), writes: make(chan *writeReq, 4096), maxB: cfg.MaxBatch,
 		stop: make(chan struct{}), idxStop: make(chan struct{}), metrics: newMetrics(), stmts: map[string]string{},
 	}
+	s.between, s.release = cfg.BetweenBatches, cfg.Release
 	s.revocations = newRevocations(s)
 	s.totpSealers = cfg.TOTPSealers
 	if len(s.totpSealers) == 0 && cfg.Sealer != nil {
@@ -209,7 +222,10 @@ func (s *Store) Close() error {
 		s.idxDone.Wait()
 		close(s.stop)
 		s.stopped.Wait()
-		s.closeErr = s.w.Close()
+		if s.release != nil {
+			s.closeErr = s.release()
+		}
+		s.closeErr = errors.Join(s.closeErr, s.w.Close())
 		if s.r != s.w {
 			s.closeErr = errors.Join(s.closeErr, s.r.Close())
 		}

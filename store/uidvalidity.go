@@ -12,16 +12,26 @@ var errUIDValidityExhausted = errors.New("store: no UIDVALIDITY value left below
 // nextUIDValidity takes the next UIDVALIDITY value: non-zero, 32 bits,
 // greater than every one handed out before.
 func nextUIDValidity(tx *Tx) (int64, error) {
+	return nextUIDValidities(tx, 1)
+}
+
+// nextUIDValidities takes n consecutive values at once and returns the
+// first: a person's default folders cost one update, not one each.
+func nextUIDValidities(tx *Tx, n int) (int64, error) {
 	now := tx.s.now().Unix()
-	var v int64
-	err := tx.QueryRow(`UPDATE uid_validity SET last = CASE WHEN last + 1 > ? THEN last + 1 ELSE ? END RETURNING last`, now, now).Scan(&v)
+	// The first value is last + 1, or now if that is greater.
+	top := now + int64(n) - 1
+	var last int64
+	err := tx.QueryRow(`UPDATE uid_validity SET last = CASE WHEN last + ? > ? THEN last + ? ELSE ? END RETURNING last`,
+		n, top, n, top).Scan(&last)
 	if err != nil {
 		return 0, err
 	}
-	if v <= 0 || v > math.MaxUint32 {
+	first := last - int64(n) + 1
+	if first <= 0 || last > math.MaxUint32 {
 		return 0, errUIDValidityExhausted
 	}
-	return v, nil
+	return first, nil
 }
 
 // insertMailbox creates a mailbox unless the person has one of that name,

@@ -20,6 +20,9 @@ func runBench(args []string) error {
 	if len(args) > 0 && args[0] == "signin" {
 		return runBenchSignIn(args[1:])
 	}
+	if len(args) > 0 && args[0] == "outside" {
+		return runBenchOutside(args[1:])
+	}
 	if len(args) > 0 && args[0] == "mailbox" {
 		return runBenchMailbox(args[1:])
 	}
@@ -27,6 +30,7 @@ func runBench(args []string) error {
 		return errors.New("usage: wardmail bench deliver [--clients 20] [--messages 20000] [--size 2048]\n" +
 			"       wardmail bench fanout [--members 1200000] [--posts 100] [--readers 1000]\n" +
 			"       wardmail bench signin [--people 20000] [--clients 64] [--duration 20s] [--server-cpus 0]\n" +
+			"       wardmail bench outside [--messages 20000] [--runs 3] [--pair] [--read 10000] [--install]\n" +
 			"       wardmail bench mailbox --data DIR [--person ben.okafor@nhs.test] [--count 100000]")
 	}
 	fs := flag.NewFlagSet("bench deliver", flag.ExitOnError)
@@ -149,6 +153,35 @@ func runBenchSignIn(args []string) error {
 	if res != nil {
 		if *asJSON {
 			return json.NewEncoder(os.Stdout).Encode(res)
+		}
+		res.Print(os.Stdout)
+	}
+	return err
+}
+
+func runBenchOutside(args []string) error {
+	fs := flag.NewFlagSet("bench outside", flag.ExitOnError)
+	cfg := bench.OutsideConfig{Out: os.Stderr}
+	fs.IntVar(&cfg.People, "people", 20000, "recipients 1..N (smtp-source -N numbers them)")
+	fs.IntVar(&cfg.Messages, "messages", 20000, "messages per delivery run")
+	fs.IntVar(&cfg.Sessions, "sessions", 20, "smtp-source parallel sessions (-s)")
+	fs.IntVar(&cfg.Size, "size", 1940, "smtp-source message length (-l)")
+	fs.IntVar(&cfg.Runs, "runs", 3, "delivery runs of each side, interleaved, into the same data folder (0: reads only)")
+	fs.IntVar(&cfg.ReadMessages, "read", 10000, "messages in the INBOX opened by imaplib (0: no read test)")
+	fs.IntVar(&cfg.ReadRepeats, "read-repeats", 20, "warm opens timed")
+	fs.IntVar(&cfg.FloodPosts, "flood", 0, "posts to a list of every bench person from 20 named senders while 4 readers open random mailboxes (0: no flood; the issue's is 400)")
+	fs.DurationVar(&cfg.FloodQuiet, "flood-quiet", 10*time.Second, "how long mailbox opens are timed before the flood (and after it)")
+	fs.BoolVar(&cfg.Pair, "pair", false, "also measure Postfix -> LMTP -> Dovecot (Debian's packages) in the same run")
+	fs.BoolVar(&cfg.Install, "install", false, "apt-get install Debian's postfix (smtp-source) and dovecot when missing")
+	fs.StringVar(&cfg.DataDir, "data", "", "Wardmail's data folder (default: a temporary one)")
+	fs.StringVar(&cfg.Binary, "server-binary", "", "the wardmail executable to run as the server (default: this one), to measure another version")
+	fs.StringVar(&cfg.ServerProfile, "server-cpuprofile", "", "the server writes a CPU profile of the run to this file")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	_ = fs.Parse(args)
+	res, err := bench.Outside(context.Background(), cfg)
+	if res != nil {
+		if *asJSON {
+			return errors.Join(err, json.NewEncoder(os.Stdout).Encode(res))
 		}
 		res.Print(os.Stdout)
 	}

@@ -35,6 +35,9 @@ type Options struct {
 	// IndexEvery is store.Config.IndexEvery: how often the word indexer
 	// wakes (default 250ms; negative: never, tests call IndexWords).
 	IndexEvery time.Duration
+	// WALLimit bounds the write-ahead log in bytes (default 64 MiB, see
+	// wal.go): past it the writer finishes a checkpoint between commits.
+	WALLimit int64
 	// ListGovernance is store.Config.ListGovernance.
 	ListGovernance lists.Governance
 }
@@ -74,6 +77,9 @@ func Open(ctx context.Context, dir string, opt Options) (*store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opt.WALLimit <= 0 {
+		opt.WALLimit = DefaultWALLimit
+	}
 	// The writer creates the file and switches it to WAL before readers open.
 	if err := w.PingContext(ctx); err != nil {
 		_ = w.Close()
@@ -83,11 +89,17 @@ func Open(ctx context.Context, dir string, opt Options) (*store.Store, error) {
 		_ = w.Close()
 		return nil, err
 	}
-	// Checkpoints run on a connection of their own, every second, instead
-	// of inside whichever commit crosses the WAL's size threshold: a
-	// checkpoint copies and fsyncs pages, which would stall every SMTP
-	// session waiting on that commit.
+	// Checkpoints run on a connection of their own, several times a
+	// second, instead of inside whichever commit crosses the WAL's size
+	// threshold: a checkpoint copies and fsyncs pages, which would stall
+	// every SMTP session waiting on that commit. The writer finishes one
+	// only when the WAL has grown past its bound (wal.go); the file is then
+	// cut back to that bound.
 	if _, err := w.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
+		_ = w.Close()
+		return nil, err
+	}
+	if _, err := w.ExecContext(ctx, fmt.Sprintf(`PRAGMA journal_size_limit = %d`, opt.WALLimit)); err != nil {
 		_ = w.Close()
 		return nil, err
 	}
@@ -108,6 +120,7 @@ func Open(ctx context.Context, dir string, opt Options) (*store.Store, error) {
 	}
 	r.SetMaxOpenConns(opt.Readers)
 	r.SetMaxIdleConns(opt.Readers)
+	wal := &walGuard{cp: cp, w: w, path: path + "-wal", limit: opt.WALLimit}
 	inline := opt.InlineMax
 	if inline == 0 {
 		inline = DefaultInlineMax
@@ -117,19 +130,9 @@ func Open(ctx context.Context, dir string, opt Options) (*store.Store, error) {
 	return store.Open(ctx, store.Config{
 		Writer: w, Reader: r, Dialect: Dialect{}, Blobs: blobs, Sealer: sealer, TOTPSealers: totpSealers,
 		InlineMax: inline, Logger: opt.Logger, Now: opt.Now,
-		Maintain:   func(ctx context.Context) error { return checkpoint(ctx, cp) },
+		Maintain: wal.background, MaintainEvery: 250 * time.Millisecond, BetweenBatches: wal.betweenBatches, Release: cp.Close,
 		IndexEvery: opt.IndexEvery, ListGovernance: opt.ListGovernance,
 	})
-}
-
-// checkpoint copies committed pages from the WAL into the database without
-// blocking readers or the writer (PASSIVE); once the WAL is fully copied and
-// no reader needs it, SQLite starts it again from the beginning, so it does
-// not grow without bound. The final call (with no context) closes the
-// checkpoint connection.
-func checkpoint(ctx context.Context, cp *sql.DB) error {
-	var busy, logPages, done int
-	return cp.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &logPages, &done)
 }
 
 // Dialect is SQLite's store.Dialect.
