@@ -41,7 +41,7 @@ func startWorkers(st *store.Store, pipe *submit.Pipeline, trickleEvery time.Dura
 			// each interval: after a storm on a large list the backlog is
 			// millions of rows, and a trickle running flat out takes the
 			// CPU and the writer from mailbox reads and one-to-one mail
-			// (issue 4, docs/decisions.md "Delivery isolation"). People
+			// (docs/decisions.md "Delivery isolation"). People
 			// who read meanwhile materialise their own posts.
 			until := time.Now().Add(trickleEvery / 10)
 			for st.WriteQueueLen() == 0 && ctx.Err() == nil && time.Now().Before(until) {

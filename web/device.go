@@ -8,7 +8,7 @@ import (
 )
 
 // The known-device cookie: a random identifier a browser keeps for a year
-// and shows at each sign-in. Smart lockout (issue 5) treats a device that
+// and shows at each sign-in. Smart lockout treats a device that
 // signed in to an account before as a source of its own, with the familiar
 // budget, so someone guessing passwords from the same hospital network
 // cannot lock a person out of the ward PC they always use. The identifier
@@ -38,7 +38,7 @@ func (a *API) device(w http.ResponseWriter, r *http.Request) string {
 	return id
 }
 
-// login returns the sign-in engine behind Config.SignIn when it is issue 5's
+// login returns the sign-in engine behind Config.SignIn when it is
 // auth.Login (it is in every server; tests may plug in something simpler),
 // for the settings and the administrators' sign-in tools.
 func (a *API) login() (*auth.Login, error) {

@@ -14,7 +14,7 @@ import (
 	"wardmail/submit"
 )
 
-// Audience preview and list administration (issue 3). Every action here is
+// Audience preview and list administration. Every action here is
 // also a CLI command (wardmail list ..., wardmail admin purge|trace); both go
 // through the same store calls and land in the same audit trail.
 

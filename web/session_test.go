@@ -172,7 +172,7 @@ func TestBasicAuth(t *testing.T) {
 }
 
 // Repeated wrong passwords lock sign-in from this source; the person is told
-// until when, and that it unlocks by itself (issue 5's smart lockout).
+// until when, and that it unlocks by itself (smart lockout).
 func TestSignInLockMessage(t *testing.T) {
 	ts := startWeb(t, "amira@nhs.test")
 	c := ts.client()

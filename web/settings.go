@@ -13,7 +13,7 @@ import (
 	"wardmail/store"
 )
 
-// A person's own sign-in settings (issue 5): app passwords for their mail
+// A person's own sign-in settings: app passwords for their mail
 // apps, two-step sign-in with an authenticator app, recovery codes. The CLI
 // (`wardmail apppass`) and these handlers make the same store calls and
 // leave the same audit entries.

@@ -12,7 +12,7 @@ import (
 )
 
 // SignIn checks a person's credentials for the web door. It is an interface
-// so that the richer sign-in of issue 5 (lockout per account and source,
+// so that the full sign-in engine (lockout per account and source,
 // TOTP, app passwords) plugs in without the handlers changing: an
 // implementation returns one of the errors below, and signinProblem turns it
 // into the sentence the person sees.
@@ -54,7 +54,7 @@ var (
 )
 
 // LockedError says an account is locked for sign-in from this source until a
-// time (issue 5's smart lockout returns it). Network says the refusal is
+// time (smart lockout returns it). Network says the refusal is
 // the network budget's (a password spray from the client's network).
 type LockedError struct {
 	Until   time.Time
@@ -65,7 +65,7 @@ func (e *LockedError) Error() string { return "locked until " + e.Until.Format(t
 
 // LoginSignIn adapts auth.Login to SignIn: password or app password,
 // smart lockout per account and source, and TOTP or recovery codes for
-// people who enrolled (issue 5).
+// people who enrolled.
 type LoginSignIn struct{ Login *auth.Login }
 
 // SignIn implements SignIn.

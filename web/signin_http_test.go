@@ -20,7 +20,7 @@ import (
 	"wardmail/web"
 )
 
-// Issue 5 through net/http: smart lockout's rules as a browser meets them,
+// Sign-in through net/http: smart lockout's rules as a browser meets them,
 // the known-device cookie, the outage that counts against nobody,
 // administrators' TOTP enrolment, app passwords and recovery codes.
 

@@ -1,7 +1,7 @@
 package sqlite
 
-// SchemaSignIn holds what sign-in needs beyond the password hash (issue 5,
-// DESIGN section 5):
+// SchemaSignIn holds what sign-in needs beyond the password hash (DESIGN
+// section 5):
 //
 //   - app_passwords: per-device passwords, stored as SHA-256 (they are random
 //     and long, so a fast hash is enough), scoped to protocols, with the time

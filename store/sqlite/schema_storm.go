@@ -1,7 +1,7 @@
 package sqlite
 
 // SchemaStorm holds the reply-all storm breaker and the sender limits
-// (DESIGN section 4, issue 4):
+// (DESIGN section 4):
 //
 //   - storm_threads: one row per thread that has had a reply to a large
 //     audience: what the board shows, and the thread's block (automatic or

@@ -1,6 +1,6 @@
 package sqlite
 
-// SchemaWeb holds what webmail and the JSON API need (issue 6):
+// SchemaWeb holds what webmail and the JSON API need:
 //
 //   - web_sessions: one row per signed-in browser. The cookie carries a random
 //     token; only its SHA-256 is stored, so a copy of the database signs no

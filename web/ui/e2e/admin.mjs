@@ -232,7 +232,7 @@ await step('storm board: reply-all storm blocked, shown, unblocked and blocked a
 // The administrator's check of /folders before enrolment.
 expectedFailures.push(/^403 GET \/api\/v1\/folders$/)
 
-// ---- The rest of the console (issue 6): people, lockouts, list editing,
+// ---- The rest of the console: people, lockouts, list editing,
 // approvals and drift, trace, purge, audit, and a local administrator. ----
 
 const cli = (...args) => execFileSync(BIN, args, { stdio: 'pipe' }).toString()
