@@ -79,28 +79,9 @@ func cmdSort(c *conn, cmd *wire.Command) (err error) {
 	if err != nil {
 		return err
 	}
-	cs, ok := args[1].AString()
-	if !ok {
-		return bad("SORT needs a charset.")
-	}
-	switch strings.ToUpper(cs) {
-	case "UTF-8", "US-ASCII":
-	default:
-		return no("BADCHARSET (UTF-8 US-ASCII)", "Only UTF-8 and US-ASCII searches are supported.")
-	}
-	root, err := parseSearchKeys(args[2:])
+	root, matched, usedModSeq, err := c.searchCharset("SORT", args[1], args[2:])
 	if err != nil {
 		return err
-	}
-	if err := c.sync(false); err != nil {
-		return err
-	}
-	matched, usedModSeq, err := c.search(root)
-	if err != nil {
-		return err
-	}
-	if usedModSeq {
-		c.enableCondstore()
 	}
 	order, err := c.sortMatched(matched, keys)
 	if err != nil {
@@ -274,4 +255,33 @@ func asciiLower(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// searchCharset runs the charset and search criteria that SORT and THREAD
+// share (RFC 5256 3) on the mailbox as it is now: the parsed criteria, the
+// matching session indices, and whether a MODSEQ criterion was used (which
+// turns CONDSTORE on, RFC 7162 3.1).
+func (c *conn) searchCharset(command string, charset wire.Arg, keys []wire.Arg) (root *searchKey, matched []int, usedModSeq bool, err error) {
+	cs, ok := charset.AString()
+	if !ok {
+		return nil, nil, false, bad("%s needs a charset.", command)
+	}
+	switch strings.ToUpper(cs) {
+	case "UTF-8", "US-ASCII":
+	default:
+		return nil, nil, false, no("BADCHARSET (UTF-8 US-ASCII)", "Only UTF-8 and US-ASCII searches are supported.")
+	}
+	if root, err = parseSearchKeys(keys); err != nil {
+		return nil, nil, false, err
+	}
+	if err := c.sync(false); err != nil {
+		return nil, nil, false, err
+	}
+	if matched, usedModSeq, err = c.search(root); err != nil {
+		return nil, nil, false, err
+	}
+	if usedModSeq {
+		c.enableCondstore()
+	}
+	return root, matched, usedModSeq, nil
 }

@@ -28,28 +28,9 @@ func cmdThread(c *conn, cmd *wire.Command) error {
 	if alg != "REFERENCES" && alg != "ORDEREDSUBJECT" {
 		return bad("Unknown threading algorithm %q.", args[0].S)
 	}
-	cs, ok := args[1].AString()
-	if !ok {
-		return bad("THREAD needs a charset.")
-	}
-	switch strings.ToUpper(cs) {
-	case "UTF-8", "US-ASCII":
-	default:
-		return no("BADCHARSET (UTF-8 US-ASCII)", "Only UTF-8 and US-ASCII searches are supported.")
-	}
-	root, err := parseSearchKeys(args[2:])
+	_, matched, _, err := c.searchCharset("THREAD", args[1], args[2:])
 	if err != nil {
 		return err
-	}
-	if err := c.sync(false); err != nil {
-		return err
-	}
-	matched, usedModSeq, err := c.search(root)
-	if err != nil {
-		return err
-	}
-	if usedModSeq {
-		c.enableCondstore()
 	}
 	msgs, err := c.threadMsgs(matched)
 	if err != nil {
