@@ -85,7 +85,13 @@ func (s *Store) SubstringTerms(ctx context.Context, needle string) (terms [][]in
 // match. It reads the whole vocabulary, which is far smaller than the
 // bodies it stands for.
 func (s *Store) vocabularyLike(ctx context.Context, pattern string) (keys []int64, ok bool, err error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT word FROM search_words WHERE word LIKE ? LIMIT ?`), pattern, prefixMax+1)
+	return s.vocabulary(ctx, `SELECT word FROM search_words WHERE word LIKE ? LIMIT ?`, pattern, prefixMax+1)
+}
+
+// vocabulary returns the keys of the indexed words a query on search_words
+// selects (LIMIT prefixMax+1); ok is false when more than prefixMax match.
+func (s *Store) vocabulary(ctx context.Context, query string, args ...any) (keys []int64, ok bool, err error) {
+	rows, err := s.r.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
 		return nil, false, err
 	}

@@ -297,26 +297,8 @@ func (s *Store) ExpandWord(ctx context.Context, w string) (keys []int64, ok bool
 	if s.wordKey != nil {
 		return []int64{s.wordHash(w)}, true, nil // no vocabulary: whole words only
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT word FROM search_words WHERE word >= ? AND word < ? ORDER BY word LIMIT ?`),
+	return s.vocabulary(ctx, `SELECT word FROM search_words WHERE word >= ? AND word < ? ORDER BY word LIMIT ?`,
 		w, w+string(utf8.MaxRune), prefixMax+1)
-	if err != nil {
-		return nil, false, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var word string
-		if err := rows.Scan(&word); err != nil {
-			return nil, false, err
-		}
-		keys = append(keys, s.wordHash(word))
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, err
-	}
-	if len(keys) > prefixMax {
-		return nil, false, nil
-	}
-	return keys, true, nil
 }
 
 // IndexHit is a message of a folder found by SearchIndex.
