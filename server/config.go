@@ -20,6 +20,10 @@ type Config struct {
 	// share). Empty: the embedded SQLite database in the data folder.
 	Database string `key:"database"`
 	Hostname string `key:"hostname"`
+	// DNSResolver is the resolver (host:port) every DNS lookup goes to:
+	// SPF, DKIM and DMARC for mail that arrives, MX and TLSA for mail that
+	// leaves (package netdns). Empty: the system's resolver.
+	DNSResolver string `key:"dns_resolver"`
 
 	SMTPAddr        string `key:"smtp"`        // inbound, default 127.0.0.1:2525
 	SubmissionAddr  string `key:"submission"`  // STARTTLS, default 127.0.0.1:2587
