@@ -81,8 +81,18 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	var unlock func() error
+	if cfg.Database == "" {
+		var err error
+		if unlock, err = lockDataFolder(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
+		if unlock != nil {
+			_ = unlock()
+		}
 		return nil, fmt.Errorf("opening the store: %w", err)
 	}
 	// TOTP secrets an older version kept in clear are sealed now.
@@ -93,6 +103,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		log.Info("sealed TOTP secrets kept in clear", "count", n)
 	}
 	s := &Server{Store: st, Registry: prometheus.NewRegistry(), Addrs: map[string]string{}, log: log, errs: make(chan error, 8)}
+	if unlock != nil {
+		s.closers = append(s.closers, unlock)
+	}
 	s.closers = append(s.closers, st.Close)
 	fail := func(err error) (*Server, error) {
 		_ = s.Close()
