@@ -5,7 +5,7 @@ DATA      ?= data
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: all build ui demo serve test lint vet fmt-check staticcheck unit test-postgres postgresql e2e screenshots fuzz bench bench-ui clean testnet-deps
+.PHONY: all build ui demo serve test lint vet fmt-check staticcheck unit test-postgres postgresql e2e screenshots fuzz bench bench-ui clean testnet-deps s3-deps
 
 all: build
 
@@ -54,19 +54,24 @@ staticcheck: $(STATICCHECK)
 
 # The test internet's Debian programs are installed first (testnet-deps), and
 # its tests are required to run rather than skip.
-unit: testnet-deps
-	WARDMAIL_TESTNET=require $(GO) test -race -count=1 -timeout 20m ./...
+unit: testnet-deps s3-deps
+	WARDMAIL_TESTNET=require WARDMAIL_S3=require $(GO) test -race -count=1 -timeout 20m ./...
 
 # The Debian programs of the test internet (docs/testnet.md): Knot, Unbound,
 # Postfix, OpenDKIM. Its tests skip without them unless WARDMAIL_TESTNET=require.
 testnet-deps:
 	scripts/testnet-deps.sh
 
+# The S3-compatible server that the object-store tests start (Versity's
+# gateway, go install); they skip without it unless WARDMAIL_S3=require.
+s3-deps:
+	GO=$(GO) scripts/s3-deps.sh
+
 # Every test again with the store on PostgreSQL: Debian's server (installed
 # here when missing), a throwaway cluster in a temporary folder on a unix
 # socket, a fresh database per test (scripts/test-postgres.sh).
-test-postgres: postgresql
-	scripts/test-postgres.sh $(GO) test -race -count=1 -timeout 30m ./...
+test-postgres: postgresql s3-deps
+	WARDMAIL_S3=require scripts/test-postgres.sh $(GO) test -race -count=1 -timeout 30m ./...
 
 postgresql:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \

@@ -46,6 +46,18 @@ type Config struct {
 	// on the first start).
 	TOTPKeyFile string `key:"totp_key_file"`
 
+	// Bodies in an S3-compatible object store (blob/s3blob) instead of
+	// DATA/blobs, so that several nodes share them; off unless s3_endpoint
+	// is set. The secret key is read from a file, never from this file.
+	S3Endpoint      string `key:"s3_endpoint"` // host:port of the S3 API
+	S3Bucket        string `key:"s3_bucket"`
+	S3Prefix        string `key:"s3_prefix"`
+	S3Region        string `key:"s3_region"`
+	S3AccessKey     string `key:"s3_access_key"`
+	S3SecretKeyFile string `key:"s3_secret_key_file"`
+	S3CAFile        string `key:"s3_ca_file"`  // PEM roots for the endpoint's certificate; empty: the system's
+	S3Insecure      bool   `key:"s3_insecure"` // plain HTTP to the endpoint (a loopback gateway only)
+
 	LocalDomains    []string `key:"local_domains"` // comma-separated in the file
 	MaxMessageBytes int64    `key:"max_message_bytes"`
 	MaxRecipients   int      `key:"max_recipients"`
@@ -192,7 +204,9 @@ func (c *Config) Set(key, value string) error {
 		"data": &c.DataDir, "hostname": &c.Hostname, "smtp": &c.SMTPAddr, "submission": &c.SubmissionAddr,
 		"submissions": &c.SubmissionsAddr, "imap": &c.IMAPAddr, "imaps": &c.IMAPSAddr, "http": &c.HTTPAddr,
 		"tls_cert": &c.TLSCert, "tls_key": &c.TLSKey, "body_key_file": &c.KeyFile, "log_level": &c.LogLevel,
-		"signin_key_file": &c.SignInKeyFile, "totp_key_file": &c.TOTPKeyFile,
+		"signin_key_file": &c.SignInKeyFile, "totp_key_file": &c.TOTPKeyFile, "dns_resolver": &c.DNSResolver,
+		"s3_endpoint": &c.S3Endpoint, "s3_bucket": &c.S3Bucket, "s3_prefix": &c.S3Prefix, "s3_region": &c.S3Region,
+		"s3_access_key": &c.S3AccessKey, "s3_secret_key_file": &c.S3SecretKeyFile, "s3_ca_file": &c.S3CAFile,
 	}
 	if p, ok := str[key]; ok {
 		*p = value
@@ -216,12 +230,13 @@ func (c *Config) Set(key, value string) error {
 	var err error
 	var n uint64
 	switch key {
-	case "http_plain":
+	case "http_plain", "s3_insecure":
+		p := map[string]*bool{"http_plain": &c.HTTPPlain, "s3_insecure": &c.S3Insecure}[key]
 		switch strings.ToLower(value) {
 		case "true", "yes", "on", "1":
-			c.HTTPPlain = true
+			*p = true
 		case "false", "no", "off", "0":
-			c.HTTPPlain = false
+			*p = false
 		default:
 			err = fmt.Errorf("%s: %q is not true or false", key, value)
 		}

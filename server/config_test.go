@@ -2,6 +2,7 @@ package server
 
 import (
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -99,5 +100,36 @@ func TestDoorCapsFitTheFileLimit(t *testing.T) {
 	}
 	if n := sum(caps); n > 4096-409 {
 		t.Errorf("with 4,096 open files the doors take %d", n)
+	}
+}
+
+// Every setting a field names with its key tag can be set from the config
+// file: a key documented but unknown to Set would fail at start.
+func TestEveryKeyIsSettable(t *testing.T) {
+	var cfg Config
+	typ := reflect.TypeOf(cfg)
+	for i := 0; i < typ.NumField(); i++ {
+		f := typ.Field(i)
+		key := f.Tag.Get("key")
+		if key == "" {
+			continue
+		}
+		value := map[reflect.Kind]string{reflect.String: "127.0.0.1:53", reflect.Bool: "off",
+			reflect.Int: "3", reflect.Int64: "3", reflect.Uint32: "3", reflect.Uint8: "3", reflect.Slice: "nhs.test"}[f.Type.Kind()]
+		switch {
+		case key == "database":
+			value = "postgres://db.example/wardmail"
+		case key == "log_level":
+			value = "warn"
+		case f.Type == reflect.TypeOf(time.Duration(0)):
+			value = "90s"
+		}
+		if err := cfg.Set(key, value); err != nil {
+			t.Errorf("%s = %s: %v", key, value, err)
+			continue
+		}
+		if f.Type.Kind() != reflect.Bool && reflect.ValueOf(cfg).Field(i).IsZero() {
+			t.Errorf("%s = %s left %s unset", key, value, f.Name)
+		}
 	}
 }

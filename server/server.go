@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +22,8 @@ import (
 
 	"wardmail/admin"
 	"wardmail/auth"
+	"wardmail/blob"
+	"wardmail/blob/s3blob"
 	"wardmail/connlimit"
 	"wardmail/imapd"
 	"wardmail/lists"
@@ -57,13 +61,42 @@ type Server struct {
 // openStore opens the embedded SQLite database in the data folder or, when
 // cfg.Database names one, PostgreSQL with the bodies in DATA/blobs.
 func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*store.Store, error) {
+	openBlobs, err := bodyStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Database != "" {
-		return postgres.Open(ctx, cfg.Database, postgres.Options{BlobDir: filepath.Join(cfg.DataDir, "blobs"),
+		return postgres.Open(ctx, cfg.Database, postgres.Options{BlobDir: filepath.Join(cfg.DataDir, "blobs"), OpenBlobs: openBlobs,
 			KeyFile: cfg.KeyFile, TOTPKeyFile: totpKeyFile(cfg), InlineMax: cfg.InlineMax, Logger: log, Now: cfg.Now,
 			ListGovernance: listGovernance(cfg)})
 	}
 	return sqlite.Open(ctx, cfg.DataDir, sqlite.Options{KeyFile: cfg.KeyFile, TOTPKeyFile: totpKeyFile(cfg), InlineMax: cfg.InlineMax,
-		Logger: log, Now: cfg.Now, ListGovernance: listGovernance(cfg)})
+		OpenBlobs: openBlobs, Logger: log, Now: cfg.Now, ListGovernance: listGovernance(cfg)})
+}
+
+// bodyStore returns how to open the S3 bucket that s3_endpoint names, or nil
+// for the blobs folder in the data folder.
+func bodyStore(ctx context.Context, cfg Config, log *slog.Logger) (func(*blob.Sealer) (blob.Store, error), error) {
+	if cfg.S3Endpoint == "" {
+		return nil, nil
+	}
+	var secret []byte
+	if cfg.S3SecretKeyFile != "" {
+		var err error
+		if secret, err = os.ReadFile(cfg.S3SecretKeyFile); err != nil {
+			return nil, fmt.Errorf("s3_secret_key_file: %w", err)
+		}
+	}
+	return func(sealer *blob.Sealer) (blob.Store, error) {
+		st, err := s3blob.Open(ctx, s3blob.Config{Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, Prefix: cfg.S3Prefix,
+			Region: cfg.S3Region, AccessKey: cfg.S3AccessKey, SecretKey: strings.TrimSpace(string(secret)),
+			Insecure: cfg.S3Insecure, CAFile: cfg.S3CAFile}, sealer)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("message bodies in an object store", "store", st.String())
+		return st, nil
+	}, nil
 }
 
 // totpKeyFile is the key that seals TOTP secrets: totp_key_file, or

@@ -33,13 +33,17 @@ import (
 
 // Options tune Open.
 type Options struct {
-	// BlobDir is the folder message bodies are kept in (required). Every
-	// node sharing the database must see the same folder.
+	// BlobDir is the folder message bodies are kept in, unless OpenBlobs
+	// is set. Every node sharing the database must see the same folder.
 	BlobDir string
 	// KeyFile, when set, turns on AES-256-GCM at rest for every body.
 	KeyFile string
 	// TOTPKeyFile seals TOTP secrets (made on first use when missing).
 	TOTPKeyFile string
+	// OpenBlobs, when set, opens the body store (e.g. an S3 bucket,
+	// blob/s3blob) with the sealer made from KeyFile (nil without one);
+	// unset: the blobs folder.
+	OpenBlobs func(sealer *blob.Sealer) (blob.Store, error)
 	// ListGovernance is store.Config.ListGovernance.
 	ListGovernance lists.Governance
 	InlineMax      int // bodies up to this size stay in SQL; default 8 KiB, -1 for none
@@ -58,8 +62,8 @@ const DefaultInlineMax = 8 << 10
 // Open connects to the database dsn names (a postgres:// URL or key=value
 // string, as libpq takes), migrates it and returns the store.
 func Open(ctx context.Context, dsn string, opt Options) (*store.Store, error) {
-	if opt.BlobDir == "" {
-		return nil, errors.New("postgres: Options.BlobDir is required")
+	if opt.BlobDir == "" && opt.OpenBlobs == nil {
+		return nil, errors.New("postgres: Options.BlobDir or OpenBlobs is required")
 	}
 	var sealer *blob.Sealer
 	if opt.KeyFile != "" {
@@ -72,7 +76,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	blobs, err := fsblob.Open(opt.BlobDir, sealer)
+	blobs, err := openBlobs(opt.OpenBlobs, sealer, opt.BlobDir)
 	if err != nil {
 		return nil, err
 	}
@@ -186,4 +190,12 @@ func (Dialect) Rebind(q string) string {
 		b.WriteByte(c)
 	}
 	return b.String()
+}
+
+// openBlobs opens the body store: open's when set, else the folder dir.
+func openBlobs(open func(*blob.Sealer) (blob.Store, error), sealer *blob.Sealer, dir string) (blob.Store, error) {
+	if open != nil {
+		return open(sealer)
+	}
+	return fsblob.Open(dir, sealer)
 }

@@ -38,6 +38,10 @@ type Options struct {
 	// WALLimit bounds the write-ahead log in bytes (default 64 MiB, see
 	// wal.go): past it the writer finishes a checkpoint between commits.
 	WALLimit int64
+	// OpenBlobs, when set, opens the body store (e.g. an S3 bucket,
+	// blob/s3blob) with the sealer made from KeyFile (nil without one);
+	// unset: the blobs folder.
+	OpenBlobs func(sealer *blob.Sealer) (blob.Store, error)
 	// ListGovernance is store.Config.ListGovernance.
 	ListGovernance lists.Governance
 }
@@ -68,7 +72,7 @@ func Open(ctx context.Context, dir string, opt Options) (*store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	blobs, err := fsblob.Open(filepath.Join(dir, "blobs"), sealer)
+	blobs, err := openBlobs(opt.OpenBlobs, sealer, filepath.Join(dir, "blobs"))
 	if err != nil {
 		return nil, err
 	}
@@ -155,4 +159,12 @@ func (Dialect) LockMigrations(context.Context, *sql.Tx) error { return nil }
 // Position implements store.Dialect.
 func (Dialect) Position(haystack, needle string) string {
 	return "instr(" + haystack + ", " + needle + ")"
+}
+
+// openBlobs opens the body store: open's when set, else the folder dir.
+func openBlobs(open func(*blob.Sealer) (blob.Store, error), sealer *blob.Sealer, dir string) (blob.Store, error) {
+	if open != nil {
+		return open(sealer)
+	}
+	return fsblob.Open(dir, sealer)
 }
