@@ -5,7 +5,7 @@ DATA      ?= data
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: all build ui demo serve test lint vet fmt-check staticcheck unit test-postgres postgresql e2e screenshots fuzz bench bench-ui clean testnet-deps s3-deps
+.PHONY: all build ui demo serve test lint vet fmt-check staticcheck unit test-postgres postgresql e2e screenshots fuzz bench bench-ui clean testnet-deps s3-deps test-cluster cluster-deps
 
 all: build
 
@@ -61,6 +61,15 @@ unit: testnet-deps s3-deps
 # Postfix, OpenDKIM. Its tests skip without them unless WARDMAIL_TESTNET=require.
 testnet-deps:
 	scripts/testnet-deps.sh
+
+# Several nodes on one machine (package clustertest): PostgreSQL with a
+# synchronous standby, Versity's S3 gateway, HAProxy, and `wardmail serve`
+# processes that the tests kill: node loss, database failover.
+test-cluster: cluster-deps
+	WARDMAIL_CLUSTER=require $(GO) test -count=1 -timeout 15m ./clustertest/
+
+cluster-deps:
+	scripts/cluster-deps.sh
 
 # The S3-compatible server that the object-store tests start (Versity's
 # gateway, go install); they skip without it unless WARDMAIL_S3=require.
