@@ -347,3 +347,61 @@ func TestDatabaseLoss(t *testing.T) {
 	}
 	t.Logf("%d messages acknowledged across the failover", len(acked))
 }
+
+// TestBackgroundJobsMoveWhenTheirNodeDies: each background job runs on one
+// node (`wardmail cluster status` says which); when that node is killed,
+// the other takes its jobs once the lease lapses, and the status says the
+// dead node is not seen.
+func TestBackgroundJobsMoveWhenTheirNodeDies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster")
+	}
+	c := startCluster(t, 2, 1, false)
+	holder := func(job string) string {
+		out := clustertest.Status(t, c.pg.URL())
+		name := ""
+		for _, line := range strings.Split(out, "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && strings.HasPrefix(f[0], "node") && f[1] == "alive" {
+				name = f[0]
+			}
+			if strings.Contains(line, "background jobs:") && strings.Contains(line, job) {
+				return name
+			}
+		}
+		return ""
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	first := ""
+	for first == "" && time.Now().Before(deadline) {
+		first = holder("post-trickle")
+		time.Sleep(200 * time.Millisecond)
+	}
+	if first == "" {
+		t.Fatalf("no node runs the trickle:\n%s", clustertest.Status(t, c.pg.URL()))
+	}
+	status := clustertest.Status(t, c.pg.URL())
+	if strings.Count(status, "post-trickle") != 1 || !strings.Contains(status, "nodes: 2") {
+		t.Fatalf("the trickle runs on other than one node, or a node is missing:\n%s", status)
+	}
+	for _, nd := range c.nodes {
+		if nd.Name == first {
+			nd.Kill()
+		}
+	}
+	deadline = time.Now().Add(40 * time.Second)
+	next := ""
+	for time.Now().Before(deadline) {
+		if next = holder("post-trickle"); next != "" && next != first {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	status = clustertest.Status(t, c.pg.URL())
+	if next == "" || next == first {
+		t.Fatalf("after %s was killed, no other node took the trickle:\n%s", first, status)
+	}
+	if !strings.Contains(status, first+"  NOT SEEN") {
+		t.Errorf("the status does not say %s is gone:\n%s", first, status)
+	}
+	t.Logf("%s took the background jobs from %s:\n%s", next, first, status)
+}

@@ -45,6 +45,17 @@ func Binary(t testing.TB) string {
 	return binPath
 }
 
+// Status runs `wardmail cluster status --database URL` and returns what it
+// printed.
+func Status(t testing.TB, database string) string {
+	t.Helper()
+	out, err := exec.Command(Binary(t), "cluster", "status", "--database", database, "--data", t.TempDir()).CombinedOutput()
+	if err != nil {
+		t.Fatalf("wardmail cluster status: %v\n%s", err, out)
+	}
+	return string(out)
+}
+
 // Node is one `wardmail serve` process.
 type Node struct {
 	Name string
@@ -81,15 +92,11 @@ func StartNodes(t testing.TB, n int, opt NodeOptions) []*Node {
 			t.Fatal(err)
 		}
 	}
-	conf := filepath.Join(shared, "wardmail.conf")
 	lines := append([]string{
 		"signin_key_file = " + filepath.Join(shared, "signin.key"),
 		"totp_key_file = " + filepath.Join(shared, "totp.key"),
 		"log_level = warn",
 	}, opt.Config...)
-	if err := os.WriteFile(conf, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	var nodes []*Node
 	for i := 1; i <= n; i++ {
 		nd := &Node{Name: fmt.Sprintf("node%d", i), Data: t.TempDir(), t: t, bin: bin, Addrs: map[string]string{}}
@@ -97,6 +104,10 @@ func StartNodes(t testing.TB, n int, opt NodeOptions) []*Node {
 			nd.Addrs[door] = addr(freePort(t))
 		}
 		nd.log = filepath.Join(t.TempDir(), nd.Name+".log")
+		conf := filepath.Join(shared, nd.Name+".conf")
+		if err := os.WriteFile(conf, []byte(strings.Join(append(lines, "node_name = "+nd.Name), "\n")+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
 		nd.args = []string{"serve", "--config", conf, "--data", nd.Data, "--database", opt.Database,
 			"--hostname", nd.Name + ".nhs.test", "--smtp", nd.Addrs["smtp"], "--submission", nd.Addrs["submission"],
 			"--imap", nd.Addrs["imap"], "--http", nd.Addrs["http"]}

@@ -20,6 +20,10 @@ type Config struct {
 	// share). Empty: the embedded SQLite database in the data folder.
 	Database string `key:"database"`
 	Hostname string `key:"hostname"`
+	// NodeName names this process among the nodes sharing a database
+	// (`wardmail cluster status`); each node needs its own. Empty: the
+	// machine's host name.
+	NodeName string `key:"node_name"`
 	// DNSResolver is the resolver (host:port) every DNS lookup goes to:
 	// SPF, DKIM and DMARC for mail that arrives, MX and TLSA for mail that
 	// leaves (package netdns). Empty: the system's resolver.
@@ -132,6 +136,9 @@ type Config struct {
 
 	LogLevel string `key:"log_level"` // debug, info, warn, error
 
+	// Version is the program's version, shown to the other nodes. Not a
+	// setting.
+	Version string
 	// Now is the clock (tests replace it); nil is time.Now. Not a setting.
 	Now func() time.Time
 	// Listen opens a door's socket (tests wrap it); nil is net.Listen. Not
@@ -204,7 +211,7 @@ func (c *Config) Set(key, value string) error {
 		"data": &c.DataDir, "hostname": &c.Hostname, "smtp": &c.SMTPAddr, "submission": &c.SubmissionAddr,
 		"submissions": &c.SubmissionsAddr, "imap": &c.IMAPAddr, "imaps": &c.IMAPSAddr, "http": &c.HTTPAddr,
 		"tls_cert": &c.TLSCert, "tls_key": &c.TLSKey, "body_key_file": &c.KeyFile, "log_level": &c.LogLevel,
-		"signin_key_file": &c.SignInKeyFile, "totp_key_file": &c.TOTPKeyFile, "dns_resolver": &c.DNSResolver,
+		"signin_key_file": &c.SignInKeyFile, "totp_key_file": &c.TOTPKeyFile, "dns_resolver": &c.DNSResolver, "node_name": &c.NodeName,
 		"s3_endpoint": &c.S3Endpoint, "s3_bucket": &c.S3Bucket, "s3_prefix": &c.S3Prefix, "s3_region": &c.S3Region,
 		"s3_access_key": &c.S3AccessKey, "s3_secret_key_file": &c.S3SecretKeyFile, "s3_ca_file": &c.S3CAFile,
 	}

@@ -24,6 +24,7 @@ import (
 	"wardmail/auth"
 	"wardmail/blob"
 	"wardmail/blob/s3blob"
+	"wardmail/cluster"
 	"wardmail/connlimit"
 	"wardmail/imapd"
 	"wardmail/lists"
@@ -43,6 +44,7 @@ type Server struct {
 	Login    *auth.Login
 	Pipeline *submit.Pipeline
 	Admin    *admin.Service  // what administrators do, decided by the privilege model
+	Node     *cluster.Node   // this process in the cluster: heartbeat, background-job leases
 	Storms   *policy.Breaker // the reply-all storm breaker and its board
 	Limits   *policy.Limits  // per-sender limits
 	Policy   *policy.Metrics
@@ -183,7 +185,20 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		ConfirmAbove: cfg.ConfirmAudienceAbove,
 	})
 
-	s.closers = append(s.closers, startWorkers(st, s.Pipeline, cfg.PostTrickle, log))
+	nodeCtx, stopNode := context.WithCancel(context.Background())
+	node, err := cluster.Join(nodeCtx, st, cluster.Info{Name: nodeName(cfg), Version: cfg.Version}, log)
+	if err != nil {
+		stopNode()
+		return fail(fmt.Errorf("joining the cluster: %w", err))
+	}
+	s.Node = node
+	s.closers = append(s.closers, func() error {
+		stopNode()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return node.Leave(ctx)
+	})
+	s.closers = append(s.closers, startWorkers(st, s.Pipeline, node, cfg.PostTrickle, log))
 	s.closers = append(s.closers, startBrakeWorker(s.Storms, time.Second, log))
 	// Revocations made by the CLI or another node reach open sessions
 	// within a second; this process's own reach them at once.
@@ -288,7 +303,32 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 			}
 		}(d.key, d.serve)
 	}
+	if err := node.SetDoors(ctx, s.DescribeDoors()); err != nil {
+		log.Warn("cluster heartbeat", "err", err)
+	}
 	return s, nil
+}
+
+// DescribeDoors lists the doors that listen, "smtp 127.0.0.1:25, ...".
+func (s *Server) DescribeDoors() string {
+	var parts []string
+	for _, k := range []string{"smtp", "submission", "submissions", "imap", "imaps", "http"} {
+		if a, ok := s.Addrs[k]; ok {
+			parts = append(parts, k+" "+a)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// nodeName is node_name, or the machine's host name.
+func nodeName(cfg Config) string {
+	if cfg.NodeName != "" {
+		return cfg.NodeName
+	}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return cfg.Hostname
 }
 
 // Err returns a channel that receives an error when a door stops on its own.

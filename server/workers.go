@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"wardmail/cluster"
 	"wardmail/store"
 	"wardmail/submit"
 )
@@ -14,12 +15,20 @@ import (
 //     queue is idle, so mailboxes are ready before people open them;
 //   - expired held posts are closed and their senders told.
 
+// The background jobs, by the name their lease goes by.
+const (
+	JobTrickle    = "post-trickle"
+	JobHeldExpiry = "held-expiry"
+)
+
 // trickleBatch is how many people one idle moment serves: small enough that
 // the trickle's time budget is checked often.
 const trickleBatch = 25
 
 // startWorkers runs the workers until the returned stop function is called.
-func startWorkers(st *store.Store, pipe *submit.Pipeline, trickleEvery time.Duration, log *slog.Logger) func() error {
+// Each runs on one node of a cluster at a time: the one holding its lease
+// (package cluster).
+func startWorkers(st *store.Store, pipe *submit.Pipeline, node *cluster.Node, trickleEvery time.Duration, log *slog.Logger) func() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 2)
 	go func() {
@@ -43,6 +52,9 @@ func startWorkers(st *store.Store, pipe *submit.Pipeline, trickleEvery time.Dura
 			// CPU and the writer from mailbox reads and one-to-one mail
 			// (docs/decisions.md "Delivery isolation"). People
 			// who read meanwhile materialise their own posts.
+			if !node.Holds(ctx, JobTrickle) {
+				continue
+			}
 			until := time.Now().Add(trickleEvery / 10)
 			for st.WriteQueueLen() == 0 && ctx.Err() == nil && time.Now().Before(until) {
 				n, err := st.Trickle(ctx, trickleBatch)
@@ -63,12 +75,14 @@ func startWorkers(st *store.Store, pipe *submit.Pipeline, trickleEvery time.Dura
 		t := time.NewTicker(time.Minute)
 		defer t.Stop()
 		for {
-			expired, err := st.ExpireHeld(ctx)
-			if err != nil && ctx.Err() == nil {
-				log.Warn("expiring held posts", "err", err)
-			}
-			for i := range expired {
-				pipe.NotifyHeld(ctx, &expired[i])
+			if node.Holds(ctx, JobHeldExpiry) {
+				expired, err := st.ExpireHeld(ctx)
+				if err != nil && ctx.Err() == nil {
+					log.Warn("expiring held posts", "err", err)
+				}
+				for i := range expired {
+					pipe.NotifyHeld(ctx, &expired[i])
+				}
 			}
 			select {
 			case <-ctx.Done():

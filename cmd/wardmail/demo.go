@@ -47,7 +47,7 @@ func runDemo(args []string) error {
 			"two-step sign-in first: scan the QR code it shows with an authenticator app, then Administration in the header.\n",
 			demoAdmin, sim.DemoPassword)
 		fmt.Fprintf(os.Stderr, "\nDoors: %s\nIMAP and submission use STARTTLS with a self-signed certificate (in %s).\n",
-			describeDoors(srv), cfg.DataDir)
+			srv.DescribeDoors(), cfg.DataDir)
 		if a, ok := srv.Addrs["http"]; ok {
 			fmt.Fprintf(os.Stderr, "Webmail: https://%s/ (accept the self-signed certificate; sign in as ben.okafor@nhs.test)\n", a)
 		}

@@ -36,6 +36,7 @@ commands:
   apppass create|list|revoke
                       app passwords for people's devices (IMAP, SMTP)
   migrate             move a data folder's database to PostgreSQL, verified
+  cluster status      nodes, their doors and versions, who runs each background job, the database's replication
   bench deliver       measure SMTP submission to IMAP visibility
   sim gen             write a synthetic health service as a directory CSV
   sim replay lockout  replay the 2018 sign-in outage against a real server
@@ -73,6 +74,8 @@ func main() {
 		err = runAppPass(args)
 	case "migrate":
 		err = runMigrate(args)
+	case "cluster":
+		err = runCluster(args)
 	case "bench":
 		err = runBench(args)
 	case "sim":

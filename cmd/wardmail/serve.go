@@ -62,6 +62,7 @@ func runServe(args []string) error {
 	if err != nil {
 		return err
 	}
+	cfg.Version = version
 	stop, err := startCPUProfile(*cpuProfile)
 	if err != nil {
 		return err
@@ -83,7 +84,7 @@ func serve(cfg server.Config, banner func(*server.Server)) error {
 	if banner != nil {
 		banner(srv)
 	} else {
-		fmt.Fprintf(os.Stderr, "wardmail: serving %s (data in %s)\n", describeDoors(srv), cfg.DataDir)
+		fmt.Fprintf(os.Stderr, "wardmail: serving %s (data in %s)\n", srv.DescribeDoors(), cfg.DataDir)
 	}
 	select {
 	case <-ctx.Done():
@@ -92,16 +93,6 @@ func serve(cfg server.Config, banner func(*server.Server)) error {
 		log.Error("a door stopped", "err", err)
 	}
 	return errors.Join(err, srv.Close())
-}
-
-func describeDoors(srv *server.Server) string {
-	var parts []string
-	for _, k := range []string{"smtp", "submission", "submissions", "imap", "imaps", "http"} {
-		if a, ok := srv.Addrs[k]; ok {
-			parts = append(parts, k+" "+a)
-		}
-	}
-	return strings.Join(parts, ", ")
 }
 
 func newLogger(level string) *slog.Logger {

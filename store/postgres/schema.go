@@ -38,6 +38,7 @@ var Migrations = []string{
 	schemaUIDValidity,
 	schemaSaveDate,
 	schemaWordsWhole,
+	schemaCluster,
 }
 
 const schemaV1 = `
