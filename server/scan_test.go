@@ -16,6 +16,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-smtp"
 
+	"wardmail/message"
 	"wardmail/scan"
 	"wardmail/scan/scantest"
 	"wardmail/server"
@@ -445,4 +446,29 @@ func (e *scanEnv) fetchRaw(email, folder string) string {
 		e.t.Fatalf("FETCH: %v", err)
 	}
 	return string(msgs[0].FindBodySection(whole))
+}
+
+// quarantine puts a message from outside to one person straight into the
+// quarantine, as the scanner's verdict would, and returns its id.
+func (e *listEnv) quarantine(to, subject string) int64 {
+	e.t.Helper()
+	body := []byte("From: someone@outside.example\r\nTo: " + to + "\r\nSubject: " + subject + "\r\n\r\nWin a prize.\r\n")
+	sum, err := message.Summarize(body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	c, err := e.st.PrepareContent(e.ctx, body, sum.Marshal())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.st.Submit(e.ctx, &store.Submission{QueueID: subject, MessageID: "<" + subject + ">", ThreadID: subject, Subject: subject,
+		Sender: "someone@outside.example", Content: c, People: []int64{e.id(to)}, Date: time.Now(),
+		Quarantine: &store.QuarantineHold{Kind: "spam", Reason: "The message looks like spam (score 20.0)"}}); err != nil {
+		e.t.Fatal(err)
+	}
+	q, err := e.st.Quarantine(e.ctx, store.QuarantineScope{All: true}, true, 1)
+	if err != nil || len(q) != 1 {
+		e.t.Fatalf("quarantine: %v %v", q, err)
+	}
+	return q[0].ID
 }
