@@ -107,4 +107,3 @@ func rcptList(rs []store.QuarantineRcpt) string {
 	}
 	return strings.Join(out, ", ")
 }
-
