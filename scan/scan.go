@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -207,7 +208,14 @@ func (s *Scanner) scan(ctx context.Context, env Envelope, body []byte, fromOutsi
 			t := time.Now()
 			virus, clamErr = s.cfg.Clamd.Scan(ctx, body)
 			s.metrics.seconds.WithLabelValues("clamd").Observe(time.Since(t).Seconds())
-			s.record("clamd", clamErr)
+			if errors.Is(clamErr, errClamdLimit) {
+				// clamd answered: the message is longer than its
+				// StreamMaxLength (make that at least max_message_bytes).
+				// Unscanned, so the fallback decides, but clamd is up.
+				s.record("clamd", nil)
+			} else {
+				s.record("clamd", clamErr)
+			}
 		}()
 	}
 	if runSpam {
