@@ -472,3 +472,36 @@ func (e *listEnv) quarantine(to, subject string) int64 {
 	}
 	return q[0].ID
 }
+
+// TestQuarantineKeepsModeration: spam from outside to a moderated list is
+// quarantined before its moderators see it; released, it waits in the
+// list's moderation queue rather than going to the members.
+func TestQuarantineKeepsModeration(t *testing.T) {
+	rsp := scantest.Rspamd(t)
+	e := startScanServer(t, nil, rsp, nil)
+	l := e.staticList("ward-9@nhs.test", "ben@nhs.test", "amira@nhs.test")
+	if err := e.st.SetPostPolicy(e.ctx, "test", l.ID, "moderated", nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.inbound([]string{l.Address}, outsideMessage("Cheap pills", scantest.GTUBE)); err != nil {
+		t.Fatalf("spam to the list: %v", err)
+	}
+	if held, err := e.st.HeldPosts(e.ctx, l.ID); err != nil || len(held) != 0 {
+		t.Fatalf("the moderators see quarantined spam: %+v %v", held, err)
+	}
+	var out struct{ Messages []quarantineOut }
+	if code := e.api("nat1@nhs.test", "GET", "/api/v1/admin/quarantine", nil, &out); code != 200 || len(out.Messages) != 1 ||
+		len(out.Messages[0].Recipients) != 1 || out.Messages[0].Recipients[0].Address != l.Address {
+		t.Fatalf("quarantine: %d %+v", code, out)
+	}
+	if code := e.api("nat1@nhs.test", "POST", fmt.Sprintf("/api/v1/admin/quarantine/%d/release", out.Messages[0].ID), nil, nil); code != 200 {
+		t.Fatalf("release: %d", code)
+	}
+	held, err := e.st.HeldPosts(e.ctx, l.ID)
+	if err != nil || len(held) != 1 || held[0].Subject != "Cheap pills" {
+		t.Fatalf("after release the moderation queue holds %+v %v, want the post", held, err)
+	}
+	if got := e.folderSubjects("amira@nhs.test", "INBOX"); len(got) != 0 {
+		t.Errorf("a member got the post before the moderators decided: %q", got)
+	}
+}

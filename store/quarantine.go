@@ -39,6 +39,12 @@ type QuarantineRcpt struct {
 	State     string    `json:"state"` // held, released, deleted
 	DecidedBy string    `json:"decided_by,omitempty"`
 	DecidedAt time.Time `json:"decided_at,omitzero"`
+	// Moderated says the list's moderators held the post: a release puts
+	// it in their queue.
+	Moderated bool `json:"moderated,omitempty"`
+
+	postListID, holdSeconds int64
+	heldReason              string
 }
 
 // QuarantineScope is whose recipients an administrator may see and decide
@@ -60,28 +66,42 @@ func quarantineTx(tx *Tx, sub *Submission, submissionID, contentID int64) error 
 		sub.Quarantine.Kind, sub.Quarantine.Reason, tx.s.now().Unix()).Scan(&id); err != nil {
 		return err
 	}
-	add := func(query string, ref int64, person bool) error {
+	add := func(query string, ref int64, person bool, h *HeldPost) error {
 		var addr string
 		if err := tx.QueryRow(query, ref).Scan(&addr); err != nil {
 			return fmt.Errorf("store: quarantine recipient %d: %w", ref, err)
 		}
-		var pid, lid int64
+		var pid, lid, postTo, holdFor int64
+		reason := ""
 		if person {
 			pid = ref
 		} else {
 			lid = ref
 		}
-		_, err := tx.Exec(`INSERT INTO quarantine_rcpts (quarantine_id, address, person_id, list_id) VALUES (?, ?, ?, ?)
-			ON CONFLICT (quarantine_id, address) DO NOTHING`, id, addr, pid, lid)
+		if h != nil {
+			postTo, reason, holdFor = h.PostListID, h.Reason, int64(h.Expires.Sub(sub.Date)/time.Second)
+			if postTo == 0 {
+				postTo = h.ListID
+			}
+		}
+		_, err := tx.Exec(`INSERT INTO quarantine_rcpts (quarantine_id, address, person_id, list_id, post_list_id, held_reason, hold_seconds)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (quarantine_id, address) DO NOTHING`, id, addr, pid, lid, postTo, reason, holdFor)
 		return err
 	}
 	for _, p := range sub.People {
-		if err := add(`SELECT email FROM people WHERE id = ?`, p, true); err != nil {
+		if err := add(`SELECT email FROM people WHERE id = ?`, p, true, nil); err != nil {
 			return err
 		}
 	}
 	for _, l := range sub.Lists {
-		if err := add(`SELECT address FROM lists WHERE id = ?`, l, false); err != nil {
+		if err := add(`SELECT address FROM lists WHERE id = ?`, l, false, nil); err != nil {
+			return err
+		}
+	}
+	// A post its lists' moderators hold: the moderating list is the
+	// recipient, and a release puts the post in its queue.
+	for i := range sub.Held {
+		if err := add(`SELECT address FROM lists WHERE id = ?`, sub.Held[i].ListID, false, &sub.Held[i]); err != nil {
 			return err
 		}
 	}
@@ -191,7 +211,7 @@ func (s *Store) QuarantinedMessage(ctx context.Context, id int64, scope Quaranti
 	}
 	q.Created = time.Unix(created, 0).UTC()
 	cond, args := scopeFilter(scope)
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT r.address, r.person_id, r.list_id, r.state, r.decided_by, r.decided_at
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT r.address, r.person_id, r.list_id, r.state, r.decided_by, r.decided_at, r.held_reason <> ''
 		FROM quarantine_rcpts r WHERE r.quarantine_id = ? AND `+cond+` ORDER BY r.address`), append([]any{id}, args...)...)
 	if err != nil {
 		return nil, err
@@ -200,7 +220,7 @@ func (s *Store) QuarantinedMessage(ctx context.Context, id int64, scope Quaranti
 	for rows.Next() {
 		var r QuarantineRcpt
 		var at int64
-		if err := rows.Scan(&r.Address, &r.PersonID, &r.ListID, &r.State, &r.DecidedBy, &at); err != nil {
+		if err := rows.Scan(&r.Address, &r.PersonID, &r.ListID, &r.State, &r.DecidedBy, &at, &r.Moderated); err != nil {
 			return nil, err
 		}
 		if at > 0 {
@@ -222,6 +242,7 @@ type QuarantineDecision struct {
 	Recipients []string    `json:"recipients"` // the addresses decided for
 	Delivered  []Delivered `json:"-"`
 	Posts      int         `json:"posts"` // list posts appended
+	Held       int         `json:"held"`  // posts put in their lists' moderation queues
 }
 
 // ReleaseQuarantined delivers a quarantined message to the recipients the
@@ -242,15 +263,15 @@ func (s *Store) decideQuarantined(ctx context.Context, actor string, id int64, s
 	err := s.Write(ctx, func(tx *Tx) error {
 		*res = QuarantineDecision{}
 		var subID, contentID, created int64
-		var kind string
-		err := tx.QueryRow(`SELECT submission_id, content_id, created_at, kind FROM quarantine WHERE id = ?`, id).Scan(&subID, &contentID, &created, &kind)
+		var kind, sender string
+		err := tx.QueryRow(`SELECT submission_id, content_id, created_at, kind, sender FROM quarantine WHERE id = ?`, id).Scan(&subID, &contentID, &created, &kind, &sender)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		} else if err != nil {
 			return err
 		}
 		cond, args := scopeFilter(scope)
-		rows, err := tx.Query(`SELECT r.address, r.person_id, r.list_id FROM quarantine_rcpts r
+		rows, err := tx.Query(`SELECT r.address, r.person_id, r.list_id, r.post_list_id, r.held_reason, r.hold_seconds FROM quarantine_rcpts r
 			WHERE r.quarantine_id = ? AND r.state = 'held' AND `+cond+` ORDER BY r.address`, append([]any{id}, args...)...)
 		if err != nil {
 			return err
@@ -258,7 +279,7 @@ func (s *Store) decideQuarantined(ctx context.Context, actor string, id int64, s
 		var rcpts []QuarantineRcpt
 		for rows.Next() {
 			var r QuarantineRcpt
-			if err := rows.Scan(&r.Address, &r.PersonID, &r.ListID); err != nil {
+			if err := rows.Scan(&r.Address, &r.PersonID, &r.ListID, &r.postListID, &r.heldReason, &r.holdSeconds); err != nil {
 				rows.Close()
 				return err
 			}
@@ -274,7 +295,7 @@ func (s *Store) decideQuarantined(ctx context.Context, actor string, id int64, s
 		var orgs []int64
 		for _, r := range rcpts {
 			if state == "released" {
-				if err := releaseTo(tx, r, subID, contentID, created, res); err != nil {
+				if err := releaseTo(tx, r, subID, contentID, created, sender, res); err != nil {
 					return err
 				}
 			}
@@ -313,7 +334,16 @@ func (s *Store) decideQuarantined(ctx context.Context, actor string, id int64, s
 }
 
 // releaseTo delivers a released message to one recipient.
-func releaseTo(tx *Tx, r QuarantineRcpt, subID, contentID, created int64, res *QuarantineDecision) error {
+func releaseTo(tx *Tx, r QuarantineRcpt, subID, contentID, created int64, sender string, res *QuarantineDecision) error {
+	if r.ListID != 0 && r.heldReason != "" {
+		now := tx.s.now().Unix()
+		if _, err := tx.Exec(`INSERT INTO held (list_id, post_list_id, submission_id, content_id, sender, reason, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ListID, r.postListID, subID, contentID, sender, r.heldReason, now, now+r.holdSeconds); err != nil {
+			return err
+		}
+		res.Held++
+		return nil
+	}
 	if r.ListID != 0 {
 		if _, err := tx.Exec(`INSERT INTO posts (list_id, submission_id, content_id, created_at) VALUES (?, ?, ?, ?)`,
 			r.ListID, subID, contentID, created); err != nil {

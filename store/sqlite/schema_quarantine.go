@@ -8,7 +8,9 @@ var QuarantineSteps = []string{SchemaQuarantine}
 // (package scan): the body stays once in contents, the submission row says
 // "quarantined", and each recipient has its own state so that an
 // administrator releases or deletes it for the people of their
-// organisations only.
+// organisations only. A list whose moderators held the post (held_reason,
+// post_list_id, hold_seconds as in held) gets it back in its moderation
+// queue when released: the quarantine does not skip the list's moderators.
 const SchemaQuarantine = `
 CREATE TABLE quarantine (
 	id INTEGER PRIMARY KEY,
@@ -26,6 +28,9 @@ CREATE TABLE quarantine_rcpts (
 	address TEXT NOT NULL,
 	person_id INTEGER NOT NULL DEFAULT 0,
 	list_id INTEGER NOT NULL DEFAULT 0,
+	post_list_id INTEGER NOT NULL DEFAULT 0,
+	held_reason TEXT NOT NULL DEFAULT '',
+	hold_seconds INTEGER NOT NULL DEFAULT 0,
 	state TEXT NOT NULL DEFAULT 'held',
 	decided_by TEXT NOT NULL DEFAULT '',
 	decided_at INTEGER NOT NULL DEFAULT 0,
