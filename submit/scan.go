@@ -21,10 +21,9 @@ type Scanner interface {
 // to be ours that arrived with the message is removed first) and the
 // verdict, for route.
 func (p *Pipeline) scanMessage(ctx context.Context, s *Sender, from string, rcpts []Recipient, id string, full []byte) ([]byte, scan.Verdict, error) {
-	if s.Person == nil {
-		if hs, _ := message.CheckHeader(full, p.cfg.MaxHeaderLine); hs > 0 {
-			full = message.RemoveHeader(full, hs, scan.HeaderName)
-		}
+	// Whoever sends it, only this server writes the field.
+	if hs, _ := message.CheckHeader(full, p.cfg.MaxHeaderLine); hs > 0 {
+		full = message.RemoveHeader(full, hs, scan.HeaderName)
 	}
 	if p.cfg.Scanner == nil {
 		return full, scan.Verdict{}, nil
