@@ -5,7 +5,7 @@ DATA      ?= data
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: all build ui demo serve test lint vet fmt-check staticcheck unit test-postgres postgresql e2e screenshots fuzz bench bench-ui clean testnet-deps s3-deps test-cluster cluster-deps
+.PHONY: all build ui demo serve test lint vet fmt-check staticcheck unit test-postgres postgresql e2e screenshots fuzz bench bench-ui clean testnet-deps s3-deps test-cluster cluster-deps scan-deps
 
 all: build
 
@@ -53,9 +53,16 @@ staticcheck: $(STATICCHECK)
 	$(STATICCHECK) ./...
 
 # The test internet's Debian programs are installed first (testnet-deps), and
-# its tests are required to run rather than skip.
-unit: testnet-deps s3-deps
-	WARDMAIL_TESTNET=require WARDMAIL_S3=require $(GO) test -race -count=1 -timeout 20m ./...
+# its tests are required to run rather than skip; the same for the scanners
+# (scan-deps) and the S3 gateway (s3-deps).
+unit: testnet-deps scan-deps s3-deps
+	WARDMAIL_TESTNET=require WARDMAIL_SCAN=require WARDMAIL_S3=require $(GO) test -race -count=1 -timeout 20m ./...
+
+# Rspamd and ClamAV's clamd, which the scanning tests start with their own
+# configuration (package scan/scantest). They skip without them unless
+# WARDMAIL_SCAN=require.
+scan-deps:
+	scripts/scan-deps.sh
 
 # The Debian programs of the test internet (docs/testnet.md): Knot, Unbound,
 # Postfix, OpenDKIM. Its tests skip without them unless WARDMAIL_TESTNET=require.
@@ -79,8 +86,8 @@ s3-deps:
 # Every test again with the store on PostgreSQL: Debian's server (installed
 # here when missing), a throwaway cluster in a temporary folder on a unix
 # socket, a fresh database per test (scripts/test-postgres.sh).
-test-postgres: postgresql s3-deps
-	WARDMAIL_S3=require scripts/test-postgres.sh $(GO) test -race -count=1 -timeout 30m ./...
+test-postgres: postgresql scan-deps s3-deps
+	WARDMAIL_SCAN=require WARDMAIL_S3=require scripts/test-postgres.sh $(GO) test -race -count=1 -timeout 30m ./...
 
 postgresql:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \

@@ -40,6 +40,14 @@ const (
 	ViewStorms   Action = "storm.view"
 	BlockStorm   Action = "storm.block"
 	UnblockStorm Action = "storm.unblock"
+
+	// The quarantine: messages the scanner kept from their recipients. A
+	// local administrator sees and decides for the recipients in their
+	// organisations; releasing malware to anyone is a national decision.
+	ViewQuarantine    Action = "quarantine.view"
+	ReleaseQuarantine Action = "quarantine.release"
+	DeleteQuarantine  Action = "quarantine.delete"
+	ReleaseMalware    Action = "quarantine.release-malware"
 )
 
 // Rule is what an action needs.
@@ -97,6 +105,11 @@ var Rules = map[Action]Rule{
 	ViewStorms:   {Min: Local},
 	BlockStorm:   {Min: Local},
 	UnblockStorm: {Min: National},
+
+	ViewQuarantine:    {Min: Local},
+	ReleaseQuarantine: {Min: Local},
+	DeleteQuarantine:  {Min: Local},
+	ReleaseMalware:    {Min: National},
 }
 
 // needs is the refusal for a rank too low for the action.

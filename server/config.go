@@ -139,6 +139,9 @@ type Config struct {
 	// Version is the program's version, shown to the other nodes. Not a
 	// setting.
 	Version string
+	// Scan is attachment, malware and spam scanning (config_scan.go).
+	Scan ScanConfig
+
 	// Now is the clock (tests replace it); nil is time.Now. Not a setting.
 	Now func() time.Time
 	// Listen opens a door's socket (tests wrap it); nil is net.Listen. Not
@@ -207,6 +210,9 @@ func Parse(r io.Reader, name string, cfg *Config) error {
 
 // Set sets one setting by its config-file key.
 func (c *Config) Set(key, value string) error {
+	if ok, err := c.setScan(key, value); ok {
+		return err
+	}
 	str := map[string]*string{
 		"data": &c.DataDir, "hostname": &c.Hostname, "smtp": &c.SMTPAddr, "submission": &c.SubmissionAddr,
 		"submissions": &c.SubmissionsAddr, "imap": &c.IMAPAddr, "imaps": &c.IMAPSAddr, "http": &c.HTTPAddr,

@@ -28,13 +28,14 @@ type privCase struct {
 }
 
 var subjectsOf = map[string][]string{
-	"none":    {"-"},
-	"person":  {"staff-in", "staff-out", "local-peer", "national-in", "self"},
-	"org":     {"org-in", "org-out"},
-	"list":    {"list-in", "list-out"},
-	"dynlist": {"dyn-in", "dyn-out"},
-	"held":    {"held-in", "held-out"},
-	"message": {"msg-in", "msg-out"},
+	"none":        {"-"},
+	"person":      {"staff-in", "staff-out", "local-peer", "national-in", "self"},
+	"org":         {"org-in", "org-out"},
+	"list":        {"list-in", "list-out"},
+	"dynlist":     {"dyn-in", "dyn-out"},
+	"held":        {"held-in", "held-out"},
+	"message":     {"msg-in", "msg-out"},
+	"quarantined": {"qmsg-in", "qmsg-out"},
 }
 
 // subject is what a case acts on.
@@ -105,6 +106,10 @@ var privTable = map[string]privCase{
 	"GET /api/v1/admin/storms":                   {kind: "none", body: noBody, want: [4]string{"F", "F", "A", "A"}},
 	"POST /api/v1/admin/storms/{thread}/block":   {kind: "message", body: noBody, want: [4]string{"FF", "FF", "AA", "AA"}},
 	"POST /api/v1/admin/storms/{thread}/unblock": {kind: "message", body: noBody, want: [4]string{"FF", "FF", "FF", "AA"}},
+	"GET /api/v1/admin/quarantine":               {kind: "none", body: noBody, want: [4]string{"F", "F", "A", "A"}},
+	"GET /api/v1/admin/quarantine/{id}":          {kind: "quarantined", body: noBody, want: [4]string{"FF", "FF", "AH", "AA"}},
+	"POST /api/v1/admin/quarantine/{id}/release": {kind: "quarantined", body: noBody, want: [4]string{"FF", "FF", "AH", "AA"}},
+	"DELETE /api/v1/admin/quarantine/{id}":       {kind: "quarantined", body: noBody, want: [4]string{"FF", "FF", "AH", "AA"}},
 
 	// Owners' own lists: the owner, and the administrators who manage the list.
 	"GET /api/v1/lists/{list}/held":       {kind: "list", body: noBody, want: [4]string{"FF", "AF", "AF", "AA"}},
@@ -209,6 +214,9 @@ func TestPrivilegeTable(t *testing.T) {
 			s.msgID = "<" + id + "@nhs.test>"
 			e.upsert(who{s.email, org, "Nurse", "LGI"})
 			e.mustSubmit(sender, []string{s.email}, "Message "+id, "Message-ID: "+s.msgID+"\r\n")
+		case "quarantined":
+			e.upsert(who{s.email, org, "Nurse", "LGI"})
+			s.held = e.quarantine(s.email, "Quarantined "+id)
 		}
 		return s
 	}

@@ -30,6 +30,7 @@ import (
 	"wardmail/lists"
 	"wardmail/lockout"
 	"wardmail/policy"
+	"wardmail/scan"
 	"wardmail/smtpd"
 	"wardmail/store"
 	"wardmail/store/postgres"
@@ -48,6 +49,7 @@ type Server struct {
 	Storms   *policy.Breaker // the reply-all storm breaker and its board
 	Limits   *policy.Limits  // per-sender limits
 	Policy   *policy.Metrics
+	Scanner  *scan.Scanner // attachments, malware, spam (config_scan.go)
 	Registry *prometheus.Registry
 	TLS      *tls.Config
 	// Addrs are the addresses the doors listen on, by config key
@@ -177,8 +179,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.Login = auth.New(auth.Config{Store: st, Hasher: hasher, Lockout: lock, Logger: log, SlowLookup: cfg.SignInSlowLookup, Now: cfg.Now})
 	s.closers = append(s.closers, s.Login.Close)
 	s.Policy, s.Storms, s.Limits = newPolicy(st, cfg, log)
+	s.Scanner = newScanner(cfg.Scan, cfg)
 	s.Pipeline = submit.New(submit.Config{
-		Limits: s.Limits, Breaker: s.Storms, Now: cfg.Now,
+		Limits: s.Limits, Breaker: s.Storms, Now: cfg.Now, Scanner: s.Scanner,
 		Store: st, Hostname: cfg.Hostname, LocalDomains: cfg.LocalDomains,
 		MaxRecipients: cfg.MaxRecipients, MaxMessageBytes: cfg.MaxMessageBytes, Logger: log,
 		Governance:   listGovernance(cfg),
@@ -238,7 +241,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 
 	for _, c := range []prometheus.Collector{
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		st.Metrics(), hasher, s.Login, lock, s.Pipeline.Metrics(), smtpMetrics, imap.Metrics(), s.Policy, connMetrics,
+		st.Metrics(), hasher, s.Login, lock, s.Pipeline.Metrics(), smtpMetrics, imap.Metrics(), s.Policy, connMetrics, s.Scanner.Metrics(),
 	} {
 		if err := s.Registry.Register(c); err != nil {
 			return fail(fmt.Errorf("registering metrics: %w", err))
@@ -249,7 +252,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		CheckPassword: auth.CheckPasswordPolicy})
 	httpSrv := &http.Server{
 		Handler: limitHTTP(web.New(web.Config{Store: st, Pipeline: s.Pipeline, SignIn: web.LoginSignIn{Login: s.Login},
-			Registry: s.Registry, Logger: log, TLS: true, ReplyAll: s.Storms, Admin: s.Admin, Now: cfg.Now}),
+			Registry: s.Registry, Logger: log, TLS: true, ReplyAll: s.Storms, Admin: s.Admin, Now: cfg.Now, Scanners: s.Scanner}),
 			orDefault(cfg.HTTPBodyTimeout, defHTTPBody), orDefault(cfg.HTTPBodyMinRate, defMinRate)),
 		ReadHeaderTimeout: orDefault(cfg.HTTPReadHeaderTimeout, defHTTPHeader),
 		IdleTimeout:       orDefault(cfg.HTTPIdleTimeout, defHTTPIdle),

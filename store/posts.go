@@ -30,6 +30,12 @@ type Submission struct {
 	Lists     []int64 // appended to each list's post log
 	Held      []HeldPost
 	Date      time.Time
+	// Junk delivers to each person's Junk folder instead of the INBOX
+	// (the scanner's verdict, package scan).
+	Junk bool
+	// Quarantine keeps the message from every recipient until an
+	// administrator releases it (quarantine.go).
+	Quarantine *QuarantineHold
 }
 
 // HeldPost is a list where a submission waits for a moderator.
@@ -77,11 +83,17 @@ func (s *Store) Submit(ctx context.Context, sub *Submission) (*SubmitResult, err
 		if len(sub.Lists) == 0 && len(sub.People) == 0 && len(sub.Held) > 0 {
 			state = "held"
 		}
+		if sub.Quarantine != nil {
+			state = "quarantined"
+		}
 		if err := tx.QueryRow(`INSERT INTO submissions (queue_id, message_id, thread_id, subject, sender, sender_id, content_id, audience, lists, direct, state, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			sub.QueueID, sub.MessageID, sub.ThreadID, sub.Subject, sub.Sender, sub.SenderID, cid, sub.Audience,
 			strings.Join(listNames, " "), len(sub.People), state, now).Scan(&res.ID); err != nil {
 			return err
+		}
+		if sub.Quarantine != nil {
+			return quarantineTx(tx, sub, res.ID, cid)
 		}
 		seen := make(map[int64]bool, len(sub.People))
 		for _, pid := range sub.People {
@@ -104,11 +116,17 @@ func (s *Store) Submit(ctx context.Context, sub *Submission) (*SubmitResult, err
 			if _, err := materialise(tx, pid, 0); err != nil {
 				return err
 			}
-			uid, err := appendRow(tx, inbox.ID, cid, 0, "", sub.Date)
+			to := inbox.ID
+			if sub.Junk {
+				if to, err = junkMailbox(tx, pid); err != nil {
+					return err
+				}
+			}
+			uid, err := appendRow(tx, to, cid, 0, "", sub.Date)
 			if err != nil {
 				return err
 			}
-			res.Delivered = append(res.Delivered, Delivered{PersonID: pid, MailboxID: inbox.ID, UID: uid})
+			res.Delivered = append(res.Delivered, Delivered{PersonID: pid, MailboxID: to, UID: uid})
 		}
 		for _, l := range sub.Lists {
 			var id int64

@@ -22,6 +22,8 @@ type Result struct {
 	Posts     int      // list post-log entries
 	Held      []string // lists where the post waits for moderators
 	Audience  int64    // distinct people it reaches
+	// Junk and Quarantined say where the scanner sent it (scan.go).
+	Junk, Quarantined bool
 }
 
 // Submit checks a message, completes its header and delivers it to the local
@@ -102,7 +104,10 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 	final.WriteString(message.ReceivedHeader(s.Helo, hostOf(s.RemoteAddr), p.cfg.Hostname, withProtocol(s), id, forAddr, now))
 	final.Write(added.Bytes())
 	final.Write(body)
-	full := final.Bytes()
+	full, verdict, err := p.scanMessage(ctx, s, from, rcpts, id, final.Bytes())
+	if err != nil {
+		return nil, err
+	}
 
 	sum, err := message.Summarize(full)
 	if err != nil {
@@ -176,6 +181,7 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 		return nil, ErrUnavailable
 	}
 	sub.Content = content
+	route(sub, verdict)
 	stored, err := p.cfg.Store.Submit(ctx, sub)
 	if err != nil {
 		p.cfg.Logger.Error("delivering a message", "id", id, "err", err)
@@ -187,8 +193,9 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 	p.metrics.held.Add(float64(len(stored.Held)))
 	p.metrics.audience.Observe(float64(sub.Audience))
 	p.cfg.Logger.Info("delivered", "id", id, "door", s.Door, "size", len(full), "mailboxes", len(stored.Delivered),
-		"posts", len(stored.Posts), "held", len(stored.Held), "audience", sub.Audience)
-	res := &Result{ID: id, MessageID: msgID, Delivered: stored.Delivered, Posts: len(stored.Posts), Audience: sub.Audience}
+		"posts", len(stored.Posts), "held", len(stored.Held), "audience", sub.Audience, "junk", sub.Junk, "quarantined", sub.Quarantine != nil)
+	res := &Result{ID: id, MessageID: msgID, Delivered: stored.Delivered, Posts: len(stored.Posts), Audience: sub.Audience,
+		Junk: sub.Junk, Quarantined: sub.Quarantine != nil}
 	for _, v := range heldLists {
 		res.Held = append(res.Held, v.list.Address)
 		p.tellSender(ctx, s, "Your post to "+v.list.Address+" is held for moderation", heldNotice(sum.Envelope.Subject, v, p.cfg.Governance.HoldDays))

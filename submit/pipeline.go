@@ -43,6 +43,8 @@ type Config struct {
 	// breaker (package policy); nil turns each off.
 	Limits  *policy.Limits
 	Breaker *policy.Breaker
+	// Scanner checks attachments, malware and spam (scan.go); nil: none.
+	Scanner Scanner
 	Logger  *slog.Logger
 	Now     func() time.Time
 }

@@ -21,7 +21,15 @@ func (a *API) handleHealth(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]string{"status": "unavailable", "detail": "the mail store does not answer"})
 		return
 	}
-	_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok"})
+	engines, allUp := a.scannerHealth(ctx)
+	out := map[string]any{"status": "ok"}
+	if !allUp {
+		out["status"] = "degraded"
+	}
+	if engines != nil {
+		out["scanners"] = engines
+	}
+	_ = json.NewEncoder(w).Encode(out)
 }
 
 func (a *API) metricsHandler() http.Handler {

@@ -45,6 +45,8 @@ type Config struct {
 	ReplyAll ReplyAllPolicy
 	// Admin is the administration service the administrators' API calls.
 	Admin *admin.Service
+	// Scanners, when set, report the scanning engines' state on /healthz.
+	Scanners ScanHealth
 	// Now returns the current time (tests replace it).
 	Now func() time.Time
 }

@@ -22,7 +22,8 @@ const adminUsage = `usage:
   wardmail admin audit --data DIR [--action PREFIX] [--limit N]
   wardmail admin storms --data DIR [--since 168h] [--json]
   wardmail admin storm block|unblock --data DIR THREAD [--hours H] [--reason TEXT]
-  wardmail admin broadcast grant|revoke|list --data DIR [EMAIL] [--per-day N]`
+  wardmail admin broadcast grant|revoke|list --data DIR [EMAIL] [--per-day N]
+  wardmail admin quarantine list|release|delete --data DIR [ID] [--by EMAIL]`
 
 // runAdmin dispatches the administrators' commands. Sign-in commands
 // (incident, unlock, lockouts) have their own file.
@@ -48,6 +49,8 @@ func runAdmin(args []string) error {
 		return runUnlock(args[1:])
 	case "lockouts":
 		return runLockouts(args[1:])
+	case "quarantine":
+		return runQuarantine(args[1:]) // quarantine.go
 	}
 	if fn, ok := stormAdminCommands[verb]; ok { // storm.go
 		return fn(args[1:])

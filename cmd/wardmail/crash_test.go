@@ -38,10 +38,16 @@ func buildBinary(t *testing.T) string {
 // doors and returns their addresses once it is listening.
 func startServe(t *testing.T, bin, data string) (*exec.Cmd, string, string) {
 	t.Helper()
+	return startServeWith(t, bin, data, "")
+}
+
+// startServeWith is startServe with more config-file lines.
+func startServeWith(t *testing.T, bin, data, config string) (*exec.Cmd, string, string) {
+	t.Helper()
 	// The stream is one sender far above a person's 30 messages a minute:
 	// the sender limits (policy) are off for this test of durability.
 	conf := filepath.Join(t.TempDir(), "wardmail.conf")
-	if err := os.WriteFile(conf, []byte("sender_limits = off\n"), 0o600); err != nil {
+	if err := os.WriteFile(conf, []byte("sender_limits = off\n"+config), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "serve", "--config", conf, "--data", data, "--hostname", "mx.nhs.test",

@@ -5,6 +5,7 @@ import { Lockouts } from './Lockouts'
 import { Lists } from './Lists'
 import { Moderation } from './Moderation'
 import { Storms } from './Storms'
+import { Quarantine } from './Quarantine'
 import { Trace } from './Trace'
 import { Audit } from './Audit'
 import { console_, n } from './api'
@@ -13,7 +14,7 @@ import './console.css'
 // The administrators' console. Every action goes through the admin API
 // (/api/v1/admin/...), the same store calls as the CLI; the server scopes
 // each call to the administrator's organisations.
-const areas = ['People', 'Lockouts', 'Lists', 'Moderation', 'Storms', 'Trace', 'Audit'] as const
+const areas = ['People', 'Lockouts', 'Lists', 'Moderation', 'Quarantine', 'Storms', 'Trace', 'Audit'] as const
 type Area = typeof areas[number]
 
 export interface Scope { national: boolean; orgs: { id: number; name: string; people: number }[] }
@@ -49,6 +50,7 @@ export function Admin() {
           {area === 'Lockouts' && <Lockouts scope={scope} />}
           {area === 'Lists' && <Lists scope={scope} open={openList} onOpen={setOpenList} onChanged={() => setChanges((c) => c + 1)} />}
           {area === 'Moderation' && <Moderation />}
+          {area === 'Quarantine' && <Quarantine scope={scope} />}
           {area === 'Storms' && <Storms scope={scope} />}
           {area === 'Trace' && <Trace />}
           {area === 'Audit' && <Audit scope={scope} />}

@@ -24,6 +24,11 @@ export interface PurgeResult {
   submissions: number; posts: number; pending: number; removed: number; mailboxes: number; touched: number
   held: number; sender_copies: number; sender_mailboxes: number; dry_run?: boolean
 }
+// A message in the quarantine, with the recipients the administrator sees.
+export interface Quarantined {
+  id: number; queue_id: string; sender: string; subject: string; verdict: string; reason: string; created: string; size: number
+  recipients: { address: string; state: 'held' | 'released' | 'deleted'; decided_by?: string; decided_at?: string }[]
+}
 export interface ListPage { lists: List[]; total: number; offset: number; limit: number; next_offset?: number }
 
 const path = (address: string) => `/api/v1/admin/lists/${enc(address)}`
@@ -53,6 +58,9 @@ export const console_ = {
     if (q.alert) p.set('alert', '1')
     return call<ListPage>('GET', `/api/v1/admin/lists?${p}`)
   },
+  quarantine: (all: boolean) => call<{ messages: Quarantined[] }>('GET', `/api/v1/admin/quarantine${all ? '?all=1' : ''}`),
+  releaseQuarantined: (id: number) => call<{ recipients: string[] }>('POST', `/api/v1/admin/quarantine/${id}/release`, {}),
+  deleteQuarantined: (id: number) => call<{ recipients: string[] }>('DELETE', `/api/v1/admin/quarantine/${id}`),
   trace: (messageId: string) => call<{ messages: TraceHistory[] }>('GET', `/api/v1/admin/trace?message_id=${enc(messageId)}`),
 }
 
