@@ -15,7 +15,7 @@ func cmdGetQuotaRoot(c *conn, cmd *wire.Command) error {
 	if err != nil {
 		return err
 	}
-	mb, err := c.srv.cfg.Store.MailboxByName(c.ctx, c.person.ID, name)
+	mb, err := c.srv.cfg.Mail.MailboxNamed(c.ctx, c.person.ID, name)
 	if err != nil {
 		return err
 	}
@@ -50,13 +50,13 @@ func (c *conn) writeQuota() error {
 		c.w.Raw(`* QUOTA "" ()`).CRLF()
 		return nil
 	}
-	mbs, err := c.srv.cfg.Store.Mailboxes(c.ctx, c.person.ID)
+	mbs, err := c.srv.cfg.Mail.Mailboxes(c.ctx, c.person.ID)
 	if err != nil {
 		return err
 	}
 	var used int64
 	for i := range mbs {
-		st, err := c.srv.cfg.Store.Status(c.ctx, mbs[i].ID)
+		st, err := c.srv.cfg.Mail.Status(c.ctx, mbs[i].ID)
 		if err != nil {
 			return err
 		}

@@ -24,6 +24,7 @@ import (
 	"wardmail/imapd"
 	"wardmail/lists"
 	"wardmail/lockout"
+	"wardmail/mail"
 	"wardmail/policy"
 	"wardmail/smtpd"
 	"wardmail/store"
@@ -169,7 +170,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	submissionConfig.Auth, submissionConfig.Submission, submissionConfig.Conns = s.Login, true, limiter("submission", preAuth)
 	submissionConfig.Revocations = st.Revocations()
 	submission := smtpd.New(submissionConfig)
-	imap := imapd.New(imapd.Config{Store: st, Auth: s.Login, TLS: s.TLS, Hostname: cfg.Hostname, Logger: log,
+	mailSvc := mail.New(st, log)
+	imap := imapd.New(imapd.Config{Mail: mailSvc, Revocations: st.Revocations(), Auth: s.Login, TLS: s.TLS, Hostname: cfg.Hostname, Logger: log,
 		Conns: limiter("imap", 0), Limits: imapd.Limits{PreAuthSession: preAuth,
 			PreAuthTimeout: orDefault(cfg.IMAPPreAuthTimeout, defIMAPPreAuthIdle), IdleTimeout: orDefault(cfg.IMAPIdleTimeout, defIMAPIdle)}})
 	httpConns := limiter("http", 0)
