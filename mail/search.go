@@ -39,6 +39,12 @@ type Query struct {
 	After, Before     time.Time // after: inclusive, before: exclusive (dates in UTC)
 }
 
+// Empty reports whether the query matches everything.
+func (q *Query) Empty() bool {
+	return len(q.From)+len(q.To)+len(q.Subject)+len(q.Words) == 0 && q.Folder == "" && !q.HasAttachment &&
+		!q.Unread && !q.Flagged && q.After.IsZero() && q.Before.IsZero()
+}
+
 // Found is one message a search found, with its summary.
 type Found struct {
 	Folder int64
