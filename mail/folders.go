@@ -165,6 +165,24 @@ func (s *Service) Subscriptions(ctx context.Context, personID int64) ([]string, 
 	return s.st.Subscriptions(ctx, personID)
 }
 
+// Usage is the size of every message in every one of the person's
+// mailboxes: what counts toward their quota (RFC 9208 5.1, STORAGE).
+func (s *Service) Usage(ctx context.Context, personID int64) (int64, error) {
+	mbs, err := s.st.Mailboxes(ctx, personID)
+	if err != nil {
+		return 0, err
+	}
+	var used int64
+	for i := range mbs {
+		st, err := s.st.Status(ctx, mbs[i].ID)
+		if err != nil {
+			return 0, err
+		}
+		used += st.Size
+	}
+	return used, nil
+}
+
 // Status counts a mailbox's messages.
 func (s *Service) Status(ctx context.Context, mailboxID int64) (*MailboxStatus, error) {
 	return s.st.Status(ctx, mailboxID)
