@@ -2,6 +2,7 @@ package mail
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"strings"
 	"time"
@@ -66,7 +67,7 @@ func DateOf(m *Message, s *message.Summary) time.Time {
 
 // ErrNoSuchFolder: a search named a folder (in:NAME) the person does not
 // have.
-var ErrNoSuchFolder = store.ErrNotFound
+var ErrNoSuchFolder = errors.New("no such folder")
 
 // SearchFolders are the folders a search looks in: the one named by in:NAME
 // (a folder name or a role, any case), else every folder but Trash and Junk.
