@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"wardmail/imapd/wire"
+	"wardmail/mail"
 	"wardmail/message"
-	"wardmail/store"
 )
 
 // appendMsg is one message of an APPEND command, as the client sent it.
@@ -40,13 +40,13 @@ func cmdAppend(c *conn, cmd *wire.Command) error {
 	if err != nil {
 		return err
 	}
-	batch := make([]store.NewMessage, len(msgs))
+	batch := make([]mail.NewMessage, len(msgs))
 	for i, m := range msgs {
 		if batch[i], err = c.prepareAppend(m); err != nil {
 			return err
 		}
 	}
-	uids, err := c.srv.cfg.Store.AppendAll(c.ctx, mb.ID, batch)
+	uids, err := c.srv.cfg.Mail.AppendAll(c.ctx, mb.ID, batch)
 	if err != nil {
 		return err
 	}
@@ -116,41 +116,41 @@ func (c *conn) parseAppendMsg(args []wire.Arg) (appendMsg, []wire.Arg, error) {
 
 // appendTarget finds the person's mailbox an APPEND writes to; a mailbox
 // that does not exist is TRYCREATE (RFC 9051 6.3.12).
-func (c *conn) appendTarget(name string) (*store.Mailbox, error) {
-	mb, err := c.srv.cfg.Store.MailboxByName(c.ctx, c.person.ID, name)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && mb.PersonID != c.person.ID) {
+func (c *conn) appendTarget(name string) (*mail.Mailbox, error) {
+	mb, err := c.srv.cfg.Mail.MailboxNamed(c.ctx, c.person.ID, name)
+	if errors.Is(err, mail.ErrNotFound) {
 		return nil, no("TRYCREATE", "The mailbox does not exist.")
 	}
 	return mb, err
 }
 
 // prepareAppend turns a message as sent into stored content.
-func (c *conn) prepareAppend(m appendMsg) (store.NewMessage, error) {
+func (c *conn) prepareAppend(m appendMsg) (mail.NewMessage, error) {
 	if m.cat != nil {
 		var err error
 		if m.data, err = c.catenate(m.cat); err != nil {
-			return store.NewMessage{}, err
+			return mail.NewMessage{}, err
 		}
 	}
 	body := message.CRLF(m.data) // bare LF line ends stored as CRLF (RFC 5322 2.1)
 	if int64(len(body)) > c.lim.MaxLiteral {
-		return store.NewMessage{}, no("TOOBIG", "The message is larger than %d bytes.", c.lim.MaxLiteral)
+		return mail.NewMessage{}, no("TOOBIG", "The message is larger than %d bytes.", c.lim.MaxLiteral)
 	}
 	sum, err := message.Summarize(body)
 	if err != nil {
-		return store.NewMessage{}, no("CANNOT", "The message is empty or cannot be read.")
+		return mail.NewMessage{}, no("CANNOT", "The message is empty or cannot be read.")
 	}
 	// Binary parts (RFC 3516 4.4, sent in a literal8) are stored in base64,
 	// so BODY[] never has a NUL to send; BINARY[] decodes them back.
 	if conv, changed := message.EncodeBinaryParts(body, sum); changed {
 		if sum, err = message.Summarize(conv); err != nil {
-			return store.NewMessage{}, no("CANNOT", "The message is empty or cannot be read.")
+			return mail.NewMessage{}, no("CANNOT", "The message is empty or cannot be read.")
 		}
 		body = conv
 	}
-	content, err := c.srv.cfg.Store.PrepareContent(c.ctx, body, sum.Marshal())
+	content, err := c.srv.cfg.Mail.PrepareContent(c.ctx, body, sum.Marshal())
 	if err != nil {
-		return store.NewMessage{}, err
+		return mail.NewMessage{}, err
 	}
-	return store.NewMessage{Content: content, Flags: m.flags, Date: m.date}, nil
+	return mail.NewMessage{Content: content, Flags: m.flags, Date: m.date}, nil
 }

@@ -145,7 +145,7 @@ func (c *conn) signIn(user, pass string) error {
 		c.log.Warn("sign-in unavailable", "err", err)
 		return no("UNAVAILABLE", "Sign-in is temporarily unavailable; try again later.")
 	}
-	if err := c.srv.cfg.Store.EnsureMailboxes(c.ctx, p.ID); err != nil {
+	if err := c.srv.cfg.Mail.EnsureMailboxes(c.ctx, p.ID); err != nil {
 		c.srv.metrics.logins.WithLabelValues("unavailable").Inc()
 		c.log.Warn("preparing mailboxes", "person", p.Email, "err", err)
 		return no("UNAVAILABLE", "Your mailbox is temporarily unavailable; try again later.")
@@ -153,7 +153,7 @@ func (c *conn) signIn(user, pass string) error {
 	c.srv.metrics.logins.WithLabelValues("ok").Inc()
 	// Revoking these credentials ends the session (disable, password reset,
 	// the app password revoked, sign out everywhere).
-	c.creds = c.srv.cfg.Store.Revocations().Watch(p, "imap", c.revoke)
+	c.creds = c.srv.cfg.Revocations.Watch(p, "imap", c.revoke)
 	c.person = p
 	c.state = stateAuth
 	c.log = c.log.With("person", p.Email)

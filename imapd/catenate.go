@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"wardmail/imapd/wire"
+	"wardmail/mail"
 	"wardmail/message"
-	"wardmail/store"
 )
 
 // catPart is one part of a CATENATE (RFC 4469 5): text sent in a literal,
@@ -133,21 +133,21 @@ func (c *conn) urlData(raw string) ([]byte, error) {
 	if err != nil {
 		return nil, badURL()
 	}
-	mb, err := c.srv.cfg.Store.MailboxByName(c.ctx, c.person.ID, name)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (mb.PersonID != c.person.ID || mb.UIDValidity() != u.uidValidity)) {
+	mb, err := c.srv.cfg.Mail.MailboxNamed(c.ctx, c.person.ID, name)
+	if errors.Is(err, mail.ErrNotFound) || (err == nil && mb.UIDValidity() != u.uidValidity) {
 		return nil, badURL()
 	}
 	if err != nil {
 		return nil, err
 	}
-	rows, err := c.srv.cfg.Store.Messages(c.ctx, mb.ID, []uint32{u.uid})
+	rows, err := c.srv.cfg.Mail.Messages(c.ctx, mb.ID, []uint32{u.uid})
 	if err != nil {
 		return nil, err
 	}
 	if len(rows) != 1 {
 		return nil, badURL()
 	}
-	body, err := c.srv.cfg.Store.Body(c.ctx, rows[0].ContentID)
+	body, err := c.srv.cfg.Mail.Body(c.ctx, rows[0].ContentID)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,7 @@ import (
 
 	"wardmail/auth"
 	"wardmail/imapd/wire"
-	"wardmail/store"
+	"wardmail/mail"
 )
 
 // state is a connection state (RFC 9051 3).
@@ -48,7 +48,7 @@ type conn struct {
 
 	tls    bool
 	state  state
-	person *store.Person
+	person *mail.Person
 	sel    *selected
 
 	// compressed: COMPRESS=DEFLATE is on (RFC 4978); counted in the
@@ -71,7 +71,7 @@ type conn struct {
 	// revoked is what BYE says when the person's credentials were revoked
 	// while signed in (creds, taken at sign-in).
 	revoked string
-	creds   *store.CredWatch
+	creds   *mail.CredWatch
 }
 
 func (s *Server) newConn(nc net.Conn, implicitTLS bool) *conn {

@@ -5,7 +5,7 @@ import (
 	"strconv"
 
 	"wardmail/imapd/wire"
-	"wardmail/store"
+	"wardmail/mail"
 )
 
 func cmdCopy(c *conn, cmd *wire.Command) error { return copyOrMove(c, cmd, false) }
@@ -29,8 +29,8 @@ func copyOrMove(c *conn, cmd *wire.Command, move bool) error {
 	if move && s.readOnly {
 		return no("CANNOT", "The mailbox is open read-only (EXAMINE).")
 	}
-	dst, err := c.srv.cfg.Store.MailboxByName(c.ctx, c.person.ID, name)
-	if errors.Is(err, store.ErrNotFound) {
+	dst, err := c.srv.cfg.Mail.MailboxNamed(c.ctx, c.person.ID, name)
+	if errors.Is(err, mail.ErrNotFound) {
 		return no("TRYCREATE", "The destination mailbox does not exist.")
 	}
 	if err != nil {
@@ -59,9 +59,9 @@ func copyOrMove(c *conn, cmd *wire.Command, move bool) error {
 	}
 	var from, to []uint32
 	if move {
-		from, to, err = c.srv.cfg.Store.Move(c.ctx, s.mb, dst, uids)
+		from, to, err = c.srv.cfg.Mail.Move(c.ctx, s.mb, dst, uids)
 	} else {
-		from, to, err = c.srv.cfg.Store.Copy(c.ctx, s.mb, dst, uids)
+		from, to, err = c.srv.cfg.Mail.Copy(c.ctx, s.mb, dst, uids)
 	}
 	if err != nil {
 		return err

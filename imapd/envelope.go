@@ -2,15 +2,15 @@ package imapd
 
 import (
 	"wardmail/imapd/wire"
+	"wardmail/mail"
 	"wardmail/message"
-	"wardmail/store"
 )
 
 // envelopeOnly reads just the envelope of a stored summary, for the common
 // FETCH (FLAGS ENVELOPE) of a whole mailbox: decoding the MIME structure of
 // every message as well more than doubles the cost.
 // Decoded envelopes are kept in the server's cache by content id.
-func (c *conn) envelopeOnly(row *store.Message) (*message.Summary, error) {
+func (c *conn) envelopeOnly(row *mail.Message) (*message.Summary, error) {
 	e := c.srv.envs.get(row.ContentID)
 	if e == nil {
 		var err error

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"wardmail/store"
+	"wardmail/mail"
 )
 
 // respError is a failure that reaches the client as a tagged NO or BAD with
@@ -45,15 +45,17 @@ func storeError(err error) *respError {
 	switch {
 	case errors.As(err, &re):
 		return re
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, mail.ErrNotFound):
 		return &respError{code: "NONEXISTENT", msg: "No such mailbox."}
-	case errors.Is(err, store.ErrExists):
+	case errors.Is(err, mail.ErrInboxExists):
+		return &respError{code: "ALREADYEXISTS", msg: "INBOX always exists."}
+	case errors.Is(err, mail.ErrExists):
 		return &respError{code: "ALREADYEXISTS", msg: "A mailbox with that name already exists."}
-	case errors.Is(err, store.ErrInvalidName):
+	case errors.Is(err, mail.ErrInvalidName):
 		return &respError{code: "CANNOT", msg: "That mailbox name is not allowed."}
-	case errors.Is(err, store.ErrCannotDelete):
+	case errors.Is(err, mail.ErrCannotDelete):
 		return &respError{code: "CANNOT", msg: "That mailbox cannot be deleted."}
-	case errors.Is(err, store.ErrTooManyWrites):
+	case errors.Is(err, mail.ErrTooManyWrites):
 		return &respError{code: "UNAVAILABLE", msg: "The server is busy; try again shortly."}
 	}
 	return nil

@@ -32,7 +32,7 @@ func cmdExpunge(c *conn, cmd *wire.Command) error {
 	if s.readOnly {
 		return no("CANNOT", "The mailbox is open read-only (EXAMINE).")
 	}
-	gone, err := c.srv.cfg.Store.Expunge(c.ctx, s.mb.ID, uids)
+	gone, err := c.srv.cfg.Mail.Expunge(c.ctx, s.mb.ID, uids)
 	if err != nil {
 		return err
 	}

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"wardmail/imapd/wire"
+	"wardmail/mail"
 	"wardmail/message"
-	"wardmail/store"
 )
 
 // cmdFetch serves FETCH and UID FETCH (RFC 9051 6.4.5, 6.4.9), with
@@ -74,7 +74,7 @@ func cmdFetch(c *conn, cmd *wire.Command) error {
 // writeVanishedEarlier reports UIDs in the set removed since modseq
 // (RFC 7162 3.2.6).
 func (c *conn) writeVanishedEarlier(set numSet, since uint64) {
-	_, vanished, _, err := c.srv.cfg.Store.Changes(c.ctx, c.sel.mb.ID, since)
+	_, vanished, _, err := c.srv.cfg.Mail.Changes(c.ctx, c.sel.mb.ID, since)
 	if err != nil {
 		c.log.Warn("reading vanished UIDs", "err", err)
 		return
@@ -114,12 +114,12 @@ func (c *conn) fetch(idx []int, items []fetchItem, uidCmd bool) error {
 	if setSeen && !s.readOnly {
 		var unseen []uint32
 		for _, i := range idx {
-			if !hasFlag(s.msgs[i].flags, store.FlagSeen) && !s.expunged[s.msgs[i].uid] {
+			if !hasFlag(s.msgs[i].flags, mail.FlagSeen) && !s.expunged[s.msgs[i].uid] {
 				unseen = append(unseen, s.msgs[i].uid)
 			}
 		}
 		if len(unseen) > 0 {
-			updated, _, err := c.srv.cfg.Store.SetFlags(c.ctx, s.mb.ID, unseen, store.FlagsAdd, []string{store.FlagSeen}, 0)
+			updated, err := c.srv.cfg.Mail.MarkSeen(c.ctx, s.mb.ID, unseen)
 			if err != nil {
 				return err
 			}
@@ -129,7 +129,7 @@ func (c *conn) fetch(idx []int, items []fetchItem, uidCmd bool) error {
 			}
 		}
 	}
-	var rows map[uint32]*store.Message
+	var rows map[uint32]*mail.Message
 	if needRows {
 		uids := make([]uint32, len(idx))
 		for k, i := range idx {
@@ -142,7 +142,7 @@ func (c *conn) fetch(idx []int, items []fetchItem, uidCmd bool) error {
 	}
 	for _, i := range idx {
 		m := s.msgs[i]
-		var row *store.Message
+		var row *mail.Message
 		var sum *message.Summary
 		var body []byte
 		if needRows {
@@ -161,8 +161,8 @@ func (c *conn) fetch(idx []int, items []fetchItem, uidCmd bool) error {
 				return no("SERVERBUG", "A stored message is damaged; the administrators have been told.")
 			}
 			if needBody {
-				if body, err = c.srv.cfg.Store.Body(c.ctx, row.ContentID); err != nil {
-					if errors.Is(err, store.ErrNotFound) {
+				if body, err = c.srv.cfg.Mail.Body(c.ctx, row.ContentID); err != nil {
+					if errors.Is(err, mail.ErrNotFound) {
 						continue
 					}
 					return err
@@ -176,7 +176,7 @@ func (c *conn) fetch(idx []int, items []fetchItem, uidCmd bool) error {
 	return nil
 }
 
-func (c *conn) writeFetch(i int, items []fetchItem, uidCmd, flagsChanged bool, row *store.Message, sum *message.Summary, body []byte) error {
+func (c *conn) writeFetch(i int, items []fetchItem, uidCmd, flagsChanged bool, row *mail.Message, sum *message.Summary, body []byte) error {
 	m := c.sel.msgs[i]
 	w := c.w
 	w.Raw("* ").Uint(uint64(i + 1)).Raw(" FETCH (")

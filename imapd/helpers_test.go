@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"wardmail/auth"
+	"wardmail/mail"
 	"wardmail/message"
 	"wardmail/store"
 	"wardmail/store/storetest"
@@ -118,7 +119,7 @@ func newEnv(t testing.TB, opts ...func(*envOptions)) *testEnv {
 	if o.log != nil {
 		logger = slog.New(o.log)
 	}
-	e.srv = New(Config{Store: st, Auth: e.auth, TLS: serverTLS, Logger: logger, Hostname: "imap.nhs.test", Limits: o.limits})
+	e.srv = New(Config{Mail: mail.New(st, logger), Revocations: st.Revocations(), Auth: e.auth, TLS: serverTLS, Logger: logger, Hostname: "imap.nhs.test", Limits: o.limits})
 	plain, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

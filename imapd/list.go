@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"wardmail/imapd/wire"
-	"wardmail/store"
+	"wardmail/mail"
 )
 
 // listOptions are LIST's selection and return options (RFC 5258 3, RFC 6154
@@ -116,18 +116,18 @@ func cmdLsub(c *conn, cmd *wire.Command) error {
 // listEntry is one name a LIST or LSUB answer shows.
 type listEntry struct {
 	name       string
-	mb         *store.Mailbox // nil: no such mailbox
+	mb         *mail.Mailbox // nil: no such mailbox
 	subscribed bool
 	childInfo  bool // RECURSIVEMATCH: a subscribed child not matched itself (RFC 5258 3.5)
 	noselect   bool // LSUB: a level above a subscribed name (RFC 3501 6.3.9)
 }
 
 func (c *conn) list(ref string, patterns []string, opt listOptions, resp string) error {
-	mbs, err := c.srv.cfg.Store.Mailboxes(c.ctx, c.person.ID)
+	mbs, err := c.srv.cfg.Mail.Mailboxes(c.ctx, c.person.ID)
 	if err != nil {
 		return err
 	}
-	byName := make(map[string]*store.Mailbox, len(mbs))
+	byName := make(map[string]*mail.Mailbox, len(mbs))
 	for i := range mbs {
 		if mbs[i].PersonID == c.person.ID {
 			byName[mbs[i].Name] = &mbs[i]
@@ -139,7 +139,7 @@ func (c *conn) list(ref string, patterns []string, opt listOptions, resp string)
 		if d, ok := decodeMUTF7(full); ok && !c.utf8Names() {
 			full = d
 		}
-		if len(full) >= 5 && strings.EqualFold(full[:5], "INBOX") && (len(full) == 5 || full[5:6] == store.Delimiter) {
+		if len(full) >= 5 && strings.EqualFold(full[:5], "INBOX") && (len(full) == 5 || full[5:6] == mail.Delimiter) {
 			full = "INBOX" + full[5:]
 		}
 		pats = append(pats, full)
@@ -154,7 +154,7 @@ func (c *conn) list(ref string, patterns []string, opt listOptions, resp string)
 	}
 	var subs []string
 	if opt.subscribed || opt.retSubscribe {
-		if subs, err = c.srv.cfg.Store.Subscriptions(c.ctx, c.person.ID); err != nil {
+		if subs, err = c.srv.cfg.Mail.Subscriptions(c.ctx, c.person.ID); err != nil {
 			return err
 		}
 	}
@@ -255,15 +255,15 @@ func (c *conn) list(ref string, patterns []string, opt listOptions, resp string)
 func ancestors(name string) []string {
 	var out []string
 	for i := 0; i < len(name); i++ {
-		if name[i] == store.Delimiter[0] {
+		if name[i] == mail.Delimiter[0] {
 			out = append(out, name[:i])
 		}
 	}
 	return out
 }
 
-func hasChild(mbs []store.Mailbox, name string) bool {
-	prefix := name + store.Delimiter
+func hasChild(mbs []mail.Mailbox, name string) bool {
+	prefix := name + mail.Delimiter
 	for i := range mbs {
 		if strings.HasPrefix(mbs[i].Name, prefix) {
 			return true

@@ -1,14 +1,9 @@
 package imapd
 
 import (
-	"strings"
-
 	"wardmail/imapd/wire"
-	"wardmail/store"
+	"wardmail/mail"
 )
-
-// specialUses are the RFC 6154 attributes a mailbox may be created with.
-var specialUses = []string{`\All`, `\Archive`, `\Drafts`, `\Flagged`, `\Junk`, `\Sent`, `\Trash`}
 
 // cmdCreate creates a mailbox, with an optional special use (RFC 9051 6.3.4,
 // RFC 6154 3 CREATE-SPECIAL-USE).
@@ -20,9 +15,6 @@ func cmdCreate(c *conn, cmd *wire.Command) error {
 	if err != nil {
 		return err
 	}
-	// A trailing delimiter declares an intent to create children; the name
-	// is created without it (RFC 9051 6.3.4).
-	name = strings.TrimSuffix(name, store.Delimiter)
 	use := ""
 	if len(cmd.Args) == 2 {
 		p := cmd.Args[1]
@@ -39,10 +31,7 @@ func cmdCreate(c *conn, cmd *wire.Command) error {
 			}
 		}
 	}
-	if name == "INBOX" {
-		return no("ALREADYEXISTS", "INBOX always exists.")
-	}
-	mb, err := c.srv.cfg.Store.CreateMailbox(c.ctx, c.person.ID, name, use)
+	mb, err := c.srv.cfg.Mail.CreateMailbox(c.ctx, c.person.ID, name, use)
 	if err != nil {
 		return err
 	}
@@ -54,12 +43,7 @@ func canonicalUse(a wire.Arg) string {
 	if a.Kind != wire.Atom {
 		return ""
 	}
-	for _, u := range specialUses {
-		if strings.EqualFold(a.S, u) {
-			return u
-		}
-	}
-	return ""
+	return mail.CanonicalUse(a.S)
 }
 
 // cmdDelete deletes a mailbox (RFC 9051 6.3.5).
@@ -71,7 +55,7 @@ func cmdDelete(c *conn, cmd *wire.Command) error {
 	if err != nil {
 		return err
 	}
-	return c.srv.cfg.Store.DeleteMailbox(c.ctx, c.person.ID, name)
+	return c.srv.cfg.Mail.DeleteMailbox(c.ctx, c.person.ID, name)
 }
 
 // cmdRename renames a mailbox and its children (RFC 9051 6.3.6).
@@ -87,7 +71,7 @@ func cmdRename(c *conn, cmd *wire.Command) error {
 	if err != nil {
 		return err
 	}
-	return c.srv.cfg.Store.RenameMailbox(c.ctx, c.person.ID, from, strings.TrimSuffix(to, store.Delimiter))
+	return c.srv.cfg.Mail.RenameMailbox(c.ctx, c.person.ID, from, to)
 }
 
 func cmdSubscribe(c *conn, cmd *wire.Command) error   { return subscribe(c, cmd, true) }
@@ -102,5 +86,5 @@ func subscribe(c *conn, cmd *wire.Command, on bool) error {
 	if err != nil {
 		return err
 	}
-	return c.srv.cfg.Store.SetSubscribed(c.ctx, c.person.ID, name, on)
+	return c.srv.cfg.Mail.SetSubscribed(c.ctx, c.person.ID, name, on)
 }

@@ -3,8 +3,8 @@ package imapd
 import (
 	"strconv"
 
+	"wardmail/mail"
 	"wardmail/message"
-	"wardmail/store"
 )
 
 // Object identifiers (RFC 8474): stable ids that survive renames, copies and
@@ -27,9 +27,9 @@ import (
 //     would change an id already given, so it is not used here. A message
 //     without any Message-ID has no THREADID (NIL).
 
-func mailboxObjectID(mb *store.Mailbox) string { return "M" + strconv.FormatInt(mb.ID, 10) }
+func mailboxObjectID(mb *mail.Mailbox) string { return "M" + strconv.FormatInt(mb.ID, 10) }
 
-func emailObjectID(row *store.Message) string { return "E" + strconv.FormatInt(row.ContentID, 10) }
+func emailObjectID(row *mail.Message) string { return "E" + strconv.FormatInt(row.ContentID, 10) }
 
 // threadObjectID returns the THREADID of a stored summary, or "".
 func threadObjectID(summary []byte) string {

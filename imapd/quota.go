@@ -15,12 +15,9 @@ func cmdGetQuotaRoot(c *conn, cmd *wire.Command) error {
 	if err != nil {
 		return err
 	}
-	mb, err := c.srv.cfg.Store.MailboxByName(c.ctx, c.person.ID, name)
+	mb, err := c.srv.cfg.Mail.MailboxNamed(c.ctx, c.person.ID, name)
 	if err != nil {
 		return err
-	}
-	if mb.PersonID != c.person.ID {
-		return no("NONEXISTENT", "No such mailbox.")
 	}
 	c.w.Raw("* QUOTAROOT ")
 	c.writeMailbox(mb.Name)
@@ -50,17 +47,9 @@ func (c *conn) writeQuota() error {
 		c.w.Raw(`* QUOTA "" ()`).CRLF()
 		return nil
 	}
-	mbs, err := c.srv.cfg.Store.Mailboxes(c.ctx, c.person.ID)
+	used, err := c.srv.cfg.Mail.Usage(c.ctx, c.person.ID)
 	if err != nil {
 		return err
-	}
-	var used int64
-	for i := range mbs {
-		st, err := c.srv.cfg.Store.Status(c.ctx, mbs[i].ID)
-		if err != nil {
-			return err
-		}
-		used += st.Size
 	}
 	c.w.Raw(`* QUOTA "" (STORAGE `).Int((used + 1023) / 1024).SP().Int(limit / 1024).Raw(")").CRLF()
 	return nil

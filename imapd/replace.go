@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"wardmail/imapd/wire"
-	"wardmail/store"
+	"wardmail/mail"
 )
 
 // cmdReplace serves REPLACE and UID REPLACE (RFC 8508): a message of the
@@ -58,8 +58,8 @@ func cmdReplace(c *conn, cmd *wire.Command) error {
 	if err != nil {
 		return err
 	}
-	uid, err := c.srv.cfg.Store.Replace(c.ctx, s.mb.ID, old, dst.ID, nm)
-	if errors.Is(err, store.ErrNotFound) {
+	uid, err := c.srv.cfg.Mail.Replace(c.ctx, s.mb.ID, old, dst.ID, nm)
+	if errors.Is(err, mail.ErrNotFound) {
 		// Expunged by another session since this one last looked.
 		return no("EXPUNGEISSUED", "The message was expunged meanwhile.")
 	}

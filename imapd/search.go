@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"wardmail/imapd/wire"
+	"wardmail/mail"
 	"wardmail/message"
-	"wardmail/store"
 )
 
 // maxSearchText bounds the decoded text one message contributes to BODY and
@@ -116,7 +116,7 @@ func cmdSearch(c *conn, cmd *wire.Command) (err error) {
 type searchMsg struct {
 	seq    uint32
 	m      msgState
-	row    *store.Message
+	row    *mail.Message
 	sum    *message.Summary
 	read   func(contentID int64) ([]byte, error)
 	body   []byte
@@ -156,7 +156,7 @@ func (c *conn) search(root *searchKey) (matched []int, usedModSeq bool, err erro
 		}
 		only = root.required()
 	}
-	var rows map[uint32]*store.Message
+	var rows map[uint32]*mail.Message
 	if needs.row && len(s.msgs) > 0 {
 		uids := make([]uint32, 0, len(s.msgs))
 		for _, m := range s.msgs {
@@ -168,7 +168,7 @@ func (c *conn) search(root *searchKey) (matched []int, usedModSeq bool, err erro
 			return nil, false, err
 		}
 	}
-	read := func(id int64) ([]byte, error) { return c.srv.cfg.Store.Body(c.ctx, id) }
+	read := func(id int64) ([]byte, error) { return c.srv.cfg.Mail.Body(c.ctx, id) }
 	star := s.maxUID()
 	for i, m := range s.msgs {
 		if only != nil && !only[m.uid] {
@@ -196,12 +196,12 @@ func (c *conn) search(root *searchKey) (matched []int, usedModSeq bool, err erro
 }
 
 // messages reads rows for many UIDs, keyed by UID (nil for UIDs gone).
-func (c *conn) messages(uids []uint32) (map[uint32]*store.Message, error) {
-	want := make(map[uint32]*store.Message, len(uids))
+func (c *conn) messages(uids []uint32) (map[uint32]*mail.Message, error) {
+	want := make(map[uint32]*mail.Message, len(uids))
 	for _, u := range uids {
 		want[u] = nil
 	}
-	list, err := c.srv.cfg.Store.Messages(c.ctx, c.sel.mb.ID, uids)
+	list, err := c.srv.cfg.Mail.Messages(c.ctx, c.sel.mb.ID, uids)
 	if err != nil {
 		return nil, err
 	}

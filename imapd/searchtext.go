@@ -1,10 +1,8 @@
 package imapd
 
-import "time"
-
 // narrowText asks the word index, for each BODY and TEXT key of the tree,
-// which messages of the mailbox may hold its string (store.SubstringTerms,
-// store.SearchIndex, the engine the webmail's search uses), and gives the
+// which messages of the mailbox may hold its string (mail.TextCandidates,
+// the engine the webmail's search uses), and gives the
 // key that set: a message outside it is ruled out for BODY without reading
 // it, and for TEXT once its header is checked (the index holds only the
 // subject and addresses of a header). The set includes the messages whose
@@ -29,19 +27,10 @@ func (c *conn) narrowText(k *searchKey, seen map[string]map[uint32]bool) error {
 		k.index = set
 		return nil
 	}
-	st := c.srv.cfg.Store
-	terms, ok, err := st.SubstringTerms(c.ctx, k.value)
+	set, ok, err := c.srv.cfg.Mail.TextCandidates(c.ctx, c.sel.mb.ID, k.value)
 	if err != nil || !ok {
 		seen[k.value] = nil
 		return err
-	}
-	hits, err := st.SearchIndex(c.ctx, c.sel.mb.ID, terms, time.Time{}, time.Time{})
-	if err != nil {
-		return err
-	}
-	set := make(map[uint32]bool, len(hits))
-	for _, h := range hits {
-		set[h.UID] = true
 	}
 	k.index = set
 	seen[k.value] = set

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"wardmail/imapd/wire"
-	"wardmail/store"
+	"wardmail/mail"
 )
 
 func cmdSelect(c *conn, cmd *wire.Command) error  { return c.selectMailbox(cmd, false) }
@@ -70,33 +70,17 @@ func (c *conn) selectMailbox(cmd *wire.Command, readOnly bool) error {
 	if condstore {
 		c.enableCondstore()
 	}
-	mb, err := c.srv.cfg.Store.MailboxByName(c.ctx, c.person.ID, name)
+	mb, err := c.srv.cfg.Mail.MailboxNamed(c.ctx, c.person.ID, name)
 	if err != nil {
 		return err
 	}
-	if mb.PersonID != c.person.ID { // belt and braces: names resolve per person
-		return no("NONEXISTENT", "No such mailbox.")
+	// Subscribe before the snapshot, so no change falls between them
+	// (mail.Service.Watch; an INBOX takes in its pending list posts).
+	sub, lists, err := c.srv.cfg.Mail.Watch(c.ctx, c.person.ID, mb)
+	if err != nil {
+		return err
 	}
-	// Subscribe before the snapshot, so no change falls between them. An
-	// INBOX also listens to its owner's lists, and takes in their pending
-	// posts first (DESIGN section 3).
-	var sub *store.Subscription
-	var lists []int64
-	if isInbox(mb) {
-		var err error
-		if lists, err = c.srv.cfg.Store.PersonLists(c.ctx, c.person.ID); err != nil {
-			return err
-		}
-		slices.Sort(lists)
-		sub = c.srv.cfg.Store.Hub().SubscribeInbox(mb.ID, lists)
-		if err := c.materialise(); err != nil {
-			sub.Close()
-			return err
-		}
-	} else {
-		sub = c.srv.cfg.Store.Hub().Subscribe(mb.ID)
-	}
-	refs, mb, err := c.srv.cfg.Store.Snapshot(c.ctx, mb.ID)
+	refs, mb, err := c.srv.cfg.Mail.Snapshot(c.ctx, mb.ID)
 	if err != nil {
 		sub.Close()
 		return err
@@ -119,7 +103,7 @@ func (c *conn) selectMailbox(cmd *wire.Command, readOnly bool) error {
 		}
 		c.writeRecentCount(s)
 		for i, m := range s.msgs {
-			if !hasFlag(m.flags, store.FlagSeen) {
+			if !hasFlag(m.flags, mail.FlagSeen) {
 				c.untagged("OK", "UNSEEN "+strconv.Itoa(i+1), "First unseen.")
 				break
 			}
@@ -189,9 +173,9 @@ func parseQresync(a wire.Arg) (*qresyncParams, error) {
 // Changed messages come from the snapshot; removals come from a read after
 // it, minus the UIDs the snapshot still holds (those vanished later and are
 // reported by the next sync).
-func (c *conn) qresyncSelect(qr *qresyncParams, refs []store.MessageRef) error {
+func (c *conn) qresyncSelect(qr *qresyncParams, refs []mail.MessageRef) error {
 	s := c.sel
-	_, vanished, _, err := c.srv.cfg.Store.Changes(c.ctx, s.mb.ID, qr.modseq)
+	_, vanished, _, err := c.srv.cfg.Mail.Changes(c.ctx, s.mb.ID, qr.modseq)
 	if err != nil {
 		return err
 	}
@@ -236,7 +220,7 @@ func cmdClose(c *conn, cmd *wire.Command) error {
 	}
 	s := c.sel
 	if !s.readOnly {
-		if _, err := c.srv.cfg.Store.Expunge(c.ctx, s.mb.ID, nil); err != nil {
+		if _, err := c.srv.cfg.Mail.Expunge(c.ctx, s.mb.ID, nil); err != nil {
 			return err
 		}
 	}
@@ -329,7 +313,7 @@ func (c *conn) takeRecent(s *selected, from int) error {
 		return nil
 	}
 	if !s.readOnly {
-		prev, err := c.srv.cfg.Store.ClaimRecent(c.ctx, s.mb.ID, top)
+		prev, err := c.srv.cfg.Mail.ClaimRecent(c.ctx, s.mb.ID, top)
 		if err != nil {
 			return err
 		}

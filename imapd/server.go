@@ -15,14 +15,14 @@ import (
 	"time"
 
 	"wardmail/connlimit"
-	"wardmail/store"
+	"wardmail/mail"
 )
 
 // Authenticator checks a person's credentials. auth.Login implements it.
 // It returns an error matching auth.ErrBadCredentials for wrong credentials
 // and one wrapping auth.ErrUnavailable when it cannot decide now.
 type Authenticator interface {
-	Authenticate(ctx context.Context, username, password string) (*store.Person, error)
+	Authenticate(ctx context.Context, username, password string) (*mail.Person, error)
 }
 
 // Limits bound what one connection may do. Zero fields take the defaults.
@@ -89,8 +89,12 @@ func (l *Limits) setDefaults() {
 
 // Config is what New needs.
 type Config struct {
-	Store *store.Store
-	Auth  Authenticator
+	// Mail is the mail service every command reads and writes through.
+	Mail *mail.Service
+	// Revocations ends a signed-in session when its credentials are
+	// revoked (disable, password reset, app password revoked).
+	Revocations Revocations
+	Auth        Authenticator
 	// TLS enables STARTTLS on Serve and is required by ServeTLS. Without it,
 	// sign-in is refused on plain connections (LOGINDISABLED).
 	TLS      *tls.Config
@@ -102,6 +106,12 @@ type Config struct {
 	// Conns caps the door's connections (in total and per client
 	// network); nil means no caps. Accept errors never stop the door.
 	Conns *connlimit.Limiter
+}
+
+// Revocations watches a signed-in person's credentials for a door: onEnd
+// runs when they are revoked (*store.Revocations implements it).
+type Revocations interface {
+	Watch(p *mail.Person, door string, onEnd func(reason string)) *mail.CredWatch
 }
 
 // ErrServerClosed is returned by Serve and ServeTLS after Close. It wraps

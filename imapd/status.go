@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"wardmail/imapd/wire"
-	"wardmail/store"
+	"wardmail/mail"
 )
 
 // cmdStatus reports a mailbox's counts (RFC 9051 6.3.11, RFC 8438
@@ -22,7 +22,7 @@ func cmdStatus(c *conn, cmd *wire.Command) error {
 	if err != nil {
 		return err
 	}
-	mb, err := c.srv.cfg.Store.MailboxByName(c.ctx, c.person.ID, name)
+	mb, err := c.srv.cfg.Mail.MailboxNamed(c.ctx, c.person.ID, name)
 	if err != nil {
 		return err
 	}
@@ -54,13 +54,13 @@ func statusItems(l []wire.Arg) ([]string, error) {
 }
 
 // writeStatus writes "* STATUS name (...)".
-func (c *conn) writeStatus(mb *store.Mailbox, items []string) error {
-	if isInbox(mb) && mb.PersonID == c.person.ID {
+func (c *conn) writeStatus(mb *mail.Mailbox, items []string) error {
+	if mail.IsInbox(mb) && mb.PersonID == c.person.ID {
 		if err := c.materialise(); err != nil {
 			return err
 		}
 	}
-	st, err := c.srv.cfg.Store.Status(c.ctx, mb.ID)
+	st, err := c.srv.cfg.Mail.Status(c.ctx, mb.ID)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	"wardmail/imapd/wire"
-	"wardmail/store"
+	"wardmail/mail"
 )
 
 // cmdStore changes flags (RFC 9051 6.4.6) with UNCHANGEDSINCE (RFC 7162
@@ -39,14 +39,14 @@ func cmdStore(c *conn, cmd *wire.Command) error {
 	item := strings.ToUpper(args[0].S)
 	silent := strings.HasSuffix(item, ".SILENT")
 	item = strings.TrimSuffix(item, ".SILENT")
-	var op store.FlagOp
+	var op mail.FlagOp
 	switch item {
 	case "FLAGS":
-		op = store.FlagsReplace
+		op = mail.FlagsReplace
 	case "+FLAGS":
-		op = store.FlagsAdd
+		op = mail.FlagsAdd
 	case "-FLAGS":
-		op = store.FlagsRemove
+		op = mail.FlagsRemove
 	default:
 		return bad("Unknown STORE item %q.", args[0].S)
 	}
@@ -75,14 +75,14 @@ func cmdStore(c *conn, cmd *wire.Command) error {
 			uids = append(uids, s.msgs[i].uid)
 		}
 	}
-	var updated []store.MessageRef
+	var updated []mail.MessageRef
 	var failed []uint32
 	switch {
 	case len(uids) == 0:
 	case conditional && unchangedSince == 0:
 		failed = uids // every message's MODSEQ is above 0 (RFC 7162 3.1.3)
 	default:
-		if updated, failed, err = c.srv.cfg.Store.SetFlags(c.ctx, s.mb.ID, uids, op, flags, unchangedSince); err != nil {
+		if updated, failed, err = c.srv.cfg.Mail.SetFlags(c.ctx, s.mb.ID, uids, op, flags, unchangedSince); err != nil {
 			return err
 		}
 	}
@@ -121,14 +121,10 @@ func cmdStore(c *conn, cmd *wire.Command) error {
 	return nil
 }
 
-// systemFlags are the flags a client may set (RFC 9051 2.3.2); \Recent is
-// not settable.
-var systemFlags = []string{store.FlagSeen, store.FlagAnswered, store.FlagFlagged, store.FlagDeleted, store.FlagDraft}
-
 // parseFlags validates flag arguments and returns system flags in their
 // canonical case.
 func parseFlags(args []wire.Arg) ([]string, error) {
-	if len(args) > store.MaxKeywords+len(systemFlags) {
+	if len(args) > mail.MaxFlags {
 		return nil, bad("Too many flags.")
 	}
 	out := make([]string, 0, len(args))
@@ -136,24 +132,13 @@ func parseFlags(args []wire.Arg) ([]string, error) {
 		if a.Kind != wire.Atom || a.S == "" {
 			return nil, bad("Flags must be atoms.")
 		}
-		f := a.S
-		if strings.HasPrefix(f, `\`) {
-			canon := ""
-			for _, sf := range systemFlags {
-				if strings.EqualFold(f, sf) {
-					canon = sf
-				}
-			}
-			if canon == "" {
-				if strings.EqualFold(f, `\Recent`) {
-					continue
-				}
-				return nil, bad("Unknown system flag %q.", f)
-			}
-			out = append(out, canon)
+		f, ok := mail.CanonicalFlag(a.S)
+		switch {
+		case !ok:
+			return nil, bad("Unknown system flag %q.", a.S)
+		case f == "": // \Recent: not settable, ignored
 			continue
-		}
-		if strings.ContainsAny(f, `\]*%`) || len(f) > 100 {
+		case !strings.HasPrefix(f, `\`) && !mail.ValidKeyword(f):
 			return nil, bad("Invalid keyword %q.", f)
 		}
 		out = append(out, f)

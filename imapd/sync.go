@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"wardmail/store"
+	"wardmail/mail"
 )
 
 // msgState is what a session knows of one message: enough to number it,
@@ -25,13 +25,13 @@ type msgState struct {
 // is the session's sequence-number map (RFC 9051 2.3.1.2): it changes only
 // when this session is told of a change, never behind the client's back.
 type selected struct {
-	mb        *store.Mailbox
+	mb        *mail.Mailbox
 	readOnly  bool
 	condstore bool
 	msgs      []msgState
 	// modseq is the MODSEQ up to which changes have been taken in.
 	modseq uint64
-	sub    *store.Subscription
+	sub    *mail.Subscription
 	// lists are the lists whose posts wake an INBOX's subscription.
 	lists []int64
 	// expunged holds UIDs removed by others but not yet reported, because
@@ -82,7 +82,7 @@ func (s *selected) maxUID() uint32 {
 
 // setFlags records flags and MODSEQ this session learnt (from its own STORE
 // or FETCH), so the next sync does not report them again.
-func (s *selected) setFlags(ref store.MessageRef) {
+func (s *selected) setFlags(ref mail.MessageRef) {
 	if i := s.index(ref.UID); i >= 0 {
 		s.ctxDirty = true
 		s.msgs[i].flags = ref.Flags
@@ -119,7 +119,7 @@ func (c *conn) sync(allowExpunge bool) error {
 
 func (c *conn) takeChanges() error {
 	s := c.sel
-	if isInbox(s.mb) {
+	if mail.IsInbox(s.mb) {
 		// The wake-up may be a post to one of the person's lists, and the
 		// person may have joined or left lists since the subscription.
 		if err := c.refreshLists(); err != nil {
@@ -129,8 +129,8 @@ func (c *conn) takeChanges() error {
 			return err
 		}
 	}
-	changed, vanished, mb, err := c.srv.cfg.Store.Changes(c.ctx, s.mb.ID, s.modseq)
-	if errors.Is(err, store.ErrNotFound) {
+	changed, vanished, mb, err := c.srv.cfg.Mail.Changes(c.ctx, s.mb.ID, s.modseq)
+	if errors.Is(err, mail.ErrNotFound) {
 		// Deleted by another session: every message is gone.
 		for _, m := range s.msgs {
 			s.markExpunged(m.uid)
@@ -289,21 +289,15 @@ func sameFlags(a, b []string) bool {
 	return true
 }
 
-// isInbox reports whether a mailbox is its owner's INBOX, where list posts
-// are materialised.
-func isInbox(mb *store.Mailbox) bool { return mb.Name == "INBOX" }
-
-// materialise takes in the signed-in person's pending list posts. The store
-// answers with a cheap read when nothing is pending.
+// materialise takes in the signed-in person's pending list posts.
 func (c *conn) materialise() error {
-	_, err := c.srv.cfg.Store.Materialise(c.ctx, c.person.ID)
-	return err
+	return c.srv.cfg.Mail.Materialise(c.ctx, c.person.ID)
 }
 
 // refreshLists re-subscribes an INBOX to its owner's lists when they changed.
 func (c *conn) refreshLists() error {
 	s := c.sel
-	lists, err := c.srv.cfg.Store.PersonLists(c.ctx, c.person.ID)
+	lists, err := c.srv.cfg.Mail.PersonLists(c.ctx, c.person.ID)
 	if err != nil {
 		return err
 	}
@@ -312,7 +306,7 @@ func (c *conn) refreshLists() error {
 		return nil
 	}
 	old := s.sub
-	s.sub, s.lists = c.srv.cfg.Store.Hub().SubscribeInbox(s.mb.ID, lists), lists
+	s.sub, s.lists = c.srv.cfg.Mail.SubscribeInbox(s.mb.ID, lists), lists
 	old.Close()
 	return nil
 }

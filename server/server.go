@@ -29,6 +29,7 @@ import (
 	"wardmail/imapd"
 	"wardmail/lists"
 	"wardmail/lockout"
+	"wardmail/mail"
 	"wardmail/policy"
 	"wardmail/scan"
 	"wardmail/smtpd"
@@ -233,7 +234,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	submissionConfig.Auth, submissionConfig.Submission, submissionConfig.Conns = s.Login, true, limiter("submission", preAuth)
 	submissionConfig.Revocations = st.Revocations()
 	submission := smtpd.New(submissionConfig)
-	imap := imapd.New(imapd.Config{Store: st, Auth: s.Login, TLS: s.TLS, Hostname: cfg.Hostname, Logger: log,
+	mailSvc := mail.New(st, log)
+	imap := imapd.New(imapd.Config{Mail: mailSvc, Revocations: st.Revocations(), Auth: s.Login, TLS: s.TLS, Hostname: cfg.Hostname, Logger: log,
 		Conns: limiter("imap", 0), Limits: imapd.Limits{PreAuthSession: preAuth,
 			PreAuthTimeout: orDefault(cfg.IMAPPreAuthTimeout, defIMAPPreAuthIdle), IdleTimeout: orDefault(cfg.IMAPIdleTimeout, defIMAPIdle)}})
 	httpConns := limiter("http", 0)
@@ -251,7 +253,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.Admin = admin.New(admin.Config{Store: st, Hasher: hasher, Locks: admin.EngineLocks{Engine: lock},
 		CheckPassword: auth.CheckPasswordPolicy})
 	httpSrv := &http.Server{
-		Handler: limitHTTP(web.New(web.Config{Store: st, Pipeline: s.Pipeline, SignIn: web.LoginSignIn{Login: s.Login},
+		Handler: limitHTTP(web.New(web.Config{Store: st, Mail: mailSvc, Pipeline: s.Pipeline, SignIn: web.LoginSignIn{Login: s.Login},
 			Registry: s.Registry, Logger: log, TLS: true, ReplyAll: s.Storms, Admin: s.Admin, Now: cfg.Now, Scanners: s.Scanner}),
 			orDefault(cfg.HTTPBodyTimeout, defHTTPBody), orDefault(cfg.HTTPBodyMinRate, defMinRate)),
 		ReadHeaderTimeout: orDefault(cfg.HTTPReadHeaderTimeout, defHTTPHeader),

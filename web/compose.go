@@ -9,13 +9,13 @@ import (
 	"mime"
 	"mime/quotedprintable"
 	"net/http"
-	"net/mail"
+	netmail "net/mail"
 	"strconv"
 	"strings"
 	"time"
 
+	"wardmail/mail"
 	"wardmail/message"
-	"wardmail/store"
 	"wardmail/submit"
 )
 
@@ -77,14 +77,14 @@ func (c *composeRequest) check() error {
 func (a *API) build(ctx context.Context, who *Session, c *composeRequest, withBcc, draft bool) ([]byte, error) {
 	var b bytes.Buffer
 	hdr := func(name, value string) { fmt.Fprintf(&b, "%s: %s\r\n", name, value) }
-	hdr("From", (&mail.Address{Name: who.Person.Name, Address: who.Person.Email}).String())
+	hdr("From", (&netmail.Address{Name: who.Person.Name, Address: who.Person.Email}).String())
 	addrHdr := func(name string, list []string, field string) error {
 		if len(list) == 0 {
 			return nil
 		}
 		var out []string
 		for _, s := range list {
-			ad, err := mail.ParseAddress(s)
+			ad, err := netmail.ParseAddress(s)
 			if err != nil && draft {
 				continue
 			}
@@ -195,7 +195,7 @@ func (a *API) handleSend(w http.ResponseWriter, r *http.Request, who *Session) e
 	}{{"to", c.To}, {"cc", c.Cc}, {"bcc", c.Bcc}} {
 		for _, s := range group.list {
 			addr := s
-			if ad, err := mail.ParseAddress(s); err == nil {
+			if ad, err := netmail.ParseAddress(s); err == nil {
 				addr = ad.Address
 			}
 			rc, err := a.pipeline.CheckRecipient(r.Context(), sender, addr)
@@ -224,7 +224,7 @@ func (a *API) handleSend(w http.ResponseWriter, r *http.Request, who *Session) e
 		return err
 	}
 	// The sender's copy, with Bcc, in Sent.
-	sentUID, err := a.appendTo(r.Context(), who, "Sent", &c, []string{store.FlagSeen})
+	sentUID, err := a.appendTo(r.Context(), who, "Sent", &c, []string{mail.FlagSeen})
 	if err != nil {
 		a.log.Error("saving to Sent", "id", res.ID, "err", err)
 	}
@@ -234,7 +234,7 @@ func (a *API) handleSend(w http.ResponseWriter, r *http.Request, who *Session) e
 		}
 	}
 	if len(c.Attachments) > 0 {
-		if err := a.store.DeleteUploads(r.Context(), who.Person.ID, c.Attachments); err != nil {
+		if err := a.mail.DeleteUploads(r.Context(), who.Person.ID, c.Attachments); err != nil {
 			a.log.Warn("removing sent uploads", "err", err)
 		}
 	}
@@ -263,31 +263,15 @@ func (a *API) appendTo(ctx context.Context, who *Session, folder string, c *comp
 		return 0, err
 	}
 	body = message.CRLF(body)
-	box, err := a.folderByRole(ctx, who, folder)
-	if err != nil {
-		return 0, err
-	}
 	sum, err := message.Summarize(body)
 	if err != nil {
 		return 0, err
 	}
-	content, err := a.store.PrepareContent(ctx, body, sum.Marshal())
-	if err != nil {
-		return 0, err
-	}
-	return a.store.Append(ctx, box.ID, content, flags, a.now())
+	return a.mail.Save(ctx, who.Person.ID, folder, body, sum.Marshal(), flags, a.now())
 }
 
 func (a *API) removeDraft(ctx context.Context, who *Session, uid uint32) error {
-	drafts, err := a.folderByRole(ctx, who, "Drafts")
-	if err != nil {
-		return err
-	}
-	if _, _, err := a.store.SetFlags(ctx, drafts.ID, []uint32{uid}, store.FlagsAdd, []string{store.FlagDeleted}, 0); err != nil {
-		return err
-	}
-	_, err = a.store.Expunge(ctx, drafts.ID, []uint32{uid})
-	return err
+	return a.mail.RemoveDraft(ctx, who.Person.ID, uid)
 }
 
 // handleSaveDraft: PUT /api/v1/drafts. A draft is saved as a new message in
@@ -300,16 +284,16 @@ func (a *API) handleSaveDraft(w http.ResponseWriter, r *http.Request, who *Sessi
 	if err := c.check(); err != nil {
 		return err
 	}
-	uid, err := a.appendTo(r.Context(), who, "Drafts", &c, []string{store.FlagDraft, store.FlagSeen})
+	uid, err := a.appendTo(r.Context(), who, "Drafts", &c, []string{mail.FlagDraft, mail.FlagSeen})
 	if err != nil {
 		return err
 	}
 	if c.Draft != 0 {
-		if err := a.removeDraft(r.Context(), who, c.Draft); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err := a.removeDraft(r.Context(), who, c.Draft); err != nil && !errors.Is(err, mail.ErrNotFound) {
 			return err
 		}
 	}
-	drafts, err := a.folderByRole(r.Context(), who, "Drafts")
+	drafts, err := a.mail.Special(r.Context(), who.Person.ID, "Drafts")
 	if err != nil {
 		return err
 	}
@@ -362,9 +346,9 @@ func (a *API) handleUpload(w http.ResponseWriter, r *http.Request, who *Session)
 	} else if err != nil {
 		return problem(http.StatusBadRequest, "bad-request", "The upload was interrupted; try again.")
 	}
-	u := &store.Upload{ID: newToken()[:22], PersonID: who.Person.ID, Filename: safeFilename(name, &message.Part{}), ContentType: ct,
+	u := &mail.Upload{ID: newToken()[:22], PersonID: who.Person.ID, Filename: safeFilename(name, &message.Part{}), ContentType: ct,
 		Size: int64(len(data)), Data: data, Created: a.now()}
-	if err := a.store.PutUpload(r.Context(), u); err != nil {
+	if err := a.mail.PutUpload(r.Context(), u); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"id": u.ID, "filename": u.Filename, "type": u.ContentType, "size": u.Size})

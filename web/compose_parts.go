@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"wardmail/mail"
 	"wardmail/message"
-	"wardmail/store"
 )
 
 // partRef names a part of a message the person can read: an attachment of
@@ -104,8 +104,8 @@ func (a *API) uploadsAndParts(ctx context.Context, who *Session, c *composeReque
 	var out []attachData
 	var total int64
 	for _, id := range c.Attachments {
-		u, err := a.store.GetUpload(ctx, who.Person.ID, id)
-		if errors.Is(err, store.ErrNotFound) {
+		u, err := a.mail.GetUpload(ctx, who.Person.ID, id)
+		if errors.Is(err, mail.ErrNotFound) {
 			p := problem(http.StatusBadRequest, "bad-request", "An attachment is no longer available (uploads are kept for a day); attach it again.")
 			p.Field = "attachments"
 			return nil, p
@@ -183,7 +183,7 @@ func emails(list []message.Address) []string {
 
 // handleOpenDraft: GET /api/v1/drafts/{uid}: a draft to edit.
 func (a *API) handleOpenDraft(w http.ResponseWriter, r *http.Request, who *Session) error {
-	drafts, err := a.folderByRole(r.Context(), who, "Drafts")
+	drafts, err := a.mail.Special(r.Context(), who.Person.ID, "Drafts")
 	if err != nil {
 		return err
 	}

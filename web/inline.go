@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"wardmail/mail"
 	"wardmail/message"
-	"wardmail/store"
 )
 
 // Inline images (RFC 2392 cid: URLs). The sanitiser rewrites an <img
@@ -145,7 +145,7 @@ func (a *API) handleInline(w http.ResponseWriter, r *http.Request) error {
 	if a.now().Unix() > exp {
 		return problem(http.StatusForbidden, "forbidden", "This image link has expired; open the message again.")
 	}
-	who := &Session{Person: &store.Person{ID: person}}
+	who := &Session{Person: &mail.Person{ID: person}}
 	l, err := a.loadMessage(r.Context(), who, r.PathValue("folder"), r.PathValue("uid"))
 	if err != nil {
 		return err

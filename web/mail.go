@@ -9,28 +9,9 @@ import (
 	"strconv"
 	"time"
 
+	"wardmail/mail"
 	"wardmail/message"
-	"wardmail/store"
 )
-
-// Folder roles the webmail knows, from RFC 6154 special use.
-func folderRole(m *store.Mailbox) string {
-	switch {
-	case m.Name == "INBOX":
-		return "inbox"
-	case m.SpecialUse == `\Sent`:
-		return "sent"
-	case m.SpecialUse == `\Drafts`:
-		return "drafts"
-	case m.SpecialUse == `\Trash`:
-		return "trash"
-	case m.SpecialUse == `\Junk`:
-		return "junk"
-	case m.SpecialUse == `\Archive`:
-		return "archive"
-	}
-	return ""
-}
 
 type folderInfo struct {
 	ID     int64  `json:"id"`
@@ -40,47 +21,27 @@ type folderInfo struct {
 	Unread int64  `json:"unread"`
 }
 
-// handleFolders: GET /api/v1/folders.
+// handleFolders: GET /api/v1/folders. INBOX first, then the special
+// folders in a fixed order, then the rest by name (mail.RoleOrder).
 func (a *API) handleFolders(w http.ResponseWriter, r *http.Request, who *Session) error {
-	if err := a.store.EnsureMailboxes(r.Context(), who.Person.ID); err != nil {
+	if err := a.mail.Open(r.Context(), who.Person.ID); err != nil {
 		return err
 	}
-	a.materialise(r.Context(), who)
-	list, err := a.store.FolderCounts(r.Context(), who.Person.ID)
+	list, err := a.mail.FolderCounts(r.Context(), who.Person.ID)
 	if err != nil {
 		return err
 	}
 	out := make([]folderInfo, 0, len(list))
 	for _, f := range list {
-		out = append(out, folderInfo{ID: f.ID, Name: f.Name, Role: folderRole(&f.Mailbox), Total: f.Total, Unread: f.Unread})
+		out = append(out, folderInfo{ID: f.ID, Name: f.Name, Role: mail.Role(&f.Mailbox), Total: f.Total, Unread: f.Unread})
 	}
-	// Inbox first, then the special folders in a fixed order, then the rest by name.
-	order := map[string]int{"inbox": 0, "drafts": 1, "sent": 2, "archive": 3, "junk": 4, "trash": 5, "": 6}
-	sortStable(out, func(x, y folderInfo) bool { return order[x.Role] < order[y.Role] })
 	writeJSON(w, http.StatusOK, map[string]any{"folders": out})
 	return nil
 }
 
-func sortStable[T any](s []T, less func(a, b T) bool) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && less(s[j], s[j-1]); j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-}
-
-// materialise brings list posts waiting in the post logs into the person's
-// INBOX (DESIGN section 3: a mailbox is materialised when it is read). A
-// failure is logged: the person still sees what is already there.
-func (a *API) materialise(ctx context.Context, who *Session) {
-	if _, err := a.store.Materialise(ctx, who.Person.ID); err != nil {
-		a.log.Warn("materialising list posts", "person", who.Person.Email, "err", err)
-	}
-}
-
 // folder returns the signed-in person's mailbox named by id; another
 // person's is "not found", never "forbidden" (it does not say it exists).
-func (a *API) folder(ctx context.Context, who *Session, id string) (*store.Mailbox, error) {
+func (a *API) folder(ctx context.Context, who *Session, id string) (*mail.Mailbox, error) {
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil || n <= 0 {
 		return nil, problem(http.StatusBadRequest, "bad-request", "%q is not a folder id.", truncate(id, 40))
@@ -88,19 +49,12 @@ func (a *API) folder(ctx context.Context, who *Session, id string) (*store.Mailb
 	return a.folderByID(ctx, who, n)
 }
 
-func (a *API) folderByID(ctx context.Context, who *Session, id int64) (*store.Mailbox, error) {
-	m, err := a.store.MailboxByID(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && m.PersonID != who.Person.ID) {
+func (a *API) folderByID(ctx context.Context, who *Session, id int64) (*mail.Mailbox, error) {
+	m, err := a.mail.Mailbox(ctx, who.Person.ID, id)
+	if errors.Is(err, mail.ErrNotFound) {
 		return nil, errNotFound("That folder")
 	}
 	return m, err
-}
-
-func (a *API) folderByRole(ctx context.Context, who *Session, name string) (*store.Mailbox, error) {
-	if err := a.store.EnsureMailboxes(ctx, who.Person.ID); err != nil {
-		return nil, err
-	}
-	return a.store.MailboxByName(ctx, who.Person.ID, name)
 }
 
 type address struct {
@@ -168,21 +122,22 @@ func threadID(root string) string {
 	return hex.EncodeToString(h[:8])
 }
 
-func toListItem(m *store.Message) (listItem, *message.Summary, error) {
+func toListItem(m *mail.Message) (listItem, *message.Summary, error) {
 	s, err := message.Unmarshal(m.Summary)
 	if err != nil {
 		return listItem{}, nil, err
 	}
-	date := m.InternalDate
-	if d, err := message.ParseDate(s.Envelope.Date); err == nil {
-		date = d
-	}
+	return itemOf(m, s), s, nil
+}
+
+// itemOf is the list row of a message whose summary is read.
+func itemOf(m *mail.Message, s *message.Summary) listItem {
 	return listItem{
-		UID: m.UID, Date: date.UTC(), From: addresses(s.Envelope.From), To: addresses(s.Envelope.To),
-		Subject: s.Envelope.Subject, Seen: hasFlag(m.Flags, store.FlagSeen), Flagged: hasFlag(m.Flags, store.FlagFlagged),
-		Answered: hasFlag(m.Flags, store.FlagAnswered), Draft: hasFlag(m.Flags, store.FlagDraft),
+		UID: m.UID, Date: mail.DateOf(m, s).UTC(), From: addresses(s.Envelope.From), To: addresses(s.Envelope.To),
+		Subject: s.Envelope.Subject, Seen: hasFlag(m.Flags, mail.FlagSeen), Flagged: hasFlag(m.Flags, mail.FlagFlagged),
+		Answered: hasFlag(m.Flags, mail.FlagAnswered), Draft: hasFlag(m.Flags, mail.FlagDraft),
 		Size: m.Size, HasAttachment: s.HasAttachment, Thread: threadID(threadRoot(s)),
-	}, s, nil
+	}
 }
 
 // maxPage bounds one page of the message list.
@@ -191,7 +146,7 @@ const maxPage = 200
 // folderPage reads the folder and the page (offset, limit) a list request
 // names; opening the INBOX's first page takes in the person's list posts
 // first (materialisation), as an IMAP SELECT does.
-func (a *API) folderPage(r *http.Request, who *Session) (m *store.Mailbox, offset, limit int, err error) {
+func (a *API) folderPage(r *http.Request, who *Session) (m *mail.Mailbox, offset, limit int, err error) {
 	if m, err = a.folder(r.Context(), who, r.PathValue("folder")); err != nil {
 		return nil, 0, 0, err
 	}
@@ -201,8 +156,8 @@ func (a *API) folderPage(r *http.Request, who *Session) (m *store.Mailbox, offse
 	if limit, err = intParam(r, "limit", 50, 1, maxPage); err != nil {
 		return nil, 0, 0, err
 	}
-	if m.Name == "INBOX" && offset == 0 {
-		a.materialise(r.Context(), who)
+	if mail.IsInbox(m) && offset == 0 {
+		a.mail.TakeInPosts(r.Context(), who.Person.ID)
 	}
 	return m, offset, limit, nil
 }
@@ -213,7 +168,7 @@ func (a *API) handleList(w http.ResponseWriter, r *http.Request, who *Session) e
 	if err != nil {
 		return err
 	}
-	uids, total, err := a.store.UIDsByDate(r.Context(), m.ID, time.Time{}, time.Time{}, offset, limit)
+	uids, total, err := a.mail.Newest(r.Context(), m.ID, time.Time{}, time.Time{}, offset, limit)
 	if err != nil {
 		return err
 	}
@@ -227,11 +182,11 @@ func (a *API) handleList(w http.ResponseWriter, r *http.Request, who *Session) e
 
 // listItems returns the rows for uids in the order given.
 func (a *API) listItems(ctx context.Context, mailboxID int64, uids []uint32) ([]listItem, error) {
-	msgs, err := a.store.Messages(ctx, mailboxID, uids)
+	msgs, err := a.mail.Messages(ctx, mailboxID, uids)
 	if err != nil {
 		return nil, err
 	}
-	byUID := make(map[uint32]*store.Message, len(msgs))
+	byUID := make(map[uint32]*mail.Message, len(msgs))
 	for i := range msgs {
 		byUID[msgs[i].UID] = &msgs[i]
 	}
@@ -274,7 +229,7 @@ type selection struct {
 	UIDs   []uint32 `json:"uids"`
 }
 
-func (a *API) readSelection(w http.ResponseWriter, r *http.Request, who *Session, v any, sel *selection) (*store.Mailbox, error) {
+func (a *API) readSelection(w http.ResponseWriter, r *http.Request, who *Session, v any, sel *selection) (*mail.Mailbox, error) {
 	if err := readJSON(w, r, 64<<10, v); err != nil {
 		return nil, err
 	}
@@ -292,7 +247,7 @@ type flagsRequest struct {
 	Remove []string `json:"remove"`
 }
 
-var webFlags = map[string]string{"seen": store.FlagSeen, "flagged": store.FlagFlagged, "answered": store.FlagAnswered}
+var webFlags = map[string]string{"seen": mail.FlagSeen, "flagged": mail.FlagFlagged, "answered": mail.FlagAnswered}
 
 func mapFlags(names []string, field string) ([]string, error) {
 	out := make([]string, 0, len(names))
@@ -324,12 +279,12 @@ func (a *API) handleFlags(w http.ResponseWriter, r *http.Request, who *Session) 
 		return err
 	}
 	if len(add) > 0 {
-		if _, _, err := a.store.SetFlags(r.Context(), m.ID, req.UIDs, store.FlagsAdd, add, 0); err != nil {
+		if _, _, err := a.mail.SetFlags(r.Context(), m.ID, req.UIDs, mail.FlagsAdd, add, 0); err != nil {
 			return err
 		}
 	}
 	if len(remove) > 0 {
-		if _, _, err := a.store.SetFlags(r.Context(), m.ID, req.UIDs, store.FlagsRemove, remove, 0); err != nil {
+		if _, _, err := a.mail.SetFlags(r.Context(), m.ID, req.UIDs, mail.FlagsRemove, remove, 0); err != nil {
 			return err
 		}
 	}
@@ -358,15 +313,13 @@ type undo struct {
 	To     int64    `json:"to"`
 }
 
-func (a *API) move(ctx context.Context, src, dst *store.Mailbox, uids []uint32) (*moved, error) {
-	if src.ID == dst.ID {
-		return &moved{Folder: dst.ID, UIDs: uids}, nil
+// movedOf is the answer for a move the mail service made.
+func movedOf(m *mail.Moved) *moved {
+	out := &moved{Folder: m.Folder, UIDs: m.UIDs, Deleted: m.Deleted}
+	if m.Undo != nil {
+		out.Undo = &undo{Folder: m.Undo.Folder, UIDs: m.Undo.UIDs, To: m.Undo.To}
 	}
-	_, to, err := a.store.Move(ctx, src, dst, uids)
-	if err != nil {
-		return nil, err
-	}
-	return &moved{Folder: dst.ID, UIDs: to, Undo: &undo{Folder: dst.ID, UIDs: to, To: src.ID}}, nil
+	return out
 }
 
 // handleMove: POST /api/v1/messages/move. Undo is a move back.
@@ -380,11 +333,11 @@ func (a *API) handleMove(w http.ResponseWriter, r *http.Request, who *Session) e
 	if err != nil {
 		return err
 	}
-	res, err := a.move(r.Context(), src, dst, req.UIDs)
+	res, err := a.mail.MoveUndoable(r.Context(), src, dst, req.UIDs)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, res)
+	writeJSON(w, http.StatusOK, movedOf(res))
 	return nil
 }
 
@@ -396,26 +349,11 @@ func (a *API) handleDelete(w http.ResponseWriter, r *http.Request, who *Session)
 	if err != nil {
 		return err
 	}
-	if src.SpecialUse == `\Trash` {
-		if _, _, err := a.store.SetFlags(r.Context(), src.ID, req.UIDs, store.FlagsAdd, []string{store.FlagDeleted}, 0); err != nil {
-			return err
-		}
-		gone, err := a.store.Expunge(r.Context(), src.ID, req.UIDs)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, moved{Folder: src.ID, Deleted: len(gone)})
-		return nil
-	}
-	trash, err := a.folderByRole(r.Context(), who, "Trash")
+	res, err := a.mail.Delete(r.Context(), who.Person.ID, src, req.UIDs)
 	if err != nil {
 		return err
 	}
-	res, err := a.move(r.Context(), src, trash, req.UIDs)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, res)
+	writeJSON(w, http.StatusOK, movedOf(res))
 	return nil
 }
 
@@ -426,14 +364,10 @@ func (a *API) handleArchive(w http.ResponseWriter, r *http.Request, who *Session
 	if err != nil {
 		return err
 	}
-	arch, err := a.folderByRole(r.Context(), who, "Archive")
+	res, err := a.mail.Archive(r.Context(), who.Person.ID, src, req.UIDs)
 	if err != nil {
 		return err
 	}
-	res, err := a.move(r.Context(), src, arch, req.UIDs)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, res)
+	writeJSON(w, http.StatusOK, movedOf(res))
 	return nil
 }

@@ -15,8 +15,8 @@ import (
 
 	"golang.org/x/text/encoding/htmlindex"
 
+	"wardmail/mail"
 	"wardmail/message"
-	"wardmail/store"
 )
 
 // maxDisplay bounds the decoded text or HTML of a message shown for reading.
@@ -58,8 +58,8 @@ type readView struct {
 
 // loaded is one message with its summary and body.
 type loaded struct {
-	box  *store.Mailbox
-	msg  *store.Message
+	box  *mail.Mailbox
+	msg  *mail.Message
 	sum  *message.Summary
 	body []byte
 }
@@ -73,7 +73,7 @@ func (a *API) loadMessage(ctx context.Context, who *Session, folder, uidStr stri
 	if err != nil || uid == 0 {
 		return nil, problem(http.StatusBadRequest, "bad-request", "%q is not a message number.", truncate(uidStr, 40))
 	}
-	msgs, err := a.store.Messages(ctx, m.ID, []uint32{uint32(uid)})
+	msgs, err := a.mail.Messages(ctx, m.ID, []uint32{uint32(uid)})
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +84,7 @@ func (a *API) loadMessage(ctx context.Context, who *Session, folder, uidStr stri
 	if err != nil {
 		return nil, err
 	}
-	body, err := a.store.Body(ctx, msgs[0].ContentID)
+	body, err := a.mail.Body(ctx, msgs[0].ContentID)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func (a *API) handleRead(w http.ResponseWriter, r *http.Request, who *Session) e
 		}
 	}
 	if r.URL.Query().Get("peek") == "" && !v.Seen {
-		if _, _, err := a.store.SetFlags(r.Context(), l.box.ID, []uint32{l.msg.UID}, store.FlagsAdd, []string{store.FlagSeen}, 0); err != nil {
+		if _, err := a.mail.MarkSeen(r.Context(), l.box.ID, []uint32{l.msg.UID}); err != nil {
 			return err
 		}
 		v.Seen = true

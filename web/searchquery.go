@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"wardmail/mail"
 )
 
 // Query is a parsed search, as a person types it in the search box:
@@ -13,27 +15,15 @@ import (
 //	after:2026-01-01 before:2026-02-01 is:unread is:flagged handover notes
 //
 // Terms are ANDed. Plain words (and "quoted phrases") match the subject,
-// the addresses or the text of the message. Matching ignores case.
-type Query struct {
-	From, To, Subject []string
-	Words             []string
-	Folder            string // in:NAME
-	HasAttachment     bool
-	Unread, Flagged   bool
-	After, Before     time.Time // after: inclusive, before: exclusive (dates in UTC)
-}
+// the addresses or the text of the message. Matching ignores case. What a
+// query finds is the mail service's (mail.Query, mail.Service.Search).
+type Query = mail.Query
 
 // maxQuery bounds the length of a query and the number of its terms.
 const (
 	maxQuery      = 1000
 	maxQueryTerms = 32
 )
-
-// Empty reports whether the query matches everything.
-func (q *Query) Empty() bool {
-	return len(q.From)+len(q.To)+len(q.Subject)+len(q.Words) == 0 && q.Folder == "" && !q.HasAttachment &&
-		!q.Unread && !q.Flagged && q.After.IsZero() && q.Before.IsZero()
-}
 
 // ParseQuery parses a search query. Errors are sentences for the person.
 func ParseQuery(s string) (*Query, error) {

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"wardmail/store"
+	"wardmail/mail"
 )
 
 // Conversations (store/threads.go groups a folder): the message list can
@@ -30,7 +30,7 @@ func (a *API) handleConversations(w http.ResponseWriter, r *http.Request, who *S
 	if err != nil {
 		return err
 	}
-	t, err := a.store.Conversations(r.Context(), m.ID)
+	t, err := a.mail.Conversations(r.Context(), m.ID)
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func (a *API) handleConversations(w http.ResponseWriter, r *http.Request, who *S
 	if err != nil {
 		return err
 	}
-	flags, err := a.store.FlagsOf(r.Context(), m.ID, all)
+	flags, err := a.mail.FlagsOf(r.Context(), m.ID, all)
 	if err != nil {
 		return err
 	}
@@ -66,10 +66,10 @@ func (a *API) handleConversations(w http.ResponseWriter, r *http.Request, who *S
 				continue
 			}
 			c.UIDs = append(c.UIDs, u)
-			if !hasFlag(f, store.FlagSeen) {
+			if !hasFlag(f, mail.FlagSeen) {
 				c.Unread++
 			}
-			c.Flagged = c.Flagged || hasFlag(f, store.FlagFlagged)
+			c.Flagged = c.Flagged || hasFlag(f, mail.FlagFlagged)
 		}
 		c.Count = len(th.UIDs)
 		c.Seen = c.Unread == 0
@@ -90,7 +90,7 @@ func (a *API) handleConversation(w http.ResponseWriter, r *http.Request, who *Se
 	if err != nil || uid == 0 {
 		return problem(http.StatusBadRequest, "bad-request", "%q is not a message number.", truncate(r.PathValue("uid"), 40))
 	}
-	t, err := a.store.Conversations(r.Context(), m.ID)
+	t, err := a.mail.Conversations(r.Context(), m.ID)
 	if err != nil {
 		return err
 	}

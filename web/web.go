@@ -21,13 +21,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"wardmail/admin"
+	"wardmail/mail"
 	"wardmail/store"
 	"wardmail/submit"
 )
 
 // Config is what the HTTP door needs.
 type Config struct {
-	Store    *store.Store
+	Store *store.Store
+	// Mail is the mail service the webmail's folder, message, search and
+	// compose handlers call; nil makes one over Store.
+	Mail     *mail.Service
 	Pipeline *submit.Pipeline
 	// SignIn checks credentials; NewLoginSignIn adapts auth.Login.
 	SignIn   SignIn
@@ -71,7 +75,10 @@ func New(cfg Config) http.Handler {
 	if cfg.SessionMax <= 0 {
 		cfg.SessionMax = 12 * time.Hour
 	}
-	a := &API{cfg: cfg, store: cfg.Store, pipeline: cfg.Pipeline, log: cfg.Logger, now: cfg.Now, metrics: newMetrics(),
+	if cfg.Mail == nil {
+		cfg.Mail = mail.New(cfg.Store, cfg.Logger)
+	}
+	a := &API{cfg: cfg, store: cfg.Store, mail: cfg.Mail, pipeline: cfg.Pipeline, log: cfg.Logger, now: cfg.Now, metrics: newMetrics(),
 		inlineKey: newInlineKey()}
 	if cfg.Registry != nil {
 		if err := cfg.Registry.Register(a.metrics); err != nil {
@@ -87,6 +94,7 @@ func New(cfg Config) http.Handler {
 type API struct {
 	cfg      Config
 	store    *store.Store
+	mail     *mail.Service
 	pipeline *submit.Pipeline
 	log      *slog.Logger
 	now      func() time.Time
