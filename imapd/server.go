@@ -40,6 +40,10 @@ type Limits struct {
 	PreAuthTimeout     time.Duration // inactivity before authentication, default 60 s
 	PreAuthSession     time.Duration // whole time before authentication, whatever the client does, default 2 min
 	WriteTimeout       time.Duration // longest a client may take to accept output, default 2 min
+	// NotifyBurst is the most NOTIFY responses (STATUS, LIST) one change
+	// may give a session before it is told NOTIFICATIONOVERFLOW and NOTIFY
+	// is turned off (RFC 5465 5.8), default 1,000.
+	NotifyBurst int
 	// QuotaBytes is the storage limit GETQUOTA reports; 0 reports no limit.
 	QuotaBytes int64
 	// EnvelopeCache is how many decoded envelopes the server keeps in
@@ -58,6 +62,7 @@ func (l *Limits) setDefaults() {
 	def(&l.MaxArgs, 10000)
 	def(&l.MaxPreAuthCommands, 20)
 	def(&l.MaxBadCommands, 10)
+	def(&l.NotifyBurst, 1000)
 	if l.EnvelopeCache == 0 {
 		l.EnvelopeCache = 100000
 	}
