@@ -30,7 +30,9 @@ type IMAPStressConfig struct {
 	Seed     int           // messages put in each mailbox first (100)
 	Dovecot  bool          // also measure Dovecot
 	Install  bool          // apt-get install Dovecot (and Postfix, which the pair starts) when missing
-	Out      io.Writer
+	// ServerProfile: Wardmail writes a CPU profile of the whole run here.
+	ServerProfile string
+	Out           io.Writer
 }
 
 // IMAPStressRun is one side at one client count.
@@ -104,7 +106,7 @@ func IMAPStress(ctx context.Context, cfg IMAPStressConfig) (*IMAPStressResult, e
 	if err := os.WriteFile(conf, []byte("imap_max_connections_per_network = 1000\n"), 0o600); err != nil {
 		return nil, err
 	}
-	srv, err := startServe(cfg.Binary, dir, "", "--config", conf, "--smtp", "127.0.0.1:0",
+	srv, err := startServe(cfg.Binary, dir, cfg.ServerProfile, "--config", conf, "--smtp", "127.0.0.1:0",
 		"--submission", "127.0.0.1:0", "--imap", "127.0.0.1:0", "--http", "127.0.0.1:0", "--log-level", "error")
 	if err != nil {
 		return nil, err

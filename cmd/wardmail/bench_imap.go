@@ -25,6 +25,7 @@ func runBenchIMAPStress(args []string) error {
 	fs.BoolVar(&cfg.Dovecot, "dovecot", true, "also measure Debian's Dovecot 2.3 on loopback")
 	fs.BoolVar(&cfg.Install, "install", false, "apt-get install dovecot (and postfix, which the pair starts) when missing")
 	fs.StringVar(&cfg.Binary, "server-binary", "", "the wardmail executable to run as the server (default: this one)")
+	fs.StringVar(&cfg.ServerProfile, "server-cpuprofile", "", "the server writes a CPU profile of the run to this file")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	_ = fs.Parse(args)
 	for _, s := range strings.Split(*clients, ",") {
