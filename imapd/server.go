@@ -119,6 +119,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *Metrics
 	envs    *envelopeCache
+	threads *threadCache // THREAD's fields by content id, as many as envs
 
 	compressed atomic.Int64 // connections with COMPRESS=DEFLATE on
 
@@ -150,7 +151,7 @@ func New(cfg Config) *Server {
 		cfg.Conns = connlimit.New("imap", connlimit.Limits{}, nil, cfg.Logger)
 	}
 	return &Server{
-		cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics, envs: newEnvelopeCache(cfg.Limits.EnvelopeCache),
+		cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics, envs: newEnvelopeCache(cfg.Limits.EnvelopeCache), threads: newThreadCache(cfg.Limits.EnvelopeCache),
 		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{},
 	}
 }
