@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // A phone idling on its Drafts folder hears of new mail in INBOX as
@@ -112,5 +113,8 @@ func TestNotifyOverflow(t *testing.T) {
 	}
 	if got := r.cmd("a1", "NOOP"); strings.Join(got, "\n") != "a1 OK NOOP completed." {
 		t.Fatalf("NOOP after the overflow: %q", got)
+	}
+	if n := testutil.ToFloat64(e.srv.Metrics().notifications.WithLabelValues("overflow")); n != 1 {
+		t.Errorf("overflow metric %v, want 1", n)
 	}
 }

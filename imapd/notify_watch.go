@@ -259,6 +259,7 @@ func (c *conn) notifyCheck(initial bool) error {
 
 	if len(out) > c.lim.NotifyBurst {
 		c.untagged("OK", "NOTIFICATIONOVERFLOW", "Too many changes at once; notifications are off.")
+		c.srv.metrics.notifications.WithLabelValues("overflow").Inc()
 		c.stopNotify()
 		return nil
 	}
@@ -362,6 +363,7 @@ func (c *conn) notifyResubscribe(mailboxIDs []int64, inbox bool) error {
 // writeNotifyStatus writes the STATUS a message event in another mailbox
 // gives (RFC 5465 5.2-5.3), with HIGHESTMODSEQ for a CONDSTORE client.
 func (c *conn) writeNotifyStatus(name string, s notifyStatus) {
+	c.srv.metrics.notifications.WithLabelValues("status").Inc()
 	c.w.Raw("* STATUS ")
 	c.writeMailbox(name)
 	c.w.Raw(" (MESSAGES ").Uint(uint64(s.messages)).Raw(" UIDNEXT ").Uint(uint64(s.uidNext)).
@@ -375,6 +377,7 @@ func (c *conn) writeNotifyStatus(name string, s notifyStatus) {
 // writeNotifyList writes the LIST a name event gives (RFC 5465 5.4, 5.5;
 // OLDNAME is RFC 5258 3.3's extended data).
 func (c *conn) writeNotifyList(attr, name, oldName string) {
+	c.srv.metrics.notifications.WithLabelValues("list").Inc()
 	c.w.Raw("* LIST (").Raw(attr).Raw(`) "/" `)
 	c.writeMailbox(name)
 	if oldName != "" {
