@@ -127,6 +127,10 @@ service lmtp {
     mode = 0
   }
 }
+protocol imap {
+  # One account, many clients on loopback (bench imap-stress).
+  mail_max_userip_connections = 1000
+}
 service pop3-login {
   inet_listener pop3 {
     port = 0

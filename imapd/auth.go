@@ -174,6 +174,7 @@ func cmdUnauthenticate(c *conn, cmd *wire.Command) error {
 		c.sel.close()
 		c.sel = nil
 	}
+	c.stopNotify()
 	if c.creds != nil {
 		c.creds.Close()
 		c.creds = nil

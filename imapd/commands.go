@@ -46,6 +46,7 @@ var commands = map[string]cmdSpec{
 	"SELECT":         {fn: cmdSelect, states: authState},
 	"EXAMINE":        {fn: cmdExamine, states: authState},
 	"IDLE":           {fn: cmdIdle, states: authState},
+	"NOTIFY":         {fn: cmdNotify, states: authState},
 	"GETQUOTA":       {fn: cmdGetQuota, states: authState},
 	"GETQUOTAROOT":   {fn: cmdGetQuotaRoot, states: authState},
 	"CHECK":          {fn: cmdNoop, states: stateSelected},

@@ -50,6 +50,9 @@ type conn struct {
 	state  state
 	person *mail.Person
 	sel    *selected
+	// notify is what the client asked to be told of (RFC 5465), nil
+	// without NOTIFY.
+	notify *notifier
 
 	// compressed: COMPRESS=DEFLATE is on (RFC 4978); counted in the
 	// server's compressed until the connection ends.
@@ -243,6 +246,7 @@ func (c *conn) serve() {
 		if c.sel != nil {
 			c.sel.close()
 		}
+		c.stopNotify()
 		if c.compressed {
 			c.srv.compressed.Add(-1)
 		}
@@ -270,6 +274,12 @@ func (c *conn) serve() {
 		if !c.armRead(c.readTimeout()) {
 			c.bye(c.endText())
 			return
+		}
+		if err := c.awaitCommand(); err != nil {
+			if !c.readFailed(err) {
+				return
+			}
+			continue
 		}
 		cmd, err := c.r.ReadCommand()
 		if err != nil {

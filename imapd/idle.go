@@ -43,13 +43,21 @@ func cmdIdle(c *conn, cmd *wire.Command) error {
 	}()
 	for {
 		var changed <-chan struct{}
-		if c.sel != nil {
+		push, expunge := c.selectedPush(true)
+		if push {
 			changed = c.sel.sub.C
 		}
 		select {
 		case <-changed:
-			c.sel.wake()
-			if err := c.sync(true); err != nil {
+			if err := c.pushSelected(expunge); err != nil {
+				c.log.Warn("reporting mailbox changes", "err", err)
+			}
+			if err := c.w.Flush(); err != nil {
+				return errClosed
+			}
+		case <-c.notifyC():
+			// Other mailboxes the client watches (RFC 5465).
+			if err := c.notifyCheck(false); err != nil {
 				c.log.Warn("reporting mailbox changes", "err", err)
 			}
 			if err := c.w.Flush(); err != nil {

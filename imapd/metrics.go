@@ -14,6 +14,9 @@ type Metrics struct {
 	duration    *prometheus.HistogramVec
 	panics      prometheus.Counter
 	logins      *prometheus.CounterVec
+	// notifications counts NOTIFY's unsolicited responses by kind
+	// (status, list, overflow).
+	notifications *prometheus.CounterVec
 }
 
 // Command results counted by the commands counter.
@@ -39,11 +42,14 @@ func NewMetrics() *Metrics {
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wardmail_imap_logins_total", Help: "IMAP sign-in attempts by result (ok, failed, unavailable)."},
 			[]string{"result"}),
+		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wardmail_imap_notifications_total", Help: "IMAP NOTIFY responses sent unasked, by kind (status, list, overflow)."},
+			[]string{"kind"}),
 	}
 }
 
 func (m *Metrics) all() []prometheus.Collector {
-	return []prometheus.Collector{m.connections, m.commands, m.duration, m.panics, m.logins}
+	return []prometheus.Collector{m.connections, m.commands, m.duration, m.panics, m.logins, m.notifications}
 }
 
 // Describe implements prometheus.Collector.

@@ -40,6 +40,10 @@ type Limits struct {
 	PreAuthTimeout     time.Duration // inactivity before authentication, default 60 s
 	PreAuthSession     time.Duration // whole time before authentication, whatever the client does, default 2 min
 	WriteTimeout       time.Duration // longest a client may take to accept output, default 2 min
+	// NotifyBurst is the most NOTIFY responses (STATUS, LIST) one change
+	// may give a session before it is told NOTIFICATIONOVERFLOW and NOTIFY
+	// is turned off (RFC 5465 5.8), default 1,000.
+	NotifyBurst int
 	// QuotaBytes is the storage limit GETQUOTA reports; 0 reports no limit.
 	QuotaBytes int64
 	// EnvelopeCache is how many decoded envelopes the server keeps in
@@ -58,6 +62,7 @@ func (l *Limits) setDefaults() {
 	def(&l.MaxArgs, 10000)
 	def(&l.MaxPreAuthCommands, 20)
 	def(&l.MaxBadCommands, 10)
+	def(&l.NotifyBurst, 1000)
 	if l.EnvelopeCache == 0 {
 		l.EnvelopeCache = 100000
 	}
@@ -124,6 +129,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *Metrics
 	envs    *envelopeCache
+	threads *threadCache // THREAD's fields by content id, as many as envs
 
 	compressed atomic.Int64 // connections with COMPRESS=DEFLATE on
 
@@ -155,7 +161,7 @@ func New(cfg Config) *Server {
 		cfg.Conns = connlimit.New("imap", connlimit.Limits{}, nil, cfg.Logger)
 	}
 	return &Server{
-		cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics, envs: newEnvelopeCache(cfg.Limits.EnvelopeCache),
+		cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics, envs: newEnvelopeCache(cfg.Limits.EnvelopeCache), threads: newThreadCache(cfg.Limits.EnvelopeCache),
 		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{},
 	}
 }

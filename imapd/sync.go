@@ -40,6 +40,10 @@ type selected struct {
 	expunged map[uint32]bool
 	// woken forces the next sync to ask the store even without a token.
 	woken bool
+	// quietFlags: a NOTIFY push for a client that did not ask for
+	// FlagChange takes flag changes in without reporting them (RFC 5465
+	// 5.1).
+	quietFlags bool
 	// keywords are the keywords the client was told of in FLAGS, sorted;
 	// known holds them in lower case.
 	keywords []string
@@ -167,7 +171,9 @@ func (c *conn) takeChanges() error {
 		c.announceKeywords(ref.Flags)
 		m.flags = ref.Flags
 		m.modseq = max(m.modseq, ref.ModSeq)
-		c.writeFlagsFetch(i, false)
+		if !s.quietFlags {
+			c.writeFlagsFetch(i, false)
+		}
 	}
 	s.mb = mb
 	if added {
@@ -177,6 +183,9 @@ func (c *conn) takeChanges() error {
 				return err
 			}
 			c.writeRecentCount(s)
+		}
+		if err := c.notifyNewFetch(firstNew); err != nil {
+			return err
 		}
 	}
 	if mb.HighestModSeq > s.modseq {

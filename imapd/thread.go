@@ -8,6 +8,7 @@ import (
 
 	"wardmail/imapd/wire"
 	"wardmail/message"
+	"wardmail/store"
 )
 
 // cmdThread serves THREAD and UID THREAD (RFC 5256 4) with the
@@ -114,32 +115,48 @@ func (c *conn) threadMsgs(idx []int) ([]tmsg, error) {
 		if row == nil {
 			continue // removed by another session
 		}
-		f, err := message.ThreadFieldsOf(row.Summary)
+		f, err := c.threadFields(row)
 		if err != nil {
-			c.log.Error("stored summary unreadable", "mailbox", s.mb.ID, "uid", row.UID, "err", err)
-			return nil, no("SERVERBUG", "A stored message is damaged; the administrators have been told.")
+			return nil, err
 		}
-		m := tmsg{idx: i, id: msgID(f.MessageID), subject: message.NormalizeSubject(f.Subject), reply: message.IsReplySubject(f.Subject)}
-		// The sent date, or the internal date when there is none that
-		// can be read (RFC 5256 2.2 step 6, as SORT DATE).
-		if t, err := message.ParseDate(f.Date); err == nil {
-			m.date = t.UTC()
-		} else {
+		m := tmsg{idx: i, id: f.id, refs: f.refs, subject: f.subject, reply: f.reply, date: f.date}
+		if m.date.IsZero() {
 			m.date = row.InternalDate.UTC()
-		}
-		for _, r := range f.References {
-			if id := msgID(r); id != "" {
-				m.refs = append(m.refs, id)
-			}
-		}
-		if len(m.refs) == 0 {
-			if p := msgID(firstID(f.InReplyTo)); p != "" {
-				m.refs = []string{p}
-			}
 		}
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// threadFields decodes (or finds decoded) what threading needs of a
+// message's content.
+func (c *conn) threadFields(row *store.Message) (*threadFields, error) {
+	if f := c.srv.threads.get(row.ContentID); f != nil {
+		return f, nil
+	}
+	tf, err := message.ThreadFieldsOf(row.Summary)
+	if err != nil {
+		c.log.Error("stored summary unreadable", "mailbox", c.sel.mb.ID, "uid", row.UID, "err", err)
+		return nil, no("SERVERBUG", "A stored message is damaged; the administrators have been told.")
+	}
+	f := &threadFields{id: msgID(tf.MessageID), subject: message.NormalizeSubject(tf.Subject), reply: message.IsReplySubject(tf.Subject)}
+	// The sent date, or the internal date when there is none that can
+	// be read (RFC 5256 2.2 step 6, as SORT DATE).
+	if t, err := message.ParseDate(tf.Date); err == nil {
+		f.date = t.UTC()
+	}
+	for _, r := range tf.References {
+		if id := msgID(r); id != "" {
+			f.refs = append(f.refs, id)
+		}
+	}
+	if len(f.refs) == 0 {
+		if p := msgID(firstID(tf.InReplyTo)); p != "" {
+			f.refs = []string{p}
+		}
+	}
+	c.srv.threads.put(row.ContentID, f)
+	return f, nil
 }
 
 // msgID returns a message id without its angle brackets and white space,

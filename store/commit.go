@@ -53,6 +53,11 @@ func (t *Tx) Touch(mailboxID int64) { t.changed = append(t.changed, mailboxID) }
 // with mailboxes as negative ids.
 func (t *Tx) TouchList(listID int64) { t.changed = append(t.changed, -listID) }
 
+// TouchPerson records that a person's mailbox names or subscriptions
+// changed (a mailbox created, deleted or renamed; SUBSCRIBE, UNSUBSCRIBE),
+// so IMAP NOTIFY sessions are told after commit (RFC 5465 5.4, 5.5).
+func (t *Tx) TouchPerson(personID int64) { t.changed = append(t.changed, PersonKey(personID)) }
+
 // Write runs fn in the next group commit and returns once that commit is
 // durable (or failed). fn must not block on anything but the database.
 func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {

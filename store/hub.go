@@ -49,6 +49,12 @@ func (h *Hub) SubscribeInbox(mailboxID int64, listIDs []int64) *Subscription {
 	return h.Subscribe(keys...)
 }
 
+// PersonKey is the hub key of a person's mailbox names and subscriptions
+// (Tx.TouchPerson). Mailboxes are positive keys and list post logs negative
+// ones (-list id); person keys lie below -2^62, far from any list id, so a
+// key means one thing wherever it is carried.
+func PersonKey(personID int64) int64 { return -(1 << 62) - personID }
+
 // Close stops the subscription.
 func (sub *Subscription) Close() {
 	h := sub.hub

@@ -212,6 +212,7 @@ func (s *Store) CreateMailbox(ctx context.Context, personID int64, name, special
 		if !created {
 			return ErrExists
 		}
+		tx.TouchPerson(personID)
 		m, err = scanMailbox(tx.QueryRow(`SELECT `+mailboxCols+` FROM mailboxes WHERE person_id = ? AND name = ?`, personID, name))
 		return err
 	})
@@ -239,6 +240,7 @@ func (s *Store) DeleteMailbox(ctx context.Context, personID int64, name string) 
 			}
 		}
 		tx.Touch(m.ID)
+		tx.TouchPerson(personID)
 		return nil
 	})
 }
@@ -268,6 +270,7 @@ func (s *Store) RenameMailbox(ctx context.Context, personID int64, from, to stri
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
+		tx.TouchPerson(personID)
 		if from == "INBOX" {
 			return renameInbox(tx, src, to)
 		}

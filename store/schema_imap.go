@@ -37,6 +37,7 @@ func (s *Store) SetSubscribed(ctx context.Context, personID int64, name string, 
 		return err
 	}
 	return s.Write(ctx, func(tx *Tx) error {
+		tx.TouchPerson(personID)
 		var one int
 		err := tx.QueryRow(`SELECT 1 FROM mailboxes WHERE person_id = ? AND name = ?`, personID, name).Scan(&one)
 		exists := err == nil

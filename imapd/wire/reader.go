@@ -121,6 +121,13 @@ func (r *Reader) Reset(br *bufio.Reader) { r.br = br }
 // consumed.
 func (r *Reader) Buffered() int { return r.br.Buffered() }
 
+// Wait blocks until the client has sent something (or the read fails), and
+// consumes nothing.
+func (r *Reader) Wait() error {
+	_, err := r.br.Peek(1)
+	return err
+}
+
 // errLineTooLong is fatal: the rest of the line cannot be skipped cheaply.
 var errLineTooLong = &Error{Tag: "*", Msg: "Line too long.", Fatal: true}
 
