@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"wardmail/store"
+	"wardmail/mail"
 )
 
 // notifier is a session's NOTIFY state (RFC 5465): what the client asked
@@ -12,7 +12,7 @@ import (
 // each mailbox, so that only changes are reported.
 type notifier struct {
 	spec *notifySpec
-	sub  *store.Subscription
+	sub  *mail.Subscription
 	keys []int64 // sub's hub keys, sorted
 
 	names  map[int64]string       // mailbox names by id, as last seen
@@ -139,7 +139,7 @@ func (n *notifier) groupFor(name string, subscribed bool) *notifyGroup {
 			}
 		case filterSubtree:
 			for _, s := range g.names {
-				if name == s || strings.HasPrefix(name, s+store.Delimiter) {
+				if name == s || strings.HasPrefix(name, s+mail.Delimiter) {
 					return g
 				}
 			}
@@ -160,7 +160,7 @@ func (n *notifier) groupFor(name string, subscribed bool) *notifyGroup {
 // NOTIFICATIONOVERFLOW (RFC 5465 5.8): the client then looks for itself.
 func (c *conn) notifyCheck(initial bool) error {
 	n := c.notify
-	st := c.srv.cfg.Store
+	st := c.srv.cfg.Mail
 	all, err := st.Mailboxes(c.ctx, c.person.ID)
 	if err != nil {
 		return err
@@ -273,7 +273,7 @@ func (c *conn) notifyCheck(initial bool) error {
 // picture and returns the LIST responses the client asked for: a new name,
 // a renamed one with its OLDNAME, a deleted one as \NonExistent (RFC 5465
 // 5.4), a subscription gained or lost (RFC 5465 5.5).
-func (c *conn) nameChanges(mbs []store.Mailbox, subs map[string]bool) []func() {
+func (c *conn) nameChanges(mbs []mail.Mailbox, subs map[string]bool) []func() {
 	n := c.notify
 	wants := func(name string, ev notifyEvents) bool {
 		g := n.groupFor(name, subs[name] || n.subs[name])
@@ -333,9 +333,9 @@ func (c *conn) nameChanges(mbs []store.Mailbox, subs map[string]bool) []func() {
 // the old one is closed, so no change falls between them.
 func (c *conn) notifyResubscribe(mailboxIDs []int64, inbox bool) error {
 	n := c.notify
-	keys := append(mailboxIDs, store.PersonKey(c.person.ID))
+	keys := append(mailboxIDs, mail.PersonKey(c.person.ID))
 	if inbox {
-		lists, err := c.srv.cfg.Store.PersonLists(c.ctx, c.person.ID)
+		lists, err := c.srv.cfg.Mail.PersonLists(c.ctx, c.person.ID)
 		if err != nil {
 			return err
 		}
@@ -348,7 +348,7 @@ func (c *conn) notifyResubscribe(mailboxIDs []int64, inbox bool) error {
 		return nil
 	}
 	old := n.sub
-	n.sub, n.keys = c.srv.cfg.Store.Hub().Subscribe(keys...), keys
+	n.sub, n.keys = c.srv.cfg.Mail.Subscribe(keys...), keys
 	if old != nil {
 		old.Close()
 		// A change may have woken the old subscription only.

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"wardmail/imapd/wire"
+	"wardmail/mail"
 	"wardmail/message"
-	"wardmail/store"
 )
 
 // cmdThread serves THREAD and UID THREAD (RFC 5256 4) with the
@@ -130,7 +130,7 @@ func (c *conn) threadMsgs(idx []int) ([]tmsg, error) {
 
 // threadFields decodes (or finds decoded) what threading needs of a
 // message's content.
-func (c *conn) threadFields(row *store.Message) (*threadFields, error) {
+func (c *conn) threadFields(row *mail.Message) (*threadFields, error) {
 	if f := c.srv.threads.get(row.ContentID); f != nil {
 		return f, nil
 	}

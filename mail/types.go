@@ -65,6 +65,11 @@ const (
 // Delimiter separates levels of mailbox names (RFC 9051 5.1.1).
 const Delimiter = store.Delimiter
 
+// PersonKey is the change-hub key that wakes a person's sessions when their
+// mailbox names or subscriptions change (IMAP NOTIFY MailboxName and
+// SubscriptionChange).
+func PersonKey(personID int64) int64 { return store.PersonKey(personID) }
+
 // Errors the doors map to their wire replies.
 var (
 	ErrNotFound      = store.ErrNotFound
