@@ -35,6 +35,8 @@ commands:
                       sign-in: incident mode, bulk unlock, running locks
   apppass create|list|revoke
                       app passwords for people's devices (IMAP, SMTP)
+  dkim show|rotate|prune
+                      DKIM keys of a local domain, and their rotation
   migrate             move a data folder's database to PostgreSQL, verified
   bench deliver       measure SMTP submission to IMAP visibility
   sim gen             write a synthetic health service as a directory CSV
@@ -77,6 +79,8 @@ func main() {
 		err = runBench(args)
 	case "sim":
 		err = runSim(args)
+	case "dkim":
+		err = runDKIM(args)
 	case "version":
 		fmt.Println("wardmail", version)
 	case "-h", "--help", "help":
