@@ -12,9 +12,9 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"wardmail/testnet"
 	"wardmail/tlspolicy"
 	"wardmail/tlsrpt"
-	"wardmail/testnet"
 )
 
 // results keeps what a Plan reports, as the store would.
