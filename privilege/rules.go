@@ -40,6 +40,8 @@ const (
 	ViewStorms   Action = "storm.view"
 	BlockStorm   Action = "storm.block"
 	UnblockStorm Action = "storm.unblock"
+
+	ViewTLSReports Action = "tlsreports.view" // TLS reports (RFC 8460) others sent about our domains
 )
 
 // Rule is what an action needs.
@@ -97,6 +99,8 @@ var Rules = map[Action]Rule{
 	ViewStorms:   {Min: Local},
 	BlockStorm:   {Min: Local},
 	UnblockStorm: {Min: National},
+
+	ViewTLSReports: {Min: Local},
 }
 
 // needs is the refusal for a rank too low for the action.

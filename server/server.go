@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+	"wardmail/dkimsign"
+	"wardmail/tlspolicy"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -44,6 +46,7 @@ type Server struct {
 	Policy   *policy.Metrics
 	Registry *prometheus.Registry
 	TLS      *tls.Config
+	Mail     *MailSecurity // DKIM keys and outbound TLS policy (mailsec.go)
 	// Addrs are the addresses the doors listen on, by config key
 	// ("smtp", "submission", "imap", ...).
 	Addrs map[string]string
@@ -101,6 +104,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 
 	s.TLS, err = LoadTLS(cfg.TLSCert, cfg.TLSKey, cfg.DataDir, cfg.Hostname)
 	if err != nil {
+		return fail(err)
+	}
+	if s.Mail, err = newMailSecurity(ctx, st, cfg, log); err != nil {
 		return fail(err)
 	}
 	params := auth.DefaultParams()
@@ -178,6 +184,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	for _, c := range []prometheus.Collector{
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		st.Metrics(), hasher, s.Login, lock, s.Pipeline.Metrics(), smtpMetrics, imap.Metrics(), s.Policy, connMetrics,
+		dkimsign.SignedTotal, tlspolicy.Collectors()[0],
 	} {
 		if err := s.Registry.Register(c); err != nil {
 			return fail(fmt.Errorf("registering metrics: %w", err))
@@ -188,7 +195,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		CheckPassword: auth.CheckPasswordPolicy})
 	httpSrv := &http.Server{
 		Handler: limitHTTP(web.New(web.Config{Store: st, Pipeline: s.Pipeline, SignIn: web.LoginSignIn{Login: s.Login},
-			Registry: s.Registry, Logger: log, TLS: true, ReplyAll: s.Storms, Admin: s.Admin, Now: cfg.Now}),
+			Registry: s.Registry, Logger: log, TLS: true, ReplyAll: s.Storms, Admin: s.Admin, Now: cfg.Now,
+			MTASTS: s.mtaSTSHandler(cfg)}),
 			orDefault(cfg.HTTPBodyTimeout, defHTTPBody), orDefault(cfg.HTTPBodyMinRate, defMinRate)),
 		ReadHeaderTimeout: orDefault(cfg.HTTPReadHeaderTimeout, defHTTPHeader),
 		IdleTimeout:       orDefault(cfg.HTTPIdleTimeout, defHTTPIdle),

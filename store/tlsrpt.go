@@ -124,3 +124,21 @@ func (s *Store) TLSReport(ctx context.Context, id int64) (tlsrpt.Received, error
 	r.ReceivedAt, r.Start, r.End, r.JSON = time.Unix(received, 0).UTC(), time.Unix(start, 0).UTC(), time.Unix(end, 0).UTC(), []byte(js)
 	return r, err
 }
+
+// Domains lists the directory's mail domains.
+func (s *Store) Domains(ctx context.Context) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT name FROM domains ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}

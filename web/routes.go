@@ -14,6 +14,7 @@ func (a *API) routes(mux *http.ServeMux) {
 	// Operations.
 	mux.HandleFunc("GET /healthz", a.handleHealth)
 	mux.Handle("GET /metrics", a.metricsHandler())
+	mux.HandleFunc("GET /.well-known/mta-sts.txt", a.handleMTASTS) // tlsreports.go
 
 	// Sign-in and sessions (session.go).
 	mux.Handle("POST /api/v1/session", a.open(a.handleSignIn))
@@ -122,6 +123,8 @@ var adminRoutes = []adminRoute{
 	{"GET /api/v1/admin/storms", privilege.ViewStorms, (*API).handleStorms},
 	{"POST /api/v1/admin/storms/{thread}/block", privilege.BlockStorm, (*API).handleStormBlock},
 	{"POST /api/v1/admin/storms/{thread}/unblock", privilege.UnblockStorm, (*API).handleStormUnblock},
+	{"GET /api/v1/admin/tls-reports", privilege.ViewTLSReports, (*API).handleTLSReports},     // tlsreports.go
+	{"GET /api/v1/admin/tls-reports/{id}", privilege.ViewTLSReports, (*API).handleTLSReport}, // tlsreports.go
 }
 
 // AdminRoutes lists the administrators' routes ("METHOD /path") with the

@@ -45,6 +45,9 @@ type Config struct {
 	ReplyAll ReplyAllPolicy
 	// Admin is the administration service the administrators' API calls.
 	Admin *admin.Service
+	// MTASTS, when set, serves /.well-known/mta-sts.txt for the hosts
+	// mta-sts.DOMAIN of local domains (RFC 8461 3.3).
+	MTASTS http.Handler
 	// Now returns the current time (tests replace it).
 	Now func() time.Time
 }

@@ -37,6 +37,7 @@ commands:
                       app passwords for people's devices (IMAP, SMTP)
   dkim show|rotate|prune
                       DKIM keys of a local domain, and their rotation
+  dns records|check   the DNS records a domain publishes, and a check of them
   migrate             move a data folder's database to PostgreSQL, verified
   bench deliver       measure SMTP submission to IMAP visibility
   sim gen             write a synthetic health service as a directory CSV
@@ -81,6 +82,8 @@ func main() {
 		err = runSim(args)
 	case "dkim":
 		err = runDKIM(args)
+	case "dns":
+		err = runDNS(args)
 	case "version":
 		fmt.Println("wardmail", version)
 	case "-h", "--help", "help":
