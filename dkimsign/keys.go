@@ -99,6 +99,9 @@ type Keyring struct {
 
 	mu    sync.Mutex
 	cache map[string]cached
+	// writeMu makes Ensure, Rotate and Prune one at a time in a process
+	// (two first messages of a new domain make one generation).
+	writeMu sync.Mutex
 }
 
 type cached struct {
@@ -114,6 +117,9 @@ func Open(dir string, now func() time.Time) *Keyring {
 	}
 	return &Keyring{dir: dir, now: now, cache: map[string]cached{}}
 }
+
+// Dir is the keyring's folder.
+func (k *Keyring) Dir() string { return k.dir }
 
 // ErrNoKeys is returned for a domain that has no keys.
 var ErrNoKeys = errors.New("dkim: no keys for this domain")
@@ -262,6 +268,8 @@ func (k *Keyring) newGeneration(st *domainState, now time.Time) (Generation, err
 // signs at once: nothing was signed before, so there is nothing to overlap
 // (publish its records before mail leaves; `wardmail dns records`).
 func (k *Keyring) Ensure(domains ...string) error {
+	k.writeMu.Lock()
+	defer k.writeMu.Unlock()
 	for _, d := range domains {
 		d, err := normDomain(d)
 		if err != nil {
@@ -298,6 +306,8 @@ func (k *Keyring) Rotate(domain string, overlap time.Duration) (Generation, erro
 	if overlap <= 0 {
 		overlap = DefaultOverlap
 	}
+	k.writeMu.Lock()
+	defer k.writeMu.Unlock()
 	st, err := k.load(d)
 	if err != nil {
 		return Generation{}, err
@@ -332,6 +342,8 @@ func (k *Keyring) Prune(domain string) error {
 	if err != nil {
 		return err
 	}
+	k.writeMu.Lock()
+	defer k.writeMu.Unlock()
 	st, err := k.load(d)
 	if err != nil {
 		return err

@@ -41,6 +41,10 @@ var SignedTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 // Signer.
 type Signer struct {
 	Keys *Keyring
+	// Local, when set, says whether a domain is local: a local domain
+	// with no keys yet (added to the directory after the start) gets them
+	// made on its first message.
+	Local func(ctx context.Context, domain string) (bool, error)
 }
 
 // headerKeys lists the fields to sign for a message whose header has the
@@ -82,6 +86,19 @@ func (s Signer) Sign(ctx context.Context, fromDomain string, msg []byte) ([]byte
 	domain, err := normDomain(fromDomain)
 	if err != nil {
 		return nil, err
+	}
+	if s.Local != nil {
+		if _, err := s.Keys.load(domain); errors.Is(err, ErrNoKeys) {
+			local, err := s.Local(ctx, domain)
+			if err != nil {
+				return nil, err
+			}
+			if local {
+				if err := s.Keys.Ensure(domain); err != nil {
+					return nil, err
+				}
+			}
+		}
 	}
 	var keys []Key
 	for {

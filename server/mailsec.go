@@ -56,7 +56,12 @@ func newMailSecurity(ctx context.Context, st *store.Store, cfg Config, log *slog
 	}
 	sec := tlspolicy.New(tlspolicy.Config{Resolver: cfg.DNSResolver, Required: cfg.TLSRequired, Results: st,
 		Logger: log, Now: cfg.Now})
-	return &MailSecurity{Keys: keys, Signer: dkimsign.Signer{Keys: keys}, Security: sec}, nil
+	return &MailSecurity{Keys: keys, Signer: dkimsign.Signer{Keys: keys, Local: func(ctx context.Context, d string) (bool, error) {
+		if slices.Contains(cfg.LocalDomains, d) {
+			return true, nil
+		}
+		return st.IsLocalDomain(ctx, d)
+	}}, Security: sec}, nil
 }
 
 // DNSSetup is what a local domain publishes, from the configuration, its

@@ -105,6 +105,9 @@ var privTable = map[string]privCase{
 	"GET /api/v1/admin/storms":                   {kind: "none", body: noBody, want: [4]string{"F", "F", "A", "A"}},
 	"POST /api/v1/admin/storms/{thread}/block":   {kind: "message", body: noBody, want: [4]string{"FF", "FF", "AA", "AA"}},
 	"POST /api/v1/admin/storms/{thread}/unblock": {kind: "message", body: noBody, want: [4]string{"FF", "FF", "FF", "AA"}},
+	"GET /api/v1/admin/tls-reports":              {kind: "none", body: noBody, want: [4]string{"F", "F", "A", "A"}},
+	// Report 0 does not exist: administrators are told so, others refused first.
+	"GET /api/v1/admin/tls-reports/{id}": {kind: "none", body: noBody, want: [4]string{"F", "F", "H", "H"}},
 
 	// Owners' own lists: the owner, and the administrators who manage the list.
 	"GET /api/v1/lists/{list}/held":       {kind: "list", body: noBody, want: [4]string{"FF", "AF", "AF", "AA"}},

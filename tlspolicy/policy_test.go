@@ -6,38 +6,32 @@ import (
 	"crypto/tls"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-smtp"
 
+	"wardmail/store"
+	"wardmail/store/storetest"
 	"wardmail/testnet"
 	"wardmail/tlspolicy"
 	"wardmail/tlsrpt"
 )
 
-// results keeps what a Plan reports, as the store would.
-type results struct {
-	mu  sync.Mutex
-	all []tlsrpt.Result
-}
-
-func (r *results) RecordTLSResult(_ context.Context, res tlsrpt.Result) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.all = append(r.all, res)
-	return nil
-}
-
-func (r *results) last(t *testing.T) tlsrpt.Result {
+// resultFor is what the store kept today about connections to mx.
+func resultFor(t *testing.T, st *store.Store, mx string) tlsrpt.Result {
 	t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.all) == 0 {
-		t.Fatal("no TLS result was recorded")
+	all, err := st.TLSResults(context.Background(), time.Now())
+	if err != nil {
+		t.Fatal(err)
 	}
-	return r.all[len(r.all)-1]
+	for _, r := range all {
+		if r.MXHost == mx {
+			return r
+		}
+	}
+	t.Fatalf("no TLS result was recorded for %s", mx)
+	return tlsrpt.Result{}
 }
 
 // starttls connects to a scripted host as the outbound client would, and
@@ -107,7 +101,7 @@ func TestPolicies(t *testing.T) {
 		zone("plain.test", false, plain),
 		zone("council.gov.test", false, govMismatch),
 	)
-	rec := &results{}
+	rec := storetest.Open(t, storetest.Options{})
 	sec := tlspolicy.New(tlspolicy.Config{Resolver: d.Resolver(), RootCAs: n.CA.Pool(), HTTPSPort: n.HTTPSPort,
 		Required: []string{"*.gov.test"}, SMTPPort: n.Port, Results: rec})
 	ctx := context.Background()
@@ -132,7 +126,7 @@ func TestPolicies(t *testing.T) {
 		if err != nil || !required || !strings.Contains(reason, "MTA-STS") {
 			t.Fatalf("handshake: required=%v reason=%q err=%v", required, reason, err)
 		}
-		if r := rec.last(t); !r.Success || r.PolicyType != "sts" || r.MXHost != "mx.sts.test" ||
+		if r := resultFor(t, rec, "mx.sts.test"); !r.Success || r.PolicyType != "sts" || r.MXHost != "mx.sts.test" ||
 			!strings.Contains(strings.Join(r.PolicyString, "\n"), "mode: enforce") {
 			t.Fatalf("result %+v", r)
 		}
@@ -145,7 +139,7 @@ func TestPolicies(t *testing.T) {
 		if !strings.Contains(err.Error(), "MTA-STS (enforce)") || !strings.Contains(err.Error(), "wrong.invalid") {
 			t.Fatalf("the reason does not say why: %v", err)
 		}
-		if r := rec.last(t); r.Success || r.FailureType != "certificate-host-mismatch" {
+		if r := resultFor(t, rec, "mx.stsbad.test"); r.Success || r.FailureType != "certificate-host-mismatch" {
 			t.Fatalf("result %+v", r)
 		}
 	})
@@ -154,7 +148,7 @@ func TestPolicies(t *testing.T) {
 		if err != nil || required {
 			t.Fatalf("testing mode stopped delivery: required=%v err=%v", required, err)
 		}
-		if r := rec.last(t); r.Success || r.FailureType != "certificate-host-mismatch" || r.PolicyType != "sts" {
+		if r := resultFor(t, rec, "mx.ststesting.test"); r.Success || r.FailureType != "certificate-host-mismatch" || r.PolicyType != "sts" {
 			t.Fatalf("result %+v", r)
 		}
 	})
@@ -163,7 +157,7 @@ func TestPolicies(t *testing.T) {
 		if err != nil || !required || !strings.Contains(reason, "DANE") {
 			t.Fatalf("required=%v reason=%q err=%v", required, reason, err)
 		}
-		if r := rec.last(t); !r.Success || r.PolicyType != "tlsa" {
+		if r := resultFor(t, rec, "mx.dane.test"); !r.Success || r.PolicyType != "tlsa" {
 			t.Fatalf("result %+v", r)
 		}
 	})
@@ -172,7 +166,7 @@ func TestPolicies(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "TLSA") {
 			t.Fatalf("a certificate matching no TLSA record was accepted: %v", err)
 		}
-		if r := rec.last(t); r.Success || r.FailureType != "tlsa-invalid" {
+		if r := resultFor(t, rec, "mx.danebad.test"); r.Success || r.FailureType != "tlsa-invalid" {
 			t.Fatalf("result %+v", r)
 		}
 	})
@@ -181,7 +175,7 @@ func TestPolicies(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "deferred") {
 			t.Fatalf("a bogus zone did not defer: %v", err)
 		}
-		if r := rec.last(t); r.Success || r.FailureType != "dnssec-invalid" {
+		if r := resultFor(t, rec, "mx.bogus.test"); r.Success || r.FailureType != "dnssec-invalid" {
 			t.Fatalf("result %+v", r)
 		}
 	})
