@@ -78,6 +78,8 @@ func TestPolicies(t *testing.T) {
 	daneGood := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx.dane.test", TLS: testnet.TLSMismatch})
 	daneBad := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx.danebad.test", TLS: testnet.TLSValid})
 	bogus := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx.bogus.test", TLS: testnet.TLSValid})
+	daneTA := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx.daneta.test", TLS: testnet.TLSValid})
+	daneTAWrongName := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx.danetaname.test", TLS: testnet.TLSMismatch})
 	plain := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx.plain.test"})
 	govMismatch := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx.council.gov.test", TLS: testnet.TLSMismatch})
 	policy := func(mx string) string { return "version: STSv1\nmode: enforce\nmx: " + mx + "\nmax_age: 86400\n" }
@@ -90,6 +92,7 @@ func TestPolicies(t *testing.T) {
 		return testnet.Zone{Name: name, Signed: signed, Records: append(rs, extra...)}
 	}
 	wrong := sha256.Sum256([]byte("not the key"))
+	ca := sha256.Sum256(n.CA.Cert.Raw)
 	d := n.StartDNS(
 		zone("sts.test", false, stsGood, pSTS.Records()...),
 		zone("stsbad.test", false, stsBad, pBad.Records()...),
@@ -98,6 +101,8 @@ func TestPolicies(t *testing.T) {
 		zone("danebad.test", true, daneBad, testnet.TLSA("_25._tcp.mx", 3, 1, 1, wrong[:])),
 		testnet.Zone{Name: "bogus.test", Bogus: true, Records: append(bogus.Records(),
 			testnet.MX("@", 10, bogus.Hostname), testnet.TLSA("_25._tcp.mx", 3, 1, 1, spkiHash(bogus)))},
+		zone("daneta.test", true, daneTA, testnet.TLSA("_25._tcp.mx", 2, 0, 1, ca[:])),
+		zone("danetaname.test", true, daneTAWrongName, testnet.TLSA("_25._tcp.mx", 2, 0, 1, ca[:])),
 		zone("plain.test", false, plain),
 		zone("council.gov.test", false, govMismatch),
 	)
@@ -158,6 +163,18 @@ func TestPolicies(t *testing.T) {
 			t.Fatalf("required=%v reason=%q err=%v", required, reason, err)
 		}
 		if r := resultFor(t, rec, "mx.dane.test"); !r.Success || r.PolicyType != "tlsa" {
+			t.Fatalf("result %+v", r)
+		}
+	})
+	t.Run("DANE-TA: the test CA as trust anchor, names checked", func(t *testing.T) {
+		if _, _, err := starttls(t, plan("daneta.test", false), daneTA); err != nil {
+			t.Fatalf("a certificate issued by the TLSA's trust anchor was refused: %v", err)
+		}
+		_, _, err := starttls(t, plan("danetaname.test", false), daneTAWrongName)
+		if err == nil || !strings.Contains(err.Error(), "wrong.invalid") {
+			t.Fatalf("DANE-TA accepted a certificate for another name: %v", err)
+		}
+		if r := resultFor(t, rec, "mx.danetaname.test"); r.Success || r.FailureType != "certificate-host-mismatch" {
 			t.Fatalf("result %+v", r)
 		}
 	})

@@ -38,6 +38,7 @@ commands:
   dkim show|rotate|prune
                       DKIM keys of a local domain, and their rotation
   dns records|check   the DNS records a domain publishes, and a check of them
+  tlsrpt import       keep TLS reports about our domains received elsewhere
   migrate             move a data folder's database to PostgreSQL, verified
   bench deliver       measure SMTP submission to IMAP visibility
   sim gen             write a synthetic health service as a directory CSV
@@ -84,6 +85,8 @@ func main() {
 		err = runDKIM(args)
 	case "dns":
 		err = runDNS(args)
+	case "tlsrpt":
+		err = runTLSRPT(args)
 	case "version":
 		fmt.Println("wardmail", version)
 	case "-h", "--help", "help":
