@@ -7,13 +7,14 @@ import { Moderation } from './Moderation'
 import { Storms } from './Storms'
 import { Trace } from './Trace'
 import { Audit } from './Audit'
+import { TlsReports } from './TlsReports'
 import { console_, n } from './api'
 import './console.css'
 
 // The administrators' console. Every action goes through the admin API
 // (/api/v1/admin/...), the same store calls as the CLI; the server scopes
 // each call to the administrator's organisations.
-const areas = ['People', 'Lockouts', 'Lists', 'Moderation', 'Storms', 'Trace', 'Audit'] as const
+const areas = ['People', 'Lockouts', 'Lists', 'Moderation', 'Storms', 'Trace', 'Audit', 'TLS reports'] as const
 type Area = typeof areas[number]
 
 export interface Scope { national: boolean; orgs: { id: number; name: string; people: number }[] }
@@ -52,6 +53,7 @@ export function Admin() {
           {area === 'Storms' && <Storms scope={scope} />}
           {area === 'Trace' && <Trace />}
           {area === 'Audit' && <Audit scope={scope} />}
+          {area === 'TLS reports' && <TlsReports />}
         </div>
       )}
     </section>

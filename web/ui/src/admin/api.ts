@@ -24,6 +24,12 @@ export interface PurgeResult {
   submissions: number; posts: number; pending: number; removed: number; mailboxes: number; touched: number
   held: number; sender_copies: number; sender_mailboxes: number; dry_run?: boolean
 }
+// A TLS report (RFC 8460) received about one of our domains.
+export interface TlsReport {
+  id: number; received_at: string; organization: string; report_id: string
+  start: string; end: string; policy_domain: string; successes: number; failures: number
+}
+
 export interface ListPage { lists: List[]; total: number; offset: number; limit: number; next_offset?: number }
 
 const path = (address: string) => `/api/v1/admin/lists/${enc(address)}`
@@ -53,6 +59,8 @@ export const console_ = {
     if (q.alert) p.set('alert', '1')
     return call<ListPage>('GET', `/api/v1/admin/lists?${p}`)
   },
+  tlsReports: (domain: string) => call<{ reports: TlsReport[] }>('GET', `/api/v1/admin/tls-reports${domain ? `?domain=${enc(domain)}` : ''}`),
+  tlsReport: (id: number) => call<{ report: TlsReport; json: unknown }>('GET', `/api/v1/admin/tls-reports/${id}`),
   trace: (messageId: string) => call<{ messages: TraceHistory[] }>('GET', `/api/v1/admin/trace?message_id=${enc(messageId)}`),
 }
 
