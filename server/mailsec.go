@@ -54,7 +54,7 @@ func newMailSecurity(ctx context.Context, st *store.Store, cfg Config, log *slog
 	if err := keys.Ensure(domains...); err != nil {
 		return nil, err
 	}
-	sec := tlspolicy.New(tlspolicy.Config{Resolver: cfg.DNSResolver, Required: cfg.TLSRequired, Results: st,
+	sec := tlspolicy.New(tlspolicy.Config{Resolver: cfg.DNSResolver, Required: cfg.TLSRequired, Results: st, Cache: st,
 		Logger: log, Now: cfg.Now})
 	return &MailSecurity{Keys: keys, Signer: dkimsign.Signer{Keys: keys, Local: func(ctx context.Context, d string) (bool, error) {
 		if slices.Contains(cfg.LocalDomains, d) {

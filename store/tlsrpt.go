@@ -142,3 +142,24 @@ func (s *Store) Domains(ctx context.Context) ([]string, error) {
 	}
 	return out, rows.Err()
 }
+
+// MTASTSPolicy returns the cached MTA-STS policy of a domain; ok is false
+// when none is cached.
+func (s *Store) MTASTSPolicy(ctx context.Context, domain string) (id, text string, expires time.Time, ok bool, err error) {
+	var exp int64
+	err = s.r.QueryRowContext(ctx, s.q(`SELECT policy_id, policy, expires_at FROM mta_sts_policies WHERE domain = ?`), domain).Scan(&id, &text, &exp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", time.Time{}, false, nil
+	}
+	return id, text, time.Unix(exp, 0), err == nil, err
+}
+
+// SaveMTASTSPolicy caches a domain's MTA-STS policy until expires.
+func (s *Store) SaveMTASTSPolicy(ctx context.Context, domain, id, text string, expires time.Time) error {
+	return s.Write(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(`INSERT INTO mta_sts_policies (domain, policy_id, policy, fetched_at, expires_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (domain) DO UPDATE SET policy_id = excluded.policy_id, policy = excluded.policy,
+			fetched_at = excluded.fetched_at, expires_at = excluded.expires_at`, domain, id, text, tx.s.now().Unix(), expires.Unix())
+		return err
+	})
+}

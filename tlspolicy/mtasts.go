@@ -205,6 +205,20 @@ func (s *Security) policyFor(ctx context.Context, domain string) (*STS, string, 
 	c, cachedOK := s.sts[domain]
 	s.mu.Unlock()
 	now := s.now()
+	if !cachedOK && s.cfg.Cache != nil {
+		// After a restart: the policy cached before it, if still valid.
+		id, text, expires, ok, err := s.cfg.Cache.MTASTSPolicy(ctx, domain)
+		if err != nil {
+			return nil, "", err
+		}
+		if ok {
+			if p, err := ParseSTS(text); err == nil {
+				p.ID = id
+				c, cachedOK = cachedSTS{policy: p, expires: expires}, true
+				s.remember(domain, c)
+			}
+		}
+	}
 	if cachedOK && !now.Before(c.expires) {
 		cachedOK = false
 	}
@@ -241,16 +255,26 @@ func (s *Security) policyFor(ctx context.Context, domain string) (*STS, string, 
 		return nil, failure, nil
 	}
 	p.ID = id
+	c = cachedSTS{policy: p, expires: now.Add(p.MaxAge)}
+	s.remember(domain, c)
+	if s.cfg.Cache != nil {
+		if err := s.cfg.Cache.SaveMTASTSPolicy(ctx, domain, id, text, c.expires); err != nil {
+			s.log.Warn("mta-sts: keeping the policy", "domain", domain, "err", err)
+		}
+	}
+	return &p, "", nil
+}
+
+func (s *Security) remember(domain string, c cachedSTS) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if len(s.sts) >= maxCachedPolicies {
 		for k := range s.sts {
 			delete(s.sts, k)
 			break
 		}
 	}
-	s.sts[domain] = cachedSTS{policy: p, expires: now.Add(p.MaxAge)}
-	s.mu.Unlock()
-	return &p, "", nil
+	s.sts[domain] = c
 }
 
 // maxCachedPolicies bounds the policy cache.

@@ -48,8 +48,17 @@ type Config struct {
 	HTTPSPort int
 	// Results records each connection's outcome; nil records nothing.
 	Results tlsrpt.Recorder
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// Cache keeps MTA-STS policies across restarts (the store); nil keeps
+	// them in memory only.
+	Cache  PolicyCache
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// PolicyCache keeps MTA-STS policies until they expire (RFC 8461 5.1).
+type PolicyCache interface {
+	MTASTSPolicy(ctx context.Context, domain string) (id, text string, expires time.Time, ok bool, err error)
+	SaveMTASTSPolicy(ctx context.Context, domain, id, text string, expires time.Time) error
 }
 
 // Security holds the policy cache. It is safe for concurrent use.

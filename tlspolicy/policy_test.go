@@ -108,7 +108,7 @@ func TestPolicies(t *testing.T) {
 	)
 	rec := storetest.Open(t, storetest.Options{})
 	sec := tlspolicy.New(tlspolicy.Config{Resolver: d.Resolver(), RootCAs: n.CA.Pool(), HTTPSPort: n.HTTPSPort,
-		Required: []string{"*.gov.test"}, SMTPPort: n.Port, Results: rec})
+		Required: []string{"*.gov.test"}, SMTPPort: n.Port, Results: rec, Cache: rec})
 	ctx := context.Background()
 	plan := func(domain string, requireTLS bool) *tlspolicy.Plan {
 		t.Helper()
@@ -217,6 +217,24 @@ func TestPolicies(t *testing.T) {
 		required, reason, err := starttls(t, plan("council.gov.test", false), govMismatch)
 		if err == nil || !required || !strings.Contains(err.Error(), "tls_required") {
 			t.Fatalf("required=%v reason=%q err=%v", required, reason, err)
+		}
+	})
+	t.Run("a cached policy outlives a restart", func(t *testing.T) {
+		// The policy host now serves garbage under the same id, as an
+		// attacker blocking the fetch would make it: a restarted server
+		// keeps enforcing the policy it had.
+		pBad.SetPolicy("1", "<html>blocked</html>")
+		restarted := tlspolicy.New(tlspolicy.Config{Resolver: d.Resolver(), RootCAs: n.CA.Pool(), HTTPSPort: n.HTTPSPort,
+			SMTPPort: n.Port, Results: rec, Cache: rec})
+		p, err := restarted.Plan(ctx, "stsbad.test", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.AllowMX("mx.attacker.test") {
+			t.Fatal("after a restart the policy was forgotten: any MX allowed")
+		}
+		if _, required, _, _ := p.TLS(ctx, stsBad.Hostname); !required {
+			t.Fatal("after a restart TLS is no longer required")
 		}
 	})
 	t.Run("policy refreshed when its id changes", func(t *testing.T) {

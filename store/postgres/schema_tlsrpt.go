@@ -33,4 +33,12 @@ CREATE TABLE tls_reports_received (
 	UNIQUE (organization, report_id)
 );
 CREATE INDEX tls_reports_received_domain ON tls_reports_received(policy_domain, start_at);
+`, `
+CREATE TABLE mta_sts_policies (
+	domain TEXT COLLATE "C" PRIMARY KEY,
+	policy_id TEXT COLLATE "C" NOT NULL,
+	policy TEXT COLLATE "C" NOT NULL,
+	fetched_at BIGINT NOT NULL,
+	expires_at BIGINT NOT NULL
+);
 `}

@@ -41,4 +41,17 @@ CREATE TABLE tls_reports_received (
 	UNIQUE (organization, report_id)
 );
 CREATE INDEX tls_reports_received_domain ON tls_reports_received(policy_domain, start_at);
+`,
+	// mta_sts_policies: MTA-STS policies of the domains we send to, kept
+	// until they expire (RFC 8461 5.1: a cache that outlives a restart,
+	// so that an attacker who blocks the policy fetch after one cannot
+	// downgrade mail to plain text).
+	`
+CREATE TABLE mta_sts_policies (
+	domain TEXT PRIMARY KEY,
+	policy_id TEXT NOT NULL,
+	policy TEXT NOT NULL,
+	fetched_at INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL
+);
 `}
