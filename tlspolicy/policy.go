@@ -26,6 +26,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"wardmail/netdns"
 	"wardmail/tlsrpt"
 )
@@ -112,6 +114,9 @@ type Plan struct {
 	listed     bool // on the operator's TLS-required list
 	sts        *STS
 	stsFailure string // a policy announced but unusable (TLS-RPT failure type)
+	// mxSecure: the domain's MX records were DNSSEC-validated (looked up
+	// for REQUIRETLS only, RFC 8689 4.1).
+	mxSecure bool
 
 	mu    sync.Mutex
 	hosts map[string]*hostState
@@ -140,8 +145,20 @@ func (s *Security) Plan(ctx context.Context, domain string, requireTLS bool) (*P
 		p.sts = sts
 	}
 	p.stsFailure = failure
+	if requireTLS && p.sts == nil {
+		a, err := netdns.Lookup(ctx, s.cfg.Resolver, domain, dns.TypeMX)
+		if err != nil && !errors.Is(err, netdns.ErrBogus) {
+			return nil, err
+		}
+		p.mxSecure = err == nil && a.Secure
+	}
 	return p, nil
 }
+
+// RequireTLS reports whether the message carries REQUIRETLS (RFC 8689): the
+// client must then see REQUIRETLS in the server's EHLO reply and pass it on
+// in MAIL FROM, or defer.
+func (p *Plan) RequireTLS() bool { return p.requireTLS }
 
 // AllowMX reports whether mail may go to host: under an MTA-STS policy in
 // enforce mode only the MX hosts it names may be used (RFC 8461 4.1); in
@@ -253,6 +270,13 @@ func (p *Plan) TLS(ctx context.Context, mxHost string) (*tls.Config, bool, strin
 		}
 	}
 	h := p.host(mxHost, "no-policy-found")
+	if p.requireTLS && p.sts == nil && !p.mxSecure {
+		// RFC 8689 4.1: the MX host must come from a DNSSEC-validated
+		// answer or be named by an MTA-STS policy; a forged MX could
+		// otherwise present a valid certificate for a name of its own.
+		p.record(mxHost, nil, "no-policy-found", false, "validation-failure", "")
+		return nil, true, "", fmt.Errorf("REQUIRETLS: the MX records of %s are not DNSSEC-signed and it publishes no MTA-STS policy, so %s cannot be trusted (RFC 8689 4.1)", p.domain, mxHost)
+	}
 	if p.requireTLS || p.listed {
 		reason := "REQUIRETLS: the message asks for TLS with a valid certificate (RFC 8689)"
 		if p.listed {

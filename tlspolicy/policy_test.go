@@ -80,6 +80,7 @@ func TestPolicies(t *testing.T) {
 	bogus := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx.bogus.test", TLS: testnet.TLSValid})
 	daneTA := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx.daneta.test", TLS: testnet.TLSValid})
 	daneTAWrongName := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx.danetaname.test", TLS: testnet.TLSMismatch})
+	signed := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx.signed.test", TLS: testnet.TLSValid})
 	plain := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx.plain.test"})
 	govMismatch := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx.council.gov.test", TLS: testnet.TLSMismatch})
 	policy := func(mx string) string { return "version: STSv1\nmode: enforce\nmx: " + mx + "\nmax_age: 86400\n" }
@@ -103,6 +104,7 @@ func TestPolicies(t *testing.T) {
 			testnet.MX("@", 10, bogus.Hostname), testnet.TLSA("_25._tcp.mx", 3, 1, 1, spkiHash(bogus)))},
 		zone("daneta.test", true, daneTA, testnet.TLSA("_25._tcp.mx", 2, 0, 1, ca[:])),
 		zone("danetaname.test", true, daneTAWrongName, testnet.TLSA("_25._tcp.mx", 2, 0, 1, ca[:])),
+		zone("signed.test", true, signed),
 		zone("plain.test", false, plain),
 		zone("council.gov.test", false, govMismatch),
 	)
@@ -208,9 +210,17 @@ func TestPolicies(t *testing.T) {
 		if err == nil || !required {
 			t.Fatalf("required=%v reason=%q err=%v", required, reason, err)
 		}
-		p := plan("plain.test", true)
-		if _, required, reason, _ := p.TLS(ctx, plain.Hostname); !required || !strings.Contains(reason, "REQUIRETLS") {
-			t.Fatalf("REQUIRETLS to a host with no policy: required=%v reason=%q", required, reason)
+		p := plan("signed.test", true)
+		if !p.RequireTLS() {
+			t.Fatal("the plan lost the message's REQUIRETLS")
+		}
+		if required, reason, err := starttls(t, p, signed); err != nil || !required || !strings.Contains(reason, "REQUIRETLS") {
+			t.Fatalf("REQUIRETLS to a DNSSEC-signed domain with a valid certificate: required=%v reason=%q err=%v", required, reason, err)
+		}
+		// RFC 8689 4.1: an MX from an unsigned zone, with no MTA-STS, is
+		// not trusted for REQUIRETLS: defer.
+		if _, required, _, err := plan("plain.test", true).TLS(ctx, plain.Hostname); err == nil || !required || !strings.Contains(err.Error(), "RFC 8689") {
+			t.Fatalf("REQUIRETLS to an unsigned domain without MTA-STS: required=%v err=%v", required, err)
 		}
 	})
 	t.Run("TLS-required list with a wildcard", func(t *testing.T) {
