@@ -86,6 +86,7 @@ func TestPolicies(t *testing.T) {
 	policy := func(mx string) string { return "version: STSv1\nmode: enforce\nmx: " + mx + "\nmax_age: 86400\n" }
 	pSTS := n.StartMTASTS("sts.test", policy("mx.sts.test"))
 	pBad := n.StartMTASTS("stsbad.test", policy("mx.stsbad.test"))
+	pDANE := n.StartMTASTS("dane.test", policy("mx.dane.test"))
 	pTesting := n.StartMTASTS("ststesting.test", "version: STSv1\nmode: testing\nmx: *.ststesting.test\nmax_age: 600\n")
 
 	zone := func(name string, signed bool, h *testnet.SMTPHost, extra ...testnet.Record) testnet.Zone {
@@ -98,7 +99,7 @@ func TestPolicies(t *testing.T) {
 		zone("sts.test", false, stsGood, pSTS.Records()...),
 		zone("stsbad.test", false, stsBad, pBad.Records()...),
 		zone("ststesting.test", false, stsTesting, pTesting.Records()...),
-		zone("dane.test", true, daneGood, testnet.TLSA("_25._tcp.mx", 3, 1, 1, spkiHash(daneGood))),
+		zone("dane.test", true, daneGood, append(pDANE.Records(), testnet.TLSA("_25._tcp.mx", 3, 1, 1, spkiHash(daneGood)))...),
 		zone("danebad.test", true, daneBad, testnet.TLSA("_25._tcp.mx", 3, 1, 1, wrong[:])),
 		testnet.Zone{Name: "bogus.test", Bogus: true, Records: append(bogus.Records(),
 			testnet.MX("@", 10, bogus.Hostname), testnet.TLSA("_25._tcp.mx", 3, 1, 1, spkiHash(bogus)))},
@@ -159,7 +160,10 @@ func TestPolicies(t *testing.T) {
 			t.Fatalf("result %+v", r)
 		}
 	})
-	t.Run("DANE-EE match (names not checked)", func(t *testing.T) {
+	// dane.test also publishes an MTA-STS policy in enforce mode, which its
+	// certificate (for wrong.invalid) would fail: DANE takes precedence
+	// (RFC 8461 2).
+	t.Run("DANE-EE match (names not checked), over MTA-STS", func(t *testing.T) {
 		required, reason, err := starttls(t, plan("dane.test", false), daneGood)
 		if err != nil || !required || !strings.Contains(reason, "DANE") {
 			t.Fatalf("required=%v reason=%q err=%v", required, reason, err)
