@@ -13,6 +13,7 @@ import (
 	"wardmail/dnsrecords"
 	"wardmail/store"
 	"wardmail/tlspolicy"
+	"wardmail/tlsrpt"
 )
 
 // MailSecurity is what mail leaving the server is protected by: DKIM keys
@@ -92,4 +93,27 @@ func (s *Server) mtaSTSHandler(cfg Config) http.Handler {
 		}
 		return dnsrecords.Setup{Domain: domain, MXHost: cfg.Hostname, MTASTSMode: cfg.MTASTSMode, MTASTSMaxAge: cfg.MTASTSMaxAge}, true
 	})
+}
+
+// StartTLSReports sends the daily TLS reports (RFC 8460) through q, the
+// outbound queue, from report_address in the server's own domain, until the
+// server closes.
+func (s *Server) StartTLSReports(cfg Config, q tlsrpt.Enqueuer) {
+	domain := cfg.Hostname
+	if _, parent, ok := strings.Cut(domain, "."); ok && strings.Contains(parent, ".") {
+		domain = parent
+	}
+	from := cfg.ReportAddress
+	if from == "" {
+		from = "reports"
+	}
+	if !strings.Contains(from, "@") {
+		from += "@" + domain
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &tlsrpt.Reporter{Store: s.Store, Queue: q, Resolver: cfg.DNSResolver, Organization: cfg.Hostname,
+		Submitter: domain, From: from, Logger: s.log}
+	done := make(chan struct{})
+	go func() { defer close(done); r.Run(ctx) }()
+	s.closers = append(s.closers, func() error { cancel(); <-done; return nil })
 }
