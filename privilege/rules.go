@@ -48,6 +48,7 @@ const (
 	ReleaseQuarantine Action = "quarantine.release"
 	DeleteQuarantine  Action = "quarantine.delete"
 	ReleaseMalware    Action = "quarantine.release-malware"
+	ViewTLSReports    Action = "tlsreports.view" // TLS reports (RFC 8460) others sent about our domains
 )
 
 // Rule is what an action needs.
@@ -110,6 +111,7 @@ var Rules = map[Action]Rule{
 	ReleaseQuarantine: {Min: Local},
 	DeleteQuarantine:  {Min: Local},
 	ReleaseMalware:    {Min: National},
+	ViewTLSReports:    {Min: Local},
 }
 
 // needs is the refusal for a rank too low for the action.

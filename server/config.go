@@ -134,6 +134,16 @@ type Config struct {
 	HTTPBodyMinRate       int64         `key:"http_body_min_rate"`        // bytes a second, default 10240
 	HTTPIdleTimeout       time.Duration `key:"http_idle_timeout"`         // between requests, default 2m
 
+	// Mail security in transit (package tlspolicy, dnsrecords, dkimsign).
+	// TLSRequired lists domains mail to which must use TLS with a valid
+	// certificate ("nhs.net", "*.gov.uk"); MTASTSMode and MTASTSMaxAge are
+	// the MTA-STS policy served for local domains; ReportAddress receives
+	// DMARC and TLS reports (default reports@DOMAIN).
+	TLSRequired   []string      `key:"tls_required"`
+	MTASTSMode    string        `key:"mta_sts_mode"`
+	MTASTSMaxAge  time.Duration `key:"mta_sts_max_age"`
+	ReportAddress string        `key:"report_address"`
+
 	LogLevel string `key:"log_level"` // debug, info, warn, error
 
 	// Version is the program's version, shown to the other nodes. Not a
@@ -223,6 +233,27 @@ func (c *Config) Set(key, value string) error {
 	}
 	if p, ok := str[key]; ok {
 		*p = value
+		return nil
+	}
+	switch key {
+	case "tls_required":
+		c.TLSRequired = splitList(value)
+		return nil
+	case "mta_sts_mode":
+		if value != "enforce" && value != "testing" && value != "none" {
+			return fmt.Errorf("mta_sts_mode: %q is not enforce, testing or none", value)
+		}
+		c.MTASTSMode = value
+		return nil
+	case "mta_sts_max_age":
+		d, err := time.ParseDuration(value)
+		if err != nil || d < time.Hour || d > 31557600*time.Second {
+			return fmt.Errorf("mta_sts_max_age: %q is not a duration between 1h and a year (8766h)", value)
+		}
+		c.MTASTSMaxAge = d
+		return nil
+	case "report_address":
+		c.ReportAddress = value
 		return nil
 	}
 	if key == "database" {
@@ -349,4 +380,15 @@ func (c *Config) Set(key, value string) error {
 		return fmt.Errorf("unknown setting %q", key)
 	}
 	return err
+}
+
+// splitList reads a comma-separated list, lower-cased, without blanks.
+func splitList(v string) []string {
+	var out []string
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.ToLower(strings.TrimSpace(f)); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -110,6 +110,9 @@ var privTable = map[string]privCase{
 	"GET /api/v1/admin/quarantine/{id}":          {kind: "quarantined", body: noBody, want: [4]string{"FF", "FF", "AH", "AA"}},
 	"POST /api/v1/admin/quarantine/{id}/release": {kind: "quarantined", body: noBody, want: [4]string{"FF", "FF", "AH", "AA"}},
 	"DELETE /api/v1/admin/quarantine/{id}":       {kind: "quarantined", body: noBody, want: [4]string{"FF", "FF", "AH", "AA"}},
+	"GET /api/v1/admin/tls-reports":              {kind: "none", body: noBody, want: [4]string{"F", "F", "A", "A"}},
+	// Report 0 does not exist: administrators are told so, others refused first.
+	"GET /api/v1/admin/tls-reports/{id}": {kind: "none", body: noBody, want: [4]string{"F", "F", "H", "H"}},
 
 	// Owners' own lists: the owner, and the administrators who manage the list.
 	"GET /api/v1/lists/{list}/held":       {kind: "list", body: noBody, want: [4]string{"FF", "AF", "AF", "AA"}},

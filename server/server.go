@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"wardmail/dkimsign"
+	"wardmail/tlspolicy"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -53,6 +55,7 @@ type Server struct {
 	Scanner  *scan.Scanner // attachments, malware, spam (config_scan.go)
 	Registry *prometheus.Registry
 	TLS      *tls.Config
+	Mail     *MailSecurity // DKIM keys and outbound TLS policy (mailsec.go)
 	// Addrs are the addresses the doors listen on, by config key
 	// ("smtp", "submission", "imap", ...).
 	Addrs map[string]string
@@ -154,6 +157,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return fail(err)
 	}
+	if s.Mail, err = newMailSecurity(ctx, st, cfg, log); err != nil {
+		return fail(err)
+	}
 	params := auth.DefaultParams()
 	if cfg.Argon2Memory > 0 {
 		params.Memory = cfg.Argon2Memory
@@ -244,6 +250,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	for _, c := range []prometheus.Collector{
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		st.Metrics(), hasher, s.Login, lock, s.Pipeline.Metrics(), smtpMetrics, imap.Metrics(), s.Policy, connMetrics, s.Scanner.Metrics(),
+		dkimsign.SignedTotal, tlspolicy.Collectors()[0],
 	} {
 		if err := s.Registry.Register(c); err != nil {
 			return fail(fmt.Errorf("registering metrics: %w", err))
@@ -254,7 +261,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		CheckPassword: auth.CheckPasswordPolicy})
 	httpSrv := &http.Server{
 		Handler: limitHTTP(web.New(web.Config{Store: st, Mail: mailSvc, Pipeline: s.Pipeline, SignIn: web.LoginSignIn{Login: s.Login},
-			Registry: s.Registry, Logger: log, TLS: true, ReplyAll: s.Storms, Admin: s.Admin, Now: cfg.Now, Scanners: s.Scanner}),
+			Registry: s.Registry, Logger: log, TLS: true, ReplyAll: s.Storms, Admin: s.Admin, Now: cfg.Now, Scanners: s.Scanner,
+			MTASTS: s.mtaSTSHandler(cfg)}),
 			orDefault(cfg.HTTPBodyTimeout, defHTTPBody), orDefault(cfg.HTTPBodyMinRate, defMinRate)),
 		ReadHeaderTimeout: orDefault(cfg.HTTPReadHeaderTimeout, defHTTPHeader),
 		IdleTimeout:       orDefault(cfg.HTTPIdleTimeout, defHTTPIdle),

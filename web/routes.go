@@ -14,6 +14,7 @@ func (a *API) routes(mux *http.ServeMux) {
 	// Operations.
 	mux.HandleFunc("GET /healthz", a.handleHealth)
 	mux.Handle("GET /metrics", a.metricsHandler())
+	mux.HandleFunc("GET /.well-known/mta-sts.txt", a.handleMTASTS) // tlsreports.go
 
 	// Sign-in and sessions (session.go).
 	mux.Handle("POST /api/v1/session", a.open(a.handleSignIn))
@@ -127,6 +128,8 @@ var adminRoutes = []adminRoute{
 	{"GET /api/v1/admin/quarantine/{id}", privilege.ViewQuarantine, (*API).handleQuarantined},
 	{"POST /api/v1/admin/quarantine/{id}/release", privilege.ReleaseQuarantine, (*API).handleQuarantineRelease},
 	{"DELETE /api/v1/admin/quarantine/{id}", privilege.DeleteQuarantine, (*API).handleQuarantineDelete},
+	{"GET /api/v1/admin/tls-reports", privilege.ViewTLSReports, (*API).handleTLSReports},     // tlsreports.go
+	{"GET /api/v1/admin/tls-reports/{id}", privilege.ViewTLSReports, (*API).handleTLSReport}, // tlsreports.go
 }
 
 // AdminRoutes lists the administrators' routes ("METHOD /path") with the

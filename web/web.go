@@ -51,6 +51,9 @@ type Config struct {
 	Admin *admin.Service
 	// Scanners, when set, report the scanning engines' state on /healthz.
 	Scanners ScanHealth
+	// MTASTS, when set, serves /.well-known/mta-sts.txt for the hosts
+	// mta-sts.DOMAIN of local domains (RFC 8461 3.3).
+	MTASTS http.Handler
 	// Now returns the current time (tests replace it).
 	Now func() time.Time
 }

@@ -35,6 +35,10 @@ commands:
                       sign-in: incident mode, bulk unlock, running locks
   apppass create|list|revoke
                       app passwords for people's devices (IMAP, SMTP)
+  dkim show|rotate|prune
+                      DKIM keys of a local domain, and their rotation
+  dns records|check   the DNS records a domain publishes, and a check of them
+  tlsrpt import       keep TLS reports about our domains received elsewhere
   migrate             move a data folder's database to PostgreSQL, verified
   cluster status      nodes, their doors and versions, who runs each background job, the database's replication
   bench deliver       measure SMTP submission to IMAP visibility
@@ -80,6 +84,12 @@ func main() {
 		err = runBench(args)
 	case "sim":
 		err = runSim(args)
+	case "dkim":
+		err = runDKIM(args)
+	case "dns":
+		err = runDNS(args)
+	case "tlsrpt":
+		err = runTLSRPT(args)
 	case "version":
 		fmt.Println("wardmail", version)
 	case "-h", "--help", "help":

@@ -1,5 +1,7 @@
 package postgres
 
+import "slices"
+
 // Migrations is store/sqlite's Migrations translated for PostgreSQL, step for
 // step and in the same order, so that a schema version means the same tables
 // and columns in both databases (TestSchemaMatchesSQLite checks it). A new
@@ -22,7 +24,7 @@ package postgres
 //   - WITHOUT ROWID is dropped (a heap table with its primary key index).
 //   - instr(s, t) in an expression index is strpos(s, t), as Dialect.Position
 //     spells it in queries, so the planner matches them.
-var Migrations = append([]string{
+var Migrations = slices.Concat([]string{
 	schemaV1,
 	schemaLists,
 	schemaSignIn,
@@ -39,7 +41,10 @@ var Migrations = append([]string{
 	schemaSaveDate,
 	schemaWordsWhole,
 	schemaCluster,
-}, quarantineSteps...)
+},
+	quarantineSteps,
+	schemaTLSRPT,
+)
 
 const schemaV1 = `
 CREATE TABLE orgs (

@@ -1,11 +1,13 @@
 package sqlite
 
+import "slices"
+
 // Migrations is every SQLite schema step in order: step i brings a database
 // from version i to i+1. Steps are never edited once released (data folders
 // in use have run them): a change is a new step. store/postgres keeps its
 // own translation of each step, in the same order; its tests check that
 // both lists create the same tables and columns.
-var Migrations = append([]string{
+var Migrations = slices.Concat([]string{
 	SchemaV1,
 	SchemaLists,              // lists.go: lists, post log, submissions, admins, audit
 	SchemaSignIn,             // signin.go: app passwords, lockout, TOTP
@@ -22,7 +24,10 @@ var Migrations = append([]string{
 	SchemaSaveDate,           // schema_imap.go: when each message was saved in its mailbox (RFC 8514)
 	SchemaWordsWhole,         // words.go: which bodies the word index holds in part (IMAP SEARCH BODY/TEXT)
 	SchemaCluster,            // schema_cluster.go: the nodes of a cluster and who runs each background job
-}, QuarantineSteps...) // schema_quarantine.go: the administrators' quarantine
+},
+	QuarantineSteps, // schema_quarantine.go: the administrators' quarantine
+	SchemaTLSRPT,    // schema_tlsrpt.go: TLS report results, reports sent and received (RFC 8460)
+)
 
 // SchemaV1 is the first schema. INTEGER PRIMARY KEY is an alias of the rowid;
 // AUTOINCREMENT keeps a mailbox id from ever being reused (it is the

@@ -1,6 +1,7 @@
 // Browser tests for the administrators' console.
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
+import { writeFileSync } from 'node:fs'
 import { step, assert, totp, apiAs, axe, BIN, SHOTS, PASSWORD, data, base, ben, page, browser, demoPeople, expectedFailures, smtpSend } from './harness.mjs'
 
 // A national administrator who has not set up two-step sign-in yet (granted with the CLI, as an operator would).
@@ -629,3 +630,23 @@ await step('audit trail as a local administrator: their organisation\'s entries,
 // The refusals the console's steps ask for on purpose.
 expectedFailures.push(/^422 POST \/api\/v1\/admin\/people\/[^/]+\/password$/, /^422 POST \/api\/v1\/admin\/lists\/[^/]+\/members$/,
   /^404 GET \/api\/v1\/admin\/people\/amira\.khan%40nhs\.test$/, /^403 PUT \/api\/v1\/admin\/lists\/[^/]+\/policy$/)
+
+await step('TLS reports: one imported by the operator is shown with its totals and its JSON', async () => {
+  const file = join(data, 'tlsrpt-e2e.json')
+  writeFileSync(file, JSON.stringify({
+    'organization-name': 'Council Mail Service', 'contact-info': 'ops@council.test', 'report-id': 'e2e-1',
+    'date-range': { 'start-datetime': '2026-12-01T00:00:00Z', 'end-datetime': '2026-12-01T23:59:59Z' },
+    policies: [{ policy: { 'policy-type': 'sts', 'policy-domain': 'nhs.test', 'policy-string': ['version: STSv1', 'mode: enforce'] },
+      summary: { 'total-successful-session-count': 1200, 'total-failure-session-count': 4 },
+      'failure-details': [{ 'result-type': 'certificate-expired', 'receiving-mx-hostname': 'mx.nhs.test', 'failed-session-count': 4 }] }],
+  }))
+  execFileSync(BIN, ['tlsrpt', 'import', '--data', data, file], { stdio: 'pipe' })
+  await openConsole('TLS reports')
+  const row = page.getByRole('row').filter({ hasText: 'Council Mail Service' })
+  await row.waitFor()
+  const text = await row.textContent()
+  assert(text.includes('nhs.test') && text.includes('1,200') && text.includes('4'), 'report row: ' + text)
+  await row.getByRole('button', { name: 'Show the report from Council Mail Service' }).click()
+  await page.getByText('certificate-expired').waitFor()
+  await axe('TLS reports')
+})

@@ -8,13 +8,14 @@ import { Storms } from './Storms'
 import { Quarantine } from './Quarantine'
 import { Trace } from './Trace'
 import { Audit } from './Audit'
+import { TlsReports } from './TlsReports'
 import { console_, n } from './api'
 import './console.css'
 
 // The administrators' console. Every action goes through the admin API
 // (/api/v1/admin/...), the same store calls as the CLI; the server scopes
 // each call to the administrator's organisations.
-const areas = ['People', 'Lockouts', 'Lists', 'Moderation', 'Quarantine', 'Storms', 'Trace', 'Audit'] as const
+const areas = ['People', 'Lockouts', 'Lists', 'Moderation', 'Quarantine', 'Storms', 'Trace', 'Audit', 'TLS reports'] as const
 type Area = typeof areas[number]
 
 export interface Scope { national: boolean; orgs: { id: number; name: string; people: number }[] }
@@ -54,6 +55,7 @@ export function Admin() {
           {area === 'Storms' && <Storms scope={scope} />}
           {area === 'Trace' && <Trace />}
           {area === 'Audit' && <Audit scope={scope} />}
+          {area === 'TLS reports' && <TlsReports />}
         </div>
       )}
     </section>

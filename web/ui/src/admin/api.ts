@@ -29,6 +29,13 @@ export interface Quarantined {
   id: number; queue_id: string; sender: string; subject: string; verdict: string; reason: string; created: string; size: number
   recipients: { address: string; state: 'held' | 'released' | 'deleted'; decided_by?: string; decided_at?: string }[]
 }
+
+// A TLS report (RFC 8460) received about one of our domains.
+export interface TlsReport {
+  id: number; received_at: string; organization: string; report_id: string
+  start: string; end: string; policy_domain: string; successes: number; failures: number
+}
+
 export interface ListPage { lists: List[]; total: number; offset: number; limit: number; next_offset?: number }
 
 const path = (address: string) => `/api/v1/admin/lists/${enc(address)}`
@@ -61,6 +68,8 @@ export const console_ = {
   quarantine: (all: boolean) => call<{ messages: Quarantined[] }>('GET', `/api/v1/admin/quarantine${all ? '?all=1' : ''}`),
   releaseQuarantined: (id: number) => call<{ recipients: string[] }>('POST', `/api/v1/admin/quarantine/${id}/release`, {}),
   deleteQuarantined: (id: number) => call<{ recipients: string[] }>('DELETE', `/api/v1/admin/quarantine/${id}`),
+  tlsReports: (domain: string) => call<{ reports: TlsReport[] }>('GET', `/api/v1/admin/tls-reports${domain ? `?domain=${enc(domain)}` : ''}`),
+  tlsReport: (id: number) => call<{ report: TlsReport; json: unknown }>('GET', `/api/v1/admin/tls-reports/${id}`),
   trace: (messageId: string) => call<{ messages: TraceHistory[] }>('GET', `/api/v1/admin/trace?message_id=${enc(messageId)}`),
 }
 
