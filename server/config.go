@@ -20,6 +20,9 @@ type Config struct {
 	// share). Empty: the embedded SQLite database in the data folder.
 	Database string `key:"database"`
 	Hostname string `key:"hostname"`
+	// DKIMKeyDir holds the DKIM keys of every local domain (default
+	// DATA/dkim); nodes sharing a database point it at one shared folder.
+	DKIMKeyDir string `key:"dkim_key_dir"`
 	// NodeName names this process among the nodes sharing a database
 	// (`wardmail cluster status`); each node needs its own. Empty: the
 	// machine's host name.
@@ -227,7 +230,7 @@ func (c *Config) Set(key, value string) error {
 		"data": &c.DataDir, "hostname": &c.Hostname, "smtp": &c.SMTPAddr, "submission": &c.SubmissionAddr,
 		"submissions": &c.SubmissionsAddr, "imap": &c.IMAPAddr, "imaps": &c.IMAPSAddr, "http": &c.HTTPAddr,
 		"tls_cert": &c.TLSCert, "tls_key": &c.TLSKey, "body_key_file": &c.KeyFile, "log_level": &c.LogLevel,
-		"signin_key_file": &c.SignInKeyFile, "totp_key_file": &c.TOTPKeyFile, "dns_resolver": &c.DNSResolver, "node_name": &c.NodeName,
+		"signin_key_file": &c.SignInKeyFile, "totp_key_file": &c.TOTPKeyFile, "dns_resolver": &c.DNSResolver, "node_name": &c.NodeName, "dkim_key_dir": &c.DKIMKeyDir,
 		"s3_endpoint": &c.S3Endpoint, "s3_bucket": &c.S3Bucket, "s3_prefix": &c.S3Prefix, "s3_region": &c.S3Region,
 		"s3_access_key": &c.S3AccessKey, "s3_secret_key_file": &c.S3SecretKeyFile, "s3_ca_file": &c.S3CAFile,
 	}

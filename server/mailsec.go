@@ -25,8 +25,15 @@ type MailSecurity struct {
 	Security *tlspolicy.Security
 }
 
-// DKIMDir is where a data folder keeps its DKIM keys.
-func DKIMDir(dataDir string) string { return filepath.Join(dataDir, "dkim") }
+// DKIMDir is where the DKIM keys are kept: dkim_key_dir, or DATA/dkim.
+// Nodes sharing a database must share it too (they sign with the keys the
+// DNS publishes).
+func DKIMDir(cfg Config) string {
+	if cfg.DKIMKeyDir != "" {
+		return cfg.DKIMKeyDir
+	}
+	return filepath.Join(cfg.DataDir, "dkim")
+}
 
 // LocalDomains is the directory's domains and the configured ones.
 func LocalDomains(ctx context.Context, st *store.Store, cfg Config) ([]string, error) {
@@ -47,7 +54,7 @@ func LocalDomains(ctx context.Context, st *store.Store, cfg Config) ([]string, e
 // (the first start) and the TLS policy engine, whose results are kept for
 // TLS reports.
 func newMailSecurity(ctx context.Context, st *store.Store, cfg Config, log *slog.Logger) (*MailSecurity, error) {
-	keys := dkimsign.Open(DKIMDir(cfg.DataDir), cfg.Now)
+	keys := dkimsign.Open(DKIMDir(cfg), cfg.Now)
 	domains, err := LocalDomains(ctx, st, cfg)
 	if err != nil {
 		return nil, err

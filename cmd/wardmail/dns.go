@@ -37,7 +37,7 @@ func runDNS(args []string) error {
 		return err
 	}
 	domain := rest[0]
-	keys := dkimsign.Open(server.DKIMDir(cfg.DataDir), nil)
+	keys := dkimsign.Open(server.DKIMDir(cfg), nil)
 	// Keys are made here too when the server has not started yet, so that
 	// the records can be published before the first message leaves.
 	if err := keys.Ensure(domain); err != nil {
