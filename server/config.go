@@ -120,6 +120,9 @@ type Config struct {
 
 	LogLevel string `key:"log_level"` // debug, info, warn, error
 
+	// Inbound is sender authentication on the inbound door (inbound.go).
+	Inbound InboundConfig
+
 	// Now is the clock (tests replace it); nil is time.Now. Not a setting.
 	Now func() time.Time
 	// Listen opens a door's socket (tests wrap it); nil is net.Listen. Not
@@ -143,6 +146,7 @@ func Defaults() Config {
 		HashWait:       2 * time.Second,
 		PostTrickle:    time.Second,
 		LogLevel:       "info",
+		Inbound:        InboundConfig{TrustedRelays: defaultTrustedRelays()},
 	}
 }
 
@@ -318,6 +322,9 @@ func (c *Config) Set(key, value string) error {
 		n, err = num(16)
 		*map[string]*int{"list_approvals": &c.ListApprovals, "list_hold_days": &c.ListHoldDays}[key] = int(n)
 	default:
+		if ok, err := c.setInbound(key, value); ok {
+			return err
+		}
 		return fmt.Errorf("unknown setting %q", key)
 	}
 	return err

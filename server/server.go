@@ -129,12 +129,14 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.Login = auth.New(auth.Config{Store: st, Hasher: hasher, Lockout: lock, Logger: log, SlowLookup: cfg.SignInSlowLookup, Now: cfg.Now})
 	s.closers = append(s.closers, s.Login.Close)
 	s.Policy, s.Storms, s.Limits = newPolicy(st, cfg, log)
+	checker := newInbound(cfg, st, log)
 	s.Pipeline = submit.New(submit.Config{
 		Limits: s.Limits, Breaker: s.Storms, Now: cfg.Now,
 		Store: st, Hostname: cfg.Hostname, LocalDomains: cfg.LocalDomains,
 		MaxRecipients: cfg.MaxRecipients, MaxMessageBytes: cfg.MaxMessageBytes, Logger: log,
 		Governance:   listGovernance(cfg),
 		ConfirmAbove: cfg.ConfirmAudienceAbove,
+		Inbound:      inboundChecker(checker),
 	})
 
 	s.closers = append(s.closers, startWorkers(st, s.Pipeline, cfg.PostTrickle, log))
@@ -180,6 +182,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		st.Metrics(), hasher, s.Login, lock, s.Pipeline.Metrics(), smtpMetrics, imap.Metrics(), s.Policy, connMetrics,
 	} {
 		if err := s.Registry.Register(c); err != nil {
+			return fail(fmt.Errorf("registering metrics: %w", err))
+		}
+	}
+	if checker != nil {
+		if err := s.Registry.Register(checker.Metrics()); err != nil {
 			return fail(fmt.Errorf("registering metrics: %w", err))
 		}
 	}

@@ -30,6 +30,9 @@ type Submission struct {
 	Lists     []int64 // appended to each list's post log
 	Held      []HeldPost
 	Date      time.Time
+	// Junk puts the direct recipients' copies in their Junk folder
+	// instead of the INBOX (inbound mail judged as junk).
+	Junk bool
 }
 
 // HeldPost is a list where a submission waits for a moderator.
@@ -104,11 +107,17 @@ func (s *Store) Submit(ctx context.Context, sub *Submission) (*SubmitResult, err
 			if _, err := materialise(tx, pid, 0); err != nil {
 				return err
 			}
-			uid, err := appendRow(tx, inbox.ID, cid, 0, "", sub.Date)
+			box := inbox
+			if sub.Junk {
+				if box, err = junkFolder(tx, pid, inbox); err != nil {
+					return err
+				}
+			}
+			uid, err := appendRow(tx, box.ID, cid, 0, "", sub.Date)
 			if err != nil {
 				return err
 			}
-			res.Delivered = append(res.Delivered, Delivered{PersonID: pid, MailboxID: inbox.ID, UID: uid})
+			res.Delivered = append(res.Delivered, Delivered{PersonID: pid, MailboxID: box.ID, UID: uid})
 		}
 		for _, l := range sub.Lists {
 			var id int64

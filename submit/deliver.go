@@ -55,6 +55,10 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 	if n := message.CountHeader(body, hs, "Received"); n >= p.cfg.MaxHops {
 		return nil, refuse(554, 5, 4, 6, "The message has passed through %d mail servers and is probably looping; the limit is %d", n, p.cfg.MaxHops)
 	}
+	body, hs, verdict, err := p.checkInbound(ctx, s, from, body, hs)
+	if err != nil {
+		return nil, err
+	}
 	if s.Person != nil {
 		// A submitted message loses its Bcc field (RFC 5322 3.6.3): the
 		// envelope already names the blind recipients.
@@ -157,6 +161,7 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 			return nil, refuse(554, 5, 6, 0, "The message cannot be read: %v", err)
 		}
 	}
+	p.junkInbound(sub, verdict)
 	if sub.Audience, err = p.cfg.Store.AudienceCount(ctx, sub.People, sub.Lists); err != nil {
 		p.cfg.Logger.Error("counting an audience", "id", id, "err", err)
 		return nil, ErrUnavailable

@@ -43,6 +43,8 @@ type Config struct {
 	// breaker (package policy); nil turns each off.
 	Limits  *policy.Limits
 	Breaker *policy.Breaker
+	// Inbound authenticates mail from other servers (inbound.go).
+	Inbound Inbound
 	Logger  *slog.Logger
 	Now     func() time.Time
 }

@@ -1,0 +1,59 @@
+package submit
+
+import (
+	"context"
+	"net/netip"
+	"time"
+
+	"wardmail/inbound"
+	"wardmail/store"
+)
+
+// Inbound authenticates mail from other servers (package inbound); nil
+// turns the checks off.
+type Inbound interface {
+	Check(ctx context.Context, in inbound.Input) *inbound.Verdict
+}
+
+// inboundVerdict is what the inbound checks decided for one message.
+type inboundVerdict struct {
+	junk   bool
+	reason string
+}
+
+// checkInbound runs sender authentication on a message arriving on the
+// inbound door and returns the message as it is to be stored (with
+// Authentication-Results and Wardmail-Origin on top) and where it goes. A
+// refusal carries its SMTP reply: 550 5.7.1 for a forgery or a DMARC reject
+// policy (RFC 7489 6.6.3), 451 4.7.0 when DNS could not say.
+func (p *Pipeline) checkInbound(ctx context.Context, s *Sender, from string, body []byte, hs int64) ([]byte, int64, inboundVerdict, error) {
+	if p.cfg.Inbound == nil || s.Person != nil || s.Door != "smtp" {
+		return body, hs, inboundVerdict{}, nil
+	}
+	ip, _ := netip.ParseAddr(hostOf(s.RemoteAddr))
+	v := p.cfg.Inbound.Check(ctx, inbound.Input{RemoteIP: ip, Helo: s.Helo, MailFrom: from, Message: body})
+	switch v.Action {
+	case inbound.Reject:
+		p.cfg.Logger.Info("refused by sender authentication", "from", from, "domain", v.FromDomain, "dmarc", v.DMARC, "reason", v.Reason)
+		return nil, 0, inboundVerdict{}, refuse(550, 5, 7, 1, "%s", v.Reason)
+	case inbound.Defer:
+		return nil, 0, inboundVerdict{}, refuse(451, 4, 7, 0, "%s", v.Reason)
+	}
+	out := v.Apply(body)
+	return out, hs + int64(len(out)-len(body)), inboundVerdict{junk: v.Action == inbound.Junk, reason: v.Reason}, nil
+}
+
+// junkInbound sends a message judged as junk to the direct recipients' Junk
+// folders and holds its list posts for the lists' moderators, so that it
+// reaches no INBOX.
+func (p *Pipeline) junkInbound(sub *store.Submission, v inboundVerdict) {
+	if !v.junk {
+		return
+	}
+	sub.Junk = true
+	for _, l := range sub.Lists {
+		sub.Held = append(sub.Held, store.HeldPost{ListID: l, Reason: "Sender authentication: " + v.reason,
+			Expires: p.cfg.Now().Add(time.Duration(p.cfg.Governance.HoldDays) * 24 * time.Hour)})
+	}
+	sub.Lists = nil
+}
