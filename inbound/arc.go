@@ -37,7 +37,7 @@ type ARCResult struct {
 	Sealer string
 	// First is the ARC-Authentication-Results of instance 1: what the first
 	// forwarder found when the message reached it.
-	First []authres.Result
+	First []Result
 	// Instances is the number of ARC sets.
 	Instances int
 }
@@ -128,10 +128,7 @@ func (c *Checker) verifyARC(ctx context.Context, fields []field, body []byte) AR
 			return fail("ARC-Seal %d: %v", i, err)
 		}
 	}
-	if id, results, err := authres.Parse(aarResults(sets[1].aar.value())); err == nil {
-		_ = id
-		res.First = results
-	}
+	res.First = parseResults(aarResults(sets[1].aar.value()))
 	res.Value = authres.ResultPass
 	return res
 }
@@ -141,6 +138,50 @@ func (c *Checker) verifyARC(ctx context.Context, fields []field, body []byte) AR
 func aarResults(v string) string {
 	_, rest, _ := strings.Cut(v, ";")
 	return strings.TrimSpace(rest)
+}
+
+// Result is one result of an Authentication-Results value (RFC 8601 2.2):
+// method, result and properties such as header.d or header.from.
+type Result struct {
+	Method, Value string
+	Props         map[string]string
+}
+
+// maxResults bounds how many results parseResults reads.
+const maxResults = 50
+
+// parseResults reads an Authentication-Results value leniently: comments
+// removed (they may hold semicolons, as OpenDKIM's "(2048-bit key;
+// unprotected)" does), then each result's method=result and its
+// ptype.property=value pairs; what it cannot read it skips. The
+// authserv-id is not returned.
+func parseResults(v string) []Result {
+	if len(v) > 8192 {
+		v = v[:8192]
+	}
+	parts := splitParams(stripComments(v))
+	var out []Result
+	for _, p := range parts[1:] {
+		words := strings.Fields(p)
+		if len(words) == 0 {
+			continue
+		}
+		m, val, ok := strings.Cut(words[0], "=")
+		if !ok {
+			continue
+		}
+		r := Result{Method: strings.ToLower(m), Value: strings.ToLower(val), Props: map[string]string{}}
+		for _, w := range words[1:] {
+			if k, pv, ok := strings.Cut(w, "="); ok {
+				r.Props[strings.ToLower(k)] = strings.Trim(pv, `"`)
+			}
+		}
+		out = append(out, r)
+		if len(out) >= maxResults {
+			break
+		}
+	}
+	return out
 }
 
 // arcInstance reads the i= tag of an ARC field.

@@ -310,15 +310,11 @@ func (c *Checker) arcOverride(v *Verdict) bool {
 	// domain, or a DKIM signature of that domain that verified (an
 	// OpenDKIM in front of a list server reports only DKIM).
 	for _, r := range v.ARC.First {
-		switch r := r.(type) {
-		case *authres.DMARCResult:
-			if r.Value == authres.ResultPass && strings.EqualFold(r.From, v.FromDomain) {
-				return true
-			}
-		case *authres.DKIMResult:
-			if r.Value == authres.ResultPass && aligned(r.Domain, v.FromDomain, dmarc.AlignmentRelaxed) {
-				return true
-			}
+		switch {
+		case r.Method == "dmarc" && r.Value == "pass" && strings.EqualFold(r.Props["header.from"], v.FromDomain):
+			return true
+		case r.Method == "dkim" && r.Value == "pass" && aligned(r.Props["header.d"], v.FromDomain, dmarc.AlignmentRelaxed):
+			return true
 		}
 	}
 	return false
@@ -447,7 +443,11 @@ func (c *Checker) fields(v *Verdict, in Input, mailFromDomain, helo string) []by
 		results = append(results, r)
 	}
 	if v.ARC.Value != authres.ResultNone {
-		results = append(results, &authres.ARCResult{Value: v.ARC.Value})
+		arc := &authres.GenericResult{Method: "arc", Value: v.ARC.Value, Params: map[string]string{"reason": v.ARC.Reason}}
+		if v.ARC.Sealer != "" {
+			arc.Params["header.d"] = v.ARC.Sealer
+		}
+		results = append(results, arc)
 	}
 	dm := &authres.DMARCResult{Value: v.DMARC, From: v.FromDomain}
 	if v.DMARC == authres.ResultFail {
