@@ -298,3 +298,46 @@ func TestInboundLookAlikeSenders(t *testing.T) {
 		}
 	}
 }
+
+// A message that OpenDKIM signed for clinic.test (p=reject), replayed from a
+// host its SPF does not name: intact, its DKIM signature alone makes DMARC
+// pass; with one word of the body changed, the signature fails and the
+// message is refused under clinic.test's policy.
+func TestInboundDKIMBodyAltered(t *testing.T) {
+	n := testnet.New(t, testnet.Options{})
+	clinic := n.StartPostfix(testnet.PostfixConfig{Domain: "clinic.test"})
+	sink := n.StartPostfix(testnet.PostfixConfig{Domain: "sink.test"})
+	e := startInbound(t, n, nil,
+		testnet.Zone{Name: "clinic.test", Records: append(clinic.Records(), testnet.TXT("_dmarc", "v=DMARC1; p=reject"))},
+		testnet.Zone{Name: "sink.test", Records: sink.Records()})
+	msg := "From: Dr Gita Patel <gp@clinic.test>\r\nTo: ward7@nhs.test\r\nSubject: results\r\n" +
+		"Date: Tue, 01 Dec 2026 09:00:00 +0000\r\nMessage-ID: <dkim1@clinic.test>\r\n\r\nPotassium 4.1, normal.\r\n"
+	if err := clinic.Send("gp@clinic.test", []string{"someone@sink.test"}, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	signed := crlf(sink.WaitMessages(t, 1)[0].Data)
+	relay := n.Host()
+	altered := bytes.Replace(signed, []byte("4.1, normal"), []byte("7.9, normal"), 1)
+	err := e.sendFrom(relay, "relay.elsewhere.test", "gp@clinic.test", []string{"ward7@nhs.test"}, string(altered))
+	if got := smtpCode(err); !strings.HasPrefix(got, "550 5.7.1 ") || !strings.Contains(got, "clinic.test") {
+		t.Errorf("body altered: reply = %s, want 550 5.7.1 under clinic.test's policy", got)
+	}
+	if err := e.sendFrom(relay, "relay.elsewhere.test", "gp@clinic.test", []string{"ward7@nhs.test"}, string(signed)); err != nil {
+		t.Fatalf("intact: %v", err)
+	}
+	got := e.folder("ward7@nhs.test", "INBOX")
+	if len(got) != 1 || !bytes.Contains(got[0], []byte("4.1, normal")) {
+		t.Fatalf("INBOX holds %d messages, want the intact one", len(got))
+	}
+	var ours string
+	for _, ar := range header(got[0], "Authentication-Results") {
+		if strings.HasPrefix(ar, "mx.nhs.test;") {
+			ours = ar
+		}
+	}
+	for _, want := range []string{"spf=fail", "dkim=pass", "header.d=clinic.test", "dmarc=pass"} {
+		if !strings.Contains(ours, want) {
+			t.Errorf("Authentication-Results %q lacks %q", ours, want)
+		}
+	}
+}
