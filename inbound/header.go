@@ -132,6 +132,9 @@ func stripComments(s string) string {
 func Rewrite(msg []byte, authservID string, add []byte) []byte {
 	fields, _ := splitHeader(msg)
 	var cut [][2]int
+	if len(add) == 0 && !hasOurs(fields, authservID) {
+		return msg // nothing to do: no copy
+	}
 	for _, f := range fields {
 		drop := strings.EqualFold(f.name, OriginField) ||
 			(strings.EqualFold(f.name, AuthResultsField) && sameAuthserv(f.value(), authservID))
@@ -155,4 +158,13 @@ func Rewrite(msg []byte, authservID string, add []byte) []byte {
 func sameAuthserv(v, id string) bool {
 	a := strings.TrimSuffix(authservID(v), ".")
 	return a != "" && a == strings.TrimSuffix(strings.ToLower(id), ".")
+}
+
+func hasOurs(fields []field, authservID string) bool {
+	for _, f := range fields {
+		if strings.EqualFold(f.name, OriginField) || (strings.EqualFold(f.name, AuthResultsField) && sameAuthserv(f.value(), authservID)) {
+			return true
+		}
+	}
+	return false
 }

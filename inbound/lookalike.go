@@ -111,3 +111,14 @@ func normalName(s string) string {
 	}
 	return b.String()
 }
+
+// LookAlike returns the local domain that domain d looks like without being
+// it (or one of its subdomains), or "". The audience preview uses it to warn
+// a person writing to nhs-test.org that it is not nhs.test.
+func LookAlike(d string, local []string) string {
+	d = strings.ToLower(strings.TrimSuffix(d, "."))
+	if isLocalDomain(d, local) {
+		return ""
+	}
+	return lookAlikeDomain(d, local)
+}

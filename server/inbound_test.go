@@ -341,3 +341,87 @@ func TestInboundDKIMBodyAltered(t *testing.T) {
 		}
 	}
 }
+
+// The audience preview marks outside addresses before anything is sent,
+// and warns more strongly about one whose domain looks like a local one.
+func TestAudienceMarksOutsideAddresses(t *testing.T) {
+	e := startListServer(t, []who{{email: "ward7@nhs.test", org: leeds}, {email: "amira.khan@nhs.test", org: leeds}}, func(c *server.Config) {
+		c.LocalDomains = []string{"nhs.test"}
+	})
+	api := newAPIClient(t, e.srv, "ward7@nhs.test")
+	var aud struct {
+		External []string `json:"external"`
+		Warnings []string `json:"warnings"`
+	}
+	if c := api.call("POST", "/api/v1/audience", map[string]any{"to": []string{"amira.khan@nhs.test", "gp@clinic.test", "pharmacy@nhs-test.org"}}, &aud); c != 200 {
+		t.Fatalf("audience: %d", c)
+	}
+	if strings.Join(aud.External, " ") != "gp@clinic.test pharmacy@nhs-test.org" {
+		t.Errorf("external = %q", aud.External)
+	}
+	w := strings.Join(aud.Warnings, "\n")
+	if !strings.Contains(w, "gp@clinic.test is outside the health service") ||
+		!strings.Contains(w, "pharmacy@nhs-test.org is outside the health service, but nhs-test.org looks like nhs.test") ||
+		strings.Contains(w, "amira.khan@nhs.test is outside") {
+		t.Errorf("warnings:\n%s", w)
+	}
+}
+
+// With inbound_subject_tag set, IMAP clients (which show no banner) see the
+// tag before the subject of mail from outside, and the Wardmail-Origin
+// header; mail from inside keeps its subject.
+func TestInboundSubjectTagForIMAP(t *testing.T) {
+	n := testnet.New(t, testnet.Options{})
+	sender := n.Host()
+	e := startInbound(t, n, func(c *server.Config) {
+		if err := c.Set("inbound_subject_tag", "[EXTERNAL]"); err != nil {
+			t.Fatal(err)
+		}
+	}, testnet.Zone{Name: "clinic.test", Records: []testnet.Record{testnet.TXT("@", "v=spf1 ip4:"+sender.String()+" -all")}})
+	msg := "From: <gp@clinic.test>\r\nTo: ward7@nhs.test\r\nSubject: referral\r\nDate: Tue, 01 Dec 2026 09:00:00 +0000\r\nMessage-ID: <t1@x>\r\n\r\nHello.\r\n"
+	if err := e.sendFrom(sender, "mx.clinic.test", "gp@clinic.test", []string{"ward7@nhs.test"}, msg); err != nil {
+		t.Fatal(err)
+	}
+	e.mustSubmit("amira.khan@nhs.test", []string{"ward7@nhs.test"}, "from inside")
+	c := e.imap("ward7@nhs.test", nil)
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	var all imap.SeqSet
+	all.AddRange(1, 2)
+	msgs, err := c.Fetch(all, &imap.FetchOptions{Envelope: true, BodySection: []*imap.FetchItemBodySection{{Specifier: imap.PartSpecifierHeader, Peek: true}}}).Collect()
+	if err != nil || len(msgs) != 2 {
+		t.Fatalf("fetch: %v (%d)", err, len(msgs))
+	}
+	if s := msgs[0].Envelope.Subject; s != "[EXTERNAL] referral" {
+		t.Errorf("outside subject = %q", s)
+	}
+	if o := header(msgs[0].BodySection[0].Bytes, "Wardmail-Origin"); len(o) != 1 || o[0] != "outside" {
+		t.Errorf("outside Wardmail-Origin = %q", o)
+	}
+	if s := msgs[1].Envelope.Subject; s != "from inside" {
+		t.Errorf("inside subject = %q", s)
+	}
+	if o := header(msgs[1].BodySection[0].Bytes, "Wardmail-Origin"); len(o) != 0 {
+		t.Errorf("inside Wardmail-Origin = %q", o)
+	}
+}
+
+// A person cannot write the banner: a Wardmail-Origin field in submitted
+// mail is removed, so the webmail shows no words of the sender's as a
+// warning.
+func TestSubmittedOriginFieldRemoved(t *testing.T) {
+	e := startListServer(t, []who{{email: "ward7@nhs.test", org: leeds}, {email: "amira.khan@nhs.test", org: leeds}}, nil)
+	e.mustSubmit("amira.khan@nhs.test", []string{"ward7@nhs.test"}, "hi", `Wardmail-Origin: outside; look-alike="verify your password at evil.example"`+"\r\n")
+	c := e.imap("ward7@nhs.test", nil)
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := c.Fetch(imap.SeqSetNum(1), &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{{Peek: true}}}).Collect()
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("fetch: %v", err)
+	}
+	if o := inbound.ReadOrigin(msgs[0].BodySection[0].Bytes, 0); o.Outside {
+		t.Errorf("the sender's own Wardmail-Origin survived: %+v", o)
+	}
+}

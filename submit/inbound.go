@@ -2,7 +2,9 @@ package submit
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"wardmail/inbound"
@@ -28,7 +30,10 @@ type inboundVerdict struct {
 // policy (RFC 7489 6.6.3), 451 4.7.0 when DNS could not say.
 func (p *Pipeline) checkInbound(ctx context.Context, s *Sender, from string, body []byte, hs int64) ([]byte, int64, inboundVerdict, error) {
 	if p.cfg.Inbound == nil || s.Person != nil || s.Door != "smtp" {
-		return body, hs, inboundVerdict{}, nil
+		// Only Wardmail writes these fields: a person's own copy of one
+		// would put words of theirs in the recipients' banner.
+		out := inbound.Rewrite(body, p.cfg.Hostname, nil)
+		return out, hs + int64(len(out)-len(body)), inboundVerdict{}, nil
 	}
 	ip, _ := netip.ParseAddr(hostOf(s.RemoteAddr))
 	v := p.cfg.Inbound.Check(ctx, inbound.Input{RemoteIP: ip, Helo: s.Helo, MailFrom: from, Message: body})
@@ -56,4 +61,27 @@ func (p *Pipeline) junkInbound(sub *store.Submission, v inboundVerdict) {
 			Expires: p.cfg.Now().Add(time.Duration(p.cfg.Governance.HoldDays) * 24 * time.Hour)})
 	}
 	sub.Lists = nil
+}
+
+// markOutside adds a warning to an audience preview for each outside
+// address, a stronger one when its domain looks like a local one (a typing
+// slip, or a trap: nhs-test.org for nhs.test).
+func (p *Pipeline) markOutside(ctx context.Context, a *Audience) error {
+	if len(a.External) == 0 {
+		return nil
+	}
+	local, err := p.cfg.Store.LocalDomainNames(ctx)
+	if err != nil {
+		return err
+	}
+	local = append(local, p.cfg.LocalDomains...)
+	for _, addr := range a.External {
+		d := addr[strings.LastIndexByte(addr, '@')+1:]
+		if l := inbound.LookAlike(d, local); l != "" {
+			a.Warnings = append(a.Warnings, fmt.Sprintf("%s is outside the health service, but %s looks like %s: check the address", addr, d, l))
+		} else {
+			a.Warnings = append(a.Warnings, fmt.Sprintf("%s is outside the health service", addr))
+		}
+	}
+	return nil
 }
