@@ -50,6 +50,9 @@ type Config struct {
 	// SubjectTag, when set, is put before the subject of mail from outside
 	// (for IMAP clients that show no banner), e.g. "[EXTERNAL]".
 	SubjectTag string
+	// Reports, when set, counts results for the domains that ask for DMARC
+	// aggregate reports (report.go).
+	Reports ReportStore
 	// CacheTTL keeps TXT answers this long (default 1 minute; negative:
 	// no cache).
 	CacheTTL time.Duration
@@ -209,16 +212,18 @@ func (c *Checker) check(ctx context.Context, in Input) *Verdict {
 			dkimAlign = pol.rec.DKIMAlignment
 		}
 	}
-	pass := v.SPF == spf.Pass && aligned(mailFromDomain, v.FromDomain, spfAlign)
+	spfPass := v.SPF == spf.Pass && aligned(mailFromDomain, v.FromDomain, spfAlign)
+	dkimPass := false
 	temp := v.SPF == spf.TempError || pol.temp
 	for _, d := range verifs {
 		if d.Err == nil && aligned(d.Domain, v.FromDomain, dkimAlign) {
-			pass = true
+			dkimPass = true
 		}
 		if d.Err != nil && dkim.IsTempFail(d.Err) {
 			temp = true
 		}
 	}
+	pass := spfPass || dkimPass
 	v.Policy = pol.policy()
 	if fromLocal {
 		// Nobody outside sends as a local domain: whatever it publishes,
@@ -266,6 +271,7 @@ func (c *Checker) check(ctx context.Context, in Input) *Verdict {
 	}
 	v.Origin.fill()
 	v.fields = c.fields(v, in, mailFromDomain, helo)
+	c.record(ctx, v, pol, in, mailFromDomain, dkimPass, spfPass)
 	return v
 }
 

@@ -85,7 +85,15 @@ func newInbound(cfg Config, st *store.Store, log *slog.Logger) *inbound.Checker 
 	}
 	return inbound.New(inbound.Config{Hostname: cfg.Hostname, Resolver: netdns.Resolver(cfg.DNSResolver),
 		Directory: st, LocalDomains: cfg.LocalDomains, TrustedRelays: cfg.Inbound.TrustedRelays,
-		TrustedSealers: cfg.Inbound.TrustedSealers, SubjectTag: cfg.Inbound.SubjectTag, Logger: log, Now: cfg.Now})
+		TrustedSealers: cfg.Inbound.TrustedSealers, SubjectTag: cfg.Inbound.SubjectTag, Reports: st, Logger: log, Now: cfg.Now})
+}
+
+// newReporter returns the DMARC aggregate report writer. Reports wait in
+// the store's outbox (store.Store.Enqueue) until the outbound queue takes
+// them.
+func newReporter(cfg Config, st *store.Store, log *slog.Logger) *inbound.Reporter {
+	return inbound.NewReporter(inbound.ReporterConfig{Store: st, Queue: st, Hostname: cfg.Hostname,
+		Resolver: netdns.Resolver(cfg.DNSResolver), Logger: log, Now: cfg.Now})
 }
 
 // inboundChecker keeps a nil checker a nil interface.

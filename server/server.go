@@ -22,6 +22,7 @@ import (
 	"wardmail/auth"
 	"wardmail/connlimit"
 	"wardmail/imapd"
+	"wardmail/inbound"
 	"wardmail/lists"
 	"wardmail/lockout"
 	"wardmail/policy"
@@ -47,6 +48,9 @@ type Server struct {
 	// Addrs are the addresses the doors listen on, by config key
 	// ("smtp", "submission", "imap", ...).
 	Addrs map[string]string
+	// DMARCReports sends the daily DMARC aggregate reports (nil when
+	// inbound authentication is off).
+	DMARCReports *inbound.Reporter
 
 	log     *slog.Logger
 	closers []func() error
@@ -130,6 +134,10 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.closers = append(s.closers, s.Login.Close)
 	s.Policy, s.Storms, s.Limits = newPolicy(st, cfg, log)
 	checker := newInbound(cfg, st, log)
+	if checker != nil {
+		s.DMARCReports = newReporter(cfg, st, log)
+		s.closers = append(s.closers, s.DMARCReports.Run(time.Hour))
+	}
 	s.Pipeline = submit.New(submit.Config{
 		Limits: s.Limits, Breaker: s.Storms, Now: cfg.Now,
 		Store: st, Hostname: cfg.Hostname, LocalDomains: cfg.LocalDomains,
