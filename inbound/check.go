@@ -335,11 +335,20 @@ func (c *Checker) lookAlike(ctx context.Context, v *Verdict, name, addr string, 
 		return fmt.Sprintf("the sender's domain %s looks like %s, the health service's own", v.FromDomain, l)
 	}
 	if name = strings.TrimSpace(name); name != "" && c.cfg.Directory != nil && !strings.Contains(name, "@") {
-		same, err := c.cfg.Directory.PersonNamed(ctx, name)
-		if err != nil {
-			c.cfg.Logger.Warn("looking up a display name", "err", err)
-		} else if same {
-			return fmt.Sprintf("the sender calls themself %q, the name of a person in the directory, but writes from %s outside the health service", name, addr)
+		// As written, and with look-alike letters read as Latin ones
+		// (a Cyrillic а in "Аmira Khan").
+		for _, n := range []string{name, normalName(name)} {
+			same, err := c.cfg.Directory.PersonNamed(ctx, n)
+			if err != nil {
+				c.cfg.Logger.Warn("looking up a display name", "err", err)
+				break
+			}
+			if same {
+				return fmt.Sprintf("the sender calls themself %q, the name of a person in the directory, but writes from %s outside the health service", name, addr)
+			}
+			if normalName(name) == strings.ToLower(name) {
+				break
+			}
 		}
 	}
 	// An address that names a local domain in its display name

@@ -280,6 +280,7 @@ func TestInboundLookAlikeSenders(t *testing.T) {
 		{"pharmacy@nhs-test.org", "Pharmacy <pharmacy@nhs-test.org>", "nhs-test.org looks like nhs.test"},
 		{"it@nhs.tesst", "IT Service Desk <it@nhs.tesst>", "nhs.tesst looks like nhs.test"},
 		{"amira.k@webmail.test", "Amira Khan <amira.k@webmail.test>", `"Amira Khan", the name of a person in the directory`},
+		{"a.khan@webmail.test", "=?utf-8?q?=D0=90mira_Khan?= <a.khan@webmail.test>", "the name of a person in the directory"}, // Cyrillic А
 	}
 	for i, c := range cases {
 		msg := fmt.Sprintf("From: %s\r\nTo: ward7@nhs.test\r\nSubject: look-alike %d\r\nDate: Tue, 01 Dec 2026 09:00:00 +0000\r\nMessage-ID: <la%d@x>\r\n\r\nClick here.\r\n", c.header, i, i)
