@@ -72,3 +72,18 @@ func TestCanonBody(t *testing.T) {
 		t.Errorf("simple empty = %q", got)
 	}
 }
+
+func TestMarkJunk(t *testing.T) {
+	msg := []byte("Authentication-Results: mx; none\r\nWardmail-Origin: outside; look-alike=\"x\"\r\nSubject: s\r\n\r\nb\r\n")
+	got := MarkJunk(msg, "spam score 12")
+	o := ReadOrigin(got, 0)
+	if o.LookAlike != "x" || o.Junk != "spam score 12" || !o.Strong {
+		t.Fatalf("%+v\n%s", o, got)
+	}
+	if !strings.HasPrefix(string(got), "Authentication-Results: mx; none\r\nWardmail-Origin: ") || !strings.HasSuffix(string(got), "Subject: s\r\n\r\nb\r\n") {
+		t.Fatalf("%s", got)
+	}
+	if o := ReadOrigin(MarkJunk([]byte("Subject: s\r\n\r\nb"), "virus"), 0); o.Junk != "virus" {
+		t.Fatalf("%+v", o)
+	}
+}

@@ -147,3 +147,28 @@ func ReadOrigin(msg []byte, headerSize int64) Origin {
 	}
 	return Origin{}
 }
+
+// MarkJunk records in a message's Wardmail-Origin field that it goes to
+// Junk and why, keeping what the field said already; a message without the
+// field gets one. A scanner's verdict (spam, a suspicious attachment) uses
+// it so that the webmail shows the same Junk banner as for a DMARC
+// quarantine.
+func MarkJunk(msg []byte, reason string) []byte {
+	o := ReadOrigin(msg, 0)
+	o.Outside = true // only mail from outside is judged as junk on arrival
+	if o.Junk == "" {
+		o.Junk = reason
+	}
+	fields, _ := splitHeader(msg)
+	field := []byte(OriginField + ": " + o.String() + "\r\n")
+	for _, f := range fields {
+		if strings.EqualFold(f.name, OriginField) {
+			at := cap(msg) - cap(f.raw)
+			out := make([]byte, 0, len(msg)+len(field))
+			out = append(out, msg[:at]...)
+			out = append(out, field...)
+			return append(out, msg[at+len(f.raw):]...)
+		}
+	}
+	return append(field, msg...)
+}

@@ -48,16 +48,22 @@ func (p *Pipeline) checkInbound(ctx context.Context, s *Sender, from string, bod
 	return out, hs + int64(len(out)-len(body)), inboundVerdict{junk: v.Action == inbound.Junk, reason: v.Reason}, nil
 }
 
-// junkInbound sends a message judged as junk to the direct recipients' Junk
-// folders and holds its list posts for the lists' moderators, so that it
-// reaches no INBOX.
+// junkInbound sends a message judged as junk on arrival to Junk.
 func (p *Pipeline) junkInbound(sub *store.Submission, v inboundVerdict) {
-	if !v.junk {
-		return
+	if v.junk {
+		p.DeliverToJunk(sub, "Sender authentication: "+v.reason)
 	}
+}
+
+// DeliverToJunk routes a submission judged as junk on arrival (by sender
+// authentication here, or a scanner's verdict): the direct recipients'
+// copies go to their Junk folders, and its list posts are held for the
+// lists' moderators, so that it reaches no INBOX. The message itself should
+// say why (inbound.MarkJunk), for the webmail's banner.
+func (p *Pipeline) DeliverToJunk(sub *store.Submission, reason string) {
 	sub.Junk = true
 	for _, l := range sub.Lists {
-		sub.Held = append(sub.Held, store.HeldPost{ListID: l, Reason: "Sender authentication: " + v.reason,
+		sub.Held = append(sub.Held, store.HeldPost{ListID: l, Reason: reason,
 			Expires: p.cfg.Now().Add(time.Duration(p.cfg.Governance.HoldDays) * 24 * time.Hour)})
 	}
 	sub.Lists = nil
