@@ -222,6 +222,7 @@ Please double the dose.
   await page.getByRole('option').filter({ hasText: 'Urgent: change of drug dose' }).first().click()
   await page.getByRole('heading', { name: 'Urgent: change of drug dose', level: 2 }).waitFor()
   await page.getByRole('alert').filter({ hasText: 'nhs-test.org looks like' }).waitFor()
+  await page.screenshot({ path: join(SHOTS, 'outside-sender.png') })
   await axe('a look-alike sender\'s message with its warning')
 })
 
