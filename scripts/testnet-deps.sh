@@ -1,7 +1,9 @@
 #!/bin/sh
 # Installs the Debian programs that the test internet (package testnet) runs:
 # Knot (authoritative DNS, signs zones), Unbound (validating resolver),
-# Postfix and OpenDKIM (independent peer MTAs), and kdig.
+# Postfix and OpenDKIM (independent peer MTAs), kdig, and dkimpy with its
+# authres module (python3-dkim, python3-authres: an independent ARC sealer for
+# the inbound tests of forwarded mail).
 #
 # Non-interactive, and safe on a machine that is also used for other things:
 # Postfix is preseeded to "No configuration", and no daemon that the packages
@@ -11,7 +13,7 @@
 # Usage: scripts/testnet-deps.sh   (as root, or a user with sudo)
 set -eu
 
-PKGS="knot knot-dnsutils unbound postfix opendkim opendkim-tools"
+PKGS="knot knot-dnsutils unbound postfix opendkim opendkim-tools python3-dkim python3-authres"
 SERVICES="knot unbound postfix opendkim"
 
 SUDO=

@@ -154,6 +154,8 @@ type Config struct {
 	Version string
 	// Scan is attachment, malware and spam scanning (config_scan.go).
 	Scan ScanConfig
+	// Inbound is sender authentication on the inbound door (inbound.go).
+	Inbound InboundConfig
 
 	// Now is the clock (tests replace it); nil is time.Now. Not a setting.
 	Now func() time.Time
@@ -178,6 +180,7 @@ func Defaults() Config {
 		HashWait:       2 * time.Second,
 		PostTrickle:    time.Second,
 		LogLevel:       "info",
+		Inbound:        InboundConfig{TrustedRelays: defaultTrustedRelays()},
 	}
 }
 
@@ -380,6 +383,9 @@ func (c *Config) Set(key, value string) error {
 		n, err = num(16)
 		*map[string]*int{"list_approvals": &c.ListApprovals, "list_hold_days": &c.ListHoldDays}[key] = int(n)
 	default:
+		if ok, err := c.setInbound(key, value); ok {
+			return err
+		}
 		return fmt.Errorf("unknown setting %q", key)
 	}
 	return err

@@ -29,6 +29,7 @@ import (
 	"wardmail/cluster"
 	"wardmail/connlimit"
 	"wardmail/imapd"
+	"wardmail/inbound"
 	"wardmail/lists"
 	"wardmail/lockout"
 	"wardmail/mail"
@@ -59,6 +60,9 @@ type Server struct {
 	// Addrs are the addresses the doors listen on, by config key
 	// ("smtp", "submission", "imap", ...).
 	Addrs map[string]string
+	// DMARCReports sends the daily DMARC aggregate reports (nil when
+	// inbound authentication is off).
+	DMARCReports *inbound.Reporter
 
 	log     *slog.Logger
 	closers []func() error
@@ -187,12 +191,18 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.closers = append(s.closers, s.Login.Close)
 	s.Policy, s.Storms, s.Limits = newPolicy(st, cfg, log)
 	s.Scanner = newScanner(cfg.Scan, cfg)
+	checker := newInbound(cfg, st, log)
+	if checker != nil {
+		s.DMARCReports = newReporter(cfg, st, log)
+		s.closers = append(s.closers, s.DMARCReports.Run(time.Hour))
+	}
 	s.Pipeline = submit.New(submit.Config{
 		Limits: s.Limits, Breaker: s.Storms, Now: cfg.Now, Scanner: s.Scanner,
 		Store: st, Hostname: cfg.Hostname, LocalDomains: cfg.LocalDomains,
 		MaxRecipients: cfg.MaxRecipients, MaxMessageBytes: cfg.MaxMessageBytes, Logger: log,
 		Governance:   listGovernance(cfg),
 		ConfirmAbove: cfg.ConfirmAudienceAbove,
+		Inbound:      inboundChecker(checker),
 	})
 
 	nodeCtx, stopNode := context.WithCancel(context.Background())
@@ -253,6 +263,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		dkimsign.SignedTotal, tlspolicy.Collectors()[0],
 	} {
 		if err := s.Registry.Register(c); err != nil {
+			return fail(fmt.Errorf("registering metrics: %w", err))
+		}
+	}
+	if checker != nil {
+		if err := s.Registry.Register(checker.Metrics()); err != nil {
 			return fail(fmt.Errorf("registering metrics: %w", err))
 		}
 	}

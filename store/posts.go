@@ -31,7 +31,7 @@ type Submission struct {
 	Held      []HeldPost
 	Date      time.Time
 	// Junk delivers to each person's Junk folder instead of the INBOX
-	// (the scanner's verdict, package scan).
+	// (the scanner's verdict, package scan, or inbound mail judged as junk).
 	Junk bool
 	// Quarantine keeps the message from every recipient until an
 	// administrator releases it (quarantine.go).

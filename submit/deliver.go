@@ -57,6 +57,10 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 	if n := message.CountHeader(body, hs, "Received"); n >= p.cfg.MaxHops {
 		return nil, refuse(554, 5, 4, 6, "The message has passed through %d mail servers and is probably looping; the limit is %d", n, p.cfg.MaxHops)
 	}
+	body, hs, authVerdict, err := p.checkInbound(ctx, s, from, body, hs)
+	if err != nil {
+		return nil, err
+	}
 	if s.Person != nil {
 		// A submitted message loses its Bcc field (RFC 5322 3.6.3): the
 		// envelope already names the blind recipients.
@@ -104,7 +108,7 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 	final.WriteString(message.ReceivedHeader(s.Helo, hostOf(s.RemoteAddr), p.cfg.Hostname, withProtocol(s), id, forAddr, now))
 	final.Write(added.Bytes())
 	final.Write(body)
-	full, verdict, err := p.scanMessage(ctx, s, from, rcpts, id, final.Bytes())
+	full, scanVerdict, err := p.scanMessage(ctx, s, from, rcpts, id, final.Bytes())
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +185,7 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 		return nil, ErrUnavailable
 	}
 	sub.Content = content
-	route(sub, verdict)
+	route(sub, scanVerdict, authVerdict.asScan())
 	stored, err := p.cfg.Store.Submit(ctx, sub)
 	if err != nil {
 		p.cfg.Logger.Error("delivering a message", "id", id, "err", err)

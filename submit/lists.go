@@ -281,6 +281,9 @@ func (p *Pipeline) PreviewAudience(ctx context.Context, s *Sender, addrs []strin
 	if a.Organisations, err = p.cfg.Store.AudienceOrgs(ctx, people, listIDs); err != nil {
 		return nil, err
 	}
+	if err := p.markOutside(ctx, a); err != nil {
+		return nil, err
+	}
 	if a.People > p.cfg.ConfirmAbove {
 		a.NeedsConfirm = true
 		a.Warnings = append(a.Warnings, fmt.Sprintf("This will reach %s people in %d organisations", thousands(a.People), len(a.Organisations)))

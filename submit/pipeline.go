@@ -45,6 +45,8 @@ type Config struct {
 	Breaker *policy.Breaker
 	// Scanner checks attachments, malware and spam (scan.go); nil: none.
 	Scanner Scanner
+	// Inbound authenticates mail from other servers (inbound.go).
+	Inbound Inbound
 	Logger  *slog.Logger
 	Now     func() time.Time
 }

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/text/encoding/htmlindex"
 
 	"wardmail/mail"
+	"wardmail/inbound"
 	"wardmail/message"
 )
 
@@ -54,6 +55,9 @@ type readView struct {
 	RemoteImages int          `json:"remoteImages"`
 	Attachments  []attachment `json:"attachments"`
 	ReplyAll     replyAll     `json:"replyAll"`
+	// Origin says whether the message came from outside the health
+	// service, and the banner to show (package inbound).
+	Origin inbound.Origin `json:"origin"`
 }
 
 // loaded is one message with its summary and body.
@@ -119,6 +123,7 @@ func (a *API) handleRead(w http.ResponseWriter, r *http.Request, who *Session) e
 	}
 	v.BodyURL = fmt.Sprintf("/api/v1/folders/%d/messages/%d/body", l.box.ID, l.msg.UID)
 	collectAttachments(l.sum.Structure, nil, htmlPart, textPart, inline, &v.Attachments)
+	v.Origin = inbound.ReadOrigin(l.body, l.sum.HeaderSize)
 	v.ReplyAll = replyAll{Allowed: true}
 	if a.cfg.ReplyAll != nil {
 		blocked, reason, until, err := a.cfg.ReplyAll.ReplyAllBlocked(r.Context(), threadRoot(l.sum))

@@ -44,6 +44,7 @@ var Migrations = slices.Concat([]string{
 },
 	quarantineSteps,
 	schemaTLSRPT,
+	dmarcSteps,
 )
 
 const schemaV1 = `

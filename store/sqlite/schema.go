@@ -27,6 +27,7 @@ var Migrations = slices.Concat([]string{
 },
 	QuarantineSteps, // schema_quarantine.go: the administrators' quarantine
 	SchemaTLSRPT,    // schema_tlsrpt.go: TLS report results, reports sent and received (RFC 8460)
+	DMARCSteps,      // schema_dmarc.go: DMARC results for aggregate reports, the outbox
 )
 
 // SchemaV1 is the first schema. INTEGER PRIMARY KEY is an alias of the rowid;

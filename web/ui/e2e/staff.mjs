@@ -202,6 +202,30 @@ ${PNG}
   assert(await page.getByRole('region', { name: 'Attachments' }).count() === 0, 'the inline image is listed as an attachment')
 })
 
+await step('mail from outside: a banner on every message, a stronger one for a look-alike sender', async () => {
+  await smtpSend('results@clinic.example', ben, `From: Clinic Results <results@clinic.example>
+To: ${ben}
+Subject: Blood results ready
+
+The results for your patient are ready.
+`)
+  await smtpSend('amira.khan@nhs-test.org', ben, `From: Amira Khan <amira.khan@nhs-test.org>
+To: ${ben}
+Subject: Urgent: change of drug dose
+
+Please double the dose.
+`)
+  await page.getByRole('button', { name: /^Inbox/ }).click()
+  await page.getByRole('option').filter({ hasText: 'Blood results ready' }).first().click()
+  await page.getByRole('heading', { name: 'Blood results ready', level: 2 }).waitFor()
+  await page.getByRole('note').filter({ hasText: 'This message came from outside the health service: check before you act on it' }).waitFor()
+  await page.getByRole('option').filter({ hasText: 'Urgent: change of drug dose' }).first().click()
+  await page.getByRole('heading', { name: 'Urgent: change of drug dose', level: 2 }).waitFor()
+  await page.getByRole('alert').filter({ hasText: 'nhs-test.org looks like' }).waitFor()
+  await page.screenshot({ path: join(SHOTS, 'outside-sender.png') })
+  await axe('a look-alike sender\'s message with its warning')
+})
+
 await step('conversations: a toggle that is remembered, counts, the newest message open and earlier ones expandable', async () => {
   const first = await apiAs('amira.khan@nhs.test', 'POST', '/api/v1/send', { to: [ben], subject: 'Theatre list for Monday', text: 'Three cases on Monday morning.' })
   const second = await apiAs('chloe.davies@nhs.test', 'POST', '/api/v1/send', { to: [ben], subject: 'Re: Theatre list for Monday', text: 'Anaesthetist confirmed for all three.',

@@ -27,6 +27,11 @@ function MessageBody({ view, headingLevel }: { view: ReadView; headingLevel?: bo
   const base = `/api/v1/folders/${view.folder}/messages/${view.uid}`
   return (
     <>
+      {view.origin?.outside && view.origin.banner && (
+        <p class={view.origin.strong ? 'notice warn origin' : 'notice origin'} role={view.origin.strong ? 'alert' : 'note'}>
+          {view.origin.banner}
+        </p>
+      )}
       <dl class="headers">
         <dt>From</dt><dd>{view.from.map((a) => <span key={a.email}>{a.name ? `${a.name} <${a.email}>` : a.email}</span>)}</dd>
         <dt>To</dt><dd>{who(view.to) || '—'}</dd>

@@ -17,6 +17,9 @@ export interface ReadView extends Item {
   folder: number; cc: Address[]; replyTo: Address[]; messageId: string; inReplyTo?: string; references?: string[]
   text: string; hasHtml: boolean; bodyUrl: string; remoteImages: number; attachments: Attachment[]
   replyAll: { allowed: boolean; reason?: string; until?: string }
+  // Where the message came from (Wardmail-Origin): outside mail gets a
+  // banner, a stronger one for look-alike senders and Junk.
+  origin?: { outside: boolean; lookAlike?: string; junk?: string; banner?: string; strong?: boolean }
 }
 export interface Page { total: number; offset: number; messages: Item[]; complete?: boolean }
 export interface Moved { folder: number; uids: number[]; undo?: { folder: number; uids: number[]; to: number }; deleted?: number }
