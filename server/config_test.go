@@ -116,12 +116,13 @@ func TestEveryKeyIsSettable(t *testing.T) {
 		}
 		value := map[reflect.Kind]string{reflect.String: "127.0.0.1:53", reflect.Bool: "off",
 			reflect.Int: "3", reflect.Int64: "3", reflect.Uint32: "3", reflect.Uint8: "3", reflect.Slice: "nhs.test"}[f.Type.Kind()]
-		switch {
-		case key == "database":
-			value = "postgres://db.example/wardmail"
-		case key == "log_level":
-			value = "warn"
-		case f.Type == reflect.TypeOf(time.Duration(0)):
+		// Settings whose values are constrained get one they accept.
+		if v, ok := map[string]string{
+			"database": "postgres://db.example/wardmail", "log_level": "warn",
+			"mta_sts_mode": "enforce", "mta_sts_max_age": "24h",
+		}[key]; ok {
+			value = v
+		} else if f.Type == reflect.TypeOf(time.Duration(0)) {
 			value = "90s"
 		}
 		if err := cfg.Set(key, value); err != nil {
