@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"wardmail/admin"
+	"wardmail/listsvc"
 	"wardmail/store"
 	"wardmail/submit"
 )
@@ -45,6 +46,9 @@ type Config struct {
 	ReplyAll ReplyAllPolicy
 	// Admin is the administration service the administrators' API calls.
 	Admin *admin.Service
+	// Lists is the lists service (nil: one over Store, with the
+	// pipeline's governance, telling senders through the pipeline).
+	Lists *listsvc.Service
 	// Now returns the current time (tests replace it).
 	Now func() time.Time
 }
@@ -69,7 +73,10 @@ func New(cfg Config) http.Handler {
 	if cfg.SessionMax <= 0 {
 		cfg.SessionMax = 12 * time.Hour
 	}
-	a := &API{cfg: cfg, store: cfg.Store, pipeline: cfg.Pipeline, log: cfg.Logger, now: cfg.Now, metrics: newMetrics(),
+	if cfg.Lists == nil {
+		cfg.Lists = listsvc.New(listsvc.Config{Store: cfg.Store, Governance: cfg.Pipeline.Governance(), Notify: cfg.Pipeline})
+	}
+	a := &API{cfg: cfg, lists: cfg.Lists, store: cfg.Store, pipeline: cfg.Pipeline, log: cfg.Logger, now: cfg.Now, metrics: newMetrics(),
 		inlineKey: newInlineKey()}
 	if cfg.Registry != nil {
 		if err := cfg.Registry.Register(a.metrics); err != nil {
@@ -86,6 +93,7 @@ type API struct {
 	cfg      Config
 	store    *store.Store
 	pipeline *submit.Pipeline
+	lists    *listsvc.Service
 	log      *slog.Logger
 	now      func() time.Time
 	metrics  *metrics

@@ -10,7 +10,6 @@ import (
 	"text/tabwriter"
 
 	"wardmail/store"
-	"wardmail/submit"
 )
 
 const adminUsage = `usage:
@@ -156,10 +155,4 @@ func runAdmin(args []string) error {
 		return w.Flush()
 	}
 	return fmt.Errorf("unknown admin command %q\n%s", verb, adminUsage)
-}
-
-// notifyHeld tells a local sender what became of their held post.
-func notifyHeld(ctx context.Context, st *store.Store, h *store.Held) {
-	host, _ := os.Hostname()
-	submit.New(submit.Config{Store: st, Hostname: host}).NotifyHeld(ctx, h)
 }

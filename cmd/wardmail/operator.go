@@ -32,28 +32,6 @@ func mayAs(ctx context.Context, st *store.Store, admin *store.Person, action pri
 	return nil
 }
 
-// mayModerate asks whether the person named by --by may decide a held post:
-// an owner of its list or an administrator who manages it.
-func mayModerate(ctx context.Context, st *store.Store, admin *store.Person, heldID int64) error {
-	h, err := st.HeldByID(ctx, heldID)
-	if err != nil {
-		return err
-	}
-	l, err := st.ListByID(ctx, h.ListID)
-	if err != nil {
-		return err
-	}
-	orgs, err := st.OrgNames(ctx)
-	if err != nil {
-		return err
-	}
-	pr, err := st.Principal(ctx, admin)
-	if err != nil {
-		return err
-	}
-	return pr.MayOwn(store.PrivilegeList(l, orgs))
-}
-
 // adminService is the administration service over a store opened by the
 // command line: passwords hashed here with the default parameters, lockout
 // state changed in the store (a running server picks it up within a
