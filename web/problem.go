@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"wardmail/admin"
+	"wardmail/auth"
 	"wardmail/listsvc"
 	"wardmail/privilege"
 
@@ -70,6 +71,7 @@ func (a *API) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	var denied *privilege.Denied
 	var ae *admin.Error
 	var le *listsvc.Error
+	var sete *auth.SettingError
 	switch {
 	case errors.As(err, &p):
 	case errors.As(err, &denied):
@@ -78,6 +80,8 @@ func (a *API) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 		p = adminProblem(ae)
 	case errors.As(err, &le):
 		p = listsProblem(le)
+	case errors.As(err, &sete):
+		p = settingProblem(sete)
 	case errors.As(err, &se):
 		status := http.StatusUnprocessableEntity
 		if se.Temporary() {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"wardmail/auth"
 	"wardmail/store"
 )
 
@@ -30,12 +31,14 @@ type Session struct {
 	TOTPSetupNeeded bool
 }
 
-// signInAllowed says whether a SignIn outcome lets the person in.
+// signInAllowed says whether a sign-in outcome lets the person in: an
+// administrator whose password was right but who has no authenticator app
+// yet comes with the person, to enrol and nothing else (enrolmentOnly).
 func signInAllowed(p *store.Person, err error) (ok, totpSetup bool) {
 	if err == nil {
 		return true, false
 	}
-	if p != nil && errors.Is(err, ErrTOTPNotSetUp) {
+	if p != nil && errors.Is(err, auth.ErrSecondFactorNotSetUp) {
 		return true, true
 	}
 	return false, false
@@ -88,11 +91,7 @@ func (a *API) authedAs(h authedHandler, duringEnrolment bool) http.Handler {
 // totpSetupNeeded reports whether p must use a security code and has none
 // yet (two index reads; only sessions pay it, not HTTP Basic).
 func (a *API) totpSetupNeeded(ctx context.Context, p *store.Person) (bool, error) {
-	l, err := a.login()
-	if err != nil {
-		return false, nil // a sign-in without TOTP: nothing to enrol in
-	}
-	need, enrolled, err := l.NeedsSecondFactor(ctx, p)
+	need, enrolled, err := a.auth.NeedsSecondFactor(ctx, p)
 	return need && !enrolled, err
 }
 
@@ -111,7 +110,7 @@ func unsafeMethod(m string) bool {
 
 func (a *API) identify(w http.ResponseWriter, r *http.Request) (*Session, error) {
 	if user, pass, ok := r.BasicAuth(); ok {
-		p, err := a.cfg.SignIn.SignIn(r.Context(), Attempt{Email: user, Password: pass, Remote: r.RemoteAddr, Basic: true})
+		p, err := a.signIn(r.Context(), r, user, pass, "", "")
 		ok, totpSetup := signInAllowed(p, err)
 		if ok {
 			return &Session{Person: p, Basic: true, TOTPSetupNeeded: totpSetup}, nil
@@ -253,8 +252,7 @@ func (a *API) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 		}
 		return p
 	}
-	p, err := a.cfg.SignIn.SignIn(r.Context(), Attempt{Email: req.Email, Password: req.Password, TOTP: req.TOTP, Remote: r.RemoteAddr,
-		Device: a.device(w, r)})
+	p, err := a.signIn(r.Context(), r, req.Email, req.Password, req.TOTP, a.device(w, r))
 	ok, totpSetup := signInAllowed(p, err)
 	if !ok {
 		if sp := signinProblem(err, a.now()); sp != nil {

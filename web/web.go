@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"wardmail/admin"
+	"wardmail/auth"
 	"wardmail/listsvc"
 	"wardmail/store"
 	"wardmail/submit"
@@ -30,8 +31,9 @@ import (
 type Config struct {
 	Store    *store.Store
 	Pipeline *submit.Pipeline
-	// SignIn checks credentials; NewLoginSignIn adapts auth.Login.
-	SignIn   SignIn
+	// Login is the sign-in service: credentials, smart lockout, two-step
+	// sign-in and the person's own sign-in settings.
+	Login    *auth.Login
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
 	// TLS says whether browsers reach this door over HTTPS (directly or
@@ -76,7 +78,7 @@ func New(cfg Config) http.Handler {
 	if cfg.Lists == nil {
 		cfg.Lists = listsvc.New(listsvc.Config{Store: cfg.Store, Governance: cfg.Pipeline.Governance(), Notify: cfg.Pipeline})
 	}
-	a := &API{cfg: cfg, lists: cfg.Lists, store: cfg.Store, pipeline: cfg.Pipeline, log: cfg.Logger, now: cfg.Now, metrics: newMetrics(),
+	a := &API{cfg: cfg, lists: cfg.Lists, auth: cfg.Login, store: cfg.Store, pipeline: cfg.Pipeline, log: cfg.Logger, now: cfg.Now, metrics: newMetrics(),
 		inlineKey: newInlineKey()}
 	if cfg.Registry != nil {
 		if err := cfg.Registry.Register(a.metrics); err != nil {
@@ -94,6 +96,7 @@ type API struct {
 	store    *store.Store
 	pipeline *submit.Pipeline
 	lists    *listsvc.Service
+	auth     *auth.Login
 	log      *slog.Logger
 	now      func() time.Time
 	metrics  *metrics
