@@ -15,7 +15,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -78,7 +77,9 @@ func New(cfg Config) http.Handler {
 	if cfg.Lists == nil {
 		cfg.Lists = listsvc.New(listsvc.Config{Store: cfg.Store, Governance: cfg.Pipeline.Governance(), Notify: cfg.Pipeline})
 	}
-	a := &API{cfg: cfg, lists: cfg.Lists, auth: cfg.Login, store: cfg.Store, pipeline: cfg.Pipeline, log: cfg.Logger, now: cfg.Now, metrics: newMetrics(),
+	sessions := auth.NewWebSessions(auth.WebSessionsConfig{Store: cfg.Store, Idle: cfg.SessionIdle, Max: cfg.SessionMax, Now: cfg.Now,
+		Logger: cfg.Logger})
+	a := &API{cfg: cfg, lists: cfg.Lists, auth: cfg.Login, sessions: sessions, store: cfg.Store, pipeline: cfg.Pipeline, log: cfg.Logger, now: cfg.Now, metrics: newMetrics(),
 		inlineKey: newInlineKey()}
 	if cfg.Registry != nil {
 		if err := cfg.Registry.Register(a.metrics); err != nil {
@@ -97,11 +98,10 @@ type API struct {
 	pipeline *submit.Pipeline
 	lists    *listsvc.Service
 	auth     *auth.Login
+	sessions *auth.WebSessions
 	log      *slog.Logger
 	now      func() time.Time
 	metrics  *metrics
-	// lastPrune is when expired sessions were last removed (Unix seconds).
-	lastPrune atomic.Int64
 	// inlineKey signs the URLs of inline images (inline.go).
 	inlineKey []byte
 }
