@@ -21,6 +21,7 @@ import (
 
 	"wardmail/admin"
 	"wardmail/auth"
+	"wardmail/directory"
 	"wardmail/listsvc"
 	"wardmail/store"
 	"wardmail/submit"
@@ -79,7 +80,7 @@ func New(cfg Config) http.Handler {
 	}
 	sessions := auth.NewWebSessions(auth.WebSessionsConfig{Store: cfg.Store, Idle: cfg.SessionIdle, Max: cfg.SessionMax, Now: cfg.Now,
 		Logger: cfg.Logger})
-	a := &API{cfg: cfg, lists: cfg.Lists, auth: cfg.Login, sessions: sessions, store: cfg.Store, pipeline: cfg.Pipeline, log: cfg.Logger, now: cfg.Now, metrics: newMetrics(),
+	a := &API{cfg: cfg, lists: cfg.Lists, dir: directory.NewService(cfg.Store), auth: cfg.Login, sessions: sessions, store: cfg.Store, pipeline: cfg.Pipeline, log: cfg.Logger, now: cfg.Now, metrics: newMetrics(),
 		inlineKey: newInlineKey()}
 	if cfg.Registry != nil {
 		if err := cfg.Registry.Register(a.metrics); err != nil {
@@ -97,6 +98,7 @@ type API struct {
 	store    *store.Store
 	pipeline *submit.Pipeline
 	lists    *listsvc.Service
+	dir      *directory.Service
 	auth     *auth.Login
 	sessions *auth.WebSessions
 	log      *slog.Logger

@@ -143,7 +143,7 @@ func runAdmin(args []string) error {
 		}
 		return nil
 	case "audit":
-		entries, err := st.AuditLog(ctx, store.AuditQuery{ActionPrefix: *action, Limit: *limit})
+		entries, err := adminService(st).Audit(ctx, operatorPrincipal(), store.AuditQuery{ActionPrefix: *action, Limit: *limit})
 		if err != nil {
 			return err
 		}
