@@ -22,6 +22,8 @@ type Storage interface {
 	SuggestLists(ctx context.Context, q string, limit int) ([]store.ListSuggestion, error)
 	DirectoryNames(ctx context.Context, addrs []string) (map[string]string, error)
 	Orgs(ctx context.Context) ([]store.Org, error)
+	UpsertPeople(ctx context.Context, recs []store.PersonRecord) (added, updated int, err error)
+	People(ctx context.Context, after string, limit int) ([]store.Person, error)
 }
 
 // ImportStore is what Import needs: one transaction for the whole file,
@@ -93,4 +95,59 @@ func (s *Service) AdministeredOrgs(ctx context.Context, actor *privilege.Princip
 // Import loads a directory CSV file (Import).
 func (s *Service) Import(ctx context.Context, r io.Reader, filename string, params auth.Params) (ImportStats, error) {
 	return Import(ctx, s.st, r, filename, params)
+}
+
+// PersonInput is one person as an operator types them.
+type PersonInput struct {
+	Email, Name, Org, Role, Site string
+}
+
+// FieldError names the field of a PersonInput that is refused.
+type FieldError struct {
+	Field string // "email", "name", "org", "role", "site"
+	Err   error
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// CheckPerson applies the directory's rules to in (those of the CSV
+// import): a valid address, and a name, organisation, role and site a
+// terminal, a mail header and a web page all show as they are. It trims
+// the fields in place.
+func CheckPerson(in *PersonInput) error {
+	addr, err := ValidateAddress(in.Email)
+	if err != nil {
+		return &FieldError{"email", err}
+	}
+	in.Email = addr
+	for _, f := range []struct {
+		field Field
+		value *string
+	}{{FieldName, &in.Name}, {FieldOrg, &in.Org}, {FieldRole, &in.Role}, {FieldSite, &in.Site}} {
+		if *f.value, err = CheckText(f.field, *f.value); err != nil {
+			return &FieldError{f.field.Name, err}
+		}
+	}
+	return nil
+}
+
+// Put adds a person, or updates the person with that address, as the CSV
+// import does (a new organisation is created); passwordHash, when not
+// empty, replaces their password. It reports whether the person is new.
+func (s *Service) Put(ctx context.Context, in PersonInput, passwordHash string) (added bool, err error) {
+	if err := CheckPerson(&in); err != nil {
+		return false, err
+	}
+	n, _, err := s.st.UpsertPeople(ctx, []store.PersonRecord{{Email: in.Email, Name: in.Name, Org: in.Org, Role: in.Role,
+		Site: in.Site, PasswordHash: passwordHash}})
+	if err != nil {
+		return false, err
+	}
+	return n == 1, nil
+}
+
+// People pages through the directory by address.
+func (s *Service) People(ctx context.Context, after string, limit int) ([]store.Person, error) {
+	return s.st.People(ctx, after, limit)
 }
