@@ -315,7 +315,11 @@ func (s *Service) Create(ctx context.Context, actor *privilege.Principal, actorN
 			return nil, err
 		}
 	}
-	return s.st.CreateList(ctx, actorName, spec)
+	l, err := s.st.CreateList(ctx, actorName, spec)
+	if err != nil {
+		return nil, refusal(err)
+	}
+	return l, nil
 }
 
 // ChangeMembers adds (or, with remove, takes out) people and nested lists
@@ -333,9 +337,14 @@ func (s *Service) ChangeMembers(ctx context.Context, actorName string, l *store.
 		return refuse(BadRequest, "bad-request", "members", "Name the people or lists to add or remove.")
 	}
 	if remove {
-		return s.st.RemoveListMembers(ctx, actorName, l.ID, people, subs)
+		err = s.st.RemoveListMembers(ctx, actorName, l.ID, people, subs)
+	} else {
+		err = s.st.AddListMembers(ctx, actorName, l.ID, people, subs)
 	}
-	return s.st.AddListMembers(ctx, actorName, l.ID, people, subs)
+	if err != nil {
+		return refusal(err)
+	}
+	return nil
 }
 
 // SetRule changes a dynamic list's rule and scope; the members follow at
@@ -348,7 +357,10 @@ func (s *Service) SetRule(ctx context.Context, actor *privilege.Principal, actor
 	if err := s.CheckScope(ctx, actor, scope); err != nil {
 		return err
 	}
-	return s.st.SetListRule(ctx, actorName, l.ID, rule, scope)
+	if err := s.st.SetListRule(ctx, actorName, l.ID, rule, scope); err != nil {
+		return refusal(err)
+	}
+	return nil
 }
 
 // openPolicies may be chosen for a list of any size by any administrator
@@ -378,7 +390,10 @@ func (s *Service) SetPolicy(ctx context.Context, actor *privilege.Principal, act
 			named = []int64{}
 		}
 	}
-	return s.st.SetPostPolicy(ctx, actorName, l.ID, policy, named, byID)
+	if err := s.st.SetPostPolicy(ctx, actorName, l.ID, policy, named, byID); err != nil {
+		return refusal(err)
+	}
+	return nil
 }
 
 func policyWho(policy string) string {
@@ -414,7 +429,10 @@ func (s *Service) SetOwners(ctx context.Context, actor *privilege.Principal, act
 			}
 		}
 	}
-	return s.st.SetListOwners(ctx, actorName, l.ID, ids)
+	if err := s.st.SetListOwners(ctx, actorName, l.ID, ids); err != nil {
+		return refusal(err)
+	}
+	return nil
 }
 
 // Delete removes a list. Members keep what they were sent (pending posts
@@ -423,7 +441,9 @@ func (s *Service) SetOwners(ctx context.Context, actor *privilege.Principal, act
 func (s *Service) Delete(ctx context.Context, actorName string, l *store.List) error {
 	err := s.st.DeleteList(ctx, actorName, l.ID)
 	if err != nil && strings.Contains(err.Error(), "nested") {
-		return refuse(Conflict, "nested", "", "%s", err)
+		return &Error{Kind: Conflict, Type: "nested", Sentence: err.Error(), Err: err}
+	} else if err != nil {
+		return refusal(err)
 	}
-	return err
+	return nil
 }

@@ -17,7 +17,9 @@ package listsvc
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"wardmail/lists"
 	"wardmail/store"
@@ -112,9 +114,43 @@ type Error struct {
 	Type     string
 	Field    string
 	Sentence string
+	// Err is the storage's refusal it came from, if any (store.ErrExists...).
+	Err error
 }
 
 func (e *Error) Error() string { return e.Sentence }
+func (e *Error) Unwrap() error { return e.Err }
+
+// refusal turns the storage's refusals of a change to a list into an
+// *Error; anything else (a failing database) is returned as it is.
+func refusal(err error) error {
+	var re *lists.RuleError
+	var e *Error
+	wrap := func(kind Kind, typ, field, sentence string) error {
+		return &Error{Kind: kind, Type: typ, Field: field, Sentence: sentence, Err: err}
+	}
+	msg := err.Error()
+	switch {
+	case errors.As(err, &e):
+		return err
+	case errors.As(err, &re):
+		return wrap(Invalid, "bad-rule", "rule", msg)
+	case errors.Is(err, store.ErrExists):
+		return wrap(Conflict, "exists", "", msg)
+	case errors.Is(err, store.ErrListCycle), errors.Is(err, store.ErrListDepth):
+		return wrap(Invalid, "bad-nesting", "", msg)
+	case errors.Is(err, store.ErrNestingRefused):
+		return wrap(Invalid, "nesting-refused", "members", msg+".")
+	case errors.Is(err, store.ErrNotFound):
+		return wrap(NotFound, "not-found", "", msg)
+	case strings.Contains(msg, "organisation"), strings.Contains(msg, "scope"), strings.Contains(msg, "policy"),
+		strings.Contains(msg, "address"), strings.Contains(msg, "owner"), strings.Contains(msg, "name"),
+		strings.Contains(msg, "nested"):
+		// The store's validation of what a list may be (store/lists.go).
+		return wrap(Invalid, "invalid", "", msg)
+	}
+	return err
+}
 
 func refuse(kind Kind, typ, field, format string, args ...any) *Error {
 	return &Error{Kind: kind, Type: typ, Field: field, Sentence: fmt.Sprintf(format, args...)}

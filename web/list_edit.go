@@ -48,7 +48,7 @@ func (a *API) handleListPolicy(w http.ResponseWriter, r *http.Request, who *Sess
 		return err
 	}
 	if err := a.lists.SetPolicy(r.Context(), actor, who.Person.Email, who.Person.ID, l, req.Policy, req.Senders); err != nil {
-		return listProblem(err)
+		return err
 	}
 	return a.writeList(w, r, l.ID)
 }
@@ -92,7 +92,7 @@ func (a *API) handleListRule(w http.ResponseWriter, r *http.Request, who *Sessio
 		return err
 	}
 	if err := a.lists.SetRule(r.Context(), actor, who.Person.Email, l, req.Rule, req.Scope); err != nil {
-		return listProblem(err)
+		return err
 	}
 	return a.writeList(w, r, l.ID)
 }
@@ -111,7 +111,7 @@ func (a *API) handleListOwners(w http.ResponseWriter, r *http.Request, who *Sess
 		return err
 	}
 	if err := a.lists.SetOwners(r.Context(), actor, who.Person.Email, l, req.Owners); err != nil {
-		return listProblem(err)
+		return err
 	}
 	return a.writeList(w, r, l.ID)
 }
@@ -123,7 +123,7 @@ func (a *API) handleDeleteList(w http.ResponseWriter, r *http.Request, who *Sess
 		return err
 	}
 	if err := a.lists.Delete(r.Context(), who.Person.Email, l); err != nil {
-		return listProblem(err)
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -1,21 +1,19 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
-	"wardmail/privilege"
 
-	"wardmail/lists"
 	"wardmail/listsvc"
+	"wardmail/privilege"
 	"wardmail/store"
 	"wardmail/submit"
 )
 
-// Audience preview and list administration. Every action here is
-// also a CLI command (wardmail list ..., wardmail admin purge|trace); both go
-// through the same store calls and land in the same audit trail.
+// Audience preview and list administration. Every action here is also a
+// CLI command (wardmail list ..., wardmail admin purge|trace); both call the
+// same services (listsvc, admin) and land in the same audit trail.
 
 // audienceRequest is POST /api/v1/audience.
 type audienceRequest struct {
@@ -88,40 +86,10 @@ func (a *API) handleCreateList(w http.ResponseWriter, r *http.Request, who *Sess
 	}
 	l, err := a.lists.Create(r.Context(), actor, who.Person.Email, who.Person.ID, req.newList())
 	if err != nil {
-		return listProblem(err)
+		return err
 	}
 	writeJSON(w, http.StatusCreated, a.lists.View(l))
 	return nil
-}
-
-// listProblem turns the store's refusals, which the lists service passes
-// on as they are, into 4xx answers; anything else
-// stays a 500.
-func listProblem(err error) error {
-	var re *lists.RuleError
-	var le *listsvc.Error
-	var denied *privilege.Denied
-	switch {
-	case errors.As(err, &le), errors.As(err, &denied):
-		return err // the service's own refusals (writeProblem)
-	case errors.As(err, &re):
-		return problem(http.StatusUnprocessableEntity, "bad-rule", "%s", err)
-	case errors.Is(err, store.ErrExists):
-		return problem(http.StatusConflict, "exists", "%s", err)
-	case errors.Is(err, store.ErrListCycle), errors.Is(err, store.ErrListDepth):
-		return problem(http.StatusUnprocessableEntity, "bad-nesting", "%s", err)
-	case errors.Is(err, store.ErrNestingRefused):
-		p := problem(http.StatusUnprocessableEntity, "nesting-refused", "%s.", err)
-		p.Field = "members"
-		return p
-	case errors.Is(err, store.ErrNotFound):
-		return problem(http.StatusNotFound, "not-found", "%s", err)
-	case strings.Contains(err.Error(), "organisation"), strings.Contains(err.Error(), "scope"),
-		strings.Contains(err.Error(), "policy"), strings.Contains(err.Error(), "address"), strings.Contains(err.Error(), "owner"),
-		strings.Contains(err.Error(), "name"), strings.Contains(err.Error(), "nested"):
-		return problem(http.StatusUnprocessableEntity, "invalid", "%s", err)
-	}
-	return err
 }
 
 // handleHeld: GET /api/v1/admin/held, the moderation queue of the lists the
@@ -279,7 +247,7 @@ func (a *API) changeMembers(w http.ResponseWriter, r *http.Request, who *Session
 		return err
 	}
 	if err := a.lists.ChangeMembers(r.Context(), who.Person.Email, l, req.Members, r.Method == http.MethodDelete); err != nil {
-		return listProblem(err)
+		return err
 	}
 	return a.writeList(w, r, l.ID)
 }
