@@ -236,3 +236,7 @@ func (l *Login) ReplaceRecoveryCodes(ctx context.Context, p *store.Person, code 
 	}
 	return l.NewRecoveryCodes(ctx, p.Email, p)
 }
+
+// AppPassword is one of a person's app passwords, without the password (a
+// row the storage defines).
+type AppPassword = store.AppPassword

@@ -213,3 +213,6 @@ func (w *WebSessions) prune(now time.Time) {
 		}
 	}()
 }
+
+// WebSession is one signed-in browser (a row the storage defines).
+type WebSession = store.WebSession

@@ -24,6 +24,7 @@ type Storage interface {
 	Orgs(ctx context.Context) ([]store.Org, error)
 	UpsertPeople(ctx context.Context, recs []store.PersonRecord) (added, updated int, err error)
 	People(ctx context.Context, after string, limit int) ([]store.Person, error)
+	PersonByEmail(ctx context.Context, email string) (*store.Person, error)
 }
 
 // ImportStore is what Import needs: one transaction for the whole file,
@@ -150,4 +151,10 @@ func (s *Service) Put(ctx context.Context, in PersonInput, passwordHash string) 
 // People pages through the directory by address.
 func (s *Service) People(ctx context.Context, after string, limit int) ([]store.Person, error) {
 	return s.st.People(ctx, after, limit)
+}
+
+// Person returns the person with this address (store.ErrNotFound when
+// nobody has it).
+func (s *Service) Person(ctx context.Context, email string) (*store.Person, error) {
+	return s.st.PersonByEmail(ctx, email)
 }

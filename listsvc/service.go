@@ -209,3 +209,17 @@ func (s *Service) View(l *store.List) View {
 // NeedsAttention reports whether administrators must act on the list now:
 // posting is suspended or its size has drifted past the approved one.
 func (v View) NeedsAttention() bool { return v.Suspended || v.Drifted }
+
+// The lists' records as the doors name them (rows the storage defines).
+type (
+	// List is a distribution list with its owners, senders and approvals.
+	List = store.List
+	// Held is a post waiting for a list's moderators.
+	Held = store.Held
+)
+
+// List kinds.
+const (
+	Static  = store.ListStatic  // named members and nested lists
+	Dynamic = store.ListDynamic // a rule within a scope
+)

@@ -6,9 +6,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"wardmail/privilege"
 
-	"wardmail/store"
+	"wardmail/admin"
+	"wardmail/directory"
+	"wardmail/privilege"
 )
 
 // adminHandler is the shape of an administrator's handler: the actor is
@@ -34,7 +35,7 @@ func (a *API) admin(action privilege.Action, h adminHandler) http.Handler {
 }
 
 // principal is a person with their administrator grants.
-func (a *API) principal(ctx context.Context, p *store.Person) (*privilege.Principal, error) {
+func (a *API) principal(ctx context.Context, p *directory.Person) (*privilege.Principal, error) {
 	return a.cfg.Admin.Actor(ctx, p)
 }
 
@@ -77,7 +78,7 @@ func (a *API) handleAdminAudit(w http.ResponseWriter, r *http.Request, who *Sess
 		return err
 	}
 	v := r.URL.Query()
-	q := store.AuditQuery{Limit: limit, ActionPrefix: strings.TrimSpace(v.Get("action")),
+	q := admin.AuditQuery{Limit: limit, ActionPrefix: strings.TrimSpace(v.Get("action")),
 		Actor: strings.ToLower(strings.TrimSpace(v.Get("actor"))), Target: auditTarget(v.Get("target"))}
 	if b := v.Get("before"); b != "" {
 		if q.Before, err = strconv.ParseInt(b, 10, 64); err != nil || q.Before <= 0 {

@@ -7,7 +7,6 @@ import (
 
 	"wardmail/listsvc"
 	"wardmail/privilege"
-	"wardmail/store"
 	"wardmail/submit"
 )
 
@@ -52,7 +51,7 @@ func (a *API) handleAudience(w http.ResponseWriter, r *http.Request, who *Sessio
 
 // listFor finds the list named in the path and checks the administrator may
 // manage it (listsvc.Service.Managed).
-func (a *API) listFor(r *http.Request, actor *privilege.Principal) (*store.List, error) {
+func (a *API) listFor(r *http.Request, actor *privilege.Principal) (*listsvc.List, error) {
 	return a.lists.Managed(r.Context(), actor, r.PathValue("list"))
 }
 
@@ -106,14 +105,14 @@ func (a *API) handleHeld(w http.ResponseWriter, r *http.Request, who *Session, a
 // handleModerate: POST /api/v1/admin/held/{id} with {"approve": bool,
 // "reason": "..."}. The sender is told either way.
 func (a *API) handleModerate(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
-	return a.moderate(w, r, who, func(h *store.Held, l *store.List) error {
+	return a.moderate(w, r, who, func(h *listsvc.Held, l *listsvc.List) error {
 		return a.lists.MayModerate(r.Context(), actor, l, true)
 	})
 }
 
 // moderate decides the held post named in the path, once allowed says the
 // person may, and tells its sender.
-func (a *API) moderate(w http.ResponseWriter, r *http.Request, who *Session, allowed func(h *store.Held, l *store.List) error) error {
+func (a *API) moderate(w http.ResponseWriter, r *http.Request, who *Session, allowed func(h *listsvc.Held, l *listsvc.List) error) error {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		return problem(http.StatusBadRequest, "bad-request", "%q is not a held post's id.", r.PathValue("id"))
@@ -181,7 +180,7 @@ func (a *API) handleTrace(w http.ResponseWriter, r *http.Request, who *Session, 
 
 // ownedList finds the list in the path and checks the signed-in person owns
 // it or administers it.
-func (a *API) ownedList(r *http.Request, who *Session) (*store.List, error) {
+func (a *API) ownedList(r *http.Request, who *Session) (*listsvc.List, error) {
 	actor, err := a.principal(r.Context(), who.Person)
 	if err != nil {
 		return nil, err
@@ -220,7 +219,7 @@ func (a *API) handleOwnerModerate(w http.ResponseWriter, r *http.Request, who *S
 	if err != nil {
 		return err
 	}
-	return a.moderate(w, r, who, func(h *store.Held, _ *store.List) error {
+	return a.moderate(w, r, who, func(h *listsvc.Held, _ *listsvc.List) error {
 		if h.ListID != l.ID {
 			return problem(http.StatusNotFound, "not-found", "There is no held post %d for %s.", h.ID, l.Address)
 		}
@@ -239,7 +238,7 @@ func (a *API) handleOwnerMembers(w http.ResponseWriter, r *http.Request, who *Se
 }
 
 // changeMembers adds or removes the members named in the body.
-func (a *API) changeMembers(w http.ResponseWriter, r *http.Request, who *Session, l *store.List) error {
+func (a *API) changeMembers(w http.ResponseWriter, r *http.Request, who *Session, l *listsvc.List) error {
 	var req struct {
 		Members []string `json:"members"` // people, or lists to nest
 	}

@@ -9,12 +9,12 @@ import (
 	"time"
 
 	"wardmail/auth"
-	"wardmail/store"
+	"wardmail/directory"
 )
 
 // Session is the signed-in person a handler acts for.
 type Session struct {
-	Person *store.Person
+	Person *directory.Person
 	// TokenHash names the web session; empty for HTTP Basic.
 	TokenHash string
 	CSRF      string
@@ -31,7 +31,7 @@ type Session struct {
 // signInAllowed says whether a sign-in outcome lets the person in: an
 // administrator whose password was right but who has no authenticator app
 // yet comes with the person, to enrol and nothing else (enrolmentOnly).
-func signInAllowed(p *store.Person, err error) (ok, totpSetup bool) {
+func signInAllowed(p *directory.Person, err error) (ok, totpSetup bool) {
 	if err == nil {
 		return true, false
 	}
@@ -115,7 +115,7 @@ func (a *API) identify(w http.ResponseWriter, r *http.Request) (*Session, error)
 	if err != nil || c.Value == "" || len(c.Value) > 100 {
 		return nil, errNotSignedIn()
 	}
-	ws, p, err := a.sessions.Resume(r.Context(), c.Value, func(ws *store.WebSession) error {
+	ws, p, err := a.sessions.Resume(r.Context(), c.Value, func(ws *auth.WebSession) error {
 		if !unsafeMethod(r.Method) {
 			return nil
 		}
@@ -180,7 +180,7 @@ type personInfo struct {
 	Role  string `json:"role,omitempty"`
 }
 
-func toPersonInfo(p *store.Person) personInfo {
+func toPersonInfo(p *directory.Person) personInfo {
 	return personInfo{Email: p.Email, Name: p.Name, Org: p.Org, Role: p.Role}
 }
 

@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"wardmail/auth"
-	"wardmail/store"
 )
 
 // A person's own sign-in settings: app passwords for their mail apps,
@@ -18,7 +17,7 @@ import (
 const totpIssuer = "Wardmail"
 
 type appPasswordsAnswer struct {
-	AppPasswords []store.AppPassword `json:"app_passwords"`
+	AppPasswords []auth.AppPassword `json:"app_passwords"`
 }
 
 // handleAppPasswords: GET /api/v1/settings/app-passwords.

@@ -8,14 +8,14 @@ import (
 	"time"
 
 	"wardmail/auth"
-	"wardmail/store"
+	"wardmail/directory"
 )
 
 // signIn asks the sign-in service (auth.Login: password or app password,
 // smart lockout per account and source, TOTP or recovery codes for people
 // who enrolled) whether these credentials open the web door. device is the
 // browser's known-device cookie (device.go), empty for HTTP Basic.
-func (a *API) signIn(ctx context.Context, r *http.Request, email, password, totp, device string) (*store.Person, error) {
+func (a *API) signIn(ctx context.Context, r *http.Request, email, password, totp, device string) (*directory.Person, error) {
 	at := auth.Attempt{Username: email, Password: password, Protocol: auth.ProtoHTTP, SecondFactor: totp, Device: device}
 	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
 		at.Source = ap.Addr()

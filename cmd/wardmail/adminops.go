@@ -9,7 +9,7 @@ import (
 	"os"
 	"text/tabwriter"
 
-	"wardmail/store"
+	"wardmail/admin"
 )
 
 const adminUsage = `usage:
@@ -57,50 +57,29 @@ func runAdmin(args []string) error {
 		return err
 	}
 	defer st.Close()
-	actor := "cli:" + osUser()
 
 	switch verb {
 	case "grant", "revoke":
 		if len(rest) != 1 {
 			return errors.New(adminUsage)
 		}
-		p, err := st.PersonByEmail(ctx, rest[0])
-		if err != nil {
-			return fmt.Errorf("%s: %w", rest[0], err)
-		}
+		svc := adminService(st)
 		if verb == "revoke" {
-			if err := st.RevokeAdmin(ctx, actor, p.ID); err != nil {
+			p, err := svc.Revoke(ctx, operatorPrincipal(), rest[0])
+			if err != nil {
 				return err
 			}
 			fmt.Printf("%s is no longer an administrator\n", p.Email)
 			return nil
 		}
-		var orgID int64
-		if *role == store.RoleLocal {
-			name := *org
-			if name == "" {
-				name = p.Org
-			}
-			orgs, err := st.Orgs(ctx)
-			if err != nil {
-				return err
-			}
-			for _, o := range orgs {
-				if o.Name == name {
-					orgID = o.ID
-				}
-			}
-			if orgID == 0 {
-				return fmt.Errorf("there is no organisation called %q", name)
-			}
-		}
-		if err := st.GrantAdmin(ctx, actor, p.ID, *role, orgID); err != nil {
+		p, err := svc.Grant(ctx, operatorPrincipal(), rest[0], *role, *org)
+		if err != nil {
 			return err
 		}
 		fmt.Printf("%s is now a %s administrator\n", p.Email, *role)
 		return nil
 	case "list":
-		admins, err := st.Admins(ctx)
+		admins, err := adminService(st).Admins(ctx, operatorPrincipal())
 		if err != nil {
 			return err
 		}
@@ -143,7 +122,7 @@ func runAdmin(args []string) error {
 		}
 		return nil
 	case "audit":
-		entries, err := adminService(st).Audit(ctx, operatorPrincipal(), store.AuditQuery{ActionPrefix: *action, Limit: *limit})
+		entries, err := adminService(st).Audit(ctx, operatorPrincipal(), admin.AuditQuery{ActionPrefix: *action, Limit: *limit})
 		if err != nil {
 			return err
 		}

@@ -12,11 +12,8 @@ import (
 	"text/tabwriter"
 
 	"wardmail/directory"
-	"wardmail/lists"
 	"wardmail/listsvc"
 	"wardmail/privilege"
-	"wardmail/store"
-	"wardmail/submit"
 )
 
 const listUsage = `usage:
@@ -62,7 +59,7 @@ func runList(args []string) error {
 	defer st.Close()
 	svc := listService(st)
 	gov := svc.Governance()
-	listArg := func() (*store.List, error) {
+	listArg := func() (*listsvc.List, error) {
 		if len(rest) == 0 {
 			return nil, fmt.Errorf("name the list's address\n%s", listUsage)
 		}
@@ -74,9 +71,9 @@ func runList(args []string) error {
 		return l, err
 	}
 	actor := operator
-	var admin *store.Person
+	var admin *directory.Person
 	if *by != "" {
-		if admin, err = st.PersonByEmail(ctx, *by); err != nil {
+		if admin, err = directory.NewService(st).Person(ctx, *by); err != nil {
 			return fmt.Errorf("--by %s: %w", *by, err)
 		}
 		actor = admin.Email
@@ -245,7 +242,7 @@ func runList(args []string) error {
 			if err != nil {
 				return err
 			}
-			pr, err := st.Principal(ctx, admin)
+			pr, err := adminService(st).Actor(ctx, admin)
 			if err != nil {
 				return err
 			}
@@ -274,15 +271,6 @@ func runList(args []string) error {
 	return fmt.Errorf("unknown list command %q\n%s", verb, listUsage)
 }
 
-// listService is the lists service over a store opened by the command
-// line, with the default governance; senders of held posts are told by a
-// pipeline made for the purpose.
-func listService(st *store.Store) *listsvc.Service {
-	host, _ := os.Hostname()
-	return listsvc.New(listsvc.Config{Store: st, Governance: lists.DefaultGovernance(),
-		Notify: submit.New(submit.Config{Store: st, Hostname: host})})
-}
-
 // flagError names the flag at fault in a refusal of the lists service.
 func flagError(err error) error {
 	var le *listsvc.Error
@@ -305,7 +293,7 @@ func printList(v listsvc.View, asJSON bool) error {
 		return enc.Encode(v)
 	}
 	fmt.Printf("address:        %s\nname:           %s\nkind:           %s\n", l.Address, directory.ShowText(l.Name), l.Kind)
-	if l.Kind == store.ListDynamic {
+	if l.Kind == listsvc.Dynamic {
 		fmt.Printf("rule:           %s\nscope:          %s\n", l.Rule, l.Scope)
 	}
 	fmt.Printf("size:           %d\napproved size:  %d\n", l.Size, l.ApprovedSize)

@@ -3,11 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"wardmail/admin"
 	"wardmail/auth"
+	"wardmail/directory"
+	"wardmail/lists"
+	"wardmail/listsvc"
 	"wardmail/privilege"
 	"wardmail/store"
+	"wardmail/submit"
 )
 
 // The command line asks the privilege model like every other door. Whoever
@@ -21,8 +26,8 @@ import (
 func operatorPrincipal() privilege.Principal { return privilege.Operator("cli:" + osUser()) }
 
 // mayAs asks whether the administrator named by --by may take an action.
-func mayAs(ctx context.Context, st *store.Store, admin *store.Person, action privilege.Action) error {
-	pr, err := st.Principal(ctx, admin)
+func mayAs(ctx context.Context, st *store.Store, admin *directory.Person, action privilege.Action) error {
+	pr, err := adminService(st).Actor(ctx, admin)
 	if err != nil {
 		return err
 	}
@@ -38,6 +43,15 @@ func mayAs(ctx context.Context, st *store.Store, admin *store.Person, action pri
 // second).
 func adminService(st *store.Store) *admin.Service {
 	return admin.New(admin.Config{Store: st, Hasher: cliHasher{}, CheckPassword: auth.CheckPasswordPolicy})
+}
+
+// listService is the lists service over a store opened by the command
+// line, with the default governance; senders of held posts are told by a
+// pipeline made for the purpose.
+func listService(st *store.Store) *listsvc.Service {
+	host, _ := os.Hostname()
+	return listsvc.New(listsvc.Config{Store: st, Governance: lists.DefaultGovernance(),
+		Notify: submit.New(submit.Config{Store: st, Hostname: host})})
 }
 
 // cliHasher hashes a new password at the command line.
