@@ -24,7 +24,7 @@ type Hasher interface {
 
 // Config is what the service needs.
 type Config struct {
-	Store  Storage
+	Store  *store.Store
 	Hasher Hasher
 	// Locks is the lockout state: the running engine in a server
 	// (EngineLocks), the store from the command line (StoreLocks).
@@ -36,7 +36,7 @@ type Config struct {
 // Service is the administration service. It is safe for concurrent use.
 type Service struct {
 	cfg Config
-	st  Storage
+	st  *store.Store
 }
 
 // New returns the service.
