@@ -14,7 +14,7 @@ import (
 // queue behind itself; one write every FlushEvery carries them all. What is
 // batched when the process dies (at most FlushEvery of it) is lost.
 type journal struct {
-	st      *store.Store
+	st      Storage
 	log     *slog.Logger
 	every   time.Duration
 	metrics *signinMetrics
@@ -52,7 +52,7 @@ type event struct {
 // maxPending bounds the batch if the store stops taking writes.
 const maxPending = 200_000
 
-func newJournal(st *store.Store, log *slog.Logger, every time.Duration, m *signinMetrics) *journal {
+func newJournal(st Storage, log *slog.Logger, every time.Duration, m *signinMetrics) *journal {
 	return &journal{st: st, log: log, every: every, metrics: m, touches: map[int64]touchRec{}, touched: map[int64]touchRec{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 }

@@ -31,7 +31,7 @@ var (
 
 // Config sets up a Login.
 type Config struct {
-	Store  *store.Store
+	Store  Storage
 	Hasher *Hasher
 	// Lockout, when set, refuses locked (account, source) pairs and counts
 	// wrong secrets. Without it nothing is counted.
@@ -52,7 +52,7 @@ type Config struct {
 // Login checks credentials: passwords, app passwords and second factors,
 // under smart lockout.
 type Login struct {
-	store  *store.Store
+	store  Storage
 	hasher *Hasher
 	cfg    Config
 
@@ -66,7 +66,7 @@ type Login struct {
 
 // NewLogin returns a Login over the store, hashing on the given pool, with
 // no lockout.
-func NewLogin(s *store.Store, h *Hasher) *Login { return New(Config{Store: s, Hasher: h}) }
+func NewLogin(s Storage, h *Hasher) *Login { return New(Config{Store: s, Hasher: h}) }
 
 // New returns a Login. Close it to write what is batched.
 func New(cfg Config) *Login {

@@ -176,6 +176,14 @@ func (l *Login) NeedsSecondFactor(ctx context.Context, p *store.Person) (need, e
 	return admin, false, err
 }
 
+// MustEnrol reports whether p must use a security code on the web and has
+// none yet (an administrator without an authenticator app): such a session
+// reaches only enrolment.
+func (l *Login) MustEnrol(ctx context.Context, p *store.Person) (bool, error) {
+	need, enrolled, err := l.NeedsSecondFactor(ctx, p)
+	return need && !enrolled, err
+}
+
 // checkMailAppPassword runs after a right password on IMAP or SMTP: someone
 // who must give a second factor on the web cannot give one here, so only
 // their app passwords open these doors.

@@ -25,7 +25,7 @@ const importBatch = 5000
 // per core with the default parameters), so a national import leaves the
 // password column empty and people set theirs through the web, or arrive
 // with app passwords. Re-importing updates people in place.
-func Import(ctx context.Context, st *store.Store, r io.Reader, filename string, params auth.Params) (ImportStats, error) {
+func Import(ctx context.Context, st ImportStore, r io.Reader, filename string, params auth.Params) (ImportStats, error) {
 	var stats ImportStats
 	im, err := st.BeginImport(ctx)
 	if err != nil {

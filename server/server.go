@@ -275,7 +275,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.Admin = admin.New(admin.Config{Store: st, Hasher: hasher, Locks: admin.EngineLocks{Engine: lock},
 		CheckPassword: auth.CheckPasswordPolicy})
 	httpSrv := &http.Server{
-		Handler: limitHTTP(web.New(web.Config{Store: st, Mail: mailSvc, Pipeline: s.Pipeline, SignIn: web.LoginSignIn{Login: s.Login},
+		Handler: limitHTTP(web.New(web.Config{Store: st, Mail: mailSvc, Pipeline: s.Pipeline, Login: s.Login,
 			Registry: s.Registry, Logger: log, TLS: true, ReplyAll: s.Storms, Admin: s.Admin, Now: cfg.Now, Scanners: s.Scanner,
 			MTASTS: s.mtaSTSHandler(cfg)}),
 			orDefault(cfg.HTTPBodyTimeout, defHTTPBody), orDefault(cfg.HTTPBodyMinRate, defMinRate)),

@@ -6,9 +6,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"wardmail/privilege"
 
-	"wardmail/store"
+	"wardmail/admin"
+	"wardmail/directory"
+	"wardmail/privilege"
 )
 
 // adminHandler is the shape of an administrator's handler: the actor is
@@ -34,8 +35,8 @@ func (a *API) admin(action privilege.Action, h adminHandler) http.Handler {
 }
 
 // principal is a person with their administrator grants.
-func (a *API) principal(ctx context.Context, p *store.Person) (*privilege.Principal, error) {
-	return a.store.Principal(ctx, p)
+func (a *API) principal(ctx context.Context, p *directory.Person) (*privilege.Principal, error) {
+	return a.cfg.Admin.Actor(ctx, p)
 }
 
 // deniedProblem is a refusal of the privilege model as the API answers it.
@@ -50,7 +51,7 @@ func deniedProblem(d *privilege.Denied) *Problem {
 
 // handleAdminScope: GET /api/v1/admin/scope.
 func (a *API) handleAdminScope(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
-	orgs, err := a.store.Orgs(r.Context())
+	orgs, err := a.dir.AdministeredOrgs(r.Context(), actor)
 	if err != nil {
 		return err
 	}
@@ -61,17 +62,14 @@ func (a *API) handleAdminScope(w http.ResponseWriter, r *http.Request, who *Sess
 	}
 	out := []org{}
 	for _, o := range orgs {
-		if actor.Administers(o.ID) {
-			out = append(out, org{ID: o.ID, Name: o.Name, People: o.People})
-		}
+		out = append(out, org{ID: o.ID, Name: o.Name, People: o.People})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"national": actor.IsNational(), "orgs": out})
 	return nil
 }
 
 // handleAdminAudit: GET /api/v1/admin/audit?limit=N&actor=A&action=P&target=T&since=S&until=U&before=ID.
-// National administrators read every entry, local ones the entries about a
-// person or list of their organisations (store/audit_orgs.go). since and until are RFC 3339 times or dates (2026-11-14:
+// Who reads which entries is admin.Service.Audit's to decide. since and until are RFC 3339 times or dates (2026-11-14:
 // until a date includes that day); before pages back by id, and
 // next_before is the value for the next page when there may be one.
 func (a *API) handleAdminAudit(w http.ResponseWriter, r *http.Request, who *Session, actor *privilege.Principal) error {
@@ -80,15 +78,8 @@ func (a *API) handleAdminAudit(w http.ResponseWriter, r *http.Request, who *Sess
 		return err
 	}
 	v := r.URL.Query()
-	q := store.AuditQuery{Limit: limit, ActionPrefix: strings.TrimSpace(v.Get("action")),
+	q := admin.AuditQuery{Limit: limit, ActionPrefix: strings.TrimSpace(v.Get("action")),
 		Actor: strings.ToLower(strings.TrimSpace(v.Get("actor"))), Target: auditTarget(v.Get("target"))}
-	if !actor.IsNational() {
-		// A local administrator reads the entries that concern their
-		// organisations: about one of their people or lists. Entries that
-		// concern no single organisation (purges, storms, settings) and those
-		// written before entries recorded their organisations stay national.
-		q.Orgs = append([]int64{}, actor.Orgs...)
-	}
 	if b := v.Get("before"); b != "" {
 		if q.Before, err = strconv.ParseInt(b, 10, 64); err != nil || q.Before <= 0 {
 			return problem(http.StatusBadRequest, "bad-request", "before must be an entry's id, not %q.", b)
@@ -100,7 +91,7 @@ func (a *API) handleAdminAudit(w http.ResponseWriter, r *http.Request, who *Sess
 	if q.Until, err = auditTime(v.Get("until"), "until", true); err != nil {
 		return err
 	}
-	entries, err := a.store.AuditLog(r.Context(), q)
+	entries, err := a.cfg.Admin.Audit(r.Context(), *actor, q)
 	if err != nil {
 		return err
 	}

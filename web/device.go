@@ -3,8 +3,6 @@ package web
 import (
 	"net/http"
 	"time"
-
-	"wardmail/auth"
 )
 
 // The known-device cookie: a random identifier a browser keeps for a year
@@ -36,14 +34,4 @@ func (a *API) device(w http.ResponseWriter, r *http.Request) string {
 		Secure: a.cfg.TLS, HttpOnly: true, SameSite: http.SameSiteStrictMode,
 	})
 	return id
-}
-
-// login returns the sign-in engine behind Config.SignIn when it is
-// auth.Login (it is in every server; tests may plug in something simpler),
-// for the settings and the administrators' sign-in tools.
-func (a *API) login() (*auth.Login, error) {
-	if ls, ok := a.cfg.SignIn.(LoginSignIn); ok && ls.Login != nil {
-		return ls.Login, nil
-	}
-	return nil, problem(http.StatusNotImplemented, "not-available", "This server's sign-in does not offer this setting.")
 }

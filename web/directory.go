@@ -22,8 +22,8 @@ type listSuggestion struct {
 }
 
 // handleSuggest: GET /api/v1/directory/suggest?q=PREFIX[&limit=N]: people
-// whose address, name or last name starts with the prefix (store.Suggest),
-// and distribution lists whose address does (store.SuggestLists).
+// whose address, name or last name starts with the prefix, and
+// distribution lists whose address does (directory.Service.Suggest).
 func (a *API) handleSuggest(w http.ResponseWriter, r *http.Request, who *Session) error {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	if len(q) > 320 {
@@ -35,23 +35,17 @@ func (a *API) handleSuggest(w http.ResponseWriter, r *http.Request, who *Session
 	if err != nil {
 		return err
 	}
+	found, err := a.dir.Suggest(r.Context(), q, limit)
+	if err != nil {
+		return err
+	}
 	out := []suggestion{}
+	for _, s := range found.People {
+		out = append(out, suggestion{Name: s.Name, Email: s.Email, Org: s.Org, Role: s.Role})
+	}
 	lists := []listSuggestion{}
-	if q != "" {
-		list, err := a.store.Suggest(r.Context(), q, limit)
-		if err != nil {
-			return err
-		}
-		for _, s := range list {
-			out = append(out, suggestion{Name: s.Name, Email: s.Email, Org: s.Org, Role: s.Role})
-		}
-		found, err := a.store.SuggestLists(r.Context(), q, limit)
-		if err != nil {
-			return err
-		}
-		for _, l := range found {
-			lists = append(lists, listSuggestion{Name: l.Name, Email: l.Address, Size: l.Size, Suspended: l.Suspended})
-		}
+	for _, l := range found.Lists {
+		lists = append(lists, listSuggestion{Name: l.Name, Email: l.Address, Size: l.Size, Suspended: l.Suspended})
 	}
 	w.Header().Set("Cache-Control", "private, max-age=60")
 	writeJSON(w, http.StatusOK, map[string]any{"people": out, "lists": lists})

@@ -23,7 +23,7 @@ func (a *API) nameFromDirectory(ctx context.Context, lists ...[]address) {
 	if len(bare) == 0 {
 		return
 	}
-	names, err := a.store.DirectoryNames(ctx, bare)
+	names, err := a.dir.Names(ctx, bare)
 	if err != nil {
 		a.log.Warn("directory names", "err", err)
 		return

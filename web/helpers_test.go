@@ -107,7 +107,7 @@ func startWebWith(t testing.TB, dir string, opt sqlite.Options) *testServer {
 		t.Fatal(err)
 	}
 	login := auth.New(auth.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams(), 2, 2*time.Second), Lockout: lock})
-	h := web.New(web.Config{Store: st, Pipeline: ts.Pipe, SignIn: web.LoginSignIn{Login: login}, TLS: true,
+	h := web.New(web.Config{Store: st, Pipeline: ts.Pipe, Login: login, TLS: true,
 		Admin:    admin.New(admin.Config{Store: st, Hasher: login.Hasher(), Locks: admin.EngineLocks{Engine: lock}, CheckPassword: auth.CheckPasswordPolicy}),
 		ReplyAll: storm{}, Now: ts.Now})
 	ts.srv = httptest.NewTLSServer(h)

@@ -4,8 +4,8 @@ import (
 	"net/http"
 
 	"wardmail/admin"
+	"wardmail/directory"
 	"wardmail/privilege"
-	"wardmail/store"
 )
 
 // People administration for the console: search, add, disable and enable,
@@ -24,7 +24,7 @@ type personRow struct {
 	CanSignIn bool `json:"can_sign_in"`
 }
 
-func toPersonRow(p *store.Person) personRow {
+func toPersonRow(p *directory.Person) personRow {
 	return personRow{Email: p.Email, Name: p.Name, Org: p.Org, Role: p.Role, Site: p.Site, Disabled: p.Disabled, CanSignIn: p.PasswordHash != ""}
 }
 

@@ -6,7 +6,6 @@ import (
 
 	"wardmail/admin"
 	"wardmail/privilege"
-	"wardmail/store"
 )
 
 // personDetail is GET /api/v1/admin/people/{email}: who the person is, the
@@ -14,7 +13,7 @@ import (
 // and their last sign-in.
 type personDetail struct {
 	personRow
-	Lists         []store.PersonList `json:"lists"`
+	Lists         []admin.PersonList `json:"lists"`
 	Locks         []admin.Lock       `json:"locks"`
 	LastSignIn    *time.Time         `json:"last_sign_in,omitempty"`
 	LastSignInNet string             `json:"last_sign_in_from,omitempty"`
@@ -29,7 +28,7 @@ func (a *API) handlePerson(w http.ResponseWriter, r *http.Request, who *Session,
 	}
 	out := personDetail{personRow: toPersonRow(d.Person), Lists: d.Lists, Locks: d.Locks}
 	if out.Lists == nil {
-		out.Lists = []store.PersonList{}
+		out.Lists = []admin.PersonList{}
 	}
 	if !d.LastSignIn.IsZero() {
 		out.LastSignIn, out.LastSignInNet = &d.LastSignIn, d.LastSignInNet

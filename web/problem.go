@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"wardmail/admin"
+	"wardmail/auth"
+	"wardmail/listsvc"
 	"wardmail/privilege"
 
 	"wardmail/store"
@@ -68,12 +70,18 @@ func (a *API) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	var se *submit.Error
 	var denied *privilege.Denied
 	var ae *admin.Error
+	var le *listsvc.Error
+	var sete *auth.SettingError
 	switch {
 	case errors.As(err, &p):
 	case errors.As(err, &denied):
 		p = deniedProblem(denied)
 	case errors.As(err, &ae):
 		p = adminProblem(ae)
+	case errors.As(err, &le):
+		p = listsProblem(le)
+	case errors.As(err, &sete):
+		p = settingProblem(sete)
 	case errors.As(err, &se):
 		status := http.StatusUnprocessableEntity
 		if se.Temporary() {
@@ -118,6 +126,24 @@ func adminProblem(e *admin.Error) *Problem {
 	default:
 		p = problem(http.StatusUnprocessableEntity, "invalid", "%s", e.Sentence)
 	}
+	p.Field = e.Field
+	return p
+}
+
+// listsProblem is a refusal of the lists service as the API answers it.
+func listsProblem(e *listsvc.Error) *Problem {
+	status := http.StatusUnprocessableEntity
+	switch e.Kind {
+	case listsvc.BadRequest:
+		status = http.StatusBadRequest
+	case listsvc.Forbidden:
+		status = http.StatusForbidden
+	case listsvc.NotFound:
+		status = http.StatusNotFound
+	case listsvc.Conflict:
+		status = http.StatusConflict
+	}
+	p := problem(status, e.Type, "%s", e.Sentence)
 	p.Field = e.Field
 	return p
 }

@@ -1,22 +1,20 @@
 package web
 
 import (
-	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"time"
 
-	"wardmail/store"
+	"wardmail/auth"
+	"wardmail/directory"
 )
 
 // Session is the signed-in person a handler acts for.
 type Session struct {
-	Person *store.Person
+	Person *directory.Person
 	// TokenHash names the web session; empty for HTTP Basic.
 	TokenHash string
 	CSRF      string
@@ -30,12 +28,14 @@ type Session struct {
 	TOTPSetupNeeded bool
 }
 
-// signInAllowed says whether a SignIn outcome lets the person in.
-func signInAllowed(p *store.Person, err error) (ok, totpSetup bool) {
+// signInAllowed says whether a sign-in outcome lets the person in: an
+// administrator whose password was right but who has no authenticator app
+// yet comes with the person, to enrol and nothing else (enrolmentOnly).
+func signInAllowed(p *directory.Person, err error) (ok, totpSetup bool) {
 	if err == nil {
 		return true, false
 	}
-	if p != nil && errors.Is(err, ErrTOTPNotSetUp) {
+	if p != nil && errors.Is(err, auth.ErrSecondFactorNotSetUp) {
 		return true, true
 	}
 	return false, false
@@ -44,9 +44,6 @@ func signInAllowed(p *store.Person, err error) (ok, totpSetup bool) {
 // authedHandler is the shape of every handler that needs a signed-in person.
 // A returned error is sent as problem+json.
 type authedHandler func(w http.ResponseWriter, r *http.Request, who *Session) error
-
-// touchEvery bounds how often a session's last-seen time is written.
-const touchEvery = time.Minute
 
 func (a *API) cookieName() string {
 	if a.cfg.TLS {
@@ -85,17 +82,6 @@ func (a *API) authedAs(h authedHandler, duringEnrolment bool) http.Handler {
 	})
 }
 
-// totpSetupNeeded reports whether p must use a security code and has none
-// yet (two index reads; only sessions pay it, not HTTP Basic).
-func (a *API) totpSetupNeeded(ctx context.Context, p *store.Person) (bool, error) {
-	l, err := a.login()
-	if err != nil {
-		return false, nil // a sign-in without TOTP: nothing to enrol in
-	}
-	need, enrolled, err := l.NeedsSecondFactor(ctx, p)
-	return need && !enrolled, err
-}
-
 // open wraps a handler that needs no sign-in.
 func (a *API) open(h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -111,7 +97,7 @@ func unsafeMethod(m string) bool {
 
 func (a *API) identify(w http.ResponseWriter, r *http.Request) (*Session, error) {
 	if user, pass, ok := r.BasicAuth(); ok {
-		p, err := a.cfg.SignIn.SignIn(r.Context(), Attempt{Email: user, Password: pass, Remote: r.RemoteAddr, Basic: true})
+		p, err := a.signIn(r.Context(), r, user, pass, "", "")
 		ok, totpSetup := signInAllowed(p, err)
 		if ok {
 			return &Session{Person: p, Basic: true, TOTPSetupNeeded: totpSetup}, nil
@@ -129,72 +115,37 @@ func (a *API) identify(w http.ResponseWriter, r *http.Request) (*Session, error)
 	if err != nil || c.Value == "" || len(c.Value) > 100 {
 		return nil, errNotSignedIn()
 	}
-	hash := tokenHash(c.Value)
-	ws, err := a.store.WebSession(r.Context(), hash)
-	if errors.Is(err, store.ErrNotFound) {
-		a.clearCookie(w)
-		return nil, errNotSignedIn()
-	} else if err != nil {
-		return nil, err
-	}
-	now := a.now()
-	if now.Sub(ws.LastSeen) > a.cfg.SessionIdle || !now.Before(ws.Expires) {
-		if err := a.store.DeleteWebSession(r.Context(), hash); err != nil {
-			a.log.Warn("ending an expired session", "err", err)
+	ws, p, err := a.sessions.Resume(r.Context(), c.Value, func(ws *auth.WebSession) error {
+		if !unsafeMethod(r.Method) {
+			return nil
 		}
-		a.clearCookie(w)
-		return nil, errNotSignedIn()
-	}
-	if unsafeMethod(r.Method) {
 		if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
-			return nil, errCSRF()
+			return errCSRF()
 		}
 		got := r.Header.Get("X-CSRF-Token")
 		if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(ws.CSRF)) != 1 {
-			return nil, errCSRF()
+			return errCSRF()
 		}
-	}
-	p, err := a.store.PersonByID(r.Context(), ws.PersonID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && p.Disabled) {
-		if _, err := a.store.DeleteWebSessions(r.Context(), ws.PersonID); err != nil {
-			a.log.Warn("ending a disabled person's sessions", "err", err)
-		}
+		return nil
+	})
+	if errors.Is(err, auth.ErrSessionEnded) {
 		a.clearCookie(w)
 		return nil, errNotSignedIn()
 	} else if err != nil {
 		return nil, err
 	}
-	if p.CredGen != ws.CredGen {
-		// The person's credentials were revoked since this session began
-		// (a password reset by the CLI, say): it ends like the others.
-		if err := a.store.DeleteWebSession(r.Context(), hash); err != nil {
-			a.log.Warn("ending a revoked session", "err", err)
-		}
-		a.store.Revocations().CountEnded("web")
-		a.clearCookie(w)
-		return nil, errNotSignedIn()
-	}
-	if now.Sub(ws.LastSeen) > touchEvery {
-		if err := a.store.TouchWebSession(r.Context(), hash, now); err != nil {
-			a.log.Warn("recording session activity", "err", err)
-		}
-	}
-	setup, err := a.totpSetupNeeded(r.Context(), p)
+	// Two index reads; only sessions pay them, not HTTP Basic.
+	setup, err := a.auth.MustEnrol(r.Context(), p)
 	if err != nil {
 		return nil, err
 	}
-	return &Session{Person: p, TokenHash: hash, CSRF: ws.CSRF, Expires: ws.Expires, TOTPSetupNeeded: setup}, nil
+	return &Session{Person: p, TokenHash: ws.TokenHash, CSRF: ws.CSRF, Expires: ws.Expires, TOTPSetupNeeded: setup}, nil
 }
 
 func newToken() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func tokenHash(token string) string {
-	h := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(h[:])
 }
 
 func (a *API) setCookie(w http.ResponseWriter, token string, expires time.Time) {
@@ -229,7 +180,7 @@ type personInfo struct {
 	Role  string `json:"role,omitempty"`
 }
 
-func toPersonInfo(p *store.Person) personInfo {
+func toPersonInfo(p *directory.Person) personInfo {
 	return personInfo{Email: p.Email, Name: p.Name, Org: p.Org, Role: p.Role}
 }
 
@@ -253,8 +204,7 @@ func (a *API) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 		}
 		return p
 	}
-	p, err := a.cfg.SignIn.SignIn(r.Context(), Attempt{Email: req.Email, Password: req.Password, TOTP: req.TOTP, Remote: r.RemoteAddr,
-		Device: a.device(w, r)})
+	p, err := a.signIn(r.Context(), r, req.Email, req.Password, req.TOTP, a.device(w, r))
 	ok, totpSetup := signInAllowed(p, err)
 	if !ok {
 		if sp := signinProblem(err, a.now()); sp != nil {
@@ -263,43 +213,36 @@ func (a *API) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	if err := a.store.EnsureMailboxes(r.Context(), p.ID); err != nil {
-		return err
-	}
-	now := a.now()
-	token := newToken()
-	ws := &store.WebSession{TokenHash: tokenHash(token), PersonID: p.ID, CSRF: newToken(), Created: now, LastSeen: now,
-		Expires: now.Add(a.cfg.SessionMax), Remote: r.RemoteAddr, Agent: truncate(r.UserAgent(), 200), CredGen: p.CredGen}
-	if err := a.store.CreateWebSession(r.Context(), ws); err != nil {
+	token, ws, err := a.sessions.Open(r.Context(), p, r.RemoteAddr, r.UserAgent())
+	if err != nil {
 		return err
 	}
 	a.metrics.signins.WithLabelValues("ok").Inc()
-	a.pruneSessions(now)
 	a.setCookie(w, token, ws.Expires)
-	admin, err := a.store.IsAdmin(r.Context(), p.ID)
+	admin, err := a.sessions.IsAdmin(r.Context(), p.ID)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, sessionInfo{Person: toPersonInfo(p), CSRF: ws.CSRF, Expires: ws.Expires,
-		IdleSeconds: int(a.cfg.SessionIdle / time.Second), Admin: admin, TOTPSetupNeeded: totpSetup})
+		IdleSeconds: int(a.sessions.Idle() / time.Second), Admin: admin, TOTPSetupNeeded: totpSetup})
 	return nil
 }
 
 // handleWhoAmI: GET /api/v1/session.
 func (a *API) handleWhoAmI(w http.ResponseWriter, r *http.Request, who *Session) error {
-	admin, err := a.store.IsAdmin(r.Context(), who.Person.ID)
+	admin, err := a.sessions.IsAdmin(r.Context(), who.Person.ID)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, sessionInfo{Person: toPersonInfo(who.Person), CSRF: who.CSRF, Expires: who.Expires,
-		IdleSeconds: int(a.cfg.SessionIdle / time.Second), Admin: admin, TOTPSetupNeeded: who.TOTPSetupNeeded})
+		IdleSeconds: int(a.sessions.Idle() / time.Second), Admin: admin, TOTPSetupNeeded: who.TOTPSetupNeeded})
 	return nil
 }
 
 // handleSignOut: DELETE /api/v1/session.
 func (a *API) handleSignOut(w http.ResponseWriter, r *http.Request, who *Session) error {
 	if who.TokenHash != "" {
-		if err := a.store.DeleteWebSession(r.Context(), who.TokenHash); err != nil {
+		if err := a.sessions.End(r.Context(), who.TokenHash); err != nil {
 			return err
 		}
 	}
@@ -311,11 +254,8 @@ func (a *API) handleSignOut(w http.ResponseWriter, r *http.Request, who *Session
 // handleSignOutEverywhere: POST /api/v1/sessions/revoke-all ends every
 // session of the person: web, IMAP and SMTP.
 func (a *API) handleSignOutEverywhere(w http.ResponseWriter, r *http.Request, who *Session) error {
-	n, err := a.store.RevokeSessions(r.Context(), who.Person.ID)
+	n, err := a.sessions.EndEverywhere(r.Context(), who.Person)
 	if err != nil {
-		return err
-	}
-	if err := a.store.Audit(r.Context(), who.Person.Email, "web.signout-everywhere", who.Person.Email, map[string]int{"sessions": n}); err != nil {
 		return err
 	}
 	a.clearCookie(w)
@@ -333,7 +273,7 @@ type sessionRow struct {
 
 // handleSessions: GET /api/v1/sessions.
 func (a *API) handleSessions(w http.ResponseWriter, r *http.Request, who *Session) error {
-	list, err := a.store.WebSessions(r.Context(), who.Person.ID)
+	list, err := a.sessions.List(r.Context(), who.Person.ID)
 	if err != nil {
 		return err
 	}
@@ -350,22 +290,4 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n]
-}
-
-// pruneEvery is how often a sign-in also removes expired sessions and stale
-// uploads (so no timer goroutine is needed).
-const pruneEvery = 10 * time.Minute
-
-func (a *API) pruneSessions(now time.Time) {
-	last := a.lastPrune.Load()
-	if now.Unix()-last < int64(pruneEvery/time.Second) || !a.lastPrune.CompareAndSwap(last, now.Unix()) {
-		return
-	}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := a.store.PruneWebSessions(ctx, now.Add(-a.cfg.SessionIdle), now, now.Add(-24*time.Hour)); err != nil {
-			a.log.Warn("pruning web sessions", "err", err)
-		}
-	}()
 }

@@ -6,19 +6,18 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"wardmail/privilege"
 
 	storm "wardmail/policy"
-	"wardmail/store"
+	"wardmail/privilege"
 )
 
 // StormBoard is the reply-all storm breaker as the admin API sees it
 // (policy.Breaker). The server passes the breaker as Config.ReplyAll; when
 // it also has these methods, the storm board is served.
 type StormBoard interface {
-	Board(ctx context.Context, since time.Duration) ([]store.StormThread, error)
-	Block(ctx context.Context, actor, thread string, d time.Duration, reason string) (*store.StormThread, error)
-	Unblock(ctx context.Context, actor, thread, reason string) (*store.StormThread, error)
+	Board(ctx context.Context, since time.Duration) ([]storm.StormThread, error)
+	Block(ctx context.Context, actor, thread string, d time.Duration, reason string) (*storm.StormThread, error)
+	Unblock(ctx context.Context, actor, thread, reason string) (*storm.StormThread, error)
 }
 
 func (a *API) stormBoard() (StormBoard, error) {
@@ -91,13 +90,13 @@ func (a *API) stormSet(w http.ResponseWriter, r *http.Request, who *Session, act
 	if req.Hours < 0 || req.Hours > 24*30 {
 		return problem(http.StatusBadRequest, "bad-request", "hours must be between 0 (the configured block time) and 720.")
 	}
-	var t *store.StormThread
+	var t *storm.StormThread
 	if block {
 		t, err = sb.Block(r.Context(), who.Person.Email, thread, time.Duration(req.Hours*float64(time.Hour)), req.Reason)
 	} else {
 		t, err = sb.Unblock(r.Context(), who.Person.Email, thread, req.Reason)
 	}
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, storm.ErrNoThread) {
 		return problem(http.StatusNotFound, "not-found", "%s", err)
 	} else if err != nil {
 		return err

@@ -15,12 +15,14 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"wardmail/admin"
+	"wardmail/auth"
+	"wardmail/directory"
+	"wardmail/listsvc"
 	"wardmail/mail"
 	"wardmail/store"
 	"wardmail/submit"
@@ -33,8 +35,9 @@ type Config struct {
 	// compose handlers call; nil makes one over Store.
 	Mail     *mail.Service
 	Pipeline *submit.Pipeline
-	// SignIn checks credentials; NewLoginSignIn adapts auth.Login.
-	SignIn   SignIn
+	// Login is the sign-in service: credentials, smart lockout, two-step
+	// sign-in and the person's own sign-in settings.
+	Login    *auth.Login
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
 	// TLS says whether browsers reach this door over HTTPS (directly or
@@ -54,6 +57,9 @@ type Config struct {
 	// MTASTS, when set, serves /.well-known/mta-sts.txt for the hosts
 	// mta-sts.DOMAIN of local domains (RFC 8461 3.3).
 	MTASTS http.Handler
+	// Lists is the lists service (nil: one over Store, with the
+	// pipeline's governance, telling senders through the pipeline).
+	Lists *listsvc.Service
 	// Now returns the current time (tests replace it).
 	Now func() time.Time
 }
@@ -81,7 +87,12 @@ func New(cfg Config) http.Handler {
 	if cfg.Mail == nil {
 		cfg.Mail = mail.New(cfg.Store, cfg.Logger)
 	}
-	a := &API{cfg: cfg, store: cfg.Store, mail: cfg.Mail, pipeline: cfg.Pipeline, log: cfg.Logger, now: cfg.Now, metrics: newMetrics(),
+	if cfg.Lists == nil {
+		cfg.Lists = listsvc.New(listsvc.Config{Store: cfg.Store, Governance: cfg.Pipeline.Governance(), Notify: cfg.Pipeline})
+	}
+	sessions := auth.NewWebSessions(auth.WebSessionsConfig{Store: cfg.Store, Idle: cfg.SessionIdle, Max: cfg.SessionMax, Now: cfg.Now,
+		Logger: cfg.Logger})
+	a := &API{cfg: cfg, lists: cfg.Lists, dir: directory.NewService(cfg.Store), auth: cfg.Login, sessions: sessions, store: cfg.Store, mail: cfg.Mail, pipeline: cfg.Pipeline, log: cfg.Logger, now: cfg.Now, metrics: newMetrics(),
 		inlineKey: newInlineKey()}
 	if cfg.Registry != nil {
 		if err := cfg.Registry.Register(a.metrics); err != nil {
@@ -99,11 +110,13 @@ type API struct {
 	store    *store.Store
 	mail     *mail.Service
 	pipeline *submit.Pipeline
+	lists    *listsvc.Service
+	dir      *directory.Service
+	auth     *auth.Login
+	sessions *auth.WebSessions
 	log      *slog.Logger
 	now      func() time.Time
 	metrics  *metrics
-	// lastPrune is when expired sessions were last removed (Unix seconds).
-	lastPrune atomic.Int64
 	// inlineKey signs the URLs of inline images (inline.go).
 	inlineKey []byte
 }

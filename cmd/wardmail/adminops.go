@@ -9,8 +9,7 @@ import (
 	"os"
 	"text/tabwriter"
 
-	"wardmail/store"
-	"wardmail/submit"
+	"wardmail/admin"
 )
 
 const adminUsage = `usage:
@@ -61,50 +60,29 @@ func runAdmin(args []string) error {
 		return err
 	}
 	defer st.Close()
-	actor := "cli:" + osUser()
 
 	switch verb {
 	case "grant", "revoke":
 		if len(rest) != 1 {
 			return errors.New(adminUsage)
 		}
-		p, err := st.PersonByEmail(ctx, rest[0])
-		if err != nil {
-			return fmt.Errorf("%s: %w", rest[0], err)
-		}
+		svc := adminService(st)
 		if verb == "revoke" {
-			if err := st.RevokeAdmin(ctx, actor, p.ID); err != nil {
+			p, err := svc.Revoke(ctx, operatorPrincipal(), rest[0])
+			if err != nil {
 				return err
 			}
 			fmt.Printf("%s is no longer an administrator\n", p.Email)
 			return nil
 		}
-		var orgID int64
-		if *role == store.RoleLocal {
-			name := *org
-			if name == "" {
-				name = p.Org
-			}
-			orgs, err := st.Orgs(ctx)
-			if err != nil {
-				return err
-			}
-			for _, o := range orgs {
-				if o.Name == name {
-					orgID = o.ID
-				}
-			}
-			if orgID == 0 {
-				return fmt.Errorf("there is no organisation called %q", name)
-			}
-		}
-		if err := st.GrantAdmin(ctx, actor, p.ID, *role, orgID); err != nil {
+		p, err := svc.Grant(ctx, operatorPrincipal(), rest[0], *role, *org)
+		if err != nil {
 			return err
 		}
 		fmt.Printf("%s is now a %s administrator\n", p.Email, *role)
 		return nil
 	case "list":
-		admins, err := st.Admins(ctx)
+		admins, err := adminService(st).Admins(ctx, operatorPrincipal())
 		if err != nil {
 			return err
 		}
@@ -147,7 +125,7 @@ func runAdmin(args []string) error {
 		}
 		return nil
 	case "audit":
-		entries, err := st.AuditLog(ctx, store.AuditQuery{ActionPrefix: *action, Limit: *limit})
+		entries, err := adminService(st).Audit(ctx, operatorPrincipal(), admin.AuditQuery{ActionPrefix: *action, Limit: *limit})
 		if err != nil {
 			return err
 		}
@@ -159,10 +137,4 @@ func runAdmin(args []string) error {
 		return w.Flush()
 	}
 	return fmt.Errorf("unknown admin command %q\n%s", verb, adminUsage)
-}
-
-// notifyHeld tells a local sender what became of their held post.
-func notifyHeld(ctx context.Context, st *store.Store, h *store.Held) {
-	host, _ := os.Hostname()
-	submit.New(submit.Config{Store: st, Hostname: host}).NotifyHeld(ctx, h)
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"wardmail/auth"
-	"wardmail/store"
 )
 
 const apppassUsage = `usage:
@@ -43,6 +42,10 @@ func runAppPass(args []string) error {
 		return fmt.Errorf("%s: %w", rest[0], err)
 	}
 	actor := "cli:" + osUser()
+	// The sign-in service, for the person's settings only: nothing here
+	// checks a password, so it needs no hasher.
+	login := auth.New(auth.Config{Store: st})
+	defer login.Close()
 	switch verb {
 	case "create":
 		scopes, err := auth.ParseScopes(*scope)
@@ -52,14 +55,14 @@ func runAppPass(args []string) error {
 		if *name == "" {
 			return errors.New("--name is required (the device, e.g. \"work phone\")")
 		}
-		secret, hash := auth.NewAppPassword()
-		if _, err := st.AddAppPassword(ctx, actor, store.AppPasswordRecord{PersonID: p.ID, Name: *name, Hash: hash, Scopes: scopes}); err != nil {
+		ap, secret, err := login.IssueAppPassword(ctx, actor, p, *name, scopes)
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "app password %q for %s (%s); it is shown once:\n", *name, p.Email, strings.Join(scopes, ","))
+		fmt.Fprintf(os.Stderr, "app password %q for %s (%s); it is shown once:\n", ap.Name, p.Email, strings.Join(ap.Scopes, ","))
 		fmt.Println(secret)
 	case "list":
-		aps, err := st.AppPasswords(ctx, p.ID)
+		aps, err := login.AppPasswords(ctx, p)
 		if err != nil {
 			return err
 		}
@@ -74,7 +77,7 @@ func runAppPass(args []string) error {
 		}
 		return tw.Flush()
 	case "revoke":
-		n, err := st.RevokeAppPasswords(ctx, actor, p.ID, *name)
+		n, err := login.RevokeAppPasswords(ctx, actor, p, *name)
 		if err != nil {
 			return err
 		}

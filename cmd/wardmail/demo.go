@@ -9,10 +9,13 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"wardmail/admin"
 	"wardmail/auth"
+	"wardmail/directory"
+	"wardmail/listsvc"
+	"wardmail/privilege"
 	"wardmail/server"
 	"wardmail/sim"
-	"wardmail/store"
 )
 
 func runDemo(args []string) error {
@@ -56,30 +59,31 @@ func runDemo(args []string) error {
 }
 
 // seedDemo adds the demo people (idempotent: a second run changes nothing
-// but passwords a person has changed are kept).
+// but passwords a person has changed are kept), through the services an
+// operator's commands use.
 func seedDemo(ctx context.Context, dir string) error {
 	st, err := openStore(ctx, dir)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	var recs []store.PersonRecord
+	dirsvc := directory.NewService(st)
 	for _, p := range sim.DemoPeople() {
-		rec := store.PersonRecord{Email: p.Email, Name: p.Name, Org: p.Org, Role: p.Role, Site: p.Site}
-		if existing, err := st.PersonByEmail(ctx, p.Email); err != nil || existing.PasswordHash == "" {
-			if rec.PasswordHash, err = auth.HashPassword(auth.DefaultParams(), sim.DemoPassword); err != nil {
+		var hash string
+		if existing, err := dirsvc.Person(ctx, p.Email); err != nil || existing.PasswordHash == "" {
+			if hash, err = auth.HashPassword(auth.DefaultParams(), sim.DemoPassword); err != nil {
 				return err
 			}
 		}
-		recs = append(recs, rec)
+		in := directory.PersonInput{Email: p.Email, Name: p.Name, Org: p.Org, Role: p.Role, Site: p.Site}
+		if _, err := dirsvc.Put(ctx, in, hash); err != nil {
+			return err
+		}
 	}
-	if _, _, err = st.UpsertPeople(ctx, recs); err != nil {
+	if err := seedDemoAdmin(ctx, dirsvc, adminService(st)); err != nil {
 		return err
 	}
-	if err := seedDemoAdmin(ctx, st); err != nil {
-		return err
-	}
-	return seedDemoLists(ctx, st)
+	return seedDemoLists(ctx, listService(st))
 }
 
 const (
@@ -91,61 +95,42 @@ const (
 )
 
 // seedDemoAdmin makes demoAdmin a national administrator (once).
-func seedDemoAdmin(ctx context.Context, st *store.Store) error {
-	p, err := st.PersonByEmail(ctx, demoAdmin)
+func seedDemoAdmin(ctx context.Context, dirsvc *directory.Service, adm *admin.Service) error {
+	p, err := dirsvc.Person(ctx, demoAdmin)
 	if err != nil {
 		return err
 	}
-	if is, err := st.IsAdmin(ctx, p.ID); err != nil || is {
+	if pr, err := adm.Actor(ctx, p); err != nil || pr.IsAdmin() {
 		return err
 	}
-	return st.GrantAdmin(ctx, "demo", p.ID, store.RoleNational, 0)
+	_, err = adm.Grant(ctx, privilege.Operator("demo"), demoAdmin, admin.RoleNational, "")
+	return err
 }
 
 // seedDemoLists adds three lists to show the kinds (once; a list that
 // exists is left as it is): a static ward list, a dynamic list of the
 // pharmacists of every organisation, bounded to the demo's organisations,
 // and everyone, large enough for the audience warning.
-func seedDemoLists(ctx context.Context, st *store.Store) error {
+func seedDemoLists(ctx context.Context, lists *listsvc.Service) error {
 	people := sim.DemoPeople()
-	owner, err := st.PersonByEmail(ctx, people[0].Email)
-	if err != nil {
-		return err
-	}
-	var orgs []string
+	var orgs, everyone []string
 	for _, p := range people {
 		if !slices.Contains(orgs, p.Org) {
 			orgs = append(orgs, p.Org)
 		}
+		everyone = append(everyone, p.Email)
 	}
-	var ward []int64
-	for _, p := range people[:4] {
-		q, err := st.PersonByEmail(ctx, p.Email)
-		if err != nil {
-			return err
-		}
-		ward = append(ward, q.ID)
-	}
-	var everyone []int64
-	for _, p := range people {
-		q, err := st.PersonByEmail(ctx, p.Email)
-		if err != nil {
-			return err
-		}
-		everyone = append(everyone, q.ID)
-	}
-	specs := []store.ListSpec{
-		{Address: "mri-ward-4@" + sim.DemoDomain, Name: "MRI Ward 4", Kind: store.ListStatic, Members: ward},
-		{Address: demoAllStaff, Name: "All demo staff", Kind: store.ListStatic, Members: everyone},
-		{Address: "pharmacists@" + sim.DemoDomain, Name: "Pharmacists", Kind: store.ListDynamic,
+	owners := []string{people[0].Email}
+	for _, nl := range []listsvc.NewList{
+		{Address: "mri-ward-4@" + sim.DemoDomain, Name: "MRI Ward 4", Owners: owners, Members: everyone[:4]},
+		{Address: demoAllStaff, Name: "All demo staff", Owners: owners, Members: everyone},
+		{Address: "pharmacists@" + sim.DemoDomain, Name: "Pharmacists", Owners: owners,
 			Rule: `role = "pharmacist"`, Scope: "set:" + strings.Join(orgs, "|")},
-	}
-	for _, spec := range specs {
-		if _, err := st.ListByAddress(ctx, spec.Address); err == nil {
+	} {
+		if _, err := lists.Find(ctx, nl.Address); err == nil {
 			continue
 		}
-		spec.Owners = []int64{owner.ID}
-		if _, err := st.CreateList(ctx, "demo", spec); err != nil {
+		if _, err := lists.Create(ctx, nil, "demo", 0, nl); err != nil {
 			return err
 		}
 	}

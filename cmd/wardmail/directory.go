@@ -36,7 +36,7 @@ func runDirectory(args []string) error {
 	}
 	defer st.Close()
 	start := time.Now()
-	stats, err := directory.Import(ctx, st, f, file, auth.DefaultParams())
+	stats, err := directory.NewService(st).Import(ctx, f, file, auth.DefaultParams())
 	if err != nil {
 		var ie *directory.ImportError
 		if errors.As(err, &ie) {

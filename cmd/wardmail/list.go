@@ -12,9 +12,8 @@ import (
 	"text/tabwriter"
 
 	"wardmail/directory"
-	"wardmail/lists"
+	"wardmail/listsvc"
 	"wardmail/privilege"
-	"wardmail/store"
 )
 
 const listUsage = `usage:
@@ -50,7 +49,6 @@ func runList(args []string) error {
 		by       = fs.String("by", "", "the administrator acting")
 		reason   = fs.String("reason", "", "why (sent to the sender)")
 		asJSON   = fs.Bool("json", false, "print JSON")
-		gov      = lists.DefaultGovernance()
 		operator = "cli:" + osUser()
 	)
 	rest := parseMixed(fs, args[1:])
@@ -59,20 +57,23 @@ func runList(args []string) error {
 		return err
 	}
 	defer st.Close()
-	listArg := func() (*store.List, error) {
+	svc := listService(st)
+	gov := svc.Governance()
+	listArg := func() (*listsvc.List, error) {
 		if len(rest) == 0 {
 			return nil, fmt.Errorf("name the list's address\n%s", listUsage)
 		}
-		l, err := st.ListByAddress(ctx, rest[0])
-		if errors.Is(err, store.ErrNotFound) {
+		l, err := svc.Find(ctx, rest[0])
+		var le *listsvc.Error
+		if errors.As(err, &le) && le.Kind == listsvc.NotFound {
 			return nil, fmt.Errorf("there is no list %s", rest[0])
 		}
 		return l, err
 	}
 	actor := operator
-	var admin *store.Person
+	var admin *directory.Person
 	if *by != "" {
-		if admin, err = st.PersonByEmail(ctx, *by); err != nil {
+		if admin, err = directory.NewService(st).Person(ctx, *by); err != nil {
 			return fmt.Errorf("--by %s: %w", *by, err)
 		}
 		actor = admin.Email
@@ -80,33 +81,18 @@ func runList(args []string) error {
 
 	switch verb {
 	case "create":
-		spec := store.ListSpec{Address: *address, Name: *name, PostPolicy: *post}
-		if spec.Name == "" {
-			spec.Name = *address
+		req := listsvc.NewList{Address: *address, Name: *name, Policy: *post, Owners: splitList(*owner), Members: splitList(*members),
+			Rule: *rule, Scope: *scope}
+		if req.Name == "" {
+			req.Name = *address
 		}
-		if spec.Name, err = directory.CheckText(directory.FieldListName, spec.Name); err != nil {
-			return fmt.Errorf("--name: %w", err)
-		}
-		if spec.Owners, err = peopleIDs(ctx, st, *owner); err != nil {
-			return fmt.Errorf("--owner: %w", err)
-		}
-		switch {
-		case *rule != "" && *members != "":
-			return errors.New("a list has --members or a --rule, not both (nest a static list in it instead)")
-		case *rule != "":
-			spec.Kind, spec.Rule, spec.Scope = store.ListDynamic, *rule, *scope
-		default:
-			spec.Kind = store.ListStatic
-			if spec.Members, spec.Sublists, err = membersOf(ctx, st, splitList(*members)); err != nil {
-				return fmt.Errorf("--members: %w", err)
-			}
-		}
+		var creator int64
 		if admin != nil {
-			spec.CreatedBy = admin.ID
+			creator = admin.ID
 		}
-		l, err := st.CreateList(ctx, actor, spec)
+		l, err := svc.Create(ctx, nil, actor, creator, req)
 		if err != nil {
-			return err
+			return flagError(err)
 		}
 		fmt.Printf("created %s (%s): %d members\n", l.Address, l.Kind, l.Size)
 		if l.Size > gov.SendersOnlyAbove && l.PolicySetBy == 0 {
@@ -121,16 +107,17 @@ func runList(args []string) error {
 		if err != nil {
 			return err
 		}
-		return printList(l, gov, *asJSON)
+		return printList(svc.View(l), *asJSON)
 	case "list":
-		all, err := st.Lists(ctx)
+		all, err := svc.All(ctx)
 		if err != nil {
 			return err
 		}
 		w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(w, "ADDRESS\tKIND\tSIZE\tAPPROVED\tPOLICY\tSUSPENDED")
-		for _, l := range all {
-			fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%s\t%v\n", l.Address, l.Kind, l.Size, l.ApprovedSize, gov.EffectivePolicy(facts(&l)), l.Suspended)
+		for i := range all {
+			v := svc.View(&all[i])
+			fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%s\t%v\n", v.Address, v.Kind, v.Size, v.ApprovedSize, v.EffectivePolicy, v.Suspended)
 		}
 		return w.Flush()
 	case "members":
@@ -140,7 +127,7 @@ func runList(args []string) error {
 		}
 		after := ""
 		for {
-			people, err := st.ListMembers(ctx, l.ID, after, 1000)
+			people, err := svc.Members(ctx, l.ID, after, 1000)
 			if err != nil {
 				return err
 			}
@@ -157,19 +144,10 @@ func runList(args []string) error {
 		if err != nil {
 			return err
 		}
-		people, subs, err := membersOf(ctx, st, rest[1:])
-		if err != nil {
+		if err := svc.ChangeMembers(ctx, actor, l, rest[1:], verb == "remove"); err != nil {
 			return err
 		}
-		if verb == "add" {
-			err = st.AddListMembers(ctx, actor, l.ID, people, subs)
-		} else {
-			err = st.RemoveListMembers(ctx, actor, l.ID, people, subs)
-		}
-		if err != nil {
-			return err
-		}
-		if l, err = st.ListByID(ctx, l.ID); err != nil {
+		if l, err = svc.ByID(ctx, l.ID); err != nil {
 			return err
 		}
 		fmt.Printf("%s now has %d members\n", l.Address, l.Size)
@@ -179,10 +157,12 @@ func runList(args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := st.SetListRule(ctx, actor, l.ID, *rule, *scope); err != nil {
+		if err := svc.SetRule(ctx, nil, actor, l, *rule, *scope); err != nil {
 			return err
 		}
-		l, _ = st.ListByID(ctx, l.ID)
+		if l, err = svc.ByID(ctx, l.ID); err != nil {
+			return err
+		}
 		fmt.Printf("%s now has %d members\n", l.Address, l.Size)
 		return nil
 	case "set-policy":
@@ -190,11 +170,9 @@ func runList(args []string) error {
 		if err != nil {
 			return err
 		}
-		var named []int64
+		var named []string
 		if *senders != "" {
-			if named, err = peopleIDs(ctx, st, *senders); err != nil {
-				return fmt.Errorf("--senders: %w", err)
-			}
+			named = splitList(*senders)
 		}
 		// The operator at the server's command line acts as a national
 		// administrator; --by names the administrator in the audit trail.
@@ -205,8 +183,8 @@ func runList(args []string) error {
 			}
 			decidedBy = admin.ID
 		}
-		if err := st.SetPostPolicy(ctx, actor, l.ID, *post, named, decidedBy); err != nil {
-			return err
+		if err := svc.SetPolicy(ctx, nil, actor, decidedBy, l, *post, named); err != nil {
+			return flagError(err)
 		}
 		fmt.Printf("%s: posting policy %s\n", l.Address, *post)
 		return nil
@@ -221,11 +199,8 @@ func runList(args []string) error {
 		if err := mayAs(ctx, st, admin, privilege.ApproveList); err != nil {
 			return fmt.Errorf("%w (wardmail admin grant)", err)
 		}
-		needed := 1
-		if l.Size > gov.ApprovalAbove {
-			needed = gov.Approvals
-		}
-		if l, err = st.ApproveList(ctx, actor, l.ID, admin.ID, needed); err != nil {
+		l, needed, err := svc.Approve(ctx, actor, l, admin.ID)
+		if err != nil {
 			return err
 		}
 		if l.ApprovedSize > 0 && len(l.Approvals) >= needed {
@@ -243,7 +218,7 @@ func runList(args []string) error {
 			}
 			id = l.ID
 		}
-		held, err := st.HeldPosts(ctx, id)
+		held, err := svc.Held(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -263,16 +238,23 @@ func runList(args []string) error {
 		}
 		var byID int64
 		if admin != nil {
-			if err := mayModerate(ctx, st, admin, id); err != nil {
+			_, l, err := svc.HeldPost(ctx, id)
+			if err != nil {
+				return err
+			}
+			pr, err := adminService(st).Actor(ctx, admin)
+			if err != nil {
+				return err
+			}
+			if err := svc.MayModerate(ctx, pr, l, false); err != nil {
 				return err
 			}
 			byID = admin.ID
 		}
-		h, err := st.DecideHeld(ctx, actor, id, rest[1] == "approve", *reason, byID)
+		h, err := svc.Decide(ctx, actor, id, rest[1] == "approve", *reason, byID)
 		if err != nil {
 			return err
 		}
-		notifyHeld(ctx, st, h)
 		fmt.Printf("post %d to %s: %s\n", h.ID, h.List, h.State)
 		return nil
 	case "delete":
@@ -280,7 +262,7 @@ func runList(args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := st.DeleteList(ctx, actor, l.ID); err != nil {
+		if err := svc.Delete(ctx, actor, l); err != nil {
 			return err
 		}
 		fmt.Printf("deleted %s\n", l.Address)
@@ -289,28 +271,39 @@ func runList(args []string) error {
 	return fmt.Errorf("unknown list command %q\n%s", verb, listUsage)
 }
 
-func facts(l *store.List) lists.ListFacts {
-	return lists.ListFacts{Address: l.Address, Size: l.Size, ApprovedSize: l.ApprovedSize, Policy: l.PostPolicy,
-		PolicyByAdm: l.PolicySetBy != 0, Suspended: l.Suspended}
+// flagError names the flag at fault in a refusal of the lists service.
+func flagError(err error) error {
+	var le *listsvc.Error
+	if !errors.As(err, &le) || le.Field == "" {
+		return err
+	}
+	flag := map[string]string{"owners": "owner"}[le.Field]
+	if flag == "" {
+		flag = le.Field
+	}
+	return fmt.Errorf("--%s: %w", flag, err)
 }
 
-func printList(l *store.List, gov lists.Governance, asJSON bool) error {
-	eff := gov.EffectivePolicy(facts(l))
+func printList(v listsvc.View, asJSON bool) error {
+	l := v.List
 	if asJSON {
-		out := struct {
-			*store.List
-			EffectivePolicy string `json:"effective_policy"`
-		}{l, eff}
+		// The API's view of the list (GET /api/v1/admin/lists/{list}).
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return enc.Encode(v)
 	}
 	fmt.Printf("address:        %s\nname:           %s\nkind:           %s\n", l.Address, directory.ShowText(l.Name), l.Kind)
-	if l.Kind == store.ListDynamic {
+	if l.Kind == listsvc.Dynamic {
 		fmt.Printf("rule:           %s\nscope:          %s\n", l.Rule, l.Scope)
 	}
 	fmt.Printf("size:           %d\napproved size:  %d\n", l.Size, l.ApprovedSize)
-	fmt.Printf("policy:         %s (effective: %s)\nsuspended:      %v\n", l.PostPolicy, eff, l.Suspended)
+	fmt.Printf("policy:         %s (effective: %s)\nsuspended:      %v\n", l.PostPolicy, v.EffectivePolicy, l.Suspended)
+	if v.Drifted {
+		fmt.Printf("drifted:        grown past its approved size\n")
+	}
+	if v.ApprovalsMissing > 0 {
+		fmt.Printf("approvals:      %d more needed (of %d)\n", v.ApprovalsMissing, v.NeedsApprovals)
+	}
 	fmt.Printf("owners:         %s\n", strings.Join(l.Owners, ", "))
 	if len(l.Senders) > 0 {
 		fmt.Printf("named senders:  %s\n", strings.Join(l.Senders, ", "))
@@ -329,37 +322,6 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-func peopleIDs(ctx context.Context, st *store.Store, csv string) ([]int64, error) {
-	ids, unknown, err := st.PersonIDs(ctx, splitList(csv))
-	if err != nil {
-		return nil, err
-	}
-	if len(unknown) > 0 {
-		return nil, fmt.Errorf("nobody in the directory has the address %s", strings.Join(unknown, ", "))
-	}
-	return ids, nil
-}
-
-// membersOf resolves addresses to people and lists.
-func membersOf(ctx context.Context, st *store.Store, addrs []string) (people, subs []int64, err error) {
-	for _, a := range addrs {
-		if p, err := st.PersonByEmail(ctx, a); err == nil {
-			people = append(people, p.ID)
-			continue
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return nil, nil, err
-		}
-		l, err := st.ListByAddress(ctx, a)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, nil, fmt.Errorf("%s is neither a person nor a list", a)
-		} else if err != nil {
-			return nil, nil, err
-		}
-		subs = append(subs, l.ID)
-	}
-	return people, subs, nil
 }
 
 func osUser() string {

@@ -100,6 +100,20 @@ func TestListCommands(t *testing.T) {
 	if out := run(true, "list", "approve", "ward@nhs.test", "--by", "nat@nhs.test"); !strings.Contains(out, "approved at 3 members") {
 		t.Errorf("approve: %s", out)
 	}
+	// Grown past its approved size, the list says so, with the approvals
+	// still missing, in the words and the JSON the console uses.
+	run(true, "list", "add", "ward@nhs.test", "ben@nhs.test")
+	if out := run(true, "list", "show", "ward@nhs.test"); !strings.Contains(out, "drifted:        grown past its approved size") ||
+		!strings.Contains(out, "approvals:      1 more needed (of 1)") {
+		t.Errorf("show a drifted list: %s", out)
+	}
+	var drift struct {
+		Drifted          bool `json:"drifted"`
+		ApprovalsMissing int  `json:"approvals_missing"`
+	}
+	if err := json.Unmarshal([]byte(run(true, "list", "show", "ward@nhs.test", "--json")), &drift); err != nil || !drift.Drifted || drift.ApprovalsMissing != 1 {
+		t.Errorf("show --json a drifted list: %+v %v", drift, err)
+	}
 	audit := run(true, "admin", "audit", "--action", "list.")
 	for _, want := range []string{"list.create", "list.add", "list.remove", "list.policy", "list.approve"} {
 		if !strings.Contains(audit, want) {

@@ -3,11 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"wardmail/admin"
 	"wardmail/auth"
+	"wardmail/directory"
+	"wardmail/lists"
+	"wardmail/listsvc"
 	"wardmail/privilege"
 	"wardmail/store"
+	"wardmail/submit"
 )
 
 // The command line asks the privilege model like every other door. Whoever
@@ -21,8 +26,8 @@ import (
 func operatorPrincipal() privilege.Principal { return privilege.Operator("cli:" + osUser()) }
 
 // mayAs asks whether the administrator named by --by may take an action.
-func mayAs(ctx context.Context, st *store.Store, admin *store.Person, action privilege.Action) error {
-	pr, err := st.Principal(ctx, admin)
+func mayAs(ctx context.Context, st *store.Store, admin *directory.Person, action privilege.Action) error {
+	pr, err := adminService(st).Actor(ctx, admin)
 	if err != nil {
 		return err
 	}
@@ -32,34 +37,21 @@ func mayAs(ctx context.Context, st *store.Store, admin *store.Person, action pri
 	return nil
 }
 
-// mayModerate asks whether the person named by --by may decide a held post:
-// an owner of its list or an administrator who manages it.
-func mayModerate(ctx context.Context, st *store.Store, admin *store.Person, heldID int64) error {
-	h, err := st.HeldByID(ctx, heldID)
-	if err != nil {
-		return err
-	}
-	l, err := st.ListByID(ctx, h.ListID)
-	if err != nil {
-		return err
-	}
-	orgs, err := st.OrgNames(ctx)
-	if err != nil {
-		return err
-	}
-	pr, err := st.Principal(ctx, admin)
-	if err != nil {
-		return err
-	}
-	return pr.MayOwn(store.PrivilegeList(l, orgs))
-}
-
 // adminService is the administration service over a store opened by the
 // command line: passwords hashed here with the default parameters, lockout
 // state changed in the store (a running server picks it up within a
 // second).
 func adminService(st *store.Store) *admin.Service {
 	return admin.New(admin.Config{Store: st, Hasher: cliHasher{}, CheckPassword: auth.CheckPasswordPolicy})
+}
+
+// listService is the lists service over a store opened by the command
+// line, with the default governance; senders of held posts are told by a
+// pipeline made for the purpose.
+func listService(st *store.Store) *listsvc.Service {
+	host, _ := os.Hostname()
+	return listsvc.New(listsvc.Config{Store: st, Governance: lists.DefaultGovernance(),
+		Notify: submit.New(submit.Config{Store: st, Hostname: host})})
 }
 
 // cliHasher hashes a new password at the command line.

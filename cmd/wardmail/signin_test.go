@@ -72,6 +72,12 @@ func TestSignInCommands(t *testing.T) {
 	if out := run("apppass", "list", "--data", data, amira); !strings.Contains(out, "work phone") || !strings.Contains(out, "imap") {
 		t.Errorf("apppass list:\n%s", out)
 	}
+	// The command line names devices by the webmail's rule: a control
+	// character would garble the settings page and the audit trail.
+	if out, err := exec.Command(bin, "apppass", "create", "--data", data, amira, "--name", "tablet\x1b[2J").CombinedOutput(); err == nil ||
+		!strings.Contains(string(out), "Name the device") {
+		t.Errorf("apppass create with a control character in the name: %v\n%s", err, out)
+	}
 
 	// Lock the account from this network over SMTP, list, unlock. The
 	// network is familiar (the app password signed in from it): 20 failures.

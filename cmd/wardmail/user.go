@@ -6,11 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"text/tabwriter"
 
 	"wardmail/directory"
-	"wardmail/store"
 )
 
 const userUsage = `usage:
@@ -34,29 +32,25 @@ func runUser(args []string) error {
 		role := fs.String("role", "", "role")
 		site := fs.String("site", "", "site")
 		_ = fs.Parse(args[1:])
-		addr, err := directory.ValidateAddress(*email)
-		if err != nil {
-			return fmt.Errorf("--email: %w", err)
-		}
 		if *name == "" || *org == "" {
 			return errors.New("--name and --org are required")
 		}
-		// The rule of the CSV import and the admin API.
-		for _, f := range []struct {
-			field directory.Field
-			value *string
-		}{{directory.FieldName, name}, {directory.FieldOrg, org}, {directory.FieldRole, role}, {directory.FieldSite, site}} {
-			if *f.value, err = directory.CheckText(f.field, *f.value); err != nil {
-				return fmt.Errorf("--%s: %w", strings.Fields(f.field.Name)[0], err)
-			}
+		// The rule of the CSV import and the admin API, checked before the
+		// password is asked for.
+		in := directory.PersonInput{Email: *email, Name: *name, Org: *org, Role: *role, Site: *site}
+		var fe *directory.FieldError
+		if err := directory.CheckPerson(&in); errors.As(err, &fe) {
+			return fmt.Errorf("--%s: %w", fe.Field, fe.Err)
+		} else if err != nil {
+			return err
 		}
 		pw, err := readPassword("Password (empty for none): ")
 		if err != nil {
 			return err
 		}
-		rec := store.PersonRecord{Email: addr, Name: *name, Org: *org, Role: *role, Site: *site}
+		var hash string
 		if pw != "" {
-			if rec.PasswordHash, err = hashNew(ctx, pw); err != nil {
+			if hash, err = hashNew(ctx, pw); err != nil {
 				return err
 			}
 		}
@@ -65,14 +59,14 @@ func runUser(args []string) error {
 			return err
 		}
 		defer st.Close()
-		added, _, err := st.UpsertPeople(ctx, []store.PersonRecord{rec})
+		added, err := directory.NewService(st).Put(ctx, in, hash)
 		if err != nil {
 			return err
 		}
-		if added == 1 {
-			fmt.Println("added", addr)
+		if added {
+			fmt.Println("added", in.Email)
 		} else {
-			fmt.Println("updated", addr)
+			fmt.Println("updated", in.Email)
 		}
 		return nil
 	case "passwd", "disable", "enable":
@@ -116,7 +110,7 @@ func runUser(args []string) error {
 			return err
 		}
 		defer st.Close()
-		people, err := st.People(ctx, *after, *limit)
+		people, err := directory.NewService(st).People(ctx, *after, *limit)
 		if err != nil {
 			return err
 		}
