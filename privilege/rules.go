@@ -40,6 +40,11 @@ const (
 	ViewStorms   Action = "storm.view"
 	BlockStorm   Action = "storm.block"
 	UnblockStorm Action = "storm.unblock"
+
+	// The outbound queue holds every organisation's mail to the internet:
+	// its recipients and subjects are national business.
+	ViewQueue   Action = "queue.view"
+	ManageQueue Action = "queue.manage" // retry, hold, release, delete
 )
 
 // Rule is what an action needs.
@@ -97,6 +102,9 @@ var Rules = map[Action]Rule{
 	ViewStorms:   {Min: Local},
 	BlockStorm:   {Min: Local},
 	UnblockStorm: {Min: National},
+
+	ViewQueue:   {Min: National},
+	ManageQueue: {Min: National},
 }
 
 // needs is the refusal for a rank too low for the action.

@@ -118,6 +118,9 @@ type Config struct {
 	HTTPBodyMinRate       int64         `key:"http_body_min_rate"`        // bytes a second, default 10240
 	HTTPIdleTimeout       time.Duration `key:"http_idle_timeout"`         // between requests, default 2m
 
+	// The outbound queue (package outbound, config_outbound.go).
+	Outbound Outbound
+
 	LogLevel string `key:"log_level"` // debug, info, warn, error
 
 	// Now is the clock (tests replace it); nil is time.Now. Not a setting.
@@ -318,6 +321,9 @@ func (c *Config) Set(key, value string) error {
 		n, err = num(16)
 		*map[string]*int{"list_approvals": &c.ListApprovals, "list_hold_days": &c.ListHoldDays}[key] = int(n)
 	default:
+		if ok, err := c.Outbound.set(key, value); ok {
+			return err
+		}
 		return fmt.Errorf("unknown setting %q", key)
 	}
 	return err

@@ -24,6 +24,7 @@ import (
 	"wardmail/imapd"
 	"wardmail/lists"
 	"wardmail/lockout"
+	"wardmail/outbound"
 	"wardmail/policy"
 	"wardmail/smtpd"
 	"wardmail/store"
@@ -42,6 +43,7 @@ type Server struct {
 	Storms   *policy.Breaker // the reply-all storm breaker and its board
 	Limits   *policy.Limits  // per-sender limits
 	Policy   *policy.Metrics
+	Queue    *outbound.Queue // mail to other domains; nil when outbound is off
 	Registry *prometheus.Registry
 	TLS      *tls.Config
 	// Addrs are the addresses the doors listen on, by config key
@@ -129,8 +131,15 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.Login = auth.New(auth.Config{Store: st, Hasher: hasher, Lockout: lock, Logger: log, SlowLookup: cfg.SignInSlowLookup, Now: cfg.Now})
 	s.closers = append(s.closers, s.Login.Close)
 	s.Policy, s.Storms, s.Limits = newPolicy(st, cfg, log)
+	var queue submit.Outbound
+	if !cfg.Outbound.Off {
+		s.Queue = startQueue(st, cfg, log)
+		s.closers = append(s.closers, s.Queue.Close)
+		queue = s.Queue
+	}
 	s.Pipeline = submit.New(submit.Config{
-		Limits: s.Limits, Breaker: s.Storms, Now: cfg.Now,
+		Outbound: queue,
+		Limits:   s.Limits, Breaker: s.Storms, Now: cfg.Now,
 		Store: st, Hostname: cfg.Hostname, LocalDomains: cfg.LocalDomains,
 		MaxRecipients: cfg.MaxRecipients, MaxMessageBytes: cfg.MaxMessageBytes, Logger: log,
 		Governance:   listGovernance(cfg),
@@ -180,6 +189,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		st.Metrics(), hasher, s.Login, lock, s.Pipeline.Metrics(), smtpMetrics, imap.Metrics(), s.Policy, connMetrics,
 	} {
 		if err := s.Registry.Register(c); err != nil {
+			return fail(fmt.Errorf("registering metrics: %w", err))
+		}
+	}
+	if s.Queue != nil {
+		if err := s.Registry.Register(s.Queue.Metrics()); err != nil {
 			return fail(fmt.Errorf("registering metrics: %w", err))
 		}
 	}

@@ -29,7 +29,10 @@ type Submission struct {
 	People    []int64 // delivered now, one row each
 	Lists     []int64 // appended to each list's post log
 	Held      []HeldPost
-	Date      time.Time
+	// Outbound is queued for recipients on other servers in the same
+	// write (outbound.go); nil when there are none.
+	Outbound *Outbound
+	Date     time.Time
 }
 
 // HeldPost is a list where a submission waits for a moderator.
@@ -81,6 +84,9 @@ func (s *Store) Submit(ctx context.Context, sub *Submission) (*SubmitResult, err
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			sub.QueueID, sub.MessageID, sub.ThreadID, sub.Subject, sub.Sender, sub.SenderID, cid, sub.Audience,
 			strings.Join(listNames, " "), len(sub.People), state, now).Scan(&res.ID); err != nil {
+			return err
+		}
+		if err := insertOutbound(tx, res.ID, cid, sub); err != nil {
 			return err
 		}
 		seen := make(map[int64]bool, len(sub.People))

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"wardmail/message"
+	"wardmail/outbound"
 	"wardmail/store"
 )
 
@@ -117,9 +118,12 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 		sub.SenderID = s.Person.ID
 	}
 	var heldLists []*listVerdict
+	var outside []string
 	announce := false
 	for _, r := range rcpts {
 		switch {
+		case r.Outside:
+			outside = append(outside, r.Address)
 		case r.PersonID != 0:
 			sub.People = append(sub.People, r.PersonID)
 		case r.ListID != 0:
@@ -161,6 +165,8 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 		p.cfg.Logger.Error("counting an audience", "id", id, "err", err)
 		return nil, ErrUnavailable
 	}
+	// People elsewhere count toward the sender's limits like anyone.
+	sub.Audience += int64(len(outside))
 	// Sender limits and the reply-all storm breaker count the audience
 	// after list expansion, so they come here, before anything is stored;
 	// the early brake may turn the list posts into held ones (storm.go).
@@ -176,18 +182,29 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 		return nil, ErrUnavailable
 	}
 	sub.Content = content
+	if len(outside) > 0 {
+		// Queued in the same write as the local deliveries: "250" means
+		// queued (the body is the one just stored).
+		if sub.Outbound, err = outbound.Prepare(ctx, p.cfg.Outbound.Signer(), from, outside, full); err != nil {
+			p.cfg.Logger.Error("signing a message", "id", id, "err", err)
+			return nil, ErrUnavailable
+		}
+	}
 	stored, err := p.cfg.Store.Submit(ctx, sub)
 	if err != nil {
 		p.cfg.Logger.Error("delivering a message", "id", id, "err", err)
 		return nil, ErrUnavailable
 	}
 	accepted = true
+	if len(outside) > 0 {
+		p.cfg.Outbound.Wake()
+	}
 	p.metrics.deliveries.Add(float64(len(stored.Delivered)))
 	p.metrics.posts.Add(float64(len(stored.Posts)))
 	p.metrics.held.Add(float64(len(stored.Held)))
 	p.metrics.audience.Observe(float64(sub.Audience))
 	p.cfg.Logger.Info("delivered", "id", id, "door", s.Door, "size", len(full), "mailboxes", len(stored.Delivered),
-		"posts", len(stored.Posts), "held", len(stored.Held), "audience", sub.Audience)
+		"posts", len(stored.Posts), "held", len(stored.Held), "queued", len(outside), "audience", sub.Audience)
 	res := &Result{ID: id, MessageID: msgID, Delivered: stored.Delivered, Posts: len(stored.Posts), Audience: sub.Audience}
 	for _, v := range heldLists {
 		res.Held = append(res.Held, v.list.Address)

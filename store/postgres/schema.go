@@ -38,6 +38,7 @@ var Migrations = []string{
 	schemaUIDValidity,
 	schemaSaveDate,
 	schemaWordsWhole,
+	schemaQueue,
 }
 
 const schemaV1 = `

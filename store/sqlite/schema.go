@@ -21,6 +21,7 @@ var Migrations = []string{
 	SchemaUIDValidity,        // uidvalidity.go: a UIDVALIDITY per mailbox that a rebuilt data folder does not repeat
 	SchemaSaveDate,           // schema_imap.go: when each message was saved in its mailbox (RFC 8514)
 	SchemaWordsWhole,         // words.go: which bodies the word index holds in part (IMAP SEARCH BODY/TEXT)
+	SchemaQueue,              // schema_queue.go: the outbound queue
 }
 
 // SchemaV1 is the first schema. INTEGER PRIMARY KEY is an alias of the rowid;

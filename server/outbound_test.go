@@ -1,0 +1,233 @@
+package server_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"wardmail/server"
+	"wardmail/store"
+	"wardmail/testnet"
+)
+
+// outEnv is a Wardmail on a test internet: its queue asks the test DNS and
+// delivers to the test hosts' SMTP port.
+type outEnv struct {
+	*listEnv
+	n *testnet.Net
+}
+
+func startOutbound(t *testing.T, n *testnet.Net, d *testnet.DNS, tweak func(*server.Config)) *outEnv {
+	t.Helper()
+	e := startListServer(t, []who{{"amira@nhs.test", leeds, "", ""}, {"ben@nhs.test", leeds, "", ""}}, func(cfg *server.Config) {
+		cfg.DNSResolver = d.Resolver()
+		cfg.Outbound.Port = n.Port
+		cfg.Outbound.RetryBase = 100 * time.Millisecond
+		cfg.Outbound.RetryMax = 200 * time.Millisecond
+		cfg.Outbound.Tick = 50 * time.Millisecond
+		if tweak != nil {
+			tweak(cfg)
+		}
+	})
+	return &outEnv{listEnv: e, n: n}
+}
+
+// waitQueued waits until no recipient of the message is queued any more
+// (delivered, failed or held), and returns the queue's record of it.
+func (e *outEnv) waitQueued(messageID string) *store.QueuedMessage {
+	e.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ms, err := e.st.QueuedByMessageID(e.ctx, messageID)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		done := len(ms) > 0
+		for _, m := range ms {
+			for _, r := range m.Rcpts {
+				done = done && r.State != store.QueueQueued
+			}
+		}
+		if done {
+			return ms[0]
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%s is still queued: %+v", messageID, describeQueued(ms))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func describeQueued(ms []*store.QueuedMessage) []string {
+	var out []string
+	for _, m := range ms {
+		for _, r := range m.Rcpts {
+			out = append(out, r.Rcpt+" "+r.State+" after "+itoa(r.Attempts)+" attempts: "+r.LastReply)
+		}
+	}
+	return out
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// inboxTexts returns the whole messages in a person's INBOX, over IMAP.
+func (e *outEnv) inboxTexts(email string) []string {
+	e.t.Helper()
+	c := e.imap(email, nil)
+	defer c.Logout()
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		e.t.Fatal(err)
+	}
+	msgs, err := c.Fetch(imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}}, &imap.FetchOptions{
+		BodySection: []*imap.FetchItemBodySection{{Peek: true}}}).Collect()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []string
+	for _, m := range msgs {
+		for _, b := range m.BodySection {
+			out = append(out, string(b.Bytes))
+		}
+	}
+	return out
+}
+
+// A person sends to an address at a GP practice on another provider (a
+// Debian Postfix on the test internet): it arrives there, and the queue
+// records the remote's 250 and its queue id.
+func TestOutboundToPostfix(t *testing.T) {
+	n := testnet.New(t, testnet.Options{})
+	peer := n.StartPostfix(testnet.PostfixConfig{Domain: "gp.test"})
+	d := n.StartDNS(testnet.Zone{Name: "gp.test", Records: peer.Records()})
+	e := startOutbound(t, n, d, nil)
+
+	e.mustSubmit("amira@nhs.test", []string{"dr.patel@gp.test", "ben@nhs.test"}, "Discharge summary", "Message-ID: <out1@nhs.test>\r\n")
+	got := peer.WaitMessages(t, 1)[0]
+	if s := got.Header("Subject"); len(s) != 1 || s[0] != "Discharge summary" {
+		t.Fatalf("Subject at the peer = %q\n%s", s, got.Data)
+	}
+	if rp := got.Header("Return-Path"); len(rp) != 1 || rp[0] != "<amira@nhs.test>" {
+		t.Errorf("Return-Path at the peer = %q (ours must not leave, theirs names the sender)", rp)
+	}
+	if rcv := strings.Join(got.Header("Received"), "\n"); !strings.Contains(rcv, "mx.nhs.test") || !strings.Contains(rcv, "TLS") {
+		t.Errorf("Received at the peer = %q, want our hop over TLS", rcv)
+	}
+	m := e.waitQueued("<out1@nhs.test>")
+	r := m.Rcpts[0]
+	if r.State != store.QueueDelivered || r.LastCode != 250 || !strings.Contains(r.LastReply, "queued as") || r.MX != "mx.gp.test" || !strings.HasPrefix(r.TLS, "TLS") {
+		t.Fatalf("queue record: %+v", r)
+	}
+	// The local recipient had it at once, as before.
+	if s := e.subjects("ben@nhs.test"); len(s) != 1 || s[0] != "Discharge summary" {
+		t.Fatalf("ben's INBOX: %q", s)
+	}
+}
+
+// A server that answers 451 after DATA gets the message again, and takes it.
+func TestOutboundRetriesTemporaryFailure(t *testing.T) {
+	n := testnet.New(t, testnet.Options{})
+	host := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx.council.test", TempFail: 1})
+	d := n.StartDNS(testnet.Zone{Name: "council.test", Records: append(host.Records(), testnet.MX("@", 10, "mx.council.test"))})
+	e := startOutbound(t, n, d, nil)
+
+	e.mustSubmit("amira@nhs.test", []string{"housing@council.test"}, "Care package", "Message-ID: <out2@nhs.test>\r\n")
+	m := e.waitQueued("<out2@nhs.test>")
+	if r := m.Rcpts[0]; r.State != store.QueueDelivered || r.Attempts != 2 {
+		t.Fatalf("queue record: %+v", r)
+	}
+	trs := host.Transactions()
+	if len(trs) != 2 || trs[0].Reply != 451 || trs[1].Reply != 250 {
+		t.Fatalf("transactions: %d, replies %v", len(trs), replies(trs))
+	}
+	if !strings.Contains(string(trs[1].Data), "Subject: Care package") {
+		t.Fatalf("second copy: %s", trs[1].Data)
+	}
+}
+
+// A greylisting server (450 at RCPT the first time) takes the retry.
+func TestOutboundGreylisting(t *testing.T) {
+	n := testnet.New(t, testnet.Options{})
+	host := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx.uni.test", Greylist: true})
+	d := n.StartDNS(testnet.Zone{Name: "uni.test", Records: append(host.Records(), testnet.MX("@", 10, "mx.uni.test"))})
+	e := startOutbound(t, n, d, nil)
+
+	e.mustSubmit("amira@nhs.test", []string{"research@uni.test"}, "Trial data", "Message-ID: <out3@nhs.test>\r\n")
+	m := e.waitQueued("<out3@nhs.test>")
+	if r := m.Rcpts[0]; r.State != store.QueueDelivered || r.Attempts < 2 {
+		t.Fatalf("queue record: %+v", r)
+	}
+	if got := len(host.Received()); got != 1 {
+		t.Fatalf("accepted copies: %d, want 1", got)
+	}
+}
+
+// A server that refuses the recipient (550 5.1.1): the sender finds a
+// failure notice in their INBOX with the remote server's own words, and the
+// message is not tried again.
+func TestOutboundPermanentFailureNotice(t *testing.T) {
+	n := testnet.New(t, testnet.Options{})
+	host := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx.supplier.test", Reject: true})
+	d := n.StartDNS(testnet.Zone{Name: "supplier.test", Records: append(host.Records(), testnet.MX("@", 10, "mx.supplier.test"))})
+	e := startOutbound(t, n, d, nil)
+
+	e.mustSubmit("amira@nhs.test", []string{"orders@supplier.test"}, "Gloves order", "Message-ID: <out4@nhs.test>\r\n")
+	m := e.waitQueued("<out4@nhs.test>")
+	if r := m.Rcpts[0]; r.State != store.QueueFailed || r.LastCode != 550 || r.Attempts != 1 {
+		t.Fatalf("queue record: %+v", r)
+	}
+	var notice string
+	for deadline := time.Now().Add(30 * time.Second); notice == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, msg := range e.inboxTexts("amira@nhs.test") {
+			if strings.Contains(msg, "Undeliverable: Gloves order") {
+				notice = msg
+			}
+		}
+	}
+	for _, want := range []string{"could not be delivered to", "orders@supplier.test", "mx.supplier.test",
+		"550 5.1.1 No such user here", "multipart/report; report-type=delivery-status", "Action: failed", "Status: 5.1.1",
+		"Subject: Gloves order"} {
+		if !strings.Contains(notice, want) {
+			t.Errorf("the notice lacks %q:\n%s", want, notice)
+		}
+	}
+	if len(host.Transactions()) != 1 {
+		t.Errorf("transactions: %d, want 1 (no retry after 5xx)", len(host.Transactions()))
+	}
+}
+
+// A server that drops the connection after the message, without a reply:
+// the message may have arrived, so it is tried again (RFC 5321's
+// at-least-once), and the queue says why it waits.
+func TestOutboundDropAfterData(t *testing.T) {
+	n := testnet.New(t, testnet.Options{})
+	host := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx.flaky.test", DropAfterData: true})
+	d := n.StartDNS(testnet.Zone{Name: "flaky.test", Records: append(host.Records(), testnet.MX("@", 10, "mx.flaky.test"))})
+	e := startOutbound(t, n, d, nil)
+
+	e.mustSubmit("amira@nhs.test", []string{"pat@flaky.test"}, "Appointment", "Message-ID: <out5@nhs.test>\r\n")
+	deadline := time.Now().Add(30 * time.Second)
+	for len(host.Transactions()) < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(host.Transactions()) < 2 {
+		t.Fatalf("transactions: %d, want a retry", len(host.Transactions()))
+	}
+	ms, err := e.st.QueuedByMessageID(e.ctx, "<out5@nhs.test>")
+	if err != nil || len(ms) != 1 {
+		t.Fatal(ms, err)
+	}
+	if r := ms[0].Rcpts[0]; r.State != store.QueueQueued || !strings.Contains(r.LastReply, "after the message was sent") {
+		t.Fatalf("queue record: %+v", r)
+	}
+}
+
+func replies(trs []testnet.Transaction) []int {
+	var out []int
+	for _, tr := range trs {
+		out = append(out, tr.Reply)
+	}
+	return out
+}
