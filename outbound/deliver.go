@@ -238,16 +238,14 @@ func (d *destination) run(batch []*store.QueuedMessage) *destError {
 	close(work)
 	n := min(d.q.cfg.DomainConns, len(batch))
 	var wg sync.WaitGroup
-	var records sync.WaitGroup
 	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d.worker(work, &records)
+			d.worker(work)
 		}()
 	}
 	wg.Wait()
-	records.Wait()
 	// What no worker took because its connection failed stays due: the
 	// next batch takes it, unless no connection worked at all.
 	left := d.leftover
@@ -265,7 +263,7 @@ func (d *destination) run(batch []*store.QueuedMessage) *destError {
 	return nil
 }
 
-func (d *destination) worker(work <-chan *store.QueuedMessage, records *sync.WaitGroup) {
+func (d *destination) worker(work <-chan *store.QueuedMessage) {
 	var c *conn
 	defer func() {
 		if c != nil {
@@ -288,13 +286,13 @@ func (d *destination) worker(work <-chan *store.QueuedMessage, records *sync.Wai
 		d.mu.Lock()
 		d.sent++
 		d.mu.Unlock()
-		records.Add(1)
-		go func() {
-			defer records.Done()
-			if err := d.q.cfg.Store.RecordOutbound(context.Background(), outs, nil, notices); err != nil {
-				d.q.cfg.Logger.Error("outbound: recording a delivery", "queue_id", m.QueueID, "err", err)
-			}
-		}()
+		// Recorded before the next message: a crash between the remote's
+		// 250 and this commit sends at most this one message again per
+		// connection (RFC 5321's at-least-once); the group commit carries
+		// every connection's record in one transaction.
+		if err := d.q.cfg.Store.RecordOutbound(context.Background(), outs, nil, notices); err != nil {
+			d.q.cfg.Logger.Error("outbound: recording a delivery", "queue_id", m.QueueID, "err", err)
+		}
 		c.sent++
 		if broken || c.sent >= d.q.cfg.PerConn {
 			if broken {

@@ -195,7 +195,7 @@ func (c *Config) Set(key, value string) error {
 		"data": &c.DataDir, "hostname": &c.Hostname, "smtp": &c.SMTPAddr, "submission": &c.SubmissionAddr,
 		"submissions": &c.SubmissionsAddr, "imap": &c.IMAPAddr, "imaps": &c.IMAPSAddr, "http": &c.HTTPAddr,
 		"tls_cert": &c.TLSCert, "tls_key": &c.TLSKey, "body_key_file": &c.KeyFile, "log_level": &c.LogLevel,
-		"signin_key_file": &c.SignInKeyFile, "totp_key_file": &c.TOTPKeyFile,
+		"signin_key_file": &c.SignInKeyFile, "totp_key_file": &c.TOTPKeyFile, "dns_resolver": &c.DNSResolver,
 	}
 	if p, ok := str[key]; ok {
 		*p = value

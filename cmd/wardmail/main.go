@@ -9,6 +9,7 @@
 //	wardmail admin grant|purge|trace|... --data DIR ...
 //	wardmail apppass create|list|revoke --data DIR EMAIL ...
 //	wardmail admin incident|unlock|lockouts --data DIR ...
+//	wardmail queue list|show|retry|... --data DIR   the outbound queue
 //	wardmail bench deliver [flags]        measure delivery end to end
 //	wardmail sim replay lockout [flags]   replay the 2018 sign-in outage
 package main
@@ -35,6 +36,8 @@ commands:
                       sign-in: incident mode, bulk unlock, running locks
   apppass create|list|revoke
                       app passwords for people's devices (IMAP, SMTP)
+  queue list|domains|show|retry|hold|release|delete
+                      the outbound queue: mail to other domains
   migrate             move a data folder's database to PostgreSQL, verified
   bench deliver       measure SMTP submission to IMAP visibility
   sim gen             write a synthetic health service as a directory CSV
@@ -73,6 +76,8 @@ func main() {
 		err = runAppPass(args)
 	case "migrate":
 		err = runMigrate(args)
+	case "queue":
+		err = runQueue(args)
 	case "bench":
 		err = runBench(args)
 	case "sim":
