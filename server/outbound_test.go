@@ -231,3 +231,80 @@ func replies(trs []testnet.Transaction) []int {
 	}
 	return out
 }
+
+// A destination that cannot be reached: the national administrators' queue
+// view shows it deferred with the reason, and holding and releasing its
+// mail through the API is audited. A local administrator may not look.
+func TestQueueAPI(t *testing.T) {
+	n := testnet.New(t, testnet.Options{})
+	dead := n.Host()
+	d := n.StartDNS(testnet.Zone{Name: "down.test", Records: []testnet.Record{testnet.MX("@", 10, "mx.down.test"), testnet.A("mx", dead)}})
+	e := startOutbound(t, n, d, func(cfg *server.Config) { cfg.Outbound.RetryBase, cfg.Outbound.RetryMax = time.Hour, time.Hour })
+	e.upsert(who{"nat@nhs.test", barts, "IT", "RLH"}, who{"loc@nhs.test", leeds, "IT", "LGI"})
+	for email, role := range map[string]string{"nat@nhs.test": store.RoleNational, "loc@nhs.test": store.RoleLocal} {
+		p, err := e.st.PersonByEmail(e.ctx, email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		org := p.OrgID
+		if role == store.RoleNational {
+			org = 0
+		}
+		if err := e.st.GrantAdmin(e.ctx, "test", p.ID, role, org); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.mustSubmit("amira@nhs.test", []string{"a@down.test", "b@down.test"}, "Referral", "Message-ID: <q1@nhs.test>\r\n")
+	nat := newAPIClient(t, e.srv, "nat@nhs.test")
+	type view struct {
+		Domains  []store.QueueDomain    `json:"domains"`
+		Messages []*store.QueuedMessage `json:"messages"`
+	}
+	var v view
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if code := nat.call("GET", "/api/v1/admin/queue", nil, &v); code != 200 {
+			t.Fatalf("GET queue: %d", code)
+		}
+		if len(v.Domains) == 1 && v.Domains[0].Deferred == 2 {
+			break
+		}
+	}
+	if len(v.Domains) != 1 || v.Domains[0].Domain != "down.test" || v.Domains[0].Deferred != 2 || !strings.Contains(v.Domains[0].LastError, "connecting to mx.down.test") {
+		t.Fatalf("domains: %+v", v.Domains)
+	}
+	if len(v.Messages) != 1 || len(v.Messages[0].Rcpts) != 2 || v.Messages[0].Subject != "Referral" {
+		t.Fatalf("messages: %+v", v.Messages)
+	}
+	var res struct{ Recipients int64 }
+	if code := nat.call("POST", "/api/v1/admin/queue/domains/down.test/hold", nil, &res); code != 200 || res.Recipients != 2 {
+		t.Fatalf("hold: %d %+v", code, res)
+	}
+	nat.call("GET", "/api/v1/admin/queue", nil, &v)
+	if v.Domains[0].Held != 2 || v.Domains[0].Queued != 0 {
+		t.Fatalf("after hold: %+v", v.Domains)
+	}
+	id := v.Messages[0].QueueID
+	if code := nat.call("POST", "/api/v1/admin/queue/"+id+"/release", nil, &res); code != 200 || res.Recipients != 2 {
+		t.Fatalf("release: %d %+v", code, res)
+	}
+	var m store.QueuedMessage
+	if code := nat.call("GET", "/api/v1/admin/queue/"+id, nil, &m); code != 200 || m.Rcpts[0].State != store.QueueQueued {
+		t.Fatalf("show: %d %+v", code, m)
+	}
+	var audit struct {
+		Entries []struct{ Action, Actor, Target string } `json:"entries"`
+	}
+	nat.call("GET", "/api/v1/admin/audit", nil, &audit)
+	var actions []string
+	for _, a := range audit.Entries {
+		if strings.HasPrefix(a.Action, "queue.") {
+			actions = append(actions, a.Action+" "+a.Target+" by "+a.Actor)
+		}
+	}
+	if len(actions) != 2 {
+		t.Errorf("audit: %q, want the hold and the release", actions)
+	}
+	if code := newAPIClient(t, e.srv, "loc@nhs.test").call("GET", "/api/v1/admin/queue", nil, nil); code != 403 {
+		t.Errorf("a local administrator reading the queue: %d, want 403", code)
+	}
+}

@@ -105,6 +105,12 @@ var privTable = map[string]privCase{
 	"GET /api/v1/admin/storms":                   {kind: "none", body: noBody, want: [4]string{"F", "F", "A", "A"}},
 	"POST /api/v1/admin/storms/{thread}/block":   {kind: "message", body: noBody, want: [4]string{"FF", "FF", "AA", "AA"}},
 	"POST /api/v1/admin/storms/{thread}/unblock": {kind: "message", body: noBody, want: [4]string{"FF", "FF", "FF", "AA"}},
+	// The outbound queue is every organisation's mail: national only ({id}
+	// names no queued message here, hence H for the one who may look).
+	"GET /api/v1/admin/queue":                            {kind: "none", body: noBody, want: [4]string{"F", "F", "F", "A"}},
+	"GET /api/v1/admin/queue/{id}":                       {kind: "none", body: noBody, want: [4]string{"F", "F", "F", "H"}},
+	"POST /api/v1/admin/queue/{id}/{action}":             {kind: "none", body: noBody, want: [4]string{"F", "F", "F", "A"}},
+	"POST /api/v1/admin/queue/domains/{domain}/{action}": {kind: "none", body: noBody, want: [4]string{"F", "F", "F", "A"}},
 
 	// Owners' own lists: the owner, and the administrators who manage the list.
 	"GET /api/v1/lists/{list}/held":       {kind: "list", body: noBody, want: [4]string{"FF", "AF", "AF", "AA"}},
@@ -225,7 +231,8 @@ func TestPrivilegeTable(t *testing.T) {
 			for si, name := range subjectsOf[c.kind] {
 				s := fresh(c.kind, name, actor)
 				p := strings.NewReplacer("{email}", url.PathEscape(s.email), "{list}", url.PathEscape(s.list),
-					"{id}", fmt.Sprint(s.held), "{thread}", url.PathEscape(s.msgID)).Replace(path)
+					"{id}", fmt.Sprint(s.held), "{thread}", url.PathEscape(s.msgID),
+					"{action}", "hold", "{domain}", "example.org").Replace(path)
 				if strings.HasSuffix(pattern, "/admin/trace") {
 					p += "?message_id=" + url.QueryEscape(s.msgID)
 				}

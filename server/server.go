@@ -202,7 +202,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		CheckPassword: auth.CheckPasswordPolicy})
 	httpSrv := &http.Server{
 		Handler: limitHTTP(web.New(web.Config{Store: st, Pipeline: s.Pipeline, SignIn: web.LoginSignIn{Login: s.Login},
-			Registry: s.Registry, Logger: log, TLS: true, ReplyAll: s.Storms, Admin: s.Admin, Now: cfg.Now}),
+			Registry: s.Registry, Logger: log, TLS: true, ReplyAll: s.Storms, Admin: s.Admin, Queue: s.Queue, Now: cfg.Now}),
 			orDefault(cfg.HTTPBodyTimeout, defHTTPBody), orDefault(cfg.HTTPBodyMinRate, defMinRate)),
 		ReadHeaderTimeout: orDefault(cfg.HTTPReadHeaderTimeout, defHTTPHeader),
 		IdleTimeout:       orDefault(cfg.HTTPIdleTimeout, defHTTPIdle),

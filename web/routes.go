@@ -91,7 +91,8 @@ type adminRoute struct {
 
 // adminRoutes: people and sign-in (people.go, person.go, lockouts.go),
 // lists (lists.go, list_edit.go, list_preview.go, lists_table.go), messages
-// (purge, trace) and reply-all storms (storms.go).
+// (purge, trace), reply-all storms (storms.go) and the outbound queue
+// (queue.go).
 var adminRoutes = []adminRoute{
 	{"GET /api/v1/admin/scope", privilege.ViewScope, (*API).handleAdminScope},
 	{"GET /api/v1/admin/audit", privilege.ReadAudit, (*API).handleAdminAudit},
@@ -122,6 +123,10 @@ var adminRoutes = []adminRoute{
 	{"GET /api/v1/admin/storms", privilege.ViewStorms, (*API).handleStorms},
 	{"POST /api/v1/admin/storms/{thread}/block", privilege.BlockStorm, (*API).handleStormBlock},
 	{"POST /api/v1/admin/storms/{thread}/unblock", privilege.UnblockStorm, (*API).handleStormUnblock},
+	{"GET /api/v1/admin/queue", privilege.ViewQueue, (*API).handleQueue}, // queue.go
+	{"GET /api/v1/admin/queue/{id}", privilege.ViewQueue, (*API).handleQueueMessage},
+	{"POST /api/v1/admin/queue/{id}/{action}", privilege.ManageQueue, (*API).handleQueueAction},
+	{"POST /api/v1/admin/queue/domains/{domain}/{action}", privilege.ManageQueue, (*API).handleQueueAction},
 }
 
 // AdminRoutes lists the administrators' routes ("METHOD /path") with the

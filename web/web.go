@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"wardmail/admin"
+	"wardmail/outbound"
 	"wardmail/store"
 	"wardmail/submit"
 )
@@ -45,6 +46,8 @@ type Config struct {
 	ReplyAll ReplyAllPolicy
 	// Admin is the administration service the administrators' API calls.
 	Admin *admin.Service
+	// Queue is the outbound queue (nil: outbound is off).
+	Queue *outbound.Queue
 	// Now returns the current time (tests replace it).
 	Now func() time.Time
 }
