@@ -39,6 +39,10 @@ func (e *destError) Error() string { return e.text }
 // order of preference (shuffled within one preference), else the domain's
 // own address; a null MX (RFC 7505) takes no mail.
 func (q *Queue) resolve(ctx context.Context, domain string, plan SecurityPlan) ([]mxHost, error) {
+	if addr, ok := q.cfg.Routes[domain]; ok {
+		host, _, _ := net.SplitHostPort(addr)
+		return []mxHost{{name: host, addrs: []string{addr}}}, nil
+	}
 	r := q.cfg.Resolver
 	mxs, err := r.LookupMX(ctx, domain)
 	var dnsErr *net.DNSError

@@ -69,8 +69,12 @@ type Config struct {
 	Timeout time.Duration // per command (RFC 5321 4.5.3.2)
 	Tick    time.Duration // how often the scheduler looks for due destinations
 	Dialer  *net.Dialer
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// Routes send a domain's mail to a fixed host:port instead of its MX,
+	// as Postfix's transport_maps do: a smarthost for one partner, a
+	// benchmark's sink.
+	Routes map[string]string
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Queue delivers queued mail. Start runs it; Close stops it (what is in

@@ -26,6 +26,12 @@ type Outbound struct {
 	DomainRate  float64       `key:"outbound_domain_rate"`        // messages a second per destination, 0: no limit
 	PerConn     int           `key:"outbound_messages_per_connection"`
 	Tick        time.Duration `key:"outbound_tick"` // how often due destinations are looked for, default 1s
+	// Routes send a domain's mail to a fixed host:port instead of its MX
+	// ("domain=host:port, ..."), as Postfix's transport_maps.
+	Routes map[string]string `key:"outbound_routes"`
+	// Paused: the queue is made but not started (Server.Queue.Start starts
+	// it); for benchmarks that fill the queue first. Not a setting.
+	Paused bool
 }
 
 // set parses one outbound setting; ok is false when key is not one.
@@ -61,6 +67,19 @@ func (o *Outbound) set(key, value string) (ok bool, err error) {
 			return true, fmt.Errorf("%s: %q is not on or off", key, value)
 		}
 		return true, nil
+	case "outbound_routes":
+		o.Routes = map[string]string{}
+		for _, part := range strings.Split(value, ",") {
+			if part = strings.TrimSpace(part); part == "" {
+				continue
+			}
+			d, addr, ok := strings.Cut(part, "=")
+			if !ok {
+				return true, fmt.Errorf("%s: %q is not domain=host:port", key, part)
+			}
+			o.Routes[strings.ToLower(strings.TrimSpace(d))] = strings.TrimSpace(addr)
+		}
+		return true, nil
 	case "outbound_domain_rate":
 		v, err := strconv.ParseFloat(value, 64)
 		if err != nil || v < 0 {
@@ -79,7 +98,9 @@ func startQueue(st *store.Store, cfg Config, log *slog.Logger) *outbound.Queue {
 	q := outbound.New(outbound.Config{Store: st, Resolver: netdns.Resolver(cfg.DNSResolver), Hostname: cfg.Hostname,
 		Port: o.Port, Lifetime: o.Lifetime, DelayNotice: o.DelayNotice, RetryBase: o.RetryBase, RetryMax: o.RetryMax,
 		MaxConns: o.MaxConns, DomainConns: o.DomainConns, DomainRate: o.DomainRate, PerConn: o.PerConn, Tick: o.Tick,
-		Logger: log, Now: cfg.Now})
-	q.Start()
+		Routes: o.Routes, Logger: log, Now: cfg.Now})
+	if !o.Paused {
+		q.Start()
+	}
 	return q
 }
