@@ -9,6 +9,7 @@ type Metrics struct {
 	results     *prometheus.CounterVec
 	connections *prometheus.CounterVec
 	notices     *prometheus.CounterVec
+	returned    *prometheus.CounterVec
 	attempt     prometheus.Histogram
 	panics      prometheus.Counter
 }
@@ -32,6 +33,9 @@ func newMetrics() *Metrics {
 		notices: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wardmail_outbound_notices_total", Help: "Delivery status notifications given to senders, by kind (failure, delay).",
 		}, []string{"kind"}),
+		returned: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wardmail_outbound_returned_total", Help: "Delivery status notifications from other servers matched to queued recipients, by action (failed, delayed, delivered, relayed).",
+		}, []string{"action"}),
 		attempt: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "wardmail_outbound_transaction_seconds", Help: "Time of one mail transaction with a remote server.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 10),
@@ -63,7 +67,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 }
 
 func (m *Metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.size, m.age, m.results, m.connections, m.notices, m.attempt, m.panics}
+	return []prometheus.Collector{m.size, m.age, m.results, m.connections, m.notices, m.returned, m.attempt, m.panics}
 }
 
 // Metrics returns the queue's Prometheus collector.

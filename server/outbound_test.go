@@ -1,12 +1,14 @@
 package server_test
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-smtp"
 
 	"wardmail/server"
 	"wardmail/store"
@@ -306,5 +308,148 @@ func TestQueueAPI(t *testing.T) {
 	}
 	if code := newAPIClient(t, e.srv, "loc@nhs.test").call("GET", "/api/v1/admin/queue", nil, nil); code != 403 {
 		t.Errorf("a local administrator reading the queue: %d, want 403", code)
+	}
+}
+
+// grantNational makes a national administrator.
+func (e *outEnv) grantNational(email string) {
+	e.t.Helper()
+	e.upsert(who{email, barts, "IT", "RLH"})
+	p, err := e.st.PersonByEmail(e.ctx, email)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.st.GrantAdmin(e.ctx, "test", p.ID, store.RoleNational, 0); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// waitInbox waits for a message in a person's INBOX that contains want.
+func (e *outEnv) waitInbox(email, want string) string {
+	e.t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, msg := range e.inboxTexts(email) {
+			if strings.Contains(msg, want) {
+				return msg
+			}
+		}
+	}
+	e.t.Fatalf("%s never received a message with %q", email, want)
+	return ""
+}
+
+// A clinic's server takes the message and later sends a bounce back (its
+// mailbox was full): the bounce reaches the sender like any mail, and the
+// administrators' message trace shows, per outside recipient, the remote's
+// 250 with its queue id and the notice that came back.
+func TestOutboundReturnedNoticeInTrace(t *testing.T) {
+	n := testnet.New(t, testnet.Options{})
+	host := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx.clinic.test"})
+	d := n.StartDNS(testnet.Zone{Name: "clinic.test", Records: append(host.Records(), testnet.MX("@", 10, "mx.clinic.test"))})
+	e := startOutbound(t, n, d, nil)
+	e.grantNational("nat@nhs.test")
+	e.mustSubmit("amira@nhs.test", []string{"gp@clinic.test"}, "Blood results", "Message-ID: <t1@nhs.test>\r\n")
+	e.waitQueued("<t1@nhs.test>")
+
+	dsn := "From: MAILER-DAEMON@mx.clinic.test\r\nTo: amira@nhs.test\r\nSubject: Undelivered Mail Returned to Sender\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\r\n\r\n" +
+		"--b1\r\nContent-Type: text/plain\r\n\r\nThe mailbox is full.\r\n" +
+		"--b1\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.clinic.test\r\n\r\n" +
+		"Final-Recipient: rfc822; gp@clinic.test\r\nAction: failed\r\nStatus: 5.2.2\r\nDiagnostic-Code: smtp; 552 5.2.2 mailbox full\r\n" +
+		"--b1\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: amira@nhs.test\r\nSubject: Blood results\r\nMessage-ID: <t1@nhs.test>\r\n\r\n" +
+		"--b1--\r\n"
+	c, err := smtp.Dial(e.srv.Addrs["smtp"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SendMail("", []string{"amira@nhs.test"}, strings.NewReader(dsn)); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Close()
+	e.waitInbox("amira@nhs.test", "The mailbox is full.")
+
+	var out struct{ Messages []store.Trace }
+	if code := newAPIClient(t, e.srv, "nat@nhs.test").call("GET", "/api/v1/admin/trace?message_id="+url.QueryEscape("<t1@nhs.test>"), nil, &out); code != 200 {
+		t.Fatalf("trace: %d", code)
+	}
+	traces := out.Messages
+	if len(traces) != 1 || len(traces[0].Outbound) != 1 {
+		t.Fatalf("trace: %+v", traces)
+	}
+	r := traces[0].Outbound[0]
+	if r.Rcpt != "gp@clinic.test" || r.State != store.QueueDelivered || r.MX != "mx.clinic.test" || !strings.HasPrefix(r.LastReply, "250") ||
+		!strings.Contains(r.RemoteDSN, "failed 5.2.2") || !strings.Contains(r.RemoteDSN, "mailbox full") {
+		t.Fatalf("traced recipient: %+v", r)
+	}
+}
+
+// A message that keeps being deferred: after the delay-notice time the
+// sender is told once, in plain words, that it waits and until when.
+func TestOutboundDelayNotice(t *testing.T) {
+	n := testnet.New(t, testnet.Options{})
+	host := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx.busy.test", TempFail: 1 << 20})
+	d := n.StartDNS(testnet.Zone{Name: "busy.test", Records: append(host.Records(), testnet.MX("@", 10, "mx.busy.test"))})
+	e := startOutbound(t, n, d, func(cfg *server.Config) { cfg.Outbound.DelayNotice = 300 * time.Millisecond })
+	e.mustSubmit("amira@nhs.test", []string{"rota@busy.test"}, "Rota change", "Message-ID: <dl@nhs.test>\r\n")
+	notice := e.waitInbox("amira@nhs.test", "Delayed: Rota change")
+	for _, want := range []string{"has not been delivered yet", "rota@busy.test", "451 4.3.0", "keeps trying until", "Action: delayed", "Will-Retry-Until:"} {
+		if !strings.Contains(notice, want) {
+			t.Errorf("the delay notice lacks %q:\n%s", want, notice)
+		}
+	}
+	// More attempts, still one notice.
+	for deadline := time.Now().Add(30 * time.Second); len(host.Transactions()) < 6 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	count := 0
+	for _, msg := range e.inboxTexts("amira@nhs.test") {
+		if strings.Contains(msg, "Delayed: Rota change") {
+			count++
+		}
+	}
+	if count != 1 {
+		t.Errorf("%d delay notices, want 1", count)
+	}
+}
+
+// A domain that publishes a null MX (RFC 7505) takes no mail: the sender is
+// told at once, and nothing is tried. A domain that does not exist fails the
+// same way.
+func TestOutboundNullMXAndNoDomain(t *testing.T) {
+	n := testnet.New(t, testnet.Options{})
+	d := n.StartDNS(testnet.Zone{Name: "nomail.test", Records: []testnet.Record{testnet.MX("@", 0, ".")}})
+	e := startOutbound(t, n, d, nil)
+	e.mustSubmit("amira@nhs.test", []string{"x@nomail.test"}, "Nowhere", "Message-ID: <nm@nhs.test>\r\n")
+	if r := e.waitQueued("<nm@nhs.test>").Rcpts[0]; r.State != store.QueueFailed || r.LastCode != 556 || !strings.Contains(r.LastReply, "null MX") {
+		t.Fatalf("queue record: %+v", r)
+	}
+	notice := e.waitInbox("amira@nhs.test", "Undeliverable: Nowhere")
+	if !strings.Contains(notice, "does not accept mail") {
+		t.Errorf("notice:\n%s", notice)
+	}
+	e.mustSubmit("amira@nhs.test", []string{"x@nosuchdomain.test"}, "Typo", "Message-ID: <nd@nhs.test>\r\n")
+	if r := e.waitQueued("<nd@nhs.test>").Rcpts[0]; r.State != store.QueueFailed || !strings.Contains(r.LastReply, "does not exist") {
+		t.Fatalf("queue record: %+v", r)
+	}
+}
+
+// The inbound door never relays, so a forged sender of inbound mail can
+// never be sent a bounce (no backscatter): mail from outside to another
+// outside address is refused at RCPT.
+func TestInboundDoorDoesNotRelay(t *testing.T) {
+	n := testnet.New(t, testnet.Options{})
+	d := n.StartDNS(testnet.Zone{Name: "else.test", Records: []testnet.Record{testnet.MX("@", 10, "mx.else.test")}})
+	e := startOutbound(t, n, d, nil)
+	c, err := smtp.Dial(e.srv.Addrs["smtp"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	err = c.SendMail("forged@victim.test", []string{"someone@else.test"}, strings.NewReader("Subject: spam\r\n\r\nx\r\n"))
+	if code(err) != "554 5.7.1" {
+		t.Fatalf("relay attempt: %v, want 554 5.7.1", err)
+	}
+	if ms, _ := e.st.QueueList(e.ctx, store.QueueFilter{}); len(ms) != 0 {
+		t.Fatalf("queued: %+v", ms)
 	}
 }

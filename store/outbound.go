@@ -508,3 +508,21 @@ func purgeOutbound(tx *Tx, submissionID int64) (int64, error) {
 	}
 	return r.RowsAffected()
 }
+
+// traceOutbound adds a traced submission's outside recipients.
+func (s *Store) traceOutbound(ctx context.Context, t *Trace) error {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+queuedMessageCols+`, `+queuedRcptCols+` FROM outbound_rcpts r JOIN outbound_messages m ON m.id = r.msg_id
+		WHERE m.submission_id = ? ORDER BY r.id`), t.ID)
+	if err != nil {
+		return err
+	}
+	ms, err := collectQueued(rows)
+	if err != nil {
+		return err
+	}
+	t.Outbound = []*QueuedRcpt{}
+	for _, m := range ms {
+		t.Outbound = append(t.Outbound, m.Rcpts...)
+	}
+	return nil
+}

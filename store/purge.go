@@ -172,6 +172,9 @@ type Trace struct {
 	// and what became of it, and the purge that removed it.
 	Moderation []TraceHeld `json:"moderation"`
 	Purged     *TracePurge `json:"purged,omitempty"`
+	// Outbound: each recipient on another server, what its server
+	// answered (the remote's 250 and queue id) and any notice it sent back.
+	Outbound []*QueuedRcpt `json:"outbound"`
 }
 
 // TraceMessage follows every submission with a Message-ID.
@@ -217,6 +220,9 @@ func (s *Store) TraceMessage(ctx context.Context, messageID string) ([]Trace, er
 			return nil, err
 		}
 		if err := s.traceEvents(ctx, &out[i]); err != nil {
+			return nil, err
+		}
+		if err := s.traceOutbound(ctx, &out[i]); err != nil {
 			return nil, err
 		}
 	}

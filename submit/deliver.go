@@ -199,6 +199,11 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 	if len(outside) > 0 {
 		p.cfg.Outbound.Wake()
 	}
+	if s.Person == nil && from == "" && p.cfg.Outbound != nil {
+		// A bounce from another server (RFC 3464) about one of ours: the
+		// person has it in their INBOX; the queue notes it for trace.
+		p.cfg.Outbound.Returned(ctx, full)
+	}
 	p.metrics.deliveries.Add(float64(len(stored.Delivered)))
 	p.metrics.posts.Add(float64(len(stored.Posts)))
 	p.metrics.held.Add(float64(len(stored.Held)))

@@ -122,6 +122,10 @@ type Outbound interface {
 	Signer() outbound.Signer
 	// Wake says that mail was queued.
 	Wake()
+	// Returned is a delivery status notification that arrived from
+	// another server (null sender): matched to the queue for message
+	// trace. It reports how many recipients matched.
+	Returned(ctx context.Context, msg []byte) int
 }
 
 // CheckFrom checks the envelope sender (SMTP MAIL FROM). An authenticated
