@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -452,4 +453,32 @@ func TestInboundDoorDoesNotRelay(t *testing.T) {
 	if ms, _ := e.st.QueueList(e.ctx, store.QueueFilter{}); len(ms) != 0 {
 		t.Fatalf("queued: %+v", ms)
 	}
+}
+
+// The demo, both ways: a person writes from the webmail to a GP on another
+// provider (Debian's Postfix on the test internet), and the GP's reply comes
+// back through the internet to Wardmail's inbound door and into the INBOX.
+func TestOutboundWebmailAndReplyFromTheInternet(t *testing.T) {
+	n := testnet.New(t, testnet.Options{})
+	peer := n.StartPostfix(testnet.PostfixConfig{Domain: "gp.test"})
+	us := n.Host()
+	d := n.StartDNS(testnet.Zone{Name: "gp.test", Records: peer.Records()},
+		testnet.Zone{Name: "nhs.test", Records: []testnet.Record{testnet.MX("@", 10, "mx.nhs.test"), testnet.A("mx", us)}})
+	e := startOutbound(t, n, d, func(cfg *server.Config) { cfg.SMTPAddr = net.JoinHostPort(us.String(), strconv.Itoa(n.Port)) })
+
+	var sent map[string]any
+	if code := newAPIClient(t, e.srv, "amira@nhs.test").call("POST", "/api/v1/send", map[string]any{
+		"to": []string{"dr.patel@gp.test"}, "subject": "Mrs Jones, discharge", "text": "Discharged today; please review in a week."}, &sent); code != 200 {
+		t.Fatalf("send: %d %v", code, sent)
+	}
+	got := peer.WaitMessages(t, 1)[0]
+	if s := got.Header("Subject"); len(s) != 1 || s[0] != "Mrs Jones, discharge" || !strings.Contains(string(got.Data), "please review in a week") {
+		t.Fatalf("at the GP:\n%s", got.Data)
+	}
+	reply := "From: Dr Patel <dr.patel@gp.test>\r\nTo: amira@nhs.test\r\nSubject: Re: Mrs Jones, discharge\r\n" +
+		"Message-ID: <reply1@gp.test>\r\nDate: Wed, 02 Dec 2026 10:00:00 +0000\r\n\r\nThanks, booked for next Wednesday.\r\n"
+	if err := peer.Send("dr.patel@gp.test", []string{"amira@nhs.test"}, []byte(reply)); err != nil {
+		t.Fatal(err)
+	}
+	e.waitInbox("amira@nhs.test", "booked for next Wednesday")
 }
