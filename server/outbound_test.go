@@ -127,6 +127,24 @@ func TestOutboundToPostfix(t *testing.T) {
 	if s := e.subjects("ben@nhs.test"); len(s) != 1 || s[0] != "Discharge summary" {
 		t.Fatalf("ben's INBOX: %q", s)
 	}
+	// Operators see it in the metrics: one delivered, over TLS.
+	families, err := e.srv.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			key := f.GetName()
+			for _, l := range m.GetLabel() {
+				key += " " + l.GetName() + "=" + l.GetValue()
+			}
+			found[key] = m.GetCounter().GetValue()
+		}
+	}
+	if found["wardmail_outbound_recipients_total reason= result=delivered"] != 1 || found["wardmail_outbound_connections_total tls=TLSv1.3"] < 1 {
+		t.Errorf("metrics: delivered %v, TLSv1.3 connections %v", found["wardmail_outbound_recipients_total reason= result=delivered"], found["wardmail_outbound_connections_total tls=TLSv1.3"])
+	}
 }
 
 // A server that answers 451 after DATA gets the message again, and takes it.
