@@ -28,7 +28,7 @@ each recipient's server has taken it. "list" shows what waits (queued and
 held); "domains" each destination's state: how many wait, how many were tried
 and deferred, the oldest, the next attempt and the last error. "retry" tries
 now, "hold" stops attempts until "release", "delete" withdraws a message
-without a notice. Every change is recorded in the audit trail.`
+without a notice. Every change is recorded in the audit trail`
 
 // runQueue is "wardmail queue".
 func runQueue(args []string) error {
