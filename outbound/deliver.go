@@ -131,7 +131,7 @@ func (q *Queue) deliverDomain(domain string) {
 		q.destinationFailed(domain, de, nil)
 		return
 	}
-	d := &destination{q: q, domain: domain, hosts: hosts, plan: plan, noTLS: map[string]bool{}}
+	d := &destination{q: q, domain: domain, hosts: hosts, plan: plan, noTLS: map[string]bool{}, freed: make(chan struct{}, q.cfg.DomainConns)}
 	if q.cfg.DomainRate > 0 {
 		d.gap = time.Duration(float64(time.Second) / q.cfg.DomainRate)
 	}
@@ -214,7 +214,8 @@ type destination struct {
 	gap    time.Duration // DomainRate
 
 	mu       sync.Mutex
-	idle     []*conn // open connections between batches
+	idle     []*conn       // open connections between batches
+	freed    chan struct{} // a connection went back to idle
 	noTLS    map[string]bool
 	nextSend time.Time
 	answered bool                   // some MX answered
@@ -329,19 +330,28 @@ func (d *destination) pace() {
 // connect takes an idle connection or opens one to the first MX that
 // answers, with STARTTLS as the security plan says.
 func (d *destination) connect() (*conn, *destError) {
-	d.mu.Lock()
-	if n := len(d.idle); n > 0 {
-		c := d.idle[n-1]
-		d.idle = d.idle[:n-1]
-		d.mu.Unlock()
-		return c, nil
-	}
-	d.mu.Unlock()
 	q := d.q
-	select {
-	case q.sem <- struct{}{}:
-	case <-q.ctx.Done():
-		return nil, &destError{code: 451, reason: "shutdown", text: "shutting down"}
+	for {
+		d.mu.Lock()
+		if n := len(d.idle); n > 0 {
+			c := d.idle[n-1]
+			d.idle = d.idle[:n-1]
+			d.mu.Unlock()
+			return c, nil
+		}
+		d.mu.Unlock()
+		// A slot of MaxConns, or a connection of this destination that
+		// another worker has finished with: waiting for the slot alone
+		// could wait for ever while this destination's own idle
+		// connections hold the slots.
+		select {
+		case q.sem <- struct{}{}:
+		case <-d.freed:
+			continue
+		case <-q.ctx.Done():
+			return nil, &destError{code: 451, reason: "shutdown", text: "shutting down"}
+		}
+		break
 	}
 	var last *destError
 	for _, h := range d.hosts {
@@ -365,7 +375,9 @@ func (d *destination) open(host, addr string) (*conn, *destError) {
 		text := fmt.Sprintf("connecting to %s [%s]: %v", host, addr, err)
 		if greet != nil {
 			text = fmt.Sprintf("%s [%s] greeted with %s", host, addr, greet)
+			d.mu.Lock()
 			d.answered = true
+			d.mu.Unlock()
 		}
 		return nil, &destError{code: 451, enhanced: "4.4.1", reason: "network", text: text}
 	}
@@ -419,11 +431,16 @@ func (d *destination) open(host, addr string) (*conn, *destError) {
 	return &conn{client: c, mx: host}, nil
 }
 
-// release keeps a healthy connection for the next batch of this run.
+// release keeps a healthy connection for the next batch of this run, and
+// for a worker of this run waiting for one.
 func (d *destination) release(c *conn) {
 	d.mu.Lock()
 	d.idle = append(d.idle, c)
 	d.mu.Unlock()
+	select {
+	case d.freed <- struct{}{}:
+	default:
+	}
 }
 
 func (d *destination) close() {

@@ -500,3 +500,38 @@ func TestOutboundWebmailAndReplyFromTheInternet(t *testing.T) {
 	}
 	e.waitInbox("amira@nhs.test", "booked for next Wednesday")
 }
+
+// More destinations and connections per destination than connections in
+// all (outbound_max_connections 2, 10 per destination, 3 destinations): a
+// worker that waits for a connection takes one its destination has finished
+// with, so every message arrives, once.
+func TestOutboundSharesFewConnections(t *testing.T) {
+	n := testnet.New(t, testnet.Options{})
+	var zones []testnet.Zone
+	var hosts []*testnet.SMTPHost
+	for _, name := range []string{"a.test", "b.test", "c.test"} {
+		h := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx." + name})
+		hosts = append(hosts, h)
+		zones = append(zones, testnet.Zone{Name: name, Records: append(h.Records(), testnet.MX("@", 10, "mx."+name))})
+	}
+	d := n.StartDNS(zones...)
+	e := startOutbound(t, n, d, func(cfg *server.Config) {
+		cfg.Outbound.MaxConns, cfg.Outbound.DomainConns, cfg.Outbound.Paused = 2, 10, true
+		cfg.SenderLimitsOff = true
+	})
+	const per = 20
+	for i := 0; i < per; i++ {
+		e.mustSubmit("amira@nhs.test", []string{"x@a.test", "y@b.test", "z@c.test"}, "m"+strconv.Itoa(i))
+	}
+	e.srv.Queue.Start()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if size, _, err := e.st.QueueSize(e.ctx); err == nil && size == 0 {
+			break
+		}
+	}
+	for i, h := range hosts {
+		if got := len(h.Received()); got != per {
+			t.Errorf("%s received %d of %d", []string{"a", "b", "c"}[i], got, per)
+		}
+	}
+}
