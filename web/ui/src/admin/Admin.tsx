@@ -6,6 +6,7 @@ import { Lists } from './Lists'
 import { Moderation } from './Moderation'
 import { Storms } from './Storms'
 import { Trace } from './Trace'
+import { Queue } from './Queue'
 import { Audit } from './Audit'
 import { console_, n } from './api'
 import './console.css'
@@ -13,7 +14,7 @@ import './console.css'
 // The administrators' console. Every action goes through the admin API
 // (/api/v1/admin/...), the same store calls as the CLI; the server scopes
 // each call to the administrator's organisations.
-const areas = ['People', 'Lockouts', 'Lists', 'Moderation', 'Storms', 'Trace', 'Audit'] as const
+const areas = ['People', 'Lockouts', 'Lists', 'Moderation', 'Storms', 'Queue', 'Trace', 'Audit'] as const
 type Area = typeof areas[number]
 
 export interface Scope { national: boolean; orgs: { id: number; name: string; people: number }[] }
@@ -37,7 +38,7 @@ export function Admin() {
         {scope && <p class="meta">{scope.national ? 'National administrator: every organisation' : `Local administrator: ${scope.orgs.map((o) => o.name).join(', ')}`}</p>}
       </div>
       <nav class="admin-nav" aria-label="Administration areas">
-        {areas.map((a) => (
+        {areas.filter((a) => a !== 'Queue' || scope?.national).map((a) => (
           <button key={a} class={a === area ? 'current' : ''} aria-current={a === area ? 'page' : undefined} onClick={() => { setArea(a); setOpenList(''); setNav(nav + 1) }}>{a}</button>
         ))}
       </nav>
@@ -50,6 +51,7 @@ export function Admin() {
           {area === 'Lists' && <Lists scope={scope} open={openList} onOpen={setOpenList} onChanged={() => setChanges((c) => c + 1)} />}
           {area === 'Moderation' && <Moderation />}
           {area === 'Storms' && <Storms scope={scope} />}
+          {area === 'Queue' && <Queue />}
           {area === 'Trace' && <Trace />}
           {area === 'Audit' && <Audit scope={scope} />}
         </div>
