@@ -22,6 +22,7 @@ import (
 	"wardmail/privilege"
 	"wardmail/server"
 	"wardmail/store"
+	"wardmail/submit"
 )
 
 // OutboundConfig is `wardmail bench outbound`: messages queued for several
@@ -35,9 +36,10 @@ type OutboundConfig struct {
 	// Down queues this many messages for a destination that does not answer
 	// and reports memory and CPU while they wait, then the drain rate once
 	// it answers (0: skipped).
-	Down    int
-	Postfix bool // also measure Postfix
-	Out     io.Writer
+	Down      int
+	Postfix   bool // also measure Postfix
+	SkipDrain bool // only the destination that is down
+	Out       io.Writer
 }
 
 // OutboundResult is what the benchmark measured.
@@ -111,11 +113,15 @@ func Outbound(ctx context.Context, cfg OutboundConfig) (*OutboundResult, error) 
 	for i := 0; i < cfg.Domains; i++ {
 		routes[fmt.Sprintf("d%d.bench.test", i)] = fmt.Sprintf("127.0.1.%d:%d", i+1, port)
 	}
-	fmt.Fprintf(cfg.Out, "wardmail: queueing %d messages of %d bytes for %d domains...\n", cfg.Messages, cfg.Size, cfg.Domains)
-	if res.Wardmail, err = wardmailDrain(ctx, cfg, routes); err != nil {
-		return res, err
+	if cfg.SkipDrain {
+		cfg.Postfix = false
+	} else {
+		fmt.Fprintf(cfg.Out, "wardmail: queueing %d messages of %d bytes for %d domains...\n", cfg.Messages, cfg.Size, cfg.Domains)
+		if res.Wardmail, err = wardmailDrain(ctx, cfg, routes); err != nil {
+			return res, err
+		}
+		fmt.Fprintf(cfg.Out, "wardmail: %.0f messages/s end to end, %.0f draining a full queue\n", res.Wardmail.E2EPerSecond, res.Wardmail.PerSecond)
 	}
-	fmt.Fprintf(cfg.Out, "wardmail: %.0f messages/s end to end, %.0f draining a full queue\n", res.Wardmail.E2EPerSecond, res.Wardmail.PerSecond)
 	if cfg.Postfix {
 		fmt.Fprintf(cfg.Out, "postfix: queueing the same messages...\n")
 		if res.Postfix, err = postfixDrain(cfg, routes); err != nil {
@@ -434,7 +440,7 @@ func downQueue(ctx context.Context, cfg OutboundConfig) (*DownResult, error) {
 	}
 	defer srv.Close()
 	start := time.Now()
-	if err := inject(srv.Addrs["submission"], true, true, cfg.Down, 1, cfg.Size, func(int) string { return "down.bench.test" }); err != nil {
+	if err := submitDirect(ctx, srv, cfg.Down, cfg.Size, "down.bench.test"); err != nil {
 		return nil, err
 	}
 	r := &DownResult{Messages: cfg.Down, FillPerSecond: float64(cfg.Down) / time.Since(start).Seconds()}
@@ -473,6 +479,37 @@ func downQueue(ctx context.Context, cfg OutboundConfig) (*DownResult, error) {
 	r.DrainSeconds = time.Since(start).Seconds()
 	r.DrainPerSec = float64(cfg.Down) / r.DrainSeconds
 	return r, nil
+}
+
+// submitDirect queues n messages through the submission pipeline in this
+// process (what the submission door calls, without SMTP and TLS), to fill a
+// large queue quickly.
+func submitDirect(ctx context.Context, srv *server.Server, n, size int, domain string) error {
+	person, err := srv.Store.PersonByEmail(ctx, "sender@nhs.test")
+	if err != nil {
+		return err
+	}
+	text := strings.Repeat(strings.Repeat("x", 76)+"\r\n", max(1, size/78))
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			s := &submit.Sender{Person: person, Door: "submission", RemoteAddr: "127.0.0.1:1", Helo: "bench"}
+			for i := g; i < n; i += 16 {
+				to := fmt.Sprintf("r%d@%s", i, domain)
+				msg := "From: sender@nhs.test\r\nTo: " + to + "\r\nSubject: down " + strconv.Itoa(i) + "\r\n\r\n" + text
+				if _, err := srv.Pipeline.Submit(ctx, s, "sender@nhs.test", []submit.Recipient{{Address: to, Outside: true}}, []byte(msg)); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
 }
 
 // sinkArgs runs smtp-sink on addr, as nobody when root.
