@@ -535,3 +535,25 @@ func TestOutboundSharesFewConnections(t *testing.T) {
 		}
 	}
 }
+
+// A purge also withdraws the copies queued for other servers that have not
+// left yet: they are never sent.
+func TestPurgeWithdrawsQueuedCopies(t *testing.T) {
+	n := testnet.New(t, testnet.Options{})
+	dead := n.Host()
+	d := n.StartDNS(testnet.Zone{Name: "down.test", Records: []testnet.Record{testnet.MX("@", 10, "mx.down.test"), testnet.A("mx", dead)}})
+	e := startOutbound(t, n, d, func(cfg *server.Config) { cfg.Outbound.RetryBase, cfg.Outbound.RetryMax = time.Hour, time.Hour })
+	e.grantNational("nat@nhs.test")
+	e.mustSubmit("amira@nhs.test", []string{"a@down.test", "ben@nhs.test"}, "Wrong patient", "Message-ID: <p1@nhs.test>\r\n")
+	var res store.PurgeResult
+	if code := newAPIClient(t, e.srv, "nat@nhs.test").call("POST", "/api/v1/admin/purge", map[string]any{"message_id": "<p1@nhs.test>"}, &res); code != 200 {
+		t.Fatalf("purge: %d", code)
+	}
+	if res.Outbound != 1 || res.Removed != 1 {
+		t.Fatalf("purge result: %+v", res)
+	}
+	ms, err := e.st.QueuedByMessageID(e.ctx, "<p1@nhs.test>")
+	if err != nil || len(ms) != 1 || ms[0].Rcpts[0].State != store.QueueDeleted {
+		t.Fatalf("queue after the purge: %+v %v", ms, err)
+	}
+}
