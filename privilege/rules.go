@@ -49,6 +49,10 @@ const (
 	DeleteQuarantine  Action = "quarantine.delete"
 	ReleaseMalware    Action = "quarantine.release-malware"
 	ViewTLSReports    Action = "tlsreports.view" // TLS reports (RFC 8460) others sent about our domains
+	// The outbound queue holds every organisation's mail to the internet:
+	// its recipients and subjects are national business.
+	ViewQueue   Action = "queue.view"
+	ManageQueue Action = "queue.manage" // retry, hold, release, delete
 )
 
 // Rule is what an action needs.
@@ -112,6 +116,8 @@ var Rules = map[Action]Rule{
 	DeleteQuarantine:  {Min: Local},
 	ReleaseMalware:    {Min: National},
 	ViewTLSReports:    {Min: Local},
+	ViewQueue:         {Min: National},
+	ManageQueue:       {Min: National},
 }
 
 // needs is the refusal for a rank too low for the action.

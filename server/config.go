@@ -146,6 +146,8 @@ type Config struct {
 	MTASTSMode    string        `key:"mta_sts_mode"`
 	MTASTSMaxAge  time.Duration `key:"mta_sts_max_age"`
 	ReportAddress string        `key:"report_address"`
+	// The outbound queue (package outbound, config_outbound.go).
+	Outbound Outbound
 
 	LogLevel string `key:"log_level"` // debug, info, warn, error
 
@@ -384,6 +386,9 @@ func (c *Config) Set(key, value string) error {
 		*map[string]*int{"list_approvals": &c.ListApprovals, "list_hold_days": &c.ListHoldDays}[key] = int(n)
 	default:
 		if ok, err := c.setInbound(key, value); ok {
+			return err
+		}
+		if ok, err := c.Outbound.set(key, value); ok {
 			return err
 		}
 		return fmt.Errorf("unknown setting %q", key)

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/netip"
 	"strings"
+	"wardmail/outbound"
 
 	"wardmail/inbound"
 	"wardmail/netdns"
@@ -91,8 +93,8 @@ func newInbound(cfg Config, st *store.Store, log *slog.Logger) *inbound.Checker 
 // newReporter returns the DMARC aggregate report writer. Reports wait in
 // the store's outbox (store.Store.Enqueue) until the outbound queue takes
 // them.
-func newReporter(cfg Config, st *store.Store, log *slog.Logger) *inbound.Reporter {
-	return inbound.NewReporter(inbound.ReporterConfig{Store: st, Queue: st, Hostname: cfg.Hostname,
+func newReporter(cfg Config, st *store.Store, queue inbound.Enqueuer, log *slog.Logger) *inbound.Reporter {
+	return inbound.NewReporter(inbound.ReporterConfig{Store: st, Queue: queue, Hostname: cfg.Hostname,
 		Resolver: netdns.Resolver(cfg.DNSResolver), Logger: log, Now: cfg.Now})
 }
 
@@ -102,4 +104,24 @@ func inboundChecker(c *inbound.Checker) submit.Inbound {
 		return nil
 	}
 	return c
+}
+
+// drainOutbox hands the outbound queue the reports written while there was
+// none (or before this start), oldest first.
+func drainOutbox(ctx context.Context, st *store.Store, q *outbound.Queue, log *slog.Logger) {
+	msgs, err := st.Outbox(ctx, 1000)
+	if err != nil {
+		log.Warn("reading the outbox", "err", err)
+		return
+	}
+	for _, m := range msgs {
+		if err := q.Enqueue(ctx, m.Sender, m.Recipients, m.Message); err != nil {
+			log.Warn("queueing a report from the outbox", "id", m.ID, "err", err)
+			return
+		}
+		if err := st.RemoveFromOutbox(ctx, m.ID); err != nil {
+			log.Warn("removing a queued report from the outbox", "id", m.ID, "err", err)
+			return
+		}
+	}
 }

@@ -113,6 +113,12 @@ var privTable = map[string]privCase{
 	"GET /api/v1/admin/tls-reports":              {kind: "none", body: noBody, want: [4]string{"F", "F", "A", "A"}},
 	// Report 0 does not exist: administrators are told so, others refused first.
 	"GET /api/v1/admin/tls-reports/{id}": {kind: "none", body: noBody, want: [4]string{"F", "F", "H", "H"}},
+	// The outbound queue is every organisation's mail: national only ({id}
+	// names no queued message here, hence H for the one who may look).
+	"GET /api/v1/admin/queue":                            {kind: "none", body: noBody, want: [4]string{"F", "F", "F", "A"}},
+	"GET /api/v1/admin/queue/{id}":                       {kind: "none", body: noBody, want: [4]string{"F", "F", "F", "H"}},
+	"POST /api/v1/admin/queue/{id}/{action}":             {kind: "none", body: noBody, want: [4]string{"F", "F", "F", "A"}},
+	"POST /api/v1/admin/queue/domains/{domain}/{action}": {kind: "none", body: noBody, want: [4]string{"F", "F", "F", "A"}},
 
 	// Owners' own lists: the owner, and the administrators who manage the list.
 	"GET /api/v1/lists/{list}/held":       {kind: "list", body: noBody, want: [4]string{"FF", "AF", "AF", "AA"}},
@@ -236,7 +242,8 @@ func TestPrivilegeTable(t *testing.T) {
 			for si, name := range subjectsOf[c.kind] {
 				s := fresh(c.kind, name, actor)
 				p := strings.NewReplacer("{email}", url.PathEscape(s.email), "{list}", url.PathEscape(s.list),
-					"{id}", fmt.Sprint(s.held), "{thread}", url.PathEscape(s.msgID)).Replace(path)
+					"{id}", fmt.Sprint(s.held), "{thread}", url.PathEscape(s.msgID),
+					"{action}", "hold", "{domain}", "example.org").Replace(path)
 				if strings.HasSuffix(pattern, "/admin/trace") {
 					p += "?message_id=" + url.QueryEscape(s.msgID)
 				}

@@ -33,6 +33,7 @@ import (
 	"wardmail/lists"
 	"wardmail/lockout"
 	"wardmail/mail"
+	"wardmail/outbound"
 	"wardmail/policy"
 	"wardmail/scan"
 	"wardmail/smtpd"
@@ -53,7 +54,8 @@ type Server struct {
 	Storms   *policy.Breaker // the reply-all storm breaker and its board
 	Limits   *policy.Limits  // per-sender limits
 	Policy   *policy.Metrics
-	Scanner  *scan.Scanner // attachments, malware, spam (config_scan.go)
+	Scanner  *scan.Scanner   // attachments, malware, spam (config_scan.go)
+	Queue    *outbound.Queue // mail to other domains; nil when outbound is off
 	Registry *prometheus.Registry
 	TLS      *tls.Config
 	Mail     *MailSecurity // DKIM keys and outbound TLS policy (mailsec.go)
@@ -191,13 +193,23 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.closers = append(s.closers, s.Login.Close)
 	s.Policy, s.Storms, s.Limits = newPolicy(st, cfg, log)
 	s.Scanner = newScanner(cfg.Scan, cfg)
+	var queue submit.Outbound
+	var reports inbound.Enqueuer = st // kept in the outbox until a queue takes them
+	if !cfg.Outbound.Off {
+		s.Queue = startQueue(st, cfg, s.Mail, log)
+		s.closers = append(s.closers, s.Queue.Close)
+		s.StartTLSReports(cfg, s.Queue)
+		drainOutbox(ctx, st, s.Queue, log)
+		queue, reports = s.Queue, s.Queue
+	}
 	checker := newInbound(cfg, st, log)
 	if checker != nil {
-		s.DMARCReports = newReporter(cfg, st, log)
+		s.DMARCReports = newReporter(cfg, st, reports, log)
 		s.closers = append(s.closers, s.DMARCReports.Run(time.Hour))
 	}
 	s.Pipeline = submit.New(submit.Config{
-		Limits: s.Limits, Breaker: s.Storms, Now: cfg.Now, Scanner: s.Scanner,
+		Outbound: queue,
+		Limits:   s.Limits, Breaker: s.Storms, Now: cfg.Now, Scanner: s.Scanner,
 		Store: st, Hostname: cfg.Hostname, LocalDomains: cfg.LocalDomains,
 		MaxRecipients: cfg.MaxRecipients, MaxMessageBytes: cfg.MaxMessageBytes, Logger: log,
 		Governance:   listGovernance(cfg),
@@ -271,13 +283,18 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 			return fail(fmt.Errorf("registering metrics: %w", err))
 		}
 	}
+	if s.Queue != nil {
+		if err := s.Registry.Register(s.Queue.Metrics()); err != nil {
+			return fail(fmt.Errorf("registering metrics: %w", err))
+		}
+	}
 
 	s.Admin = admin.New(admin.Config{Store: st, Hasher: hasher, Locks: admin.EngineLocks{Engine: lock},
 		CheckPassword: auth.CheckPasswordPolicy})
 	httpSrv := &http.Server{
 		Handler: limitHTTP(web.New(web.Config{Store: st, Mail: mailSvc, Pipeline: s.Pipeline, Login: s.Login,
 			Registry: s.Registry, Logger: log, TLS: true, ReplyAll: s.Storms, Admin: s.Admin, Now: cfg.Now, Scanners: s.Scanner,
-			MTASTS: s.mtaSTSHandler(cfg)}),
+			MTASTS: s.mtaSTSHandler(cfg), Queue: s.Queue}),
 			orDefault(cfg.HTTPBodyTimeout, defHTTPBody), orDefault(cfg.HTTPBodyMinRate, defMinRate)),
 		ReadHeaderTimeout: orDefault(cfg.HTTPReadHeaderTimeout, defHTTPHeader),
 		IdleTimeout:       orDefault(cfg.HTTPIdleTimeout, defHTTPIdle),

@@ -158,3 +158,11 @@ func (s *Store) Outbox(ctx context.Context, limit int) ([]OutboxMessage, error) 
 	}
 	return out, rows.Err()
 }
+
+// RemoveFromOutbox drops a message the outbound queue has taken.
+func (s *Store) RemoveFromOutbox(ctx context.Context, id int64) error {
+	return s.Write(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(`DELETE FROM outbox WHERE id = ?`, id)
+		return err
+	})
+}

@@ -29,13 +29,16 @@ type Submission struct {
 	People    []int64 // delivered now, one row each
 	Lists     []int64 // appended to each list's post log
 	Held      []HeldPost
-	Date      time.Time
 	// Junk delivers to each person's Junk folder instead of the INBOX
 	// (the scanner's verdict, package scan, or inbound mail judged as junk).
 	Junk bool
 	// Quarantine keeps the message from every recipient until an
 	// administrator releases it (quarantine.go).
 	Quarantine *QuarantineHold
+	// Outbound is queued for recipients on other servers in the same
+	// write (outbound.go); nil when there are none.
+	Outbound *Outbound
+	Date     time.Time
 }
 
 // HeldPost is a list where a submission waits for a moderator.
@@ -94,6 +97,9 @@ func (s *Store) Submit(ctx context.Context, sub *Submission) (*SubmitResult, err
 		}
 		if sub.Quarantine != nil {
 			return quarantineTx(tx, sub, res.ID, cid)
+		}
+		if err := insertOutbound(tx, res.ID, cid, sub); err != nil {
+			return err
 		}
 		seen := make(map[int64]bool, len(sub.People))
 		for _, pid := range sub.People {

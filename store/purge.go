@@ -17,6 +17,7 @@ type PurgeResult struct {
 	Mailboxes   int64 `json:"mailboxes"` // distinct mailboxes that lost a row
 	Touched     int64 `json:"touched"`   // Mailboxes + Pending: every mailbox it reached
 	Held        int   `json:"held"`      // held posts withdrawn
+	Outbound    int64 `json:"outbound"`  // queued copies to other servers withdrawn before they left
 	// The senders' own copies with the same Message-ID (their Sent folder,
 	// a client's APPEND): other bytes, so not counted in Removed.
 	SenderCopies    int64   `json:"sender_copies"`
@@ -53,7 +54,7 @@ func (s *Store) Purge(ctx context.Context, actor, id string, thread bool) (*Purg
 	// Then stop the posts, in one small write: nobody materialises them
 	// from now on.
 	err = s.Write(ctx, func(tx *Tx) error {
-		res.Posts, res.Held = 0, 0
+		res.Posts, res.Held, res.Outbound = 0, 0, 0
 		for _, p := range posts {
 			r, err := tx.Exec(`UPDATE posts SET purged = 1 WHERE id = ? AND purged = 0`, p.id)
 			if err != nil {
@@ -69,6 +70,11 @@ func (s *Store) Purge(ctx context.Context, actor, id string, thread bool) (*Purg
 			}
 			n, _ := r.RowsAffected()
 			res.Held += int(n)
+			out, err := purgeOutbound(tx, sid)
+			if err != nil {
+				return err
+			}
+			res.Outbound += out
 			if _, err := tx.Exec(`UPDATE submissions SET state = 'purged' WHERE id = ?`, sid); err != nil {
 				return err
 			}
@@ -166,6 +172,9 @@ type Trace struct {
 	// and what became of it, and the purge that removed it.
 	Moderation []TraceHeld `json:"moderation"`
 	Purged     *TracePurge `json:"purged,omitempty"`
+	// Outbound: each recipient on another server, what its server
+	// answered (the remote's 250 and queue id) and any notice it sent back.
+	Outbound []*QueuedRcpt `json:"outbound"`
 }
 
 // TraceMessage follows every submission with a Message-ID.
@@ -211,6 +220,9 @@ func (s *Store) TraceMessage(ctx context.Context, messageID string) ([]Trace, er
 			return nil, err
 		}
 		if err := s.traceEvents(ctx, &out[i]); err != nil {
+			return nil, err
+		}
+		if err := s.traceOutbound(ctx, &out[i]); err != nil {
 			return nil, err
 		}
 	}

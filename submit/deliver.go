@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"wardmail/message"
+	"wardmail/outbound"
 	"wardmail/store"
 )
 
@@ -126,9 +127,12 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 		sub.SenderID = s.Person.ID
 	}
 	var heldLists []*listVerdict
+	var outside []string
 	announce := false
 	for _, r := range rcpts {
 		switch {
+		case r.Outside:
+			outside = append(outside, r.Address)
 		case r.PersonID != 0:
 			sub.People = append(sub.People, r.PersonID)
 		case r.ListID != 0:
@@ -170,6 +174,8 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 		p.cfg.Logger.Error("counting an audience", "id", id, "err", err)
 		return nil, ErrUnavailable
 	}
+	// People elsewhere count toward the sender's limits like anyone.
+	sub.Audience += int64(len(outside))
 	// Sender limits and the reply-all storm breaker count the audience
 	// after list expansion, so they come here, before anything is stored;
 	// the early brake may turn the list posts into held ones (storm.go).
@@ -186,18 +192,35 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 	}
 	sub.Content = content
 	route(sub, scanVerdict, authVerdict.asScan())
+	if len(outside) > 0 {
+		// Queued in the same write as the local deliveries: "250" means
+		// queued (the body is the one just stored).
+		if sub.Outbound, err = outbound.Prepare(ctx, p.cfg.Outbound.Signer(), from, outside, full); err != nil {
+			p.cfg.Logger.Error("signing a message", "id", id, "err", err)
+			return nil, ErrUnavailable
+		}
+	}
 	stored, err := p.cfg.Store.Submit(ctx, sub)
 	if err != nil {
 		p.cfg.Logger.Error("delivering a message", "id", id, "err", err)
 		return nil, ErrUnavailable
 	}
 	accepted = true
+	if len(outside) > 0 {
+		p.cfg.Outbound.Wake()
+	}
+	if s.Person == nil && from == "" && p.cfg.Outbound != nil {
+		// A bounce from another server (RFC 3464) about one of ours: the
+		// person has it in their INBOX; the queue notes it for trace.
+		p.cfg.Outbound.Returned(ctx, full)
+	}
 	p.metrics.deliveries.Add(float64(len(stored.Delivered)))
 	p.metrics.posts.Add(float64(len(stored.Posts)))
 	p.metrics.held.Add(float64(len(stored.Held)))
 	p.metrics.audience.Observe(float64(sub.Audience))
 	p.cfg.Logger.Info("delivered", "id", id, "door", s.Door, "size", len(full), "mailboxes", len(stored.Delivered),
-		"posts", len(stored.Posts), "held", len(stored.Held), "audience", sub.Audience, "junk", sub.Junk, "quarantined", sub.Quarantine != nil)
+		"posts", len(stored.Posts), "held", len(stored.Held), "queued", len(outside), "audience", sub.Audience,
+		"junk", sub.Junk, "quarantined", sub.Quarantine != nil)
 	res := &Result{ID: id, MessageID: msgID, Delivered: stored.Delivered, Posts: len(stored.Posts), Audience: sub.Audience,
 		Junk: sub.Junk, Quarantined: sub.Quarantine != nil}
 	for _, v := range heldLists {

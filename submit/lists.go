@@ -244,6 +244,9 @@ func (p *Pipeline) PreviewAudience(ctx context.Context, s *Sender, addrs []strin
 			continue
 		case err != nil:
 			return nil, err
+		case r.Outside:
+			a.External = append(a.External, addr)
+			continue
 		}
 		if r.ListID == 0 {
 			people = append(people, r.PersonID)

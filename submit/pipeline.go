@@ -11,6 +11,7 @@ import (
 
 	"wardmail/directory"
 	"wardmail/lists"
+	"wardmail/outbound"
 	"wardmail/policy"
 	"wardmail/store"
 )
@@ -47,8 +48,11 @@ type Config struct {
 	Scanner Scanner
 	// Inbound authenticates mail from other servers (inbound.go).
 	Inbound Inbound
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// Outbound queues mail from signed-in senders to other domains (package
+	// outbound); nil refuses it.
+	Outbound Outbound
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Pipeline checks and delivers messages.
@@ -107,11 +111,25 @@ type Sender struct {
 	TLS        bool
 }
 
-// Recipient is a resolved recipient: a person or a list.
+// Recipient is a resolved recipient: a person, a list, or an address on
+// another server.
 type Recipient struct {
 	Address  string
 	PersonID int64 // a person in the directory
 	ListID   int64 // or a distribution list
+	Outside  bool  // or someone elsewhere, reached through the outbound queue
+}
+
+// Outbound is the queue that takes mail for other domains.
+type Outbound interface {
+	// Signer signs what leaves (DKIM) before it is queued.
+	Signer() outbound.Signer
+	// Wake says that mail was queued.
+	Wake()
+	// Returned is a delivery status notification that arrived from
+	// another server (null sender): matched to the queue for message
+	// trace. It reports how many recipients matched.
+	Returned(ctx context.Context, msg []byte) int
 }
 
 // CheckFrom checks the envelope sender (SMTP MAIL FROM). An authenticated
@@ -154,8 +172,12 @@ func (p *Pipeline) checkRecipient(ctx context.Context, s *Sender, rcpt string, d
 		if s.Person == nil {
 			return Recipient{}, refuse(554, 5, 7, 1, "This server does not relay: %s is not a domain it receives mail for", domain)
 		}
-		// Outbound delivery (the queue) is a later piece of work.
-		return Recipient{}, refuse(550, 5, 7, 1, "Mail to other domains (%s) is not enabled on this server yet", domain)
+		if p.cfg.Outbound == nil {
+			return Recipient{}, refuse(550, 5, 7, 1, "Mail to other domains (%s) is not enabled on this server", domain)
+		}
+		// A signed-in sender's mail to another domain is queued
+		// (package outbound); the inbound door above never relays.
+		return Recipient{Address: addr, Outside: true}, nil
 	}
 	person, err := p.cfg.Store.PersonByEmail(ctx, addr)
 	if errors.Is(err, store.ErrNotFound) {

@@ -15,8 +15,8 @@ import (
 
 	"golang.org/x/text/encoding/htmlindex"
 
-	"wardmail/mail"
 	"wardmail/inbound"
+	"wardmail/mail"
 	"wardmail/message"
 )
 

@@ -92,8 +92,8 @@ type adminRoute struct {
 
 // adminRoutes: people and sign-in (people.go, person.go, lockouts.go),
 // lists (lists.go, list_edit.go, list_preview.go, lists_table.go), messages
-// (purge, trace), reply-all storms (storms.go) and the quarantine
-// (quarantine.go).
+// (purge, trace), reply-all storms (storms.go), the quarantine (quarantine.go)
+// and the outbound queue (queue.go).
 var adminRoutes = []adminRoute{
 	{"GET /api/v1/admin/scope", privilege.ViewScope, (*API).handleAdminScope},
 	{"GET /api/v1/admin/audit", privilege.ReadAudit, (*API).handleAdminAudit},
@@ -130,6 +130,10 @@ var adminRoutes = []adminRoute{
 	{"DELETE /api/v1/admin/quarantine/{id}", privilege.DeleteQuarantine, (*API).handleQuarantineDelete},
 	{"GET /api/v1/admin/tls-reports", privilege.ViewTLSReports, (*API).handleTLSReports},     // tlsreports.go
 	{"GET /api/v1/admin/tls-reports/{id}", privilege.ViewTLSReports, (*API).handleTLSReport}, // tlsreports.go
+	{"GET /api/v1/admin/queue", privilege.ViewQueue, (*API).handleQueue},                     // queue.go
+	{"GET /api/v1/admin/queue/{id}", privilege.ViewQueue, (*API).handleQueueMessage},
+	{"POST /api/v1/admin/queue/{id}/{action}", privilege.ManageQueue, (*API).handleQueueAction},
+	{"POST /api/v1/admin/queue/domains/{domain}/{action}", privilege.ManageQueue, (*API).handleQueueAction},
 }
 
 // AdminRoutes lists the administrators' routes ("METHOD /path") with the

@@ -24,6 +24,7 @@ import (
 	"wardmail/directory"
 	"wardmail/listsvc"
 	"wardmail/mail"
+	"wardmail/outbound"
 	"wardmail/store"
 	"wardmail/submit"
 )
@@ -60,6 +61,8 @@ type Config struct {
 	// Lists is the lists service (nil: one over Store, with the
 	// pipeline's governance, telling senders through the pipeline).
 	Lists *listsvc.Service
+	// Queue is the outbound queue (nil: outbound is off).
+	Queue *outbound.Queue
 	// Now returns the current time (tests replace it).
 	Now func() time.Time
 }

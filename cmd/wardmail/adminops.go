@@ -122,6 +122,19 @@ func runAdmin(args []string) error {
 			fmt.Printf("%s  queue %s  from %s  subject %q\n", t.At.Format("2006-01-02 15:04:05"), t.QueueID, t.Sender, t.Subject)
 			fmt.Printf("  thread %s  audience %d  lists %v  direct %d  state %s\n", t.ThreadID, t.Audience, t.Lists, t.Direct, t.State)
 			fmt.Printf("  now in %d mailboxes, pending for %d, held %d\n", t.Materialised, t.Pending, t.Held)
+			for _, r := range t.Outbound {
+				fmt.Printf("  to %s: %s after %d attempt(s)", r.Rcpt, r.State, r.Attempts)
+				if r.MX != "" {
+					fmt.Printf(" via %s (TLS: %s)", r.MX, r.TLS)
+				}
+				if r.LastReply != "" {
+					fmt.Printf(": %s", r.LastReply)
+				}
+				fmt.Println()
+				if r.RemoteDSN != "" {
+					fmt.Printf("    returned later by their server: %s\n", r.RemoteDSN)
+				}
+			}
 		}
 		return nil
 	case "audit":

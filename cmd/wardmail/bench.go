@@ -29,13 +29,17 @@ func runBench(args []string) error {
 	if len(args) > 0 && args[0] == "imap-stress" {
 		return runBenchIMAPStress(args[1:])
 	}
+	if len(args) > 0 && args[0] == "outbound" {
+		return runBenchOutbound(args[1:])
+	}
 	if len(args) == 0 || args[0] != "deliver" {
 		return errors.New("usage: wardmail bench deliver [--clients 20] [--messages 20000] [--size 2048]\n" +
 			"       wardmail bench fanout [--members 1200000] [--posts 100] [--readers 1000]\n" +
 			"       wardmail bench signin [--people 20000] [--clients 64] [--duration 20s] [--server-cpus 0]\n" +
 			"       wardmail bench outside [--messages 20000] [--runs 3] [--pair] [--read 10000] [--install]\n" +
 			"       wardmail bench mailbox --data DIR [--person ben.okafor@nhs.test] [--count 100000]\n" +
-			"       wardmail bench imap-stress [--clients 10,50] [--duration 30s] [--dovecot] [--install]")
+			"       wardmail bench imap-stress [--clients 10,50] [--duration 30s] [--dovecot] [--install]\n" +
+			"       wardmail bench outbound [--messages 50000] [--domains 20] [--postfix] [--down 1000000]")
 	}
 	fs := flag.NewFlagSet("bench deliver", flag.ExitOnError)
 	cfg := bench.DeliverConfig{Out: os.Stderr}

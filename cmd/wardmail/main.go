@@ -9,6 +9,7 @@
 //	wardmail admin grant|purge|trace|... --data DIR ...
 //	wardmail apppass create|list|revoke --data DIR EMAIL ...
 //	wardmail admin incident|unlock|lockouts --data DIR ...
+//	wardmail queue list|show|retry|... --data DIR   the outbound queue
 //	wardmail bench deliver [flags]        measure delivery end to end
 //	wardmail sim replay lockout [flags]   replay the 2018 sign-in outage
 package main
@@ -39,6 +40,8 @@ commands:
                       DKIM keys of a local domain, and their rotation
   dns records|check   the DNS records a domain publishes, and a check of them
   tlsrpt import       keep TLS reports about our domains received elsewhere
+  queue list|domains|show|retry|hold|release|delete
+                      the outbound queue: mail to other domains
   migrate             move a data folder's database to PostgreSQL, verified
   cluster status      nodes, their doors and versions, who runs each background job, the database's replication
   bench deliver       measure SMTP submission to IMAP visibility
@@ -80,6 +83,8 @@ func main() {
 		err = runMigrate(args)
 	case "cluster":
 		err = runCluster(args)
+	case "queue":
+		err = runQueue(args)
 	case "bench":
 		err = runBench(args)
 	case "sim":

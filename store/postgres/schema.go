@@ -45,6 +45,7 @@ var Migrations = slices.Concat([]string{
 	quarantineSteps,
 	schemaTLSRPT,
 	dmarcSteps,
+	[]string{schemaQueue},
 )
 
 const schemaV1 = `

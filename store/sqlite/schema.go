@@ -25,9 +25,10 @@ var Migrations = slices.Concat([]string{
 	SchemaWordsWhole,         // words.go: which bodies the word index holds in part (IMAP SEARCH BODY/TEXT)
 	SchemaCluster,            // schema_cluster.go: the nodes of a cluster and who runs each background job
 },
-	QuarantineSteps, // schema_quarantine.go: the administrators' quarantine
-	SchemaTLSRPT,    // schema_tlsrpt.go: TLS report results, reports sent and received (RFC 8460)
-	DMARCSteps,      // schema_dmarc.go: DMARC results for aggregate reports, the outbox
+	QuarantineSteps,       // schema_quarantine.go: the administrators' quarantine
+	SchemaTLSRPT,          // schema_tlsrpt.go: TLS report results, reports sent and received (RFC 8460)
+	DMARCSteps,            // schema_dmarc.go: DMARC results for aggregate reports, the outbox
+	[]string{SchemaQueue}, // schema_queue.go: the outbound queue
 )
 
 // SchemaV1 is the first schema. INTEGER PRIMARY KEY is an alias of the rowid;

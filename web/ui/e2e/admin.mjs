@@ -541,6 +541,13 @@ await step('storm board: purge a thread through a dialog saying what it removes;
   assert(sent.length === 0, `amira's Sent still has the fire-drill reply after the purge: ${JSON.stringify(sent)}`)
 })
 
+await step('outbound queue: a national administrator sees mail waiting for other domains', async () => {
+  await openConsole('Queue')
+  await page.getByRole('heading', { name: 'Mail to other domains' }).waitFor()
+  await page.getByRole('table', { name: 'Destinations with mail waiting' }).waitFor()
+  await axe('outbound queue')
+})
+
 await step('audit trail: filters by who, action, target and time', async () => {
   await openConsole('Audit')
   await page.getByRole('table', { name: 'Audit entries, newest first' }).getByRole('row').nth(1).waitFor()

@@ -152,6 +152,12 @@ export interface StormThread {
   thread: string; subject: string; original_sender: string; audience: number; replies: number; braked: number; blocked: number
   replies_window: number; state: string; first_at: string; last_at: string; blocked_until?: string; blocked_by?: string
 }
+export interface QueueDomain {
+  domain: string; queued: number; held: number; deferred: number; oldest: string; next_attempt: string
+  failures: number; last_error?: string; last_attempt: string
+}
+export interface QueuedRecipient { id: number; recipient: string; domain: string; state: string; attempts: number; last_reply?: string; mx?: string; tls?: string }
+export interface QueuedMessage { queue_id: string; message_id: string; subject: string; sender: string; size: number; created_at: string; recipients: QueuedRecipient[] }
 export interface AuditEntry { id: number; at: string; actor: string; action: string; target: string; detail: string }
 
 const enc = encodeURIComponent
@@ -173,6 +179,9 @@ export const admin = {
   storms: () => call<{ threads: StormThread[]; at: string; rules?: StormRules }>('GET', '/api/v1/admin/storms'),
   storm: (thread: string, action: 'block' | 'unblock') => call<StormThread>('POST', `/api/v1/admin/storms/${enc(thread)}/${action}`, {}),
   purge: (thread: string) => call<{ mailboxes?: number; pending?: number }>('POST', '/api/v1/admin/purge', { thread }),
+  queue: () => call<{ domains: QueueDomain[]; messages: QueuedMessage[]; at: string }>('GET', '/api/v1/admin/queue'),
+  queueDomain: (domain: string, action: 'retry' | 'hold' | 'release' | 'delete') =>
+    call<{ action: string; recipients: number }>('POST', `/api/v1/admin/queue/domains/${enc(domain)}/${action}`, {}),
 }
 
 // upload sends a file with progress (fetch has no upload progress).

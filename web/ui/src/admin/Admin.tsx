@@ -7,6 +7,7 @@ import { Moderation } from './Moderation'
 import { Storms } from './Storms'
 import { Quarantine } from './Quarantine'
 import { Trace } from './Trace'
+import { Queue } from './Queue'
 import { Audit } from './Audit'
 import { TlsReports } from './TlsReports'
 import { console_, n } from './api'
@@ -15,7 +16,7 @@ import './console.css'
 // The administrators' console. Every action goes through the admin API
 // (/api/v1/admin/...), the same store calls as the CLI; the server scopes
 // each call to the administrator's organisations.
-const areas = ['People', 'Lockouts', 'Lists', 'Moderation', 'Quarantine', 'Storms', 'Trace', 'Audit', 'TLS reports'] as const
+const areas = ['People', 'Lockouts', 'Lists', 'Moderation', 'Quarantine', 'Storms', 'Queue', 'Trace', 'Audit', 'TLS reports'] as const
 type Area = typeof areas[number]
 
 export interface Scope { national: boolean; orgs: { id: number; name: string; people: number }[] }
@@ -39,7 +40,7 @@ export function Admin() {
         {scope && <p class="meta">{scope.national ? 'National administrator: every organisation' : `Local administrator: ${scope.orgs.map((o) => o.name).join(', ')}`}</p>}
       </div>
       <nav class="admin-nav" aria-label="Administration areas">
-        {areas.map((a) => (
+        {areas.filter((a) => a !== 'Queue' || scope?.national).map((a) => (
           <button key={a} class={a === area ? 'current' : ''} aria-current={a === area ? 'page' : undefined} onClick={() => { setArea(a); setOpenList(''); setNav(nav + 1) }}>{a}</button>
         ))}
       </nav>
@@ -53,6 +54,7 @@ export function Admin() {
           {area === 'Moderation' && <Moderation />}
           {area === 'Quarantine' && <Quarantine scope={scope} />}
           {area === 'Storms' && <Storms scope={scope} />}
+          {area === 'Queue' && <Queue />}
           {area === 'Trace' && <Trace />}
           {area === 'Audit' && <Audit scope={scope} />}
           {area === 'TLS reports' && <TlsReports />}

@@ -1,0 +1,465 @@
+package outbound
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"wardmail/store"
+)
+
+// mxHost is one host that takes mail for a destination, with its addresses.
+type mxHost struct {
+	name  string
+	pref  uint16
+	addrs []string
+}
+
+// destError is a failure of the destination as a whole (DNS, every MX
+// unreachable): permanent ones fail every recipient, temporary ones back the
+// destination off.
+type destError struct {
+	permanent bool
+	code      int
+	enhanced  string
+	reason    string // metric label
+	text      string
+}
+
+func (e *destError) Error() string { return e.text }
+
+// resolve finds where mail for a domain goes (RFC 5321 5.1): its MX hosts in
+// order of preference (shuffled within one preference), else the domain's
+// own address; a null MX (RFC 7505) takes no mail.
+func (q *Queue) resolve(ctx context.Context, domain string, plan SecurityPlan) ([]mxHost, error) {
+	if addr, ok := q.cfg.Routes[domain]; ok {
+		host, _, _ := net.SplitHostPort(addr)
+		return []mxHost{{name: host, addrs: []string{addr}}}, nil
+	}
+	r := q.cfg.Resolver
+	mxs, err := r.LookupMX(ctx, domain)
+	var dnsErr *net.DNSError
+	var hosts []mxHost
+	switch {
+	case err == nil && len(mxs) == 1 && (mxs[0].Host == "." || mxs[0].Host == ""):
+		return nil, &destError{permanent: true, code: 556, enhanced: "5.1.10", reason: "null_mx",
+			text: domain + " publishes a null MX (RFC 7505): it does not accept mail"}
+	case err == nil && len(mxs) > 0:
+		for _, m := range mxs {
+			hosts = append(hosts, mxHost{name: strings.TrimSuffix(strings.ToLower(m.Host), "."), pref: m.Pref})
+		}
+	case err == nil || (errors.As(err, &dnsErr) && dnsErr.IsNotFound):
+		// No MX: the domain's own address is its mail server (RFC 5321 5.1).
+		hosts = []mxHost{{name: domain}}
+	default:
+		return nil, &destError{code: 451, enhanced: "4.4.3", reason: "dns", text: "looking up the mail servers of " + domain + ": " + err.Error()}
+	}
+	sort.SliceStable(hosts, func(i, j int) bool { return hosts[i].pref < hosts[j].pref })
+	// Equal preferences in random order, to spread the load (5.1).
+	for i := 0; i < len(hosts); {
+		j := i
+		for j < len(hosts) && hosts[j].pref == hosts[i].pref {
+			j++
+		}
+		rand.Shuffle(j-i, func(a, b int) { hosts[i+a], hosts[i+b] = hosts[i+b], hosts[i+a] })
+		i = j
+	}
+	// Never deliver to ourselves or to MXs less preferred than us (5.1).
+	for i, h := range hosts {
+		if strings.EqualFold(h.name, q.cfg.Hostname) {
+			hosts = hosts[:i]
+			break
+		}
+	}
+	var out []mxHost
+	var lastErr error
+	notFound := 0
+	for _, h := range hosts {
+		if !plan.AllowMX(h.name) {
+			lastErr = fmt.Errorf("%s is not allowed by the domain's MTA-STS policy", h.name)
+			continue
+		}
+		ips, err := r.LookupIPAddr(ctx, h.name)
+		if err != nil {
+			if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+				notFound++
+			}
+			lastErr = err
+			continue
+		}
+		for _, ip := range ips {
+			h.addrs = append(h.addrs, net.JoinHostPort(ip.IP.String(), strconv.Itoa(q.cfg.Port)))
+		}
+		out = append(out, h)
+	}
+	if len(out) == 0 {
+		if len(hosts) > 0 && notFound == len(hosts) && len(mxs) == 0 {
+			return nil, &destError{permanent: true, code: 550, enhanced: "5.1.2", reason: "no_domain",
+				text: domain + " does not exist or has no mail server"}
+		}
+		text := domain + " has no mail server that can be reached"
+		if lastErr != nil {
+			text += ": " + lastErr.Error()
+		}
+		return nil, &destError{code: 451, enhanced: "4.4.4", reason: "dns", text: text}
+	}
+	return out, nil
+}
+
+// deliverDomain delivers what is due for one destination, over up to
+// DomainConns connections, until nothing is due or the destination fails.
+func (q *Queue) deliverDomain(domain string) {
+	ctx := q.ctx
+	plan, err := q.cfg.Security.Plan(ctx, domain, false)
+	if err != nil {
+		q.destinationFailed(domain, &destError{code: 451, enhanced: "4.7.5", reason: "tls", text: "security policy of " + domain + ": " + err.Error()}, nil)
+		return
+	}
+	hosts, err := q.resolve(ctx, domain, plan)
+	if err != nil {
+		var de *destError
+		if !errors.As(err, &de) {
+			de = &destError{code: 451, reason: "dns", text: err.Error()}
+		}
+		q.destinationFailed(domain, de, nil)
+		return
+	}
+	d := &destination{q: q, domain: domain, hosts: hosts, plan: plan, noTLS: map[string]bool{}, freed: make(chan struct{}, q.cfg.DomainConns)}
+	if q.cfg.DomainRate > 0 {
+		d.gap = time.Duration(float64(time.Second) / q.cfg.DomainRate)
+	}
+	for ctx.Err() == nil {
+		batch, err := q.cfg.Store.DueRecipients(ctx, domain, q.cfg.Now(), dueBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				q.cfg.Logger.Error("outbound: reading due recipients", "domain", domain, "err", err)
+			}
+			return
+		}
+		if len(batch) == 0 {
+			break
+		}
+		if de := d.run(batch); de != nil {
+			q.destinationFailed(domain, de, d.untried)
+			d.close()
+			return
+		}
+	}
+	d.close()
+	if d.answered {
+		if err := q.cfg.Store.RecordOutbound(context.Background(), nil, &store.DomainOutcome{Domain: domain}, nil); err != nil {
+			q.cfg.Logger.Error("outbound: recording a destination", "domain", domain, "err", err)
+		}
+	}
+}
+
+// destinationFailed backs a destination off (or, for a permanent failure,
+// fails what is due for it). Only the destination's row changes for a
+// temporary failure, however many messages wait: they are not rescanned.
+func (q *Queue) destinationFailed(domain string, de *destError, untried []*store.QueuedMessage) {
+	ctx := context.Background()
+	q.cfg.Logger.Info("outbound: destination deferred", "domain", domain, "reason", de.text, "permanent", de.permanent)
+	if de.permanent {
+		for q.ctx.Err() == nil {
+			batch, err := q.cfg.Store.DueRecipients(ctx, domain, q.cfg.Now(), dueBatch)
+			if err != nil || len(batch) == 0 {
+				return
+			}
+			var outs []store.OutboundOutcome
+			var notices []store.OutboundNotice
+			for _, m := range batch {
+				failed := q.outcomes(m, m.Rcpts, &Reply{Code: de.code, Enhanced: de.enhanced, Lines: []string{de.text}}, "", "", de.reason, &outs)
+				notices = append(notices, q.notices(ctx, m, failed, nil)...)
+			}
+			if err := q.cfg.Store.RecordOutbound(ctx, outs, nil, notices); err != nil {
+				q.cfg.Logger.Error("outbound: recording failures", "domain", domain, "err", err)
+				return
+			}
+		}
+		return
+	}
+	failures, err := q.cfg.Store.DomainBackoff(ctx, domain)
+	if err != nil {
+		q.cfg.Logger.Error("outbound: reading a back-off", "domain", domain, "err", err)
+	}
+	failures++
+	dom := &store.DomainOutcome{Domain: domain, Failures: failures, NextAt: q.cfg.Now().Add(q.backoff(failures)), Error: de.text}
+	// The messages this run took in hand say why they wait too.
+	var outs []store.OutboundOutcome
+	for _, m := range untried {
+		for _, r := range m.Rcpts {
+			outs = append(outs, store.OutboundOutcome{RcptID: r.ID, State: store.QueueQueued, NextAt: r.NextAt, Code: de.code,
+				Reply: de.text, Attempt: true})
+		}
+	}
+	q.metrics.outcome("deferred", de.reason, len(outs))
+	if err := q.cfg.Store.RecordOutbound(ctx, outs, dom, nil); err != nil {
+		q.cfg.Logger.Error("outbound: recording a back-off", "domain", domain, "err", err)
+	}
+}
+
+// destination is one delivery run to one domain.
+type destination struct {
+	q      *Queue
+	domain string
+	hosts  []mxHost
+	plan   SecurityPlan
+	gap    time.Duration // DomainRate
+
+	mu       sync.Mutex
+	idle     []*conn       // open connections between batches
+	freed    chan struct{} // a connection went back to idle
+	noTLS    map[string]bool
+	nextSend time.Time
+	answered bool                   // some MX answered
+	untried  []*store.QueuedMessage // left over when every connection failed
+	leftover []*store.QueuedMessage // taken by a worker whose connection failed
+	sent     int                    // transactions tried in this batch
+	lastErr  *destError
+}
+
+// conn is a connection to one MX of a destination.
+type conn struct {
+	*client
+	mx   string
+	sent int
+}
+
+// run sends one batch over up to DomainConns connections. It returns an
+// error when no connection could be made at all.
+func (d *destination) run(batch []*store.QueuedMessage) *destError {
+	d.sent = 0
+	work := make(chan *store.QueuedMessage, len(batch))
+	for _, m := range batch {
+		work <- m
+	}
+	close(work)
+	n := min(d.q.cfg.DomainConns, len(batch))
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.worker(work)
+		}()
+	}
+	wg.Wait()
+	// What no worker took because its connection failed stays due: the
+	// next batch takes it, unless no connection worked at all.
+	left := d.leftover
+	d.leftover = nil
+	for m := range work {
+		left = append(left, m)
+	}
+	if len(left) > 0 && d.sent == 0 {
+		d.untried = left
+		if d.lastErr == nil {
+			d.lastErr = &destError{code: 451, enhanced: "4.4.1", reason: "network", text: "no mail server of " + d.domain + " could be reached"}
+		}
+		return d.lastErr
+	}
+	return nil
+}
+
+func (d *destination) worker(work <-chan *store.QueuedMessage) {
+	var c *conn
+	defer func() {
+		if c != nil {
+			d.release(c)
+		}
+	}()
+	for m := range work {
+		if c == nil {
+			var de *destError
+			if c, de = d.connect(); de != nil {
+				d.mu.Lock()
+				d.lastErr = de
+				d.leftover = append(d.leftover, m)
+				d.mu.Unlock()
+				return
+			}
+		}
+		d.pace()
+		outs, notices, broken := d.q.sendOne(c, m)
+		d.mu.Lock()
+		d.sent++
+		d.mu.Unlock()
+		// Recorded before the next message: a crash between the remote's
+		// 250 and this commit sends at most this one message again per
+		// connection (RFC 5321's at-least-once); the group commit carries
+		// every connection's record in one transaction.
+		if err := d.q.cfg.Store.RecordOutbound(context.Background(), outs, nil, notices); err != nil {
+			d.q.cfg.Logger.Error("outbound: recording a delivery", "queue_id", m.QueueID, "err", err)
+		}
+		c.sent++
+		if broken || c.sent >= d.q.cfg.PerConn {
+			if broken {
+				_ = c.close()
+			} else {
+				_ = c.quit()
+			}
+			<-d.q.sem
+			c = nil
+		}
+	}
+}
+
+// pace keeps to DomainRate.
+func (d *destination) pace() {
+	if d.gap == 0 {
+		return
+	}
+	d.mu.Lock()
+	now := time.Now()
+	at := d.nextSend
+	if at.Before(now) {
+		at = now
+	}
+	d.nextSend = at.Add(d.gap)
+	d.mu.Unlock()
+	time.Sleep(time.Until(at))
+}
+
+// connect takes an idle connection or opens one to the first MX that
+// answers, with STARTTLS as the security plan says.
+func (d *destination) connect() (*conn, *destError) {
+	q := d.q
+	for {
+		d.mu.Lock()
+		if n := len(d.idle); n > 0 {
+			c := d.idle[n-1]
+			d.idle = d.idle[:n-1]
+			d.mu.Unlock()
+			return c, nil
+		}
+		d.mu.Unlock()
+		// A slot of MaxConns, or a connection of this destination that
+		// another worker has finished with: waiting for the slot alone
+		// could wait for ever while this destination's own idle
+		// connections hold the slots.
+		select {
+		case q.sem <- struct{}{}:
+		case <-d.freed:
+			continue
+		case <-q.ctx.Done():
+			return nil, &destError{code: 451, reason: "shutdown", text: "shutting down"}
+		}
+		break
+	}
+	var last *destError
+	for _, h := range d.hosts {
+		for _, addr := range h.addrs {
+			c, de := d.open(h.name, addr)
+			if de == nil {
+				return c, nil
+			}
+			last = de
+		}
+	}
+	<-q.sem
+	return nil, last
+}
+
+func (d *destination) open(host, addr string) (*conn, *destError) {
+	q := d.q
+	c, greet, err := dial(q.ctx, q.cfg.Dialer, addr, host, q.cfg.Timeout)
+	if err != nil {
+		q.metrics.connections.WithLabelValues("failed").Inc()
+		text := fmt.Sprintf("connecting to %s [%s]: %v", host, addr, err)
+		if greet != nil {
+			text = fmt.Sprintf("%s [%s] greeted with %s", host, addr, greet)
+			d.mu.Lock()
+			d.answered = true
+			d.mu.Unlock()
+		}
+		return nil, &destError{code: 451, enhanced: "4.4.1", reason: "network", text: text}
+	}
+	d.mu.Lock()
+	d.answered = true
+	d.mu.Unlock()
+	if r, err := c.hello(q.cfg.Hostname); err != nil {
+		_ = c.close()
+		text := fmt.Sprintf("%s [%s] refused EHLO: %v", host, addr, err)
+		if r != nil {
+			text = fmt.Sprintf("%s [%s] refused EHLO: %s", host, addr, r)
+		}
+		return nil, &destError{code: 451, enhanced: "4.4.2", reason: "network", text: text}
+	}
+	cfg, required, why, err := d.plan.TLS(q.ctx, host)
+	if err != nil {
+		_ = c.quit()
+		return nil, &destError{code: 451, enhanced: "4.7.5", reason: "tls", text: fmt.Sprintf("TLS policy for %s: %v", host, err)}
+	}
+	d.mu.Lock()
+	skipTLS := d.noTLS[addr]
+	d.mu.Unlock()
+	switch {
+	case c.has("STARTTLS") && !skipTLS:
+		if err := c.startTLS(cfg); err != nil {
+			d.plan.Report(host, nil, err)
+			_ = c.close()
+			if required {
+				q.metrics.connections.WithLabelValues("tls_failed").Inc()
+				return nil, &destError{code: 451, enhanced: "4.7.5", reason: "tls",
+					text: fmt.Sprintf("TLS with %s failed (%v), and TLS is required: %s", host, err, why)}
+			}
+			// Opportunistic: a server whose TLS fails gets the message in
+			// clear on a new connection (RFC 7435 4.1).
+			d.mu.Lock()
+			d.noTLS[addr] = true
+			d.mu.Unlock()
+			return d.open(host, addr)
+		}
+		d.plan.Report(host, c.tls, nil)
+		q.metrics.connections.WithLabelValues(tlsVersion(c.tls.Version)).Inc()
+	case required:
+		d.plan.Report(host, nil, errors.New("STARTTLS not offered"))
+		_ = c.quit()
+		q.metrics.connections.WithLabelValues("tls_failed").Inc()
+		return nil, &destError{code: 451, enhanced: "4.7.5", reason: "tls",
+			text: fmt.Sprintf("%s does not offer STARTTLS, and TLS is required: %s", host, why)}
+	default:
+		q.metrics.connections.WithLabelValues("none").Inc()
+	}
+	return &conn{client: c, mx: host}, nil
+}
+
+// release keeps a healthy connection for the next batch of this run, and
+// for a worker of this run waiting for one.
+func (d *destination) release(c *conn) {
+	d.mu.Lock()
+	d.idle = append(d.idle, c)
+	d.mu.Unlock()
+	select {
+	case d.freed <- struct{}{}:
+	default:
+	}
+}
+
+func (d *destination) close() {
+	d.mu.Lock()
+	idle := d.idle
+	d.idle = nil
+	d.mu.Unlock()
+	for _, c := range idle {
+		_ = c.quit()
+		<-d.q.sem
+	}
+}
+
+func tlsVersion(v uint16) string {
+	switch v {
+	case 0x0304:
+		return "TLSv1.3"
+	case 0x0303:
+		return "TLSv1.2"
+	}
+	return "TLS"
+}
