@@ -22,7 +22,7 @@ package postgres
 //   - WITHOUT ROWID is dropped (a heap table with its primary key index).
 //   - instr(s, t) in an expression index is strpos(s, t), as Dialect.Position
 //     spells it in queries, so the planner matches them.
-var Migrations = []string{
+var Migrations = append([]string{
 	schemaV1,
 	schemaLists,
 	schemaSignIn,
@@ -38,7 +38,7 @@ var Migrations = []string{
 	schemaUIDValidity,
 	schemaSaveDate,
 	schemaWordsWhole,
-}
+}, ParityMigrations...)
 
 const schemaV1 = `
 CREATE TABLE orgs (

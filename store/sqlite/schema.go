@@ -5,7 +5,7 @@ package sqlite
 // in use have run them): a change is a new step. store/postgres keeps its
 // own translation of each step, in the same order; its tests check that
 // both lists create the same tables and columns.
-var Migrations = []string{
+var Migrations = append([]string{
 	SchemaV1,
 	SchemaLists,              // lists.go: lists, post log, submissions, admins, audit
 	SchemaSignIn,             // signin.go: app passwords, lockout, TOTP
@@ -21,7 +21,7 @@ var Migrations = []string{
 	SchemaUIDValidity,        // uidvalidity.go: a UIDVALIDITY per mailbox that a rebuilt data folder does not repeat
 	SchemaSaveDate,           // schema_imap.go: when each message was saved in its mailbox (RFC 8514)
 	SchemaWordsWhole,         // words.go: which bodies the word index holds in part (IMAP SEARCH BODY/TEXT)
-}
+}, ParityMigrations...)
 
 // SchemaV1 is the first schema. INTEGER PRIMARY KEY is an alias of the rowid;
 // AUTOINCREMENT keeps a mailbox id from ever being reused (it is the
