@@ -5,6 +5,7 @@ package sqlite
 // share a database"). They are appended to Migrations.
 var ParityMigrations = []string{
 	SchemaOnce,
+	SchemaSenderInflight,
 }
 
 // SchemaOnce:
@@ -22,4 +23,23 @@ const SchemaOnce = `
 ALTER TABLE mail ADD COLUMN via_post INTEGER NOT NULL DEFAULT 0;
 CREATE UNIQUE INDEX mail_post_once ON mail(mailbox_id, content_id) WHERE via_post <> 0;
 CREATE UNIQUE INDEX posts_once ON posts(list_id, submission_id);
+`
+
+// SchemaSenderInflight keeps the sender limits exact however many processes
+// accept mail (DESIGN section 6): a message let through the limits but not
+// yet stored is a row of sender_inflight, counted with the person's
+// submissions under the lock of their sender_locks row
+// (sender_limits.go). A row left by a process that died is ignored after
+// a few minutes.
+const SchemaSenderInflight = `
+CREATE TABLE sender_locks (
+	sender_id INTEGER PRIMARY KEY
+);
+CREATE TABLE sender_inflight (
+	id INTEGER PRIMARY KEY,
+	sender_id INTEGER NOT NULL,
+	recipients INTEGER NOT NULL,
+	created_at INTEGER NOT NULL
+);
+CREATE INDEX sender_inflight_sender ON sender_inflight(sender_id, created_at);
 `
