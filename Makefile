@@ -5,7 +5,7 @@ DATA      ?= data
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: all build ui demo serve test lint vet fmt-check staticcheck unit test-postgres postgresql e2e screenshots fuzz bench bench-ui clean testnet-deps
+.PHONY: all build ui demo serve test lint vet fmt-check staticcheck unit test-postgres postgresql e2e e2e-postgres screenshots fuzz bench bench-ui clean testnet-deps
 
 all: build
 
@@ -34,8 +34,9 @@ serve: build
 
 # Everything CI runs: formatting, vet, staticcheck, every test with the race
 # detector on SQLite and again on PostgreSQL (a throwaway cluster), and the
-# browser tests.
-test: lint unit test-postgres e2e
+# browser tests on both. The parts are independent: `make -j2 test` runs two
+# at a time (each PostgreSQL part starts a cluster of its own).
+test: lint unit test-postgres e2e e2e-postgres
 
 lint: fmt-check vet staticcheck
 
@@ -85,6 +86,12 @@ $(CHROMIUM):
 e2e: build $(CHROMIUM)
 	cd $(UI) && WARDMAIL_BIN=$(CURDIR)/$(BIN) CHROMIUM=$(CHROMIUM) SCREENSHOTS=$(CURDIR)/bin/screenshots node e2e/run.mjs
 
+# The browser tests again with every store on PostgreSQL: a throwaway
+# cluster (scripts/test-postgres.sh), a database per data folder
+# (web/ui/e2e/demo.mjs storeArgs).
+e2e-postgres: build $(CHROMIUM) postgresql
+	scripts/test-postgres.sh sh -c 'cd $(UI) && WARDMAIL_BIN=$(CURDIR)/$(BIN) CHROMIUM=$(CHROMIUM) SCREENSHOTS=$(CURDIR)/bin/screenshots-postgres node e2e/run.mjs'
+
 screenshots: build $(CHROMIUM)
 	cd $(UI) && WARDMAIL_BIN=$(CURDIR)/$(BIN) CHROMIUM=$(CHROMIUM) SCREENSHOTS=$(CURDIR)/docs/screenshots node e2e/run.mjs
 
@@ -107,6 +114,7 @@ fuzz:
 	$(GO) test ./imapd/ -run '^$$' -fuzz '^FuzzCatenate$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./directory/ -run '^$$' -fuzz '^FuzzValidateAddress$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./store/ -run '^$$' -fuzz '^FuzzWords$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./store/postgres/ -run '^$$' -fuzz '^FuzzParseKeys$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./auth/ -run '^$$' -fuzz '^FuzzParseAppPassword$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./auth/ -run '^$$' -fuzz '^FuzzParseSecondFactor$$' -fuzztime $(FUZZTIME)
 
