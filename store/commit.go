@@ -147,15 +147,20 @@ func (s *Store) commit(batch []*writeReq) {
 		return
 	}
 	single := len(batch) == 1
+	// Each request after the first releases the previous one's savepoint
+	// and opens its own in one round trip; COMMIT releases the last.
+	savepoint := "SAVEPOINT w"
 	for i, r := range batch {
 		t := &Tx{s: s, tx: tx, ctx: ctx}
 		if single {
 			errs[i] = safeRun(r.fn, t)
 		} else {
-			if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
-				errs[i] = err
-				continue
+			if _, err := tx.ExecContext(ctx, savepoint); err != nil {
+				_ = tx.Rollback()
+				fail(fmt.Errorf("store: savepoint: %w", err))
+				return
 			}
+			savepoint = "RELEASE SAVEPOINT w; SAVEPOINT w"
 			errs[i] = safeRun(r.fn, t)
 			if errs[i] != nil {
 				if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT w"); err != nil {
@@ -170,11 +175,6 @@ func (s *Store) commit(batch []*writeReq) {
 				if r.tries < maxRetries && retryable(errs[i]) {
 					errs[i] = errLater
 				}
-			}
-			if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT w"); err != nil {
-				_ = tx.Rollback()
-				fail(fmt.Errorf("store: release savepoint: %w", err))
-				return
 			}
 		}
 		if errs[i] == nil {
