@@ -153,7 +153,12 @@ func (s *Store) DecideHeld(ctx context.Context, actor string, id int64, approve 
 		// The submission's row lock orders the moderators deciding its
 		// held entries, on this node or another: whoever decides last
 		// counts the others' decisions, so an approval by every list
-		// posts it once, never twice and never not at all.
+		// posts it once, never twice and never not at all. The list the
+		// post would go to is locked first, as every writer locks lists
+		// before anything else (lockList).
+		if err := lockList(tx, h.PostListID); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(`UPDATE submissions SET state = state WHERE id = ?`, h.SubmissionID); err != nil {
 			return err
 		}
@@ -193,9 +198,6 @@ func (s *Store) DecideHeld(ctx context.Context, actor string, id int64, approve 
 				return err
 			}
 			if waiting == 0 {
-				if err := lockList(tx, h.PostListID); err != nil {
-					return err
-				}
 				if _, err := tx.Exec(`INSERT INTO posts (list_id, submission_id, content_id, created_at) VALUES (?, ?, ?, ?)`,
 					h.PostListID, h.SubmissionID, h.ContentID, now); err != nil {
 					return err
