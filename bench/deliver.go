@@ -42,7 +42,10 @@ type DeliverConfig struct {
 	OpenEvery time.Duration
 	Idle      time.Duration // how long readers are measured before the load (5s)
 	DataDir   string        // empty: a temporary folder, removed afterwards
-	Out       io.Writer
+	// Database is a PostgreSQL database (postgres://...) to run on, as
+	// serve's --database; empty: SQLite in the data folder.
+	Database string
+	Out      io.Writer
 }
 
 // DeliverResult holds the figures.
@@ -88,7 +91,7 @@ func Deliver(ctx context.Context, cfg DeliverConfig) (*DeliverResult, error) {
 		defer os.RemoveAll(dir)
 	}
 	sc := server.Defaults()
-	sc.DataDir = dir
+	sc.DataDir, sc.Database = dir, cfg.Database
 	sc.Hostname = "bench.nhs.test"
 	sc.SMTPAddr, sc.SubmissionAddr, sc.IMAPAddr, sc.HTTPAddr = "", "127.0.0.1:0", "127.0.0.1:0", ""
 	// Throughput, not policy: each simulated client sends far more than a

@@ -31,7 +31,9 @@ type FanoutConfig struct {
 	Readers int // random members who then open their INBOX (1,000)
 	Workers int // concurrent IMAP readers (8)
 	DataDir string
-	Out     io.Writer
+	// Database is a PostgreSQL database to run on; empty: SQLite.
+	Database string
+	Out      io.Writer
 }
 
 // FanoutResult holds the figures.
@@ -76,7 +78,7 @@ func Fanout(ctx context.Context, cfg FanoutConfig) (*FanoutResult, error) {
 		defer os.RemoveAll(dir)
 	}
 	sc := server.Defaults()
-	sc.DataDir = dir
+	sc.DataDir, sc.Database = dir, cfg.Database
 	sc.Hostname = "bench.nhs.test"
 	sc.SMTPAddr, sc.SubmissionAddr, sc.IMAPAddr, sc.HTTPAddr = "", "127.0.0.1:0", "127.0.0.1:0", ""
 	// The trickle would materialise every member in the background; this

@@ -33,20 +33,15 @@ func (c *LimitConfig) Fill() {
 
 // Limits checks people's sending against their limits. Usage comes from
 // the submissions record; messages let through but not yet stored are
-// counted in memory, under a lock per sender (striped), so a person's
-// concurrent sessions cannot all pass at the edge.
+// reservations in the store (store.ReserveSending), counted under a lock per
+// sender that the database holds, so a person's concurrent sessions cannot
+// all pass at the edge, on one node or several.
 type Limits struct {
 	st      *store.Store
 	cfg     LimitConfig
 	now     func() time.Time
 	metrics *Metrics
-	stripes [64]struct {
-		sync.Mutex
-		inflight map[int64]usage
-	}
 }
-
-type usage struct{ messages, recipients int64 }
 
 // NewLimits returns the sender limits over a store.
 func NewLimits(st *store.Store, cfg LimitConfig, now func() time.Time, m *Metrics) *Limits {
@@ -59,9 +54,6 @@ func NewLimits(st *store.Store, cfg LimitConfig, now func() time.Time, m *Metric
 	}
 	m.setLimits(cfg)
 	l := &Limits{st: st, cfg: cfg, now: now, metrics: m}
-	for i := range l.stripes {
-		l.stripes[i].inflight = map[int64]usage{}
-	}
 	return l
 }
 
@@ -75,22 +67,7 @@ func (l *Limits) Check(ctx context.Context, senderID int64, recipients int64) (r
 	if l.cfg.Off || senderID == 0 {
 		return func() {}, nil
 	}
-	s := &l.stripes[senderID%int64(len(l.stripes))]
-	s.Lock()
-	defer s.Unlock()
 	now := l.now()
-	msgs, sent, err := l.st.SenderUsage(ctx, senderID, now.Add(-time.Minute), now.Add(-24*time.Hour))
-	if err != nil {
-		return nil, err
-	}
-	in := s.inflight[senderID]
-	msgs += in.messages
-	sent += in.recipients
-	if msgs+1 > int64(l.cfg.PerMinute) {
-		l.metrics.limited.WithLabelValues("per_minute").Inc()
-		return nil, &Refusal{Code: 450, Enhanced: [3]int{4, 7, 1}, Message: fmt.Sprintf(
-			"You have sent %d messages in the last minute; the limit is %d a minute. Wait a minute and send again.", msgs, l.cfg.PerMinute)}
-	}
 	quota, broadcast, err := l.st.BroadcastQuota(ctx, senderID)
 	if err != nil {
 		return nil, err
@@ -101,37 +78,37 @@ func (l *Limits) Check(ctx context.Context, senderID int64, recipients int64) (r
 	} else {
 		kind = "broadcast"
 	}
-	if sent+recipients > quota {
-		l.metrics.limited.WithLabelValues(kind).Inc()
+	var limited string
+	reserved, err := l.st.ReserveSending(ctx, senderID, recipients, now.Add(-time.Minute), now.Add(-24*time.Hour), func(msgs, sent int64) error {
+		limited = ""
+		if msgs+1 > int64(l.cfg.PerMinute) {
+			limited = "per_minute"
+			return &Refusal{Code: 450, Enhanced: [3]int{4, 7, 1}, Message: fmt.Sprintf(
+				"You have sent %d messages in the last minute; the limit is %d a minute. Wait a minute and send again.", msgs, l.cfg.PerMinute)}
+		}
+		if sent+recipients <= quota {
+			return nil
+		}
+		limited = kind
 		who := "you may reach " + thousands(quota) + " people a day"
 		if broadcast {
 			who = "your broadcast quota is " + thousands(quota) + " people a day"
 		}
 		if recipients > quota {
-			return nil, &Refusal{Code: 550, Enhanced: [3]int{5, 7, 1}, Message: fmt.Sprintf(
+			return &Refusal{Code: 550, Enhanced: [3]int{5, 7, 1}, Message: fmt.Sprintf(
 				"This message would reach %s people (counting every member of its lists), and %s. Send it to fewer people, or ask an administrator to make you a broadcast sender.",
 				thousands(recipients), who)}
 		}
-		return nil, &Refusal{Code: 451, Enhanced: [3]int{4, 7, 1}, Message: fmt.Sprintf(
+		return &Refusal{Code: 451, Enhanced: [3]int{4, 7, 1}, Message: fmt.Sprintf(
 			"This message would reach %s people; you have reached %s in the last 24 hours and %s. Try again later, or ask an administrator to make you a broadcast sender.",
 			thousands(recipients), thousands(sent), who)}
+	})
+	if err != nil {
+		if limited != "" {
+			l.metrics.limited.WithLabelValues(limited).Inc()
+		}
+		return nil, err
 	}
-	in.messages++
-	in.recipients += recipients
-	s.inflight[senderID] = in
 	once := sync.Once{}
-	return func() {
-		once.Do(func() {
-			s.Lock()
-			defer s.Unlock()
-			u := s.inflight[senderID]
-			u.messages--
-			u.recipients -= recipients
-			if u.messages <= 0 {
-				delete(s.inflight, senderID)
-			} else {
-				s.inflight[senderID] = u
-			}
-		})
-	}, nil
+	return func() { once.Do(reserved) }, nil
 }

@@ -20,6 +20,7 @@ type writeReq struct {
 	done    chan error
 	changed []int64
 	queued  time.Time
+	tries   int // runs that lost a conflict with another process (retryable)
 }
 
 // Tx is a write transaction as a write function sees it.
@@ -111,6 +112,30 @@ func (s *Store) writer() {
 	}
 }
 
+// maxRetries bounds how often a write that lost a deadlock or a
+// serialisation conflict to another process runs again before its error
+// reaches the caller.
+const maxRetries = 3
+
+// retryable reports whether err is a conflict with another writer that a
+// second attempt resolves: PostgreSQL's deadlock_detected (40P01) and
+// serialization_failure (40001). The drivers' errors carry the SQLSTATE.
+func retryable(err error) bool {
+	var coded interface{ SQLState() string }
+	if !errors.As(err, &coded) {
+		return false
+	}
+	switch coded.SQLState() {
+	case "40P01", "40001":
+		return true
+	}
+	return false
+}
+
+// errLater marks a request of a batch that lost a conflict with another
+// process and runs again in a batch of its own once this one commits.
+var errLater = errors.New("store: run again after this batch")
+
 func (s *Store) commit(batch []*writeReq) {
 	start := time.Now()
 	ctx := context.Background()
@@ -127,15 +152,20 @@ func (s *Store) commit(batch []*writeReq) {
 		return
 	}
 	single := len(batch) == 1
+	// Each request after the first releases the previous one's savepoint
+	// and opens its own in one round trip; COMMIT releases the last.
+	savepoint := "SAVEPOINT w"
 	for i, r := range batch {
 		t := &Tx{s: s, tx: tx, ctx: ctx}
 		if single {
 			errs[i] = safeRun(r.fn, t)
 		} else {
-			if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
-				errs[i] = err
-				continue
+			if _, err := tx.ExecContext(ctx, savepoint); err != nil {
+				_ = tx.Rollback()
+				fail(fmt.Errorf("store: savepoint: %w", err))
+				return
 			}
+			savepoint = "RELEASE SAVEPOINT w; SAVEPOINT w"
 			errs[i] = safeRun(r.fn, t)
 			if errs[i] != nil {
 				if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT w"); err != nil {
@@ -143,11 +173,13 @@ func (s *Store) commit(batch []*writeReq) {
 					fail(fmt.Errorf("store: rollback to savepoint: %w", err))
 					return
 				}
-			}
-			if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT w"); err != nil {
-				_ = tx.Rollback()
-				fail(fmt.Errorf("store: release savepoint: %w", err))
-				return
+				// A deadlock with another process: the rollback gave up
+				// the locks this request took, but the batch's earlier
+				// requests keep theirs until the commit, so running it
+				// again now could meet the same cycle. It runs after.
+				if r.tries < maxRetries && retryable(errs[i]) {
+					errs[i] = errLater
+				}
 			}
 		}
 		if errs[i] == nil {
@@ -156,7 +188,19 @@ func (s *Store) commit(batch []*writeReq) {
 	}
 	if single && errs[0] != nil {
 		_ = tx.Rollback()
+		if r := batch[0]; r.tries < maxRetries && retryable(errs[0]) {
+			r.tries++
+			s.metrics.retries.Inc()
+			s.commit(batch)
+			return
+		}
 		batch[0].done <- errs[0]
+		return
+	}
+	if err := s.announce(ctx, tx, batch, errs); err != nil {
+		_ = tx.Rollback()
+		s.metrics.notifyErrors.Inc()
+		fail(fmt.Errorf("store: announcing the changes: %w", err))
 		return
 	}
 	if err := tx.Commit(); err != nil {
@@ -166,12 +210,22 @@ func (s *Store) commit(batch []*writeReq) {
 	s.metrics.commits.Inc()
 	s.metrics.batchSize.Observe(float64(len(batch)))
 	s.metrics.commitSeconds.Observe(time.Since(start).Seconds())
+	var later []*writeReq
 	for i, r := range batch {
+		if errs[i] == errLater {
+			r.tries++
+			s.metrics.retries.Inc()
+			later = append(later, r)
+			continue
+		}
 		if errs[i] == nil {
 			s.hub.Publish(r.changed...)
 		}
 		s.metrics.writeWait.Observe(time.Since(r.queued).Seconds())
 		r.done <- errs[i]
+	}
+	if len(later) > 0 {
+		s.commit(later)
 	}
 }
 

@@ -141,8 +141,10 @@ type newRow struct {
 	date      time.Time
 }
 
-// appendRows appends several messages to one mailbox with one mailbox update
-// and one prepared insert, giving them consecutive UIDs and MODSEQs in order.
+// appendRows appends several posts from the post log to one mailbox with one
+// mailbox update and one prepared insert, giving them consecutive UIDs and
+// MODSEQs in order. The rows are marked via_post, so the database refuses a
+// second row of the same post in the mailbox (mail_post_once).
 func appendRows(tx *Tx, mailboxID int64, rows []newRow) error {
 	if len(rows) == 0 {
 		return nil
@@ -156,7 +158,7 @@ func appendRows(tx *Tx, mailboxID int64, rows []newRow) error {
 		return err
 	}
 	firstUID, firstModSeq := next-uint32(len(rows)), modseq-uint64(len(rows))+1
-	ins, err := tx.tx.PrepareContext(tx.ctx, tx.s.q(`INSERT INTO mail (mailbox_id, uid, content_id, flags, keywords, modseq, internal_date, saved_date) VALUES (?, ?, ?, 0, '', ?, ?, ?)`))
+	ins, err := tx.tx.PrepareContext(tx.ctx, tx.s.q(`INSERT INTO mail (mailbox_id, uid, content_id, flags, keywords, modseq, internal_date, saved_date, via_post) VALUES (?, ?, ?, 0, '', ?, ?, ?, 1)`))
 	if err != nil {
 		return err
 	}

@@ -150,14 +150,38 @@ func (s *Store) DecideHeld(ctx context.Context, actor string, id int64, approve 
 		if h.State != "held" {
 			return fmt.Errorf("the post was already %s", h.State)
 		}
+		// The submission's row lock orders the moderators deciding its
+		// held entries, on this node or another: whoever decides last
+		// counts the others' decisions, so an approval by every list
+		// posts it once, never twice and never not at all. The list the
+		// post would go to is locked first, as every writer locks lists
+		// before anything else (lockList).
+		if err := lockList(tx, h.PostListID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`UPDATE submissions SET state = state WHERE id = ?`, h.SubmissionID); err != nil {
+			return err
+		}
 		now := tx.s.now().Unix()
 		state := "rejected"
 		if approve {
 			state = "approved"
 		}
-		if _, err := tx.Exec(`UPDATE held SET state = ?, decision = ?, decided_by = ?, decided_at = ? WHERE id = ?`,
-			state, reason, byPerson, now, id); err != nil {
+		// Decided once: a moderator who decided at the same moment
+		// elsewhere changed the state first, and this changes nothing.
+		res, err := tx.Exec(`UPDATE held SET state = ?, decision = ?, decided_by = ?, decided_at = ? WHERE id = ? AND state = 'held'`,
+			state, reason, byPerson, now, id)
+		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			var now string
+			if err := tx.QueryRow(`SELECT state FROM held WHERE id = ?`, id).Scan(&now); err != nil {
+				return err
+			}
+			return fmt.Errorf("the post was already %s", now)
 		}
 		if !approve {
 			// The post goes nowhere: the other lists' moderators need not

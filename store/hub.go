@@ -86,3 +86,18 @@ func (h *Hub) Publish(mailboxIDs ...int64) {
 		}
 	}
 }
+
+// publishAll wakes every subscriber: after announcements from other
+// processes may have been lost, each asks the store what changed.
+func (h *Hub) publishAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, m := range h.subs {
+		for sub := range m {
+			select {
+			case sub.C <- struct{}{}:
+			default:
+			}
+		}
+	}
+}

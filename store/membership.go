@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 
@@ -310,6 +311,9 @@ func (s *Store) applyMembership(ctx context.Context, listID int64, members []int
 		chunk := leaves[:n]
 		leaves = leaves[n:]
 		if err := s.Write(ctx, func(tx *Tx) error {
+			if err := lockList(tx, listID); err != nil {
+				return err
+			}
 			for _, p := range chunk {
 				if _, err := materialise(tx, p, listID); err != nil {
 					return err
@@ -328,6 +332,12 @@ func (s *Store) applyMembership(ctx context.Context, listID int64, members []int
 		chunk := joins[:n]
 		joins = joins[n:]
 		if err := s.Write(ctx, func(tx *Tx) error {
+			// Under the list's lock no post to it is still being
+			// committed: a joiner's position is past every post made
+			// before they joined, and before every one made after.
+			if err := lockList(tx, listID); err != nil {
+				return err
+			}
 			end, err := logEnd(tx)
 			if err != nil {
 				return err
@@ -434,7 +444,17 @@ func (s *Store) SyncPeople(ctx context.Context, ids []int64) error {
 		if len(changes) == 0 {
 			continue
 		}
+		locks := map[int64]bool{}
+		for _, c := range changes {
+			locks[c.list] = true
+		}
+		lockOrder := slices.Sorted(maps.Keys(locks))
 		if err := s.Write(ctx, func(tx *Tx) error {
+			for _, l := range lockOrder {
+				if err := lockList(tx, l); err != nil {
+					return err
+				}
+			}
 			end, err := logEnd(tx)
 			if err != nil {
 				return err

@@ -6,6 +6,8 @@ import "github.com/prometheus/client_golang/prometheus"
 type Metrics struct {
 	commits       prometheus.Counter
 	commitErrors  prometheus.Counter
+	retries       prometheus.Counter
+	notifyErrors  prometheus.Counter
 	batchSize     prometheus.Histogram
 	commitSeconds prometheus.Histogram
 	writeWait     prometheus.Histogram
@@ -22,6 +24,10 @@ func newMetrics() *Metrics {
 			Name: "wardmail_store_commits_total", Help: "Group commits to the database."}),
 		commitErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "wardmail_store_commit_errors_total", Help: "Group commits that failed as a whole."}),
+		retries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "wardmail_store_write_retries_total", Help: "Writes run again after a deadlock or serialisation conflict with another process."}),
+		notifyErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "wardmail_store_change_feed_errors_total", Help: "Failures to announce changes to, or hear them from, other processes."}),
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "wardmail_store_commit_batch_size", Help: "Write requests carried by one commit.",
 			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256}}),
@@ -61,5 +67,5 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 }
 
 func (m *Metrics) all() []prometheus.Collector {
-	return []prometheus.Collector{m.commits, m.commitErrors, m.batchSize, m.commitSeconds, m.writeWait, m.deliveries, m.materialised, m.purged, m.wordsIndexed, m.revoked}
+	return []prometheus.Collector{m.commits, m.commitErrors, m.retries, m.notifyErrors, m.batchSize, m.commitSeconds, m.writeWait, m.deliveries, m.materialised, m.purged, m.wordsIndexed, m.revoked}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -66,8 +67,19 @@ type SubmitResult struct {
 // through the list instead, so it appears once (invariant 2).
 func (s *Store) Submit(ctx context.Context, sub *Submission) (*SubmitResult, error) {
 	res := &SubmitResult{}
+	// A list named twice gets one post (posts_once).
+	postTo := slices.Clone(sub.Lists)
+	slices.Sort(postTo)
+	postTo = slices.Compact(postTo)
 	err := s.Write(ctx, func(tx *Tx) error {
 		*res = SubmitResult{}
+		// The lists first, in id order, before any INBOX row: every writer
+		// takes list locks before mailbox locks.
+		for _, l := range postTo {
+			if err := lockList(tx, l); err != nil {
+				return err
+			}
+		}
 		cid, err := putContent(tx, sub.Content)
 		if err != nil {
 			return err
@@ -134,7 +146,12 @@ func (s *Store) Submit(ctx context.Context, sub *Submission) (*SubmitResult, err
 			}
 			res.Delivered = append(res.Delivered, Delivered{PersonID: pid, MailboxID: to, UID: uid})
 		}
+		posted := map[int64]bool{}
 		for _, l := range sub.Lists {
+			if posted[l] {
+				continue
+			}
+			posted[l] = true
 			var id int64
 			if err := tx.QueryRow(`INSERT INTO posts (list_id, submission_id, content_id, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
 				l, res.ID, cid, sub.Date.Unix()).Scan(&id); err != nil {
@@ -214,49 +231,34 @@ func (s *Store) Materialise(ctx context.Context, personID int64) (int, error) {
 
 // materialise appends the pending posts of one list (or of all, listID 0)
 // to the person's INBOX, each message once, and moves the person's
-// positions to the end of the log.
+// positions past what it read.
+//
+// Several writers (nodes sharing PostgreSQL, or a node's trickle and a
+// session's SELECT) may materialise the same person at once. The INBOX row
+// is locked before anything is added, and on a database whose statements
+// each see the latest commits (PostgreSQL's READ COMMITTED) the pending
+// posts are read again under that lock: a writer that waited finds the
+// rows the other added and the positions it moved. mail_post_once refuses
+// a second row whatever happens.
 func materialise(tx *Tx, personID, listID int64) (int, error) {
-	query := `SELECT p.id, p.content_id, p.created_at, p.purged FROM memberships m
-		JOIN posts p ON p.list_id = m.list_id AND p.id > m.pos WHERE m.person_id = ?`
-	args := []any{personID}
-	if listID != 0 {
-		query += ` AND m.list_id = ?`
-		args = append(args, listID)
-	}
-	rows, err := tx.Query(query+` ORDER BY p.id`, args...)
-	if err != nil {
+	posts, found, err := pendingPosts(tx, personID, listID)
+	if err != nil || !found {
 		return 0, err
-	}
-	type post struct {
-		content int64
-		date    int64
-	}
-	var posts []post
-	found := false
-	for rows.Next() {
-		var id, purged int64
-		var p post
-		if err := rows.Scan(&id, &p.content, &p.date, &purged); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		found = true
-		if purged == 0 {
-			posts = append(posts, p)
-		}
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return 0, err
-	}
-	if !found {
-		return 0, nil
 	}
 	var add []newRow
 	var inboxID int64
-	if len(posts) > 0 {
+	if slices.ContainsFunc(posts, func(p pendingPost) bool { return !p.purged }) {
 		inbox, err := ensureMailboxes(tx, personID)
 		if err != nil {
 			return 0, err
+		}
+		if _, err := tx.Exec(`UPDATE mailboxes SET uid_next = uid_next WHERE id = ?`, inbox.ID); err != nil {
+			return 0, err
+		}
+		if tx.s.statementSnapshots {
+			if posts, found, err = pendingPosts(tx, personID, listID); err != nil || !found {
+				return 0, err
+			}
 		}
 		inboxID = inbox.ID
 		has, err := tx.tx.PrepareContext(tx.ctx, tx.s.q(`SELECT 1 FROM mail WHERE content_id = ? AND mailbox_id IN (SELECT id FROM mailboxes WHERE person_id = ?) LIMIT 1`))
@@ -266,7 +268,7 @@ func materialise(tx *Tx, personID, listID int64) (int, error) {
 		defer has.Close()
 		seen := map[int64]bool{}
 		for _, p := range posts {
-			if seen[p.content] {
+			if p.purged || seen[p.content] {
 				continue
 			}
 			seen[p.content] = true
@@ -284,19 +286,72 @@ func materialise(tx *Tx, personID, listID int64) (int, error) {
 	if err := appendRows(tx, inboxID, add); err != nil {
 		return 0, err
 	}
-	n := len(add)
-	end, err := logEnd(tx)
-	if err != nil {
-		return 0, err
+	// Each list's position moves to the newest of its posts read here, not
+	// to the end of the whole log: a post to another list still being
+	// committed elsewhere may hold a smaller id. Posts to one list commit in
+	// id order (lockList), so nothing of this list is passed over.
+	ends := map[int64]int64{}
+	var lists []int64
+	for _, p := range posts {
+		if _, ok := ends[p.list]; !ok {
+			lists = append(lists, p.list)
+		}
+		ends[p.list] = max(ends[p.list], p.id)
 	}
-	q := `UPDATE memberships SET pos = ? WHERE person_id = ? AND pos < ?`
-	a := []any{end, personID, end}
+	for _, l := range lists {
+		if _, err := tx.Exec(`UPDATE memberships SET pos = ? WHERE list_id = ? AND person_id = ? AND pos < ?`,
+			ends[l], l, personID, ends[l]); err != nil {
+			return 0, err
+		}
+	}
+	return len(add), nil
+}
+
+// pendingPost is a post past a member's position.
+type pendingPost struct {
+	id, list, content, date int64
+	purged                  bool
+}
+
+// pendingPosts reads a person's pending posts (of one list, or of all with
+// listID 0) in log order; found is false when there are none.
+func pendingPosts(tx *Tx, personID, listID int64) (posts []pendingPost, found bool, err error) {
+	query := `SELECT p.id, p.list_id, p.content_id, p.created_at, p.purged FROM memberships m
+		JOIN posts p ON p.list_id = m.list_id AND p.id > m.pos WHERE m.person_id = ?`
+	args := []any{personID}
 	if listID != 0 {
-		q += ` AND list_id = ?`
-		a = append(a, listID)
+		query += ` AND m.list_id = ?`
+		args = append(args, listID)
 	}
-	_, err = tx.Exec(q, a...)
-	return n, err
+	rows, err := tx.Query(query+` ORDER BY p.id`, args...)
+	if err != nil {
+		return nil, false, err
+	}
+	for rows.Next() {
+		var p pendingPost
+		var purged int64
+		if err := rows.Scan(&p.id, &p.list, &p.content, &p.date, &purged); err != nil {
+			rows.Close()
+			return nil, false, err
+		}
+		p.purged = purged != 0
+		posts = append(posts, p)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, false, err
+	}
+	return posts, len(posts) > 0, nil
+}
+
+// lockList takes a list's row lock until the write commits. Whoever adds a
+// post to a list or sets a member's position in it holds it, so posts to
+// one list commit in the order of their ids and a position never passes a
+// post still being committed (invariant 1 with several writers). Lists are
+// locked in ascending id order (callers sort) so that two writers taking
+// several never wait for each other in a circle.
+func lockList(tx *Tx, listID int64) error {
+	_, err := tx.Exec(`UPDATE lists SET size = size WHERE id = ?`, listID)
+	return err
 }
 
 // Trickle materialises pending posts for up to limit people, oldest

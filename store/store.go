@@ -100,6 +100,9 @@ type Config struct {
 	// delivered since (default 250ms); negative: no background indexer
 	// (IndexWords is then called by hand).
 	IndexEvery time.Duration
+	// Feed, when set, carries change announcements to and from the other
+	// processes sharing the database (feed.go).
+	Feed ChangeFeed
 	// ListGovernance is the list defaults in force (zero fields: the
 	// defaults of lists.DefaultGovernance); nesting a list checks the outer
 	// list's owners against it (list_rights.go).
@@ -108,16 +111,23 @@ type Config struct {
 
 // Store is the mail store. It is safe for concurrent use.
 type Store struct {
-	w, r      *sql.DB
-	dialect   Dialect
-	blobs     blob.Store
-	sealer    *blob.Sealer
-	inlineMax int
-	log       *slog.Logger
-	now       func() time.Time
-	gov       lists.Governance
+	w, r    *sql.DB
+	dialect Dialect
+	// statementSnapshots: each statement of a write sees what other
+	// processes committed since the previous one (PostgreSQL's READ
+	// COMMITTED), so what was read before taking a row lock is read again
+	// after it. A SQLite write transaction sees one snapshot, and fails
+	// rather than write over a newer commit.
+	statementSnapshots bool
+	blobs              blob.Store
+	sealer             *blob.Sealer
+	inlineMax          int
+	log                *slog.Logger
+	now                func() time.Time
+	gov                lists.Governance
 
 	hub     *Hub
+	feed    *feed                       // feed.go; nil without a ChangeFeed
 	between func(context.Context) error // Config.BetweenBatches
 	release func() error                // Config.Release
 	writes  chan *writeReq
@@ -167,6 +177,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		stop: make(chan struct{}), idxStop: make(chan struct{}), metrics: newMetrics(), stmts: map[string]string{},
 	}
 	s.between, s.release = cfg.BetweenBatches, cfg.Release
+	s.statementSnapshots = cfg.Dialect.Name() != "sqlite"
 	s.revocations = newRevocations(s)
 	s.totpSealers = cfg.TOTPSealers
 	if len(s.totpSealers) == 0 && cfg.Sealer != nil {
@@ -177,6 +188,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
+	}
+	if cfg.Feed != nil {
+		s.startFeed(cfg.Feed)
 	}
 	s.stopped.Add(1)
 	go s.writer()
@@ -222,6 +236,7 @@ func (s *Store) Close() error {
 		s.idxDone.Wait()
 		close(s.stop)
 		s.stopped.Wait()
+		s.stopFeed()
 		if s.release != nil {
 			s.closeErr = s.release()
 		}

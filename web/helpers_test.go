@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,7 +21,9 @@ import (
 	"wardmail/auth"
 	"wardmail/lockout"
 	"wardmail/store"
+	"wardmail/store/postgres"
 	"wardmail/store/sqlite"
+	"wardmail/store/storetest"
 	"wardmail/submit"
 	"wardmail/web"
 )
@@ -93,13 +96,39 @@ func startWebIn(t testing.TB, dir string) *testServer {
 	return startWebWith(t, dir, sqlite.Options{InlineMax: 8192})
 }
 
-// startWebWith starts the web door over a store opened with opt.
-func startWebWith(t testing.TB, dir string, opt sqlite.Options) *testServer {
+// testDatabases remembers the PostgreSQL database each test folder's store
+// lives in, so that reopening a folder reopens its data.
+var testDatabases sync.Map // dir -> DSN
+
+// openTestStore opens the store of a test folder: SQLite in dir or, with
+// WARDMAIL_TEST_POSTGRES set (make test-postgres), a database of its own
+// with the bodies in dir/blobs. opt's fields apply to either.
+func openTestStore(t testing.TB, dir string, opt sqlite.Options) *store.Store {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), dir, opt)
+	if !storetest.Postgres() {
+		st, err := sqlite.Open(context.Background(), dir, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	dsn, ok := testDatabases.Load(dir)
+	if !ok {
+		dsn = storetest.Database(t)
+		testDatabases.Store(dir, dsn)
+	}
+	st, err := postgres.Open(context.Background(), dsn.(string), postgres.Options{BlobDir: filepath.Join(dir, "blobs"),
+		KeyFile: opt.KeyFile, InlineMax: opt.InlineMax, IndexEvery: opt.IndexEvery, Now: opt.Now, Logger: opt.Logger})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+// startWebWith starts the web door over a store opened with opt.
+func startWebWith(t testing.TB, dir string, opt sqlite.Options) *testServer {
+	t.Helper()
+	st := openTestStore(t, dir, opt)
 	ts := &testServer{t: t, Store: st, now: time.Now()}
 	ts.Pipe = submit.New(submit.Config{Store: st, Hostname: "mx.nhs.test"})
 	lock, err := lockout.New(context.Background(), lockout.Config{Store: st, Policy: lockout.Policy{Threshold: 3, LockBase: time.Minute}})

@@ -38,10 +38,7 @@ type signinServer struct {
 
 func startSignin(t testing.TB, pol lockout.Policy, people map[string]string) *signinServer {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{InlineMax: 8192})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openTestStore(t, t.TempDir(), sqlite.Options{InlineMax: 8192})
 	ts := &testServer{t: t, Store: st, now: time.Now()}
 	ts.Pipe = submit.New(submit.Config{Store: st, Hostname: "mx.nhs.test"})
 	lock, err := lockout.New(context.Background(), lockout.Config{Store: st, Policy: pol})

@@ -8,20 +8,42 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"wardmail/auth"
 	"wardmail/store"
+	"wardmail/store/postgres"
 	"wardmail/store/sqlite"
 )
 
-// openStore opens the store of a data folder for an admin command. SQLite in
-// WAL mode lets it run beside a serving wardmail on the same folder.
-func openStore(ctx context.Context, dir string) (*store.Store, error) {
-	if dir == "" {
+// storeAt is where an admin command finds the store: the data folder and,
+// as for serve, the PostgreSQL database when there is one (the bodies stay
+// in DATA/blobs).
+type storeAt struct {
+	Dir      string
+	Database string
+}
+
+// storeFlags adds --data and --database to an admin command's flags.
+func storeFlags(fs *flag.FlagSet, dir string) *storeAt {
+	at := &storeAt{}
+	fs.StringVar(&at.Dir, "data", dir, "data folder")
+	fs.StringVar(&at.Database, "database", "", "postgres:// URL of the database, as serve's --database (empty: SQLite in the data folder)")
+	return at
+}
+
+// openStore opens the store for an admin command. SQLite in WAL mode lets
+// it run beside a serving wardmail on the same folder; PostgreSQL beside
+// any number of nodes.
+func openStore(ctx context.Context, at storeAt) (*store.Store, error) {
+	if at.Dir == "" {
 		return nil, errors.New("--data is required")
 	}
-	return sqlite.Open(ctx, dir, sqlite.Options{})
+	if at.Database != "" {
+		return postgres.Open(ctx, at.Database, postgres.Options{BlobDir: filepath.Join(at.Dir, "blobs")})
+	}
+	return sqlite.Open(ctx, at.Dir, sqlite.Options{})
 }
 
 // readPassword reads one line from stdin: passwords never go on the command

@@ -33,7 +33,7 @@ func runAdmin(args []string) error {
 	ctx := context.Background()
 	verb := args[0]
 	fs := flag.NewFlagSet("admin "+verb, flag.ExitOnError)
-	data := fs.String("data", "", "data folder")
+	data := storeFlags(fs, "")
 	role := fs.String("role", "", "local or national")
 	org := fs.String("org", "", "the organisation a local administrator manages")
 	msgID := fs.String("message-id", "", "a Message-ID")

@@ -24,7 +24,7 @@ func runAppPass(args []string) error {
 	}
 	verb := args[0]
 	fs := flag.NewFlagSet("apppass "+verb, flag.ExitOnError)
-	data := fs.String("data", "", "data folder")
+	data := storeFlags(fs, "")
 	name := fs.String("name", "", "the device, e.g. \"work phone\"")
 	scope := fs.String("scope", "imap,smtp", "what it may sign in to: imap, smtp or both")
 	rest := parseMixed(fs, args[1:])

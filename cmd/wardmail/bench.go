@@ -7,7 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"wardmail/bench"
@@ -51,6 +53,7 @@ func runBench(args []string) error {
 	fs.DurationVar(&cfg.OpenEvery, "open-every", 500*time.Millisecond, "each sampler's interval between LOGIN+SELECTs")
 	fs.DurationVar(&cfg.Idle, "idle", 5*time.Second, "how long to measure IMAP opens before the load")
 	fs.StringVar(&cfg.DataDir, "data", "", "data folder (default: a temporary one)")
+	database, backends := backendFlags(fs)
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	_ = fs.Parse(args[1:])
 	stop, err := startCPUProfile(*cpuProfile)
@@ -58,11 +61,40 @@ func runBench(args []string) error {
 		return err
 	}
 	defer stop()
-	res, err := bench.Deliver(context.Background(), cfg)
-	if res != nil {
-		res.Print(os.Stdout)
+	if *backends == "" {
+		cfg.Database = *database
+		res, err := bench.Deliver(context.Background(), cfg)
+		if res != nil {
+			res.Print(os.Stdout)
+		}
+		return err
+	}
+	var names []string
+	var all []*bench.DeliverResult
+	err = bench.Backends(context.Background(), strings.Split(*backends, ","), *database, os.Stdout, func(name, db string) error {
+		c := cfg
+		c.Database = db
+		if c.DataDir != "" {
+			c.DataDir = filepath.Join(c.DataDir, name)
+		}
+		res, err := bench.Deliver(context.Background(), c)
+		if res != nil {
+			res.Print(os.Stdout)
+			names, all = append(names, name), append(all, res)
+		}
+		return err
+	})
+	if len(all) > 1 {
+		bench.PrintDeliverSideBySide(os.Stdout, names, all)
 	}
 	return err
+}
+
+// backendFlags adds --database and --backends to a benchmark.
+func backendFlags(fs *flag.FlagSet) (database, backends *string) {
+	database = fs.String("database", "", "postgres:// URL: with --backends, a server where each PostgreSQL run gets a throwaway database; alone, the database to run on (empty: SQLite)")
+	backends = fs.String("backends", "", "run on each of these in turn and print them side by side: sqlite,postgres")
+	return database, backends
 }
 
 func runBenchFanout(args []string) error {
@@ -73,6 +105,7 @@ func runBenchFanout(args []string) error {
 	fs.IntVar(&cfg.Readers, "readers", 1000, "random members who then SELECT and FETCH all")
 	fs.IntVar(&cfg.Workers, "workers", 8, "concurrent IMAP readers")
 	fs.StringVar(&cfg.DataDir, "data", "", "data folder (default: a temporary one)")
+	database, backends := backendFlags(fs)
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	_ = fs.Parse(args)
 	stop, err := startCPUProfile(*cpuProfile)
@@ -80,9 +113,31 @@ func runBenchFanout(args []string) error {
 		return err
 	}
 	defer stop()
-	res, err := bench.Fanout(context.Background(), cfg)
-	if res != nil {
-		res.Print(os.Stdout)
+	if *backends == "" {
+		cfg.Database = *database
+		res, err := bench.Fanout(context.Background(), cfg)
+		if res != nil {
+			res.Print(os.Stdout)
+		}
+		return err
+	}
+	var names []string
+	var all []*bench.FanoutResult
+	err = bench.Backends(context.Background(), strings.Split(*backends, ","), *database, os.Stdout, func(name, db string) error {
+		c := cfg
+		c.Database = db
+		if c.DataDir != "" {
+			c.DataDir = filepath.Join(c.DataDir, name)
+		}
+		res, err := bench.Fanout(context.Background(), c)
+		if res != nil {
+			res.Print(os.Stdout)
+			names, all = append(names, name), append(all, res)
+		}
+		return err
+	})
+	if len(all) > 1 {
+		bench.PrintFanoutSideBySide(os.Stdout, names, all)
 	}
 	return err
 }
@@ -93,13 +148,13 @@ func runBenchFanout(args []string) error {
 func runBenchMailbox(args []string) error {
 	fs := flag.NewFlagSet("bench mailbox", flag.ExitOnError)
 	cfg := bench.MailboxConfig{Out: os.Stderr}
-	dir := fs.String("data", "", "data folder (required; the demo people are added to it)")
+	dir := storeFlags(fs, "")
 	fs.StringVar(&cfg.Person, "person", "ben.okafor@nhs.test", "whose INBOX to fill")
 	fs.IntVar(&cfg.Count, "count", 100000, "messages")
 	fs.IntVar(&cfg.Workers, "workers", 32, "concurrent appends")
 	asJSON := fs.Bool("json", false, "print the figures as JSON")
 	_ = fs.Parse(args)
-	if *dir == "" {
+	if dir.Dir == "" {
 		return errors.New("bench mailbox: --data is required")
 	}
 	ctx := context.Background()

@@ -33,7 +33,7 @@ func runCluster(args []string) error {
 	if *database != "" {
 		st, err = postgres.Open(ctx, *database, postgres.Options{BlobDir: filepath.Join(*data, "blobs"), IndexEvery: -1})
 	} else {
-		st, err = openStore(ctx, *data)
+		st, err = openStore(ctx, storeAt{Dir: *data})
 	}
 	if err != nil {
 		return err

@@ -31,7 +31,7 @@ func runDemo(args []string) error {
 	if cfg.ConfirmAudienceAbove == server.Defaults().ConfirmAudienceAbove {
 		cfg.ConfirmAudienceAbove = demoConfirmAbove
 	}
-	if err := seedDemo(context.Background(), cfg.DataDir); err != nil {
+	if err := seedDemo(context.Background(), storeAt{Dir: cfg.DataDir, Database: cfg.Database}); err != nil {
 		return fmt.Errorf("seeding the demo: %w", err)
 	}
 	return serve(cfg, func(srv *server.Server) {
@@ -61,8 +61,8 @@ func runDemo(args []string) error {
 // seedDemo adds the demo people (idempotent: a second run changes nothing
 // but passwords a person has changed are kept), through the services an
 // operator's commands use.
-func seedDemo(ctx context.Context, dir string) error {
-	st, err := openStore(ctx, dir)
+func seedDemo(ctx context.Context, at storeAt) error {
+	st, err := openStore(ctx, at)
 	if err != nil {
 		return err
 	}

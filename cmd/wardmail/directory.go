@@ -18,7 +18,7 @@ func runDirectory(args []string) error {
 		return errors.New("usage: wardmail directory import [--data DIR] FILE.csv")
 	}
 	fs := flag.NewFlagSet("directory import", flag.ExitOnError)
-	data := fs.String("data", server.Defaults().DataDir, "data folder (as serve's --data)")
+	data := storeFlags(fs, server.Defaults().DataDir)
 	_ = fs.Parse(args[1:])
 	if fs.NArg() != 1 {
 		return errors.New("usage: wardmail directory import [--data DIR] FILE.csv")

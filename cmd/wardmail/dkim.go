@@ -86,7 +86,7 @@ func selectorsOf(g dkimsign.Generation) []string {
 // auditCLI records an administrator's action taken on the command line.
 func auditCLI(data, action, target string, detail any) error {
 	ctx := context.Background()
-	st, err := openStore(ctx, data)
+	st, err := openStore(ctx, storeAt{Dir: data})
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func runList(args []string) error {
 	ctx := context.Background()
 	verb := args[0]
 	fs := flag.NewFlagSet("list "+verb, flag.ExitOnError)
-	data := fs.String("data", "", "data folder")
+	data := storeFlags(fs, "")
 	var (
 		address  = fs.String("address", "", "the list's address")
 		name     = fs.String("name", "", "the list's display name")

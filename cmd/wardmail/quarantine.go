@@ -35,7 +35,7 @@ func runQuarantine(args []string) error {
 	asJSON := fs.Bool("json", false, "print JSON")
 	rest := parseMixed(fs, args[1:])
 	ctx := context.Background()
-	st, err := openStore(ctx, *data)
+	st, err := openStore(ctx, storeAt{Dir: *data})
 	if err != nil {
 		return err
 	}

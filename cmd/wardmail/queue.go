@@ -53,7 +53,7 @@ func runQueue(args []string) error {
 		}
 		st, err = postgres.Open(ctx, *database, postgres.Options{BlobDir: filepath.Join(*data, "blobs")})
 	} else {
-		st, err = openStore(ctx, *data)
+		st, err = openStore(ctx, storeAt{Dir: *data})
 	}
 	if err != nil {
 		return err

@@ -20,7 +20,7 @@ const signInUsage = `usage:
 
 func runIncident(args []string) error {
 	fs := flag.NewFlagSet("admin incident", flag.ExitOnError)
-	data := fs.String("data", "", "data folder")
+	data := storeFlags(fs, "")
 	rest := parseMixed(fs, args)
 	if len(rest) != 1 || (rest[0] != "on" && rest[0] != "off") {
 		return errors.New(signInUsage)
@@ -55,7 +55,7 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 
 func runUnlock(args []string) error {
 	fs := flag.NewFlagSet("admin unlock", flag.ExitOnError)
-	data := fs.String("data", "", "data folder")
+	data := storeFlags(fs, "")
 	since := fs.String("all-locked-since", "", "unlock every account locked since this (a duration back from now, or RFC 3339)")
 	accounts := parseMixed(fs, args)
 	if len(accounts) == 0 && *since == "" {
@@ -84,7 +84,7 @@ func runUnlock(args []string) error {
 
 func runLockouts(args []string) error {
 	fs := flag.NewFlagSet("admin lockouts", flag.ExitOnError)
-	data := fs.String("data", "", "data folder")
+	data := storeFlags(fs, "")
 	asJSON := fs.Bool("json", false, "print JSON")
 	_ = parseMixed(fs, args)
 	ctx := context.Background()

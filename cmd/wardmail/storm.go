@@ -33,7 +33,7 @@ var stormAdminCommands = map[string]func(args []string) error{
 // server's config file), else the defaults.
 func stormFlags(name string, args []string, extra func(fs *flag.FlagSet)) (*policy.Breaker, []string, func() error, error) {
 	fs := flag.NewFlagSet(name, flag.ExitOnError)
-	data := fs.String("data", "", "data folder")
+	data := storeFlags(fs, "")
 	conf := fs.String("config", "", "the server's config file, for its storm settings")
 	if extra != nil {
 		extra(fs)
@@ -126,7 +126,7 @@ func runStorm(args []string) error {
 // runBroadcast manages authorised broadcast senders and their quotas.
 func runBroadcast(args []string) error {
 	fs := flag.NewFlagSet("admin broadcast", flag.ExitOnError)
-	data := fs.String("data", "", "data folder")
+	data := storeFlags(fs, "")
 	perDay := fs.Int64("per-day", 0, "grant: people the sender may reach a day")
 	rest := parseMixed(fs, args)
 	if len(rest) == 0 {

@@ -30,7 +30,7 @@ func runTLSRPT(args []string) error {
 		return errors.New(tlsrptUsage)
 	}
 	ctx := context.Background()
-	st, err := openStore(ctx, *data)
+	st, err := openStore(ctx, storeAt{Dir: *data})
 	if err != nil {
 		return err
 	}

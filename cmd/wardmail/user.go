@@ -23,7 +23,7 @@ func runUser(args []string) error {
 	}
 	ctx := context.Background()
 	fs := flag.NewFlagSet("user "+args[0], flag.ExitOnError)
-	data := fs.String("data", "", "data folder")
+	data := storeFlags(fs, "")
 	switch args[0] {
 	case "add":
 		email := fs.String("email", "", "address")

@@ -105,7 +105,13 @@ func Open(ctx context.Context, dsn string, opt Options) (*store.Store, error) {
 	} else if inline < 0 {
 		inline = 0
 	}
-	st, err := store.Open(ctx, store.Config{
+	feed, err := newChangeFeed(dsn, opt.Logger)
+	if err != nil {
+		_ = w.Close()
+		_ = r.Close()
+		return nil, err
+	}
+	st, err := store.Open(ctx, store.Config{Feed: feed,
 		Writer: w, Reader: r, Dialect: Dialect{}, Blobs: blobs, Sealer: sealer, TOTPSealers: totpSealers,
 		InlineMax: inline, Logger: opt.Logger, Now: opt.Now, IndexEvery: opt.IndexEvery, ListGovernance: opt.ListGovernance,
 	})

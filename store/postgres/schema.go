@@ -46,6 +46,7 @@ var Migrations = slices.Concat([]string{
 	schemaTLSRPT,
 	dmarcSteps,
 	[]string{schemaQueue},
+	ParityMigrations,
 )
 
 const schemaV1 = `

@@ -29,6 +29,7 @@ var Migrations = slices.Concat([]string{
 	SchemaTLSRPT,          // schema_tlsrpt.go: TLS report results, reports sent and received (RFC 8460)
 	DMARCSteps,            // schema_dmarc.go: DMARC results for aggregate reports, the outbox
 	[]string{SchemaQueue}, // schema_queue.go: the outbound queue
+	ParityMigrations,      // schema_parity.go: invariants the database holds (a post once per mailbox, sender limits)
 )
 
 // SchemaV1 is the first schema. INTEGER PRIMARY KEY is an alias of the rowid;

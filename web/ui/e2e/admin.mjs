@@ -2,11 +2,12 @@
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
+import { storeArgs } from './demo.mjs'
 import { step, assert, totp, apiAs, axe, BIN, SHOTS, PASSWORD, data, base, ben, page, browser, demoPeople, expectedFailures, smtpSend } from './harness.mjs'
 
 // A national administrator who has not set up two-step sign-in yet (granted with the CLI, as an operator would).
 const nat = 'tom.wilson@nhs.test'
-execFileSync(BIN, ['admin', 'grant', '--data', data, nat, '--role', 'national'], { stdio: 'pipe' })
+execFileSync(BIN, ['admin', 'grant', ...storeArgs(data), nat, '--role', 'national'], { stdio: 'pipe' })
 let natKey = ''
 async function signInPage(email, code) {
   await page.getByLabel('Email address').fill(email)
@@ -160,12 +161,12 @@ await step('moderation: reject with a reason in an in-page dialog; the sender re
 await step('moderation: a post held by two moderated lists inside another shows where it goes and whose approval it waits for', async () => {
   const run = (...args) => execFileSync(BIN, args, { stdio: 'pipe' })
   for (const [address, name, members] of [['bank-team@nhs.test', 'Bank team', 'farah.hussain@nhs.test'], ['agency-team@nhs.test', 'Agency team', 'george.williams@nhs.test']]) {
-    run('list', 'create', '--data', data, '--address', address, '--name', name, '--owner', 'amira.khan@nhs.test', '--members', members, '--post', 'moderated')
+    run('list', 'create', ...storeArgs(data), '--address', address, '--name', name, '--owner', 'amira.khan@nhs.test', '--members', members, '--post', 'moderated')
   }
   const outer = 'ward-9@nhs.test'
-  run('list', 'create', '--data', data, '--address', outer, '--name', 'Ward 9', '--owner', 'amira.khan@nhs.test',
+  run('list', 'create', ...storeArgs(data), '--address', outer, '--name', 'Ward 9', '--owner', 'amira.khan@nhs.test',
     '--members', `${ben},bank-team@nhs.test,agency-team@nhs.test`)
-  run('list', 'set-policy', '--data', data, outer, '--post', 'senders', '--senders', `chloe.davies@nhs.test,${nat}`)
+  run('list', 'set-policy', ...storeArgs(data), outer, '--post', 'senders', '--senders', `chloe.davies@nhs.test,${nat}`)
   // The composer says what each list inside does with the post, before Send.
   await page.getByRole('button', { name: /^Inbox/ }).click()
   await page.getByRole('button', { name: 'New message' }).click()
@@ -365,7 +366,7 @@ await step('people: Unlock is offered while a lock runs, not once it has run out
   // The same lock seen by a browser whose clock is two days on: the lock
   // (an hour at most) has run out, so there is nothing to unlock.
   const other = 'priya.patel@nhs.test'
-  cli('admin', 'grant', '--data', data, other, '--role', 'national')
+  cli('admin', 'grant', ...storeArgs(data), other, '--role', 'national')
   const { ctx, p } = await otherBrowser()
   try {
     await ctx.clock.install({ time: Date.now() + 2 * 24 * 3600 * 1000 })
@@ -446,9 +447,9 @@ await step('list editing: a dynamic list\'s rule with the live audience, then de
 
 await step('approvals: a list over the threshold needs two national administrators; who approved is shown', async () => {
   const list = 'national-all@nhs.test'
-  cli('list', 'create', '--data', data, '--address', list, '--name', 'Everyone, nationally', '--owner', nat, '--rule', '*', '--scope', 'national')
+  cli('list', 'create', ...storeArgs(data), '--address', list, '--name', 'Everyone, nationally', '--owner', nat, '--rule', '*', '--scope', 'national')
   const second = 'sam.lee@nhs.test'
-  cli('admin', 'grant', '--data', data, second, '--role', 'national')
+  cli('admin', 'grant', ...storeArgs(data), second, '--role', 'national')
   await openConsole('Lists')
   await page.getByRole('row').filter({ hasText: list }).filter({ hasText: 'waiting for 2 more approvals' }).waitFor()
   await openList(list)
@@ -474,8 +475,8 @@ await step('approvals: a list over the threshold needs two national administrato
 
 await step('drift: a list grown past 110% of its approved size is an alert above the console until re-approved', async () => {
   const list = 'theatre-3@nhs.test'
-  cli('list', 'create', '--data', data, '--address', list, '--name', 'Theatre 3', '--owner', 'amira.khan@nhs.test', '--members', `${ben},chloe.davies@nhs.test`)
-  cli('list', 'approve', '--data', data, list, '--by', nat)
+  cli('list', 'create', ...storeArgs(data), '--address', list, '--name', 'Theatre 3', '--owner', 'amira.khan@nhs.test', '--members', `${ben},chloe.davies@nhs.test`)
+  cli('list', 'approve', ...storeArgs(data), list, '--by', nat)
   await openList(list)
   await page.getByLabel('Add people or lists').fill('farah.hussain@nhs.test')
   await page.getByRole('button', { name: 'Add', exact: true }).click()
@@ -588,9 +589,9 @@ await step('a local administrator sees only their organisation and is refused el
   const loc = 'niamh.kelly@nhs.test'
   const { orgs } = await page.evaluate(() => fetch('/api/v1/admin/scope').then((r) => r.json()))
   const leeds = orgs.find((o) => /Leeds/.test(o.name)).name
-  cli('admin', 'grant', '--data', data, loc, '--role', 'local', '--org', leeds)
+  cli('admin', 'grant', ...storeArgs(data), loc, '--role', 'local', '--org', leeds)
   // A large static list owned in Leeds, with people from everywhere.
-  cli('list', 'create', '--data', data, '--address', 'leeds-big@nhs.test', '--name', 'Leeds and friends', '--owner', 'oliver.brown@nhs.test',
+  cli('list', 'create', ...storeArgs(data), '--address', 'leeds-big@nhs.test', '--name', 'Leeds and friends', '--owner', 'oliver.brown@nhs.test',
     '--members', [...demoPeople, 'new.starter@nhs.test'].join(','))
   await page.getByRole('button', { name: 'Sign out' }).click()
   await page.getByLabel('Email address').fill(loc)

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process'
 import { tmpdir, loadavg, cpus, totalmem } from 'node:os'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startDemo, launch, BIN } from './demo.mjs'
+import { startDemo, launch, BIN, storeArgs } from './demo.mjs'
 
 process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0'
 const here = dirname(fileURLToPath(import.meta.url))
@@ -24,7 +24,7 @@ const r1 = (x) => Math.round(x * 10) / 10
 const data = mkdtempSync(join(tmpdir(), 'wardmail-bench-'))
 const load0 = loadavg()
 console.error(`seeding ${COUNT} messages…`)
-const seed = JSON.parse(execFileSync(BIN, ['bench', 'mailbox', '--data', data, '--count', String(COUNT), '--json'], { stdio: ['ignore', 'pipe', 'inherit'] }).toString())
+const seed = JSON.parse(execFileSync(BIN, ['bench', 'mailbox', ...storeArgs(data), '--count', String(COUNT), '--json'], { stdio: ['ignore', 'pipe', 'inherit'] }).toString())
 const server = startDemo(data)
 const base = await server.base
 const { browser, page } = await launch()

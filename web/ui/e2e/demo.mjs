@@ -1,6 +1,7 @@
 // Starting a real `wardmail demo` on free ports and Debian's Chromium, for
 // the browser tests (harness.mjs) and the list benchmark (bench-list.mjs).
-import { spawn } from 'node:child_process'
+import { spawn, execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
@@ -9,10 +10,29 @@ const here = dirname(fileURLToPath(import.meta.url))
 export const BIN = process.env.WARDMAIL_BIN || join(here, '../../../bin/wardmail')
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium'
 
+// storeArgs names a data folder's store for `wardmail demo` and the admin
+// commands: the folder alone, or, when WARDMAIL_TEST_POSTGRES names a
+// PostgreSQL server (the switch the Go tests take; `make e2e-postgres`), the
+// folder for the bodies and a database of the folder's own, created on first
+// use (the throwaway cluster goes with everything in it).
+const databases = new Map()
+export function storeArgs(data) {
+  const server = process.env.WARDMAIL_TEST_POSTGRES
+  if (!server) return ['--data', data]
+  let url = databases.get(data)
+  if (!url) {
+    const name = 'wardmail_e2e_' + randomBytes(6).toString('hex')
+    execFileSync('psql', [server, '-v', 'ON_ERROR_STOP=1', '-q', '-c', `CREATE DATABASE ${name}`], { stdio: 'pipe' })
+    url = server.replace(/^(postgres(?:ql)?:\/\/[^/?]*)(\/[^?]*)?/, `$1/${name}`)
+    databases.set(data, url)
+  }
+  return ['--data', data, '--database', url]
+}
+
 // startDemo runs `wardmail demo --data data` on loopback ports; base
 // resolves to its https:// address once it listens; log holds its stderr.
 export function startDemo(data, args = []) {
-  const proc = spawn(BIN, ['demo', '--data', data, ...args, '--smtp', '127.0.0.1:0', '--submission', '127.0.0.1:0', '--imap', '127.0.0.1:0',
+  const proc = spawn(BIN, ['demo', ...storeArgs(data), ...args, '--smtp', '127.0.0.1:0', '--submission', '127.0.0.1:0', '--imap', '127.0.0.1:0',
     '--http', '127.0.0.1:0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] })
   const out = { proc, log: '', base: null, kill: (sig) => proc.kill(sig), exited: () => new Promise((r) => (proc.exitCode !== null ? r() : proc.on('exit', r))) }
   process.on('exit', () => { if (proc.exitCode === null) proc.kill('SIGKILL') })

@@ -1,0 +1,79 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"wardmail/store"
+	"wardmail/store/storetest"
+)
+
+// Writes that fail in a batch leave nothing behind and take nothing of
+// the others with them: every delivery that was answered OK is there, and
+// no part of a failed one is.
+func TestFailedWritesInABatchLeaveTheOthers(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, storetest.Options{IndexEvery: -1})
+	ids := addPeople(t, s, "a@nhs.test")
+	deliver(t, s, "Subject: first\r\n\r\nx\r\n", ids...)
+	inbox, err := s.MailboxByName(ctx, ids[0], "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, before, err := s.Snapshot(ctx, inbox.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := errors.New("refused on purpose")
+	const n = 120
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok := 0
+	for i := range n {
+		wg.Go(func() {
+			c, err := s.PrepareContent(ctx, []byte(fmt.Sprintf("Subject: %d\r\n\r\nbody\r\n", i)), []byte(`{}`))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			err = s.Write(ctx, func(tx *store.Tx) error {
+				if _, err := tx.Exec(`UPDATE mailboxes SET highest_modseq = highest_modseq + 1000 WHERE id = ?`, inbox.ID); err != nil {
+					return err
+				}
+				if i%3 == 0 {
+					return refused
+				}
+				return nil
+			})
+			switch {
+			case err == nil:
+				mu.Lock()
+				ok++
+				mu.Unlock()
+			case !errors.Is(err, refused):
+				t.Error(err)
+			}
+			if i%3 != 0 {
+				if _, err := s.Deliver(ctx, c, ids, time.Now()); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	refs, mb, err := s.Snapshot(ctx, inbox.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok != n-n/3 || len(refs) != ok+1 {
+		t.Fatalf("%d writes answered OK, %d messages; want %d and %d", ok, len(refs), n-n/3, n-n/3+1)
+	}
+	// Each OK write added 1000, each delivery 1; a refused write added nothing.
+	if want := before.HighestModSeq + uint64(ok*1000+ok); mb.HighestModSeq != want {
+		t.Errorf("HIGHESTMODSEQ %d, want %d: a refused write left something, or an accepted one lost it", mb.HighestModSeq, want)
+	}
+}

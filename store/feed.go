@@ -1,0 +1,80 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// ChangeFeed carries the hub's announcements between processes that share
+// one database (DESIGN section 6: change notifications cross nodes), so that
+// an IDLE session on one node hears of mail delivered through another.
+// PostgreSQL's is LISTEN/NOTIFY (store/postgres); SQLite has none, a data
+// folder belonging to one process whose hub is the whole story.
+type ChangeFeed interface {
+	// Announce runs in a write transaction just before it commits, with
+	// the hub keys (mailbox ids, negative list ids) the transaction
+	// changed: the announcement reaches the other processes if and only if
+	// the commit does.
+	Announce(ctx context.Context, tx *sql.Tx, keys []int64) error
+	// Listen calls publish with the keys other processes announce until
+	// ctx ends. After a gap in which announcements may have been lost (a
+	// connection dropped and made again) it calls publish with nil:
+	// anything may have changed.
+	Listen(ctx context.Context, publish func(keys []int64))
+}
+
+// feed runs a ChangeFeed's listener for the store's lifetime.
+type feed struct {
+	ChangeFeed
+	cancel context.CancelFunc
+	done   sync.WaitGroup
+}
+
+func (s *Store) startFeed(f ChangeFeed) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.feed = &feed{ChangeFeed: f, cancel: cancel}
+	s.feed.done.Add(1)
+	go func() {
+		defer s.feed.done.Done()
+		f.Listen(ctx, func(keys []int64) {
+			if keys == nil {
+				s.hub.publishAll()
+				return
+			}
+			s.hub.Publish(keys...)
+		})
+	}()
+}
+
+func (s *Store) stopFeed() {
+	if s.feed != nil {
+		s.feed.cancel()
+		s.feed.done.Wait()
+	}
+}
+
+// announce tells the other processes what a batch changed, inside its
+// transaction.
+func (s *Store) announce(ctx context.Context, tx *sql.Tx, batch []*writeReq, errs []error) error {
+	if s.feed == nil {
+		return nil
+	}
+	seen := map[int64]bool{}
+	var keys []int64
+	for i, r := range batch {
+		if errs[i] != nil {
+			continue
+		}
+		for _, k := range r.changed {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	return s.feed.Announce(ctx, tx, keys)
+}
