@@ -34,13 +34,13 @@ serve: build
 
 # Everything CI runs: formatting, vet, staticcheck, every test with the race
 # detector on SQLite and again on PostgreSQL (a throwaway cluster), and the
-# browser tests on both. The parts are independent and run TEST_JOBS at a
+# browser tests on both, and several nodes failing over (test-cluster). The parts are independent and run TEST_JOBS at a
 # time (each PostgreSQL part starts a cluster of its own; much of each part
 # waits on sockets and subprocesses, so two overlap well on two cores), each
 # part's output kept together.
 TEST_JOBS ?= 2
 test:
-	$(MAKE) -j$(TEST_JOBS) -Otarget lint unit test-postgres e2e e2e-postgres
+	$(MAKE) -j$(TEST_JOBS) -Otarget lint unit test-postgres e2e e2e-postgres test-cluster
 
 lint: fmt-check vet staticcheck
 
