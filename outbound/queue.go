@@ -52,6 +52,10 @@ type Config struct {
 	Hostname string        // EHLO name, Reporting-MTA of DSNs
 	Security Security      // nil: Opportunistic
 	Signer   Signer        // nil: NoSigner
+	// Runs reports whether this node runs the queue now: of several nodes
+	// sharing a database, one schedules deliveries (the one holding the
+	// cluster's lease), so no recipient is sent to twice. nil: always.
+	Runs func(ctx context.Context) bool
 	// Port is the remote SMTP port: 25, except on a test internet without
 	// root.
 	Port        int
@@ -177,14 +181,16 @@ func (q *Queue) run() {
 	var lastSweep, lastGauge time.Time
 	for {
 		now := q.cfg.Now()
-		q.schedule(now)
+		if q.cfg.Runs == nil || q.cfg.Runs(q.ctx) {
+			q.schedule(now)
+			if time.Since(lastSweep) >= time.Minute || lastSweep.IsZero() {
+				q.sweep(now)
+				lastSweep = time.Now()
+			}
+		}
 		if time.Since(lastGauge) >= 15*time.Second || lastGauge.IsZero() {
 			q.updateGauges()
 			lastGauge = time.Now()
-		}
-		if time.Since(lastSweep) >= time.Minute || lastSweep.IsZero() {
-			q.sweep(now)
-			lastSweep = time.Now()
 		}
 		select {
 		case <-q.ctx.Done():

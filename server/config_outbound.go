@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"wardmail/cluster"
 	"wardmail/tlspolicy"
 
 	"wardmail/netdns"
@@ -95,10 +96,11 @@ func (o *Outbound) set(key, value string) (ok bool, err error) {
 
 // startQueue starts the outbound queue over the store, asking the DNS
 // through the configured resolver.
-func startQueue(st *store.Store, cfg Config, sec *MailSecurity, log *slog.Logger) *outbound.Queue {
+func startQueue(st *store.Store, cfg Config, sec *MailSecurity, node *cluster.Node, log *slog.Logger) *outbound.Queue {
 	o := cfg.Outbound
 	q := outbound.New(outbound.Config{Store: st, Resolver: netdns.Resolver(cfg.DNSResolver), Hostname: cfg.Hostname,
 		Signer: sec.Signer, Security: securityPlans{sec.Security},
+		Runs: func(ctx context.Context) bool { return node.Holds(ctx, JobOutbound) },
 		Port: o.Port, Lifetime: o.Lifetime, DelayNotice: o.DelayNotice, RetryBase: o.RetryBase, RetryMax: o.RetryMax,
 		MaxConns: o.MaxConns, DomainConns: o.DomainConns, DomainRate: o.DomainRate, PerConn: o.PerConn, Tick: o.Tick,
 		Routes: o.Routes, Logger: log, Now: cfg.Now})

@@ -192,11 +192,24 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.Login = auth.New(auth.Config{Store: st, Hasher: hasher, Lockout: lock, Logger: log, SlowLookup: cfg.SignInSlowLookup, Now: cfg.Now})
 	s.closers = append(s.closers, s.Login.Close)
 	s.Policy, s.Storms, s.Limits = newPolicy(st, cfg, log)
+	nodeCtx, stopNode := context.WithCancel(context.Background())
+	node, err := cluster.Join(nodeCtx, st, cluster.Info{Name: nodeName(cfg), Version: cfg.Version}, log)
+	if err != nil {
+		stopNode()
+		return fail(fmt.Errorf("joining the cluster: %w", err))
+	}
+	s.Node = node
+	s.closers = append(s.closers, func() error {
+		stopNode()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return node.Leave(ctx)
+	})
 	s.Scanner = newScanner(cfg.Scan, cfg)
 	var queue submit.Outbound
 	var reports inbound.Enqueuer = st // kept in the outbox until a queue takes them
 	if !cfg.Outbound.Off {
-		s.Queue = startQueue(st, cfg, s.Mail, log)
+		s.Queue = startQueue(st, cfg, s.Mail, node, log)
 		s.closers = append(s.closers, s.Queue.Close)
 		s.StartTLSReports(cfg, s.Queue)
 		drainOutbox(ctx, st, s.Queue, log)
@@ -217,19 +230,6 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		Inbound:      inboundChecker(checker),
 	})
 
-	nodeCtx, stopNode := context.WithCancel(context.Background())
-	node, err := cluster.Join(nodeCtx, st, cluster.Info{Name: nodeName(cfg), Version: cfg.Version}, log)
-	if err != nil {
-		stopNode()
-		return fail(fmt.Errorf("joining the cluster: %w", err))
-	}
-	s.Node = node
-	s.closers = append(s.closers, func() error {
-		stopNode()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return node.Leave(ctx)
-	})
 	s.closers = append(s.closers, startWorkers(st, s.Pipeline, node, cfg.PostTrickle, log))
 	s.closers = append(s.closers, startBrakeWorker(s.Storms, time.Second, log))
 	// Revocations made by the CLI or another node reach open sessions

@@ -19,6 +19,7 @@ import (
 const (
 	JobTrickle    = "post-trickle"
 	JobHeldExpiry = "held-expiry"
+	JobOutbound   = "outbound-queue" // the outbound queue's scheduler (one node sends, so none sends twice)
 )
 
 // trickleBatch is how many people one idle moment serves: small enough that
