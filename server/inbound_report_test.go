@@ -16,13 +16,14 @@ import (
 	"time"
 
 	"wardmail/server"
+	"wardmail/store"
 	"wardmail/testnet"
 )
 
 // The day's results for a domain that asks for aggregate reports (rua=) are
 // counted per source; the next day one report is built, once, for the
-// addresses that may receive it, and waits in the outbox for the outbound
-// queue. A destination outside the domain receives it only if it says so in
+// addresses that may receive it, and is queued for them in the outbound
+// queue (paused here, so it stays to be read). A destination outside the domain receives it only if it says so in
 // the DNS (RFC 7489 7.1).
 func TestDMARCAggregateReport(t *testing.T) {
 	n := testnet.New(t, testnet.Options{})
@@ -30,7 +31,7 @@ func TestDMARCAggregateReport(t *testing.T) {
 	var now atomic.Int64
 	now.Store(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC).Unix())
 	clock := func() time.Time { return time.Unix(now.Load(), 0) }
-	e := startInbound(t, n, func(c *server.Config) { c.Now = clock },
+	e := startInbound(t, n, func(c *server.Config) { c.Now = clock; c.Outbound.Paused = true },
 		testnet.Zone{Name: "clinic.test", Records: []testnet.Record{
 			testnet.TXT("@", "v=spf1 ip4:"+good.String()+" -all"),
 			testnet.TXT("_dmarc", "v=DMARC1; p=none; rua=mailto:dmarc@clinic.test,mailto:reports@collector.test!10m,mailto:x@noconsent.test"),
@@ -53,14 +54,22 @@ func TestDMARCAggregateReport(t *testing.T) {
 	if n, err := e.srv.DMARCReports.SendDue(e.ctx); err != nil || n != 0 {
 		t.Fatalf("again: %d reports, %v", n, err)
 	}
-	out, err := e.st.Outbox(e.ctx, 10)
-	if err != nil || len(out) != 1 {
-		t.Fatalf("outbox: %d, %v", len(out), err)
+	queued, err := e.st.QueueList(e.ctx, store.QueueFilter{})
+	if err != nil || len(queued) != 1 {
+		t.Fatalf("queued reports: %d, %v", len(queued), err)
 	}
-	if got := strings.Join(out[0].Recipients, " "); got != "dmarc@clinic.test reports@collector.test" {
+	var rcpts []string
+	for _, r := range queued[0].Rcpts {
+		rcpts = append(rcpts, r.Rcpt)
+	}
+	if got := strings.Join(rcpts, " "); got != "dmarc@clinic.test reports@collector.test" {
 		t.Errorf("recipients = %q", got)
 	}
-	m, err := mail.ReadMessage(bytes.NewReader(out[0].Message))
+	body, err := e.st.Body(e.ctx, queued[0].ContentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mail.ReadMessage(bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
