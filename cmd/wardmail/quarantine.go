@@ -29,13 +29,13 @@ func runQuarantine(args []string) error {
 	}
 	verb := args[0]
 	fs := flag.NewFlagSet("admin quarantine "+verb, flag.ExitOnError)
-	data := fs.String("data", "", "data folder")
+	at := storeFlags(fs, "")
 	by := fs.String("by", "", "act as this administrator (default: the operator, with national rights)")
 	all := fs.Bool("all", false, "list: decided messages too")
 	asJSON := fs.Bool("json", false, "print JSON")
 	rest := parseMixed(fs, args[1:])
 	ctx := context.Background()
-	st, err := openStore(ctx, storeAt{Dir: *data})
+	st, err := openStore(ctx, *at)
 	if err != nil {
 		return err
 	}

@@ -24,13 +24,13 @@ func runTLSRPT(args []string) error {
 		return errors.New(tlsrptUsage)
 	}
 	fs := flag.NewFlagSet("tlsrpt import", flag.ExitOnError)
-	data := fs.String("data", "", "data folder")
+	at := storeFlags(fs, "")
 	files := parseMixed(fs, args[1:])
 	if len(files) == 0 {
 		return errors.New(tlsrptUsage)
 	}
 	ctx := context.Background()
-	st, err := openStore(ctx, storeAt{Dir: *data})
+	st, err := openStore(ctx, *at)
 	if err != nil {
 		return err
 	}

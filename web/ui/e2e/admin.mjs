@@ -648,7 +648,7 @@ await step('TLS reports: one imported by the operator is shown with its totals a
       summary: { 'total-successful-session-count': 1200, 'total-failure-session-count': 4 },
       'failure-details': [{ 'result-type': 'certificate-expired', 'receiving-mx-hostname': 'mx.nhs.test', 'failed-session-count': 4 }] }],
   }))
-  execFileSync(BIN, ['tlsrpt', 'import', '--data', data, file], { stdio: 'pipe' })
+  execFileSync(BIN, ['tlsrpt', 'import', ...storeArgs(data), file], { stdio: 'pipe' })
   await openConsole('TLS reports')
   const row = page.getByRole('row').filter({ hasText: 'Council Mail Service' })
   await row.waitFor()
