@@ -3,7 +3,10 @@ package server_test
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,7 +38,7 @@ func TestBodiesInAnObjectStore(t *testing.T) {
 	cfg.DataDir = t.TempDir()
 	cfg.Database = storetest.Database(t)
 	cfg.Hostname = "mx.nhs.test"
-	cfg.SMTPAddr, cfg.SubmissionAddr, cfg.IMAPAddr, cfg.HTTPAddr = "127.0.0.1:0", "", "127.0.0.1:0", ""
+	cfg.SMTPAddr, cfg.SubmissionAddr, cfg.IMAPAddr, cfg.HTTPAddr = "127.0.0.1:0", "", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.InlineMax = -1 // every body an object, however small
 	cfg.S3Endpoint, cfg.S3Bucket, cfg.S3AccessKey, cfg.S3SecretKeyFile, cfg.S3Insecure = s3.Endpoint, s3.Bucket, s3.AccessKey, secret, true
 	srv, err := server.Start(context.Background(), cfg, nil)
@@ -97,6 +100,15 @@ func TestBodiesInAnObjectStore(t *testing.T) {
 	if !errors.As(err, &se) || se.Code/100 != 4 {
 		t.Fatalf("delivery with the object store down: %v, want a 4xx temporary failure", err)
 	}
+	// The node stays in a load balancer's rotation (its database answers)
+	// and says what is missing; it is alive either way.
+	if code, health := getHealth(t, srv, "/healthz"); code != http.StatusOK || health["status"] != "degraded" ||
+		!strings.HasPrefix(fmt.Sprint(health["object_store"]), "unavailable") {
+		t.Errorf("/healthz with the object store down: %d %v", code, health)
+	}
+	if code, live := getHealth(t, srv, "/healthz/live"); code != http.StatusOK || live["status"] != "alive" {
+		t.Errorf("/healthz/live: %d %v", code, live)
+	}
 	sel, err := c.Select("INBOX", nil).Wait()
 	if err != nil || sel.NumMessages != 1 {
 		t.Fatalf("SELECT with the object store down: %v, %+v (want the one stored message)", err, sel)
@@ -108,6 +120,9 @@ func TestBodiesInAnObjectStore(t *testing.T) {
 
 	// Back again: delivery works, and only the acknowledged messages exist.
 	g.Restart()
+	if code, health := getHealth(t, srv, "/healthz"); code != http.StatusOK || health["status"] != "ok" || health["object_store"] != "ok" {
+		t.Errorf("/healthz with the object store back: %d %v", code, health)
+	}
 	if err := send("After the object store came back"); err != nil {
 		t.Fatal(err)
 	}
@@ -130,4 +145,17 @@ func countFiles(t *testing.T, dir string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+func getHealth(t *testing.T, srv *server.Server, path string) (int, map[string]any) {
+	t.Helper()
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	resp, err := client.Get("https://" + srv.Addrs["http"] + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
 }

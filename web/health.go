@@ -10,6 +10,20 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
+// handleLive answers as long as the process serves HTTP: a load balancer's
+// or supervisor's liveness check, which asks nothing of the database (a
+// node whose database is away is alive, and restarting it would not help).
+func (a *API) handleLive(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(map[string]string{"status": "alive"})
+}
+
+// handleHealth is readiness: 200 while this node can serve (its database
+// answers), 503 otherwise, so a load balancer sends clients elsewhere. An
+// object store or a scanner that does not answer makes it "degraded" but
+// still 200: every node shares them, and taking them all out of rotation
+// would stop the reads that still work.
 func (a *API) handleHealth(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -25,6 +39,14 @@ func (a *API) handleHealth(w http.ResponseWriter, r *http.Request) {
 	out := map[string]any{"status": "ok"}
 	if !allUp {
 		out["status"] = "degraded"
+	}
+	if p, ok := a.store.Blobs().(interface{ Ping(context.Context) error }); ok {
+		if err := p.Ping(ctx); err != nil {
+			a.log.Warn("health check: the object store does not answer", "err", err)
+			out["status"], out["object_store"] = "degraded", "unavailable: new mail waits (451) until it answers"
+		} else {
+			out["object_store"] = "ok"
+		}
 	}
 	if engines != nil {
 		out["scanners"] = engines

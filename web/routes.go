@@ -13,6 +13,7 @@ import (
 func (a *API) routes(mux *http.ServeMux) {
 	// Operations.
 	mux.HandleFunc("GET /healthz", a.handleHealth)
+	mux.HandleFunc("GET /healthz/live", a.handleLive)
 	mux.Handle("GET /metrics", a.metricsHandler())
 	mux.HandleFunc("GET /.well-known/mta-sts.txt", a.handleMTASTS) // tlsreports.go
 
