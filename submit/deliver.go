@@ -199,6 +199,7 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 			p.cfg.Logger.Error("signing a message", "id", id, "err", err)
 			return nil, ErrUnavailable
 		}
+		sub.Outbound.RequireTLS = s.RequireTLS
 	}
 	stored, err := p.cfg.Store.Submit(ctx, sub)
 	if err != nil {

@@ -109,6 +109,10 @@ type Sender struct {
 	RemoteAddr string
 	Helo       string
 	TLS        bool
+	// RequireTLS: the current transaction asked for REQUIRETLS (MAIL FROM
+	// ... REQUIRETLS, RFC 8689): its copies for other servers travel only
+	// over verified TLS.
+	RequireTLS bool
 }
 
 // Recipient is a resolved recipient: a person, a list, or an address on

@@ -216,6 +216,15 @@ func (p *Plan) TLS(ctx context.Context, mxHost string) (*tls.Config, bool, strin
 	p.mu.Lock()
 	delete(p.hosts, mxHost)
 	p.mu.Unlock()
+	if p.requireTLS && p.sts == nil && !p.mxSecure {
+		// RFC 8689 4.1: the MX host must come from a DNSSEC-validated
+		// answer or be named by an MTA-STS policy; a forged MX could
+		// otherwise present a valid certificate (or TLSA records) of its
+		// own. This holds for DANE too: TLSA records of a host named by
+		// an unsigned MX prove nothing about the domain.
+		p.record(mxHost, nil, "no-policy-found", false, "validation-failure", "")
+		return nil, true, "", fmt.Errorf("REQUIRETLS: the MX records of %s are not DNSSEC-signed and it publishes no MTA-STS policy, so %s cannot be trusted (RFC 8689 4.1)", p.domain, mxHost)
+	}
 	// RFC 8461 2: DANE, when it applies, takes precedence over MTA-STS.
 	records, secure, err := netdns.LookupTLSA(ctx, p.s.cfg.Resolver, mxHost, p.s.cfg.SMTPPort)
 	if err != nil {
@@ -270,13 +279,6 @@ func (p *Plan) TLS(ctx context.Context, mxHost string) (*tls.Config, bool, strin
 		}
 	}
 	h := p.host(mxHost, "no-policy-found")
-	if p.requireTLS && p.sts == nil && !p.mxSecure {
-		// RFC 8689 4.1: the MX host must come from a DNSSEC-validated
-		// answer or be named by an MTA-STS policy; a forged MX could
-		// otherwise present a valid certificate for a name of its own.
-		p.record(mxHost, nil, "no-policy-found", false, "validation-failure", "")
-		return nil, true, "", fmt.Errorf("REQUIRETLS: the MX records of %s are not DNSSEC-signed and it publishes no MTA-STS policy, so %s cannot be trusted (RFC 8689 4.1)", p.domain, mxHost)
-	}
 	if p.requireTLS || p.listed {
 		reason := "REQUIRETLS: the message asks for TLS with a valid certificate (RFC 8689)"
 		if p.listed {
