@@ -134,7 +134,8 @@ func (q *Queue) deliverDomain(domain string) {
 		return
 	}
 	d := q.newDestination(domain, hosts, plan, false)
-	var secure *destination // for REQUIRETLS messages, made when one is due
+	var secure *destination      // for REQUIRETLS messages, made when one is due
+	deferred := map[int64]bool{} // REQUIRETLS messages this run deferred
 	defer func() {
 		if secure != nil {
 			secure.close()
@@ -153,17 +154,23 @@ func (q *Queue) deliverDomain(domain string) {
 		}
 		var plain, required []*store.QueuedMessage
 		for _, m := range batch {
-			if m.RequireTLS {
-				required = append(required, m)
-			} else {
+			switch {
+			case !m.RequireTLS:
 				plain = append(plain, m)
+			case !deferred[m.ID]:
+				required = append(required, m)
 			}
+		}
+		if len(plain) == 0 && len(required) == 0 {
+			// Only what this run deferred already (due again within the
+			// store's one-second resolution of next attempts): not now.
+			break
 		}
 		if len(required) > 0 {
 			if secure == nil {
 				var de *destError
 				if secure, de = q.secureDestination(domain); de != nil {
-					q.deferEach(required, de)
+					q.deferEach(required, de, deferred)
 					secure = nil
 				}
 			}
@@ -171,7 +178,7 @@ func (q *Queue) deliverDomain(domain string) {
 				if de := secure.run(required); de != nil {
 					// Only these messages wait: the destination itself
 					// may be fine for mail that does not ask for more.
-					q.deferEach(secure.untried, de)
+					q.deferEach(secure.untried, de, deferred)
 					secure.untried = nil
 				}
 			}
@@ -224,12 +231,13 @@ func (q *Queue) secureDestination(domain string) (*destination, *destError) {
 // deferEach records a failure of the destination against each message
 // alone (its own back-off, its own lifetime), as for REQUIRETLS messages
 // that no connection could carry.
-func (q *Queue) deferEach(msgs []*store.QueuedMessage, de *destError) {
+func (q *Queue) deferEach(msgs []*store.QueuedMessage, de *destError, deferred map[int64]bool) {
 	ctx := context.Background()
 	reply := &Reply{Code: de.code, Enhanced: de.enhanced, Lines: []string{de.text}}
 	var outs []store.OutboundOutcome
 	var notices []store.OutboundNotice
 	for _, m := range msgs {
+		deferred[m.ID] = true
 		var o []store.OutboundOutcome
 		failed := q.outcomes(m, m.Rcpts, reply, "", "", de.reason, &o)
 		notices = append(notices, q.notices(ctx, m, failed, q.delayed(m, o))...)
