@@ -172,10 +172,12 @@ func (p *Plan) AllowMX(host string) bool {
 			return true
 		}
 	}
-	if p.sts.Mode == "testing" {
+	if p.sts.Mode == "testing" && !p.requireTLS {
 		p.host(host, "sts").failure = "validation-failure"
 		return true
 	}
+	// A REQUIRETLS message trusts only the MX hosts the policy names,
+	// whatever its mode (RFC 8689 4.1).
 	p.record(host, p.stsPolicy(), "sts", false, "validation-failure", "")
 	return false
 }
@@ -235,10 +237,24 @@ func (p *Plan) TLS(ctx context.Context, mxHost string) (*tls.Config, bool, strin
 		return nil, true, "", fmt.Errorf("DANE: looking up the TLSA records of %s: %w", mxHost, err)
 	}
 	cfg := &tls.Config{ServerName: mxHost, MinVersion: tls.VersionTLS12, InsecureSkipVerify: true}
+	roots := p.s.cfg.RootCAs
+	pkix := func(cs tls.ConnectionState) error { return verifyPKIX(cs, mxHost, roots) }
 	if secure && len(records) > 0 {
 		usable := usableTLSA(records)
 		h := p.host(mxHost, "tlsa")
 		h.policy = tlsaStrings(records)
+		if len(usable) == 0 && p.requireTLS {
+			// REQUIRETLS asks for an authenticated peer (RFC 8689 4.2.1):
+			// with no usable TLSA record, the certificate must verify.
+			cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+				if err := pkix(cs); err != nil {
+					h.failure = pkixFailure(err)
+					return fmt.Errorf("REQUIRETLS: %s publishes no usable TLSA record and %w", mxHost, err)
+				}
+				return nil
+			}
+			return cfg, true, "REQUIRETLS: " + mxHost + " publishes no usable TLSA record; its certificate must verify", nil
+		}
 		if len(usable) == 0 {
 			// RFC 7672 2.2: TLSA records none of which is usable still
 			// mean TLS is mandatory, unauthenticated.
@@ -254,8 +270,6 @@ func (p *Plan) TLS(ctx context.Context, mxHost string) (*tls.Config, bool, strin
 		}
 		return cfg, true, "DANE: " + mxHost + " publishes DNSSEC-signed TLSA records", nil
 	}
-	roots := p.s.cfg.RootCAs
-	pkix := func(cs tls.ConnectionState) error { return verifyPKIX(cs, mxHost, roots) }
 	switch {
 	case p.sts != nil && p.sts.Mode == "enforce":
 		h := p.host(mxHost, "sts")
