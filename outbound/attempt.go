@@ -3,6 +3,7 @@ package outbound
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"wardmail/store"
@@ -20,6 +21,12 @@ func (q *Queue) sendOne(c *conn, m *store.QueuedMessage) ([]store.OutboundOutcom
 	finish := func(reply *Reply, reason string) ([]store.OutboundOutcome, []store.OutboundNotice, bool) {
 		failed := q.outcomes(m, m.Rcpts, reply, c.mx, tlsName, reason, &outs)
 		return outs, q.notices(ctx, m, failed, q.delayed(m, outs)), false
+	}
+	// A REQUIRETLS message leaves only over a connection made for it
+	// (RFC 8689 4.2): never in clear, never unverified.
+	if m.RequireTLS && !c.requireTLS {
+		return finish(&Reply{Code: 451, Enhanced: "4.7.10", Lines: []string{
+			"REQUIRETLS: the connection to " + c.mx + " was not made with a verified certificate to a server that offers REQUIRETLS (RFC 8689)"}}, "requiretls")
 	}
 	// What the server cannot carry fails with a reason rather than being
 	// changed on the way.
@@ -103,6 +110,9 @@ func (q *Queue) outcomes(m *store.QueuedMessage, rcpts []*store.QueuedRcpt, repl
 			if !now.Before(giveUp) {
 				o.State = store.QueueFailed
 				o.Reply = fmt.Sprintf("gave up after %s; the last answer was: %s", q.cfg.Lifetime, reply)
+				if m.RequireTLS && strings.HasPrefix(reply.Enhanced, "4.7.") {
+					o.Code, o.Reply = 550, requireTLSFailure(q.cfg.Lifetime, reply.String())
+				}
 				q.metrics.outcome("failed", "expired", 1)
 				break
 			}
@@ -119,6 +129,17 @@ func (q *Queue) outcomes(m *store.QueuedMessage, rcpts []*store.QueuedRcpt, repl
 		*outs = append(*outs, o)
 	}
 	return failed
+}
+
+// requireTLSFailure is the final reply for a REQUIRETLS message that no
+// server could take securely in its lifetime (RFC 8689 5: 5.7.10).
+func requireTLSFailure(lifetime time.Duration, last string) string {
+	return (&Reply{Code: 550, Enhanced: "5.7.10", Lines: []string{requireTLSText(lifetime, last)}}).String()
+}
+
+func requireTLSText(lifetime time.Duration, last string) string {
+	return fmt.Sprintf("REQUIRETLS: the message asks to travel only over verified TLS (RFC 8689), and in %s no mail server "+
+		"of the recipient could take it so; the last answer was: %s", lifetime, last)
 }
 
 // delayed marks and returns the recipients still waiting that are owed a
@@ -160,6 +181,9 @@ func (q *Queue) sweep(now time.Time) {
 					last = "no attempt could be made"
 				}
 				reply := &Reply{Code: 550, Enhanced: "5.4.7", Lines: []string{fmt.Sprintf("gave up after %s; the last answer was: %s", q.cfg.Lifetime, last)}}
+				if m.RequireTLS && strings.HasPrefix(enhancedOf(last), "4.7.") {
+					reply = &Reply{Code: 550, Enhanced: "5.7.10", Lines: []string{requireTLSText(q.cfg.Lifetime, last)}}
+				}
 				failed = append(failed, q.outcomes(m, []*store.QueuedRcpt{r}, &Reply{Code: reply.Code, Enhanced: reply.Enhanced, Lines: reply.Lines}, r.MX, "", "expired", &outs)...)
 			}
 			notices = append(notices, q.notices(ctx, m, failed, nil)...)

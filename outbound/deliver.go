@@ -115,6 +115,8 @@ func (q *Queue) resolve(ctx context.Context, domain string, plan SecurityPlan) (
 
 // deliverDomain delivers what is due for one destination, over up to
 // DomainConns connections, until nothing is due or the destination fails.
+// Messages that carry REQUIRETLS (RFC 8689) go over connections of their
+// own, made under a plan that asks for it; the others never wait for them.
 func (q *Queue) deliverDomain(domain string) {
 	ctx := q.ctx
 	plan, err := q.cfg.Security.Plan(ctx, domain, false)
@@ -131,10 +133,14 @@ func (q *Queue) deliverDomain(domain string) {
 		q.destinationFailed(domain, de, nil)
 		return
 	}
-	d := &destination{q: q, domain: domain, hosts: hosts, plan: plan, noTLS: map[string]bool{}, freed: make(chan struct{}, q.cfg.DomainConns)}
-	if q.cfg.DomainRate > 0 {
-		d.gap = time.Duration(float64(time.Second) / q.cfg.DomainRate)
-	}
+	d := q.newDestination(domain, hosts, plan, false)
+	var secure *destination      // for REQUIRETLS messages, made when one is due
+	deferred := map[int64]bool{} // REQUIRETLS messages this run deferred
+	defer func() {
+		if secure != nil {
+			secure.close()
+		}
+	}()
 	for ctx.Err() == nil {
 		batch, err := q.cfg.Store.DueRecipients(ctx, domain, q.cfg.Now(), dueBatch)
 		if err != nil {
@@ -146,17 +152,99 @@ func (q *Queue) deliverDomain(domain string) {
 		if len(batch) == 0 {
 			break
 		}
-		if de := d.run(batch); de != nil {
+		var plain, required []*store.QueuedMessage
+		for _, m := range batch {
+			switch {
+			case !m.RequireTLS:
+				plain = append(plain, m)
+			case !deferred[m.ID]:
+				required = append(required, m)
+			}
+		}
+		if len(plain) == 0 && len(required) == 0 {
+			// Only what this run deferred already (due again within the
+			// store's one-second resolution of next attempts): not now.
+			break
+		}
+		if len(required) > 0 {
+			if secure == nil {
+				var de *destError
+				if secure, de = q.secureDestination(domain); de != nil {
+					q.deferEach(required, de, deferred)
+					secure = nil
+				}
+			}
+			if secure != nil {
+				if de := secure.run(required); de != nil {
+					// Only these messages wait: the destination itself
+					// may be fine for mail that does not ask for more.
+					q.deferEach(secure.untried, de, deferred)
+					secure.untried = nil
+				}
+			}
+		}
+		if len(plain) == 0 {
+			continue
+		}
+		if de := d.run(plain); de != nil {
 			q.destinationFailed(domain, de, d.untried)
 			d.close()
 			return
 		}
 	}
 	d.close()
-	if d.answered {
+	if d.answered || (secure != nil && secure.answered) {
 		if err := q.cfg.Store.RecordOutbound(context.Background(), nil, &store.DomainOutcome{Domain: domain}, nil); err != nil {
 			q.cfg.Logger.Error("outbound: recording a destination", "domain", domain, "err", err)
 		}
+	}
+}
+
+func (q *Queue) newDestination(domain string, hosts []mxHost, plan SecurityPlan, requireTLS bool) *destination {
+	d := &destination{q: q, domain: domain, hosts: hosts, plan: plan, requireTLS: requireTLS, noTLS: map[string]bool{},
+		freed: make(chan struct{}, q.cfg.DomainConns)}
+	if q.cfg.DomainRate > 0 {
+		d.gap = time.Duration(float64(time.Second) / q.cfg.DomainRate)
+	}
+	return d
+}
+
+// secureDestination is the run for REQUIRETLS messages: its plan asks for
+// a verified certificate of an MX host whose name came from DNSSEC or an
+// MTA-STS policy (RFC 8689 4.1).
+func (q *Queue) secureDestination(domain string) (*destination, *destError) {
+	plan, err := q.cfg.Security.Plan(q.ctx, domain, true)
+	if err != nil {
+		return nil, &destError{code: 451, enhanced: "4.7.10", reason: "requiretls", text: "REQUIRETLS: security policy of " + domain + ": " + err.Error()}
+	}
+	hosts, err := q.resolve(q.ctx, domain, plan)
+	if err != nil {
+		var de *destError
+		if !errors.As(err, &de) {
+			de = &destError{code: 451, reason: "dns", text: err.Error()}
+		}
+		return nil, de
+	}
+	return q.newDestination(domain, hosts, plan, true), nil
+}
+
+// deferEach records a failure of the destination against each message
+// alone (its own back-off, its own lifetime), as for REQUIRETLS messages
+// that no connection could carry.
+func (q *Queue) deferEach(msgs []*store.QueuedMessage, de *destError, deferred map[int64]bool) {
+	ctx := context.Background()
+	reply := &Reply{Code: de.code, Enhanced: de.enhanced, Lines: []string{de.text}}
+	var outs []store.OutboundOutcome
+	var notices []store.OutboundNotice
+	for _, m := range msgs {
+		deferred[m.ID] = true
+		var o []store.OutboundOutcome
+		failed := q.outcomes(m, m.Rcpts, reply, "", "", de.reason, &o)
+		notices = append(notices, q.notices(ctx, m, failed, q.delayed(m, o))...)
+		outs = append(outs, o...)
+	}
+	if err := q.cfg.Store.RecordOutbound(ctx, outs, nil, notices); err != nil {
+		q.cfg.Logger.Error("outbound: recording deferrals", "err", err)
 	}
 }
 
@@ -212,6 +300,10 @@ type destination struct {
 	hosts  []mxHost
 	plan   SecurityPlan
 	gap    time.Duration // DomainRate
+	// requireTLS: this run carries REQUIRETLS messages; each connection
+	// must be TLS verified under a plan that requires it, to a server
+	// that offers REQUIRETLS (RFC 8689 4.2).
+	requireTLS bool
 
 	mu       sync.Mutex
 	idle     []*conn       // open connections between batches
@@ -230,6 +322,8 @@ type conn struct {
 	*client
 	mx   string
 	sent int
+	// requireTLS: the connection may carry REQUIRETLS messages.
+	requireTLS bool
 }
 
 // run sends one batch over up to DomainConns connections. It returns an
@@ -393,9 +487,18 @@ func (d *destination) open(host, addr string) (*conn, *destError) {
 		return nil, &destError{code: 451, enhanced: "4.4.2", reason: "network", text: text}
 	}
 	cfg, required, why, err := d.plan.TLS(q.ctx, host)
+	if err == nil && d.requireTLS && !required {
+		// A plan that would let a REQUIRETLS message go in clear or
+		// unverified is not one to send it under.
+		err = errors.New("the security plan does not require a verified certificate, which REQUIRETLS asks for (RFC 8689 4.2.1)")
+	}
 	if err != nil {
 		_ = c.quit()
-		return nil, &destError{code: 451, enhanced: "4.7.5", reason: "tls", text: fmt.Sprintf("TLS policy for %s: %v", host, err)}
+		enhanced, reason := "4.7.5", "tls"
+		if d.requireTLS {
+			enhanced, reason = "4.7.10", "requiretls"
+		}
+		return nil, &destError{code: 451, enhanced: enhanced, reason: reason, text: fmt.Sprintf("TLS policy for %s: %v", host, err)}
 	}
 	d.mu.Lock()
 	skipTLS := d.noTLS[addr]
@@ -419,6 +522,13 @@ func (d *destination) open(host, addr string) (*conn, *destError) {
 		}
 		d.plan.Report(host, c.tls, nil)
 		q.metrics.connections.WithLabelValues(tlsVersion(c.tls.Version)).Inc()
+		if d.requireTLS && !c.has("REQUIRETLS") {
+			// RFC 8689 4.2.1: the next hop must promise to keep asking
+			// for TLS; one that does not advertise REQUIRETLS cannot.
+			_ = c.quit()
+			return nil, &destError{code: 451, enhanced: "4.7.10", reason: "requiretls",
+				text: fmt.Sprintf("%s does not offer REQUIRETLS, which the message asks for (RFC 8689)", host)}
+		}
 	case required:
 		d.plan.Report(host, nil, errors.New("STARTTLS not offered"))
 		_ = c.quit()
@@ -428,7 +538,7 @@ func (d *destination) open(host, addr string) (*conn, *destError) {
 	default:
 		q.metrics.connections.WithLabelValues("none").Inc()
 	}
-	return &conn{client: c, mx: host}, nil
+	return &conn{client: c, mx: host, requireTLS: d.requireTLS && required && c.tls != nil && c.has("REQUIRETLS")}, nil
 }
 
 // release keeps a healthy connection for the next batch of this run, and

@@ -3,6 +3,7 @@ package outbound
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 )
 
 // Signer adds DKIM-Signature fields to a message from fromDomain before it
@@ -40,7 +41,7 @@ func (NoSigner) Sign(context.Context, string, []byte) ([]byte, error) { return n
 // Opportunistic is the default Security: STARTTLS whenever offered, TLS 1.2
 // or newer, the certificate not verified (RFC 7435: unauthenticated
 // encryption is better than none), and clear text when the server offers no
-// TLS, unless the message asks for REQUIRETLS.
+// TLS. A message that asks for REQUIRETLS is never sent under it.
 type Opportunistic struct{}
 
 // Plan returns the opportunistic plan.
@@ -55,7 +56,9 @@ func (opportunisticPlan) AllowMX(string) bool { return true }
 func (p opportunisticPlan) TLS(_ context.Context, mxHost string) (*tls.Config, bool, string, error) {
 	cfg := &tls.Config{ServerName: mxHost, MinVersion: tls.VersionTLS12, InsecureSkipVerify: true} // #nosec G402 -- RFC 7435
 	if p.requireTLS {
-		return cfg, true, "the message asks for REQUIRETLS (RFC 8689)", nil
+		// Without a policy engine no certificate is verified, and no MX
+		// name is known to be genuine: REQUIRETLS cannot be honoured.
+		return nil, true, "", errors.New("REQUIRETLS: no TLS policy engine verifies certificates here (RFC 8689 4.2.1)")
 	}
 	return cfg, false, "", nil
 }

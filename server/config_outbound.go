@@ -32,6 +32,13 @@ type Outbound struct {
 	// Routes send a domain's mail to a fixed host:port instead of its MX
 	// ("domain=host:port, ..."), as Postfix's transport_maps.
 	Routes map[string]string `key:"outbound_routes"`
+	// CAFile holds the PEM roots that MX certificates (MTA-STS, DANE-TA
+	// aside, REQUIRETLS, tls_required) and MTA-STS policy hosts are
+	// checked against; empty: the system's. A test internet has its own CA.
+	CAFile string `key:"outbound_ca_file"`
+	// MTASTSPort is where MTA-STS policies are fetched, default 443 (a
+	// test internet without root: 8443).
+	MTASTSPort int `key:"outbound_mta_sts_port"`
 	// Paused: the queue is made but not started (Server.Queue.Start starts
 	// it); for benchmarks that fill the queue first. Not a setting.
 	Paused bool
@@ -42,7 +49,8 @@ func (o *Outbound) set(key, value string) (ok bool, err error) {
 	durations := map[string]*time.Duration{"outbound_lifetime": &o.Lifetime, "outbound_delay_notice": &o.DelayNotice,
 		"outbound_retry_base": &o.RetryBase, "outbound_retry_max": &o.RetryMax, "outbound_tick": &o.Tick}
 	ints := map[string]*int{"outbound_port": &o.Port, "outbound_max_connections": &o.MaxConns,
-		"outbound_domain_connections": &o.DomainConns, "outbound_messages_per_connection": &o.PerConn}
+		"outbound_domain_connections": &o.DomainConns, "outbound_messages_per_connection": &o.PerConn,
+		"outbound_mta_sts_port": &o.MTASTSPort}
 	if d := durations[key]; d != nil {
 		v, err := time.ParseDuration(value)
 		if err != nil || v < 0 {
@@ -60,6 +68,9 @@ func (o *Outbound) set(key, value string) (ok bool, err error) {
 		return true, nil
 	}
 	switch key {
+	case "outbound_ca_file":
+		o.CAFile = value
+		return true, nil
 	case "outbound":
 		switch strings.ToLower(value) {
 		case "true", "yes", "on", "1":

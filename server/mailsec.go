@@ -3,8 +3,10 @@ package server
 import (
 	"context"
 	"crypto/x509"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -62,8 +64,19 @@ func newMailSecurity(ctx context.Context, st *store.Store, cfg Config, log *slog
 	if err := keys.Ensure(domains...); err != nil {
 		return nil, err
 	}
+	var roots *x509.CertPool
+	if cfg.Outbound.CAFile != "" {
+		pem, err := os.ReadFile(cfg.Outbound.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("outbound_ca_file: %w", err)
+		}
+		roots = x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("outbound_ca_file: %s holds no PEM certificate", cfg.Outbound.CAFile)
+		}
+	}
 	sec := tlspolicy.New(tlspolicy.Config{Resolver: cfg.DNSResolver, Required: cfg.TLSRequired, Results: st, Cache: st,
-		Logger: log, Now: cfg.Now})
+		RootCAs: roots, SMTPPort: cfg.Outbound.Port, HTTPSPort: cfg.Outbound.MTASTSPort, Logger: log, Now: cfg.Now})
 	return &MailSecurity{Keys: keys, Signer: dkimsign.Signer{Keys: keys, Local: func(ctx context.Context, d string) (bool, error) {
 		if slices.Contains(cfg.LocalDomains, d) {
 			return true, nil

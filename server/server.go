@@ -228,6 +228,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		Governance:   listGovernance(cfg),
 		ConfirmAbove: cfg.ConfirmAudienceAbove,
 		Inbound:      inboundChecker(checker),
+		Reports:      tlsReports{st: st, cfg: cfg},
 	})
 
 	s.closers = append(s.closers, startWorkers(st, s.Pipeline, node, cfg.PostTrickle, log))

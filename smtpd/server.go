@@ -114,6 +114,10 @@ func New(cfg Config) *Server {
 	srv.ReadTimeout = cfg.ReadTimeout
 	srv.WriteTimeout = cfg.WriteTimeout
 	srv.EnableSMTPUTF8 = true
+	// REQUIRETLS (RFC 8689) is taken from people who send; go-smtp
+	// advertises it only inside TLS. Mail arriving from other servers is
+	// delivered here, never relayed, so the inbound door has no use for it.
+	srv.EnableREQUIRETLS = cfg.Submission
 	srv.AllowInsecureAuth = false
 	srv.ErrorLog = slogAdapter{s.log}
 	s.smtp = srv

@@ -54,6 +54,7 @@ func (s *session) ctx() (context.Context, context.CancelFunc) {
 func (s *session) Reset() {
 	s.from = ""
 	s.rcpts = nil
+	s.sender.RequireTLS = false
 }
 
 // Logout implements smtp.Session.
@@ -152,6 +153,15 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) (err error) {
 		return s.refused(&smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4},
 			Message: fmt.Sprintf("The message is %d bytes; the limit is %d", opts.Size, s.srv.cfg.Pipeline.MaxMessageBytes())})
 	}
+	if opts != nil && opts.RequireTLS {
+		// RFC 8689 4.1: only a session that is itself over TLS may ask
+		// for TLS onwards (go-smtp takes the parameter either way).
+		if _, ok := s.conn.TLSConnectionState(); !ok {
+			return s.refused(&smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 10},
+				Message: "REQUIRETLS needs this session to be over TLS first (STARTTLS)"})
+		}
+	}
+	s.sender.RequireTLS = opts != nil && opts.RequireTLS
 	s.from = from
 	return nil
 }

@@ -71,6 +71,15 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 	}
 	now := p.cfg.Now()
 	id := queueID()
+	// A TLS report to the report address is kept for the administrators
+	// instead of being delivered (reports.go).
+	rcpts, done, err := p.takeReports(ctx, id, rcpts, body, hs)
+	if err != nil {
+		return nil, err
+	}
+	if done {
+		return &Result{ID: id}, nil
+	}
 	var added bytes.Buffer
 
 	// Date (RFC 5322 3.6.1): required, and it must be a date.
@@ -199,6 +208,7 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 			p.cfg.Logger.Error("signing a message", "id", id, "err", err)
 			return nil, ErrUnavailable
 		}
+		sub.Outbound.RequireTLS = s.RequireTLS
 	}
 	stored, err := p.cfg.Store.Submit(ctx, sub)
 	if err != nil {

@@ -51,8 +51,11 @@ type Config struct {
 	// Outbound queues mail from signed-in senders to other domains (package
 	// outbound); nil refuses it.
 	Outbound Outbound
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Reports keeps TLS reports sent to the report address (reports.go);
+	// nil delivers them like any mail.
+	Reports Reports
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Pipeline checks and delivers messages.
@@ -109,6 +112,10 @@ type Sender struct {
 	RemoteAddr string
 	Helo       string
 	TLS        bool
+	// RequireTLS: the current transaction asked for REQUIRETLS (MAIL FROM
+	// ... REQUIRETLS, RFC 8689): its copies for other servers travel only
+	// over verified TLS.
+	RequireTLS bool
 }
 
 // Recipient is a resolved recipient: a person, a list, or an address on
@@ -118,6 +125,9 @@ type Recipient struct {
 	PersonID int64 // a person in the directory
 	ListID   int64 // or a distribution list
 	Outside  bool  // or someone elsewhere, reached through the outbound queue
+	// Report: the report address, whose TLS reports are kept for the
+	// administrators (reports.go); it may also be a person or a list.
+	Report bool
 }
 
 // Outbound is the queue that takes mail for other domains.
@@ -179,12 +189,17 @@ func (p *Pipeline) checkRecipient(ctx context.Context, s *Sender, rcpt string, d
 		// (package outbound); the inbound door above never relays.
 		return Recipient{Address: addr, Outside: true}, nil
 	}
+	report := p.cfg.Reports != nil && p.cfg.Reports.IsReportAddress(addr)
 	person, err := p.cfg.Store.PersonByEmail(ctx, addr)
 	if errors.Is(err, store.ErrNotFound) {
 		r, err := p.checkList(ctx, s, addr, decideLists)
+		if errors.Is(err, store.ErrNotFound) && report {
+			return Recipient{Address: addr, Report: true}, nil
+		}
 		if errors.Is(err, store.ErrNotFound) {
 			return Recipient{}, refuse(550, 5, 1, 1, "There is nobody called %s here: check the address in the directory", addr)
 		}
+		r.Report = report
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) {
@@ -200,7 +215,7 @@ func (p *Pipeline) checkRecipient(ctx context.Context, s *Sender, rcpt string, d
 	if person.Disabled {
 		return Recipient{}, refuse(550, 5, 2, 1, "The mailbox of %s is disabled", addr)
 	}
-	return Recipient{Address: addr, PersonID: person.ID}, nil
+	return Recipient{Address: addr, PersonID: person.ID, Report: report}, nil
 }
 
 func (p *Pipeline) isLocal(ctx context.Context, domain string) (bool, error) {

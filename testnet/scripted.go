@@ -45,6 +45,8 @@ type SMTPConfig struct {
 	// Greylist answers 450 4.7.1 at RCPT the first time it sees a (client
 	// address, sender, recipient) triple, and accepts it after that.
 	Greylist bool
+	// RequireTLS advertises REQUIRETLS (RFC 8689) inside TLS.
+	RequireTLS bool
 }
 
 // Transaction is one mail transaction a scripted host saw, whatever became of it.
@@ -55,6 +57,8 @@ type Transaction struct {
 	To     []string // recipients accepted at RCPT
 	Data   []byte   // the message, when DATA was reached
 	TLS    *tls.ConnectionState
+	// RequireTLS: MAIL FROM carried the REQUIRETLS parameter.
+	RequireTLS bool
 	// Reply is the final reply code: 250 when accepted, the 4xx or 5xx it
 	// answered, 0 when it dropped the connection or the client gave up.
 	Reply int
@@ -101,6 +105,7 @@ func (n *Net) startSMTP(cfg SMTPConfig) (*SMTPHost, error) {
 	s.ReadTimeout = time.Minute
 	s.WriteTimeout = time.Minute
 	s.ErrorLog = discardLogger{}
+	s.EnableREQUIRETLS = cfg.RequireTLS
 	switch cfg.TLS {
 	case TLSValid, TLSMismatch:
 		name := cfg.Hostname
@@ -173,8 +178,9 @@ func (s *session) update(f func(tr *Transaction)) {
 	}
 }
 
-func (s *session) Mail(from string, _ *smtp.MailOptions) error {
-	tr := Transaction{Remote: s.conn.Conn().RemoteAddr().String(), Helo: s.conn.Hostname(), From: from}
+func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+	tr := Transaction{Remote: s.conn.Conn().RemoteAddr().String(), Helo: s.conn.Hostname(), From: from,
+		RequireTLS: opts != nil && opts.RequireTLS}
 	if state, ok := s.conn.TLSConnectionState(); ok {
 		tr.TLS = &state
 	}

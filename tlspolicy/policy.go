@@ -172,10 +172,12 @@ func (p *Plan) AllowMX(host string) bool {
 			return true
 		}
 	}
-	if p.sts.Mode == "testing" {
+	if p.sts.Mode == "testing" && !p.requireTLS {
 		p.host(host, "sts").failure = "validation-failure"
 		return true
 	}
+	// A REQUIRETLS message trusts only the MX hosts the policy names,
+	// whatever its mode (RFC 8689 4.1).
 	p.record(host, p.stsPolicy(), "sts", false, "validation-failure", "")
 	return false
 }
@@ -216,6 +218,15 @@ func (p *Plan) TLS(ctx context.Context, mxHost string) (*tls.Config, bool, strin
 	p.mu.Lock()
 	delete(p.hosts, mxHost)
 	p.mu.Unlock()
+	if p.requireTLS && p.sts == nil && !p.mxSecure {
+		// RFC 8689 4.1: the MX host must come from a DNSSEC-validated
+		// answer or be named by an MTA-STS policy; a forged MX could
+		// otherwise present a valid certificate (or TLSA records) of its
+		// own. This holds for DANE too: TLSA records of a host named by
+		// an unsigned MX prove nothing about the domain.
+		p.record(mxHost, nil, "no-policy-found", false, "validation-failure", "")
+		return nil, true, "", fmt.Errorf("REQUIRETLS: the MX records of %s are not DNSSEC-signed and it publishes no MTA-STS policy, so %s cannot be trusted (RFC 8689 4.1)", p.domain, mxHost)
+	}
 	// RFC 8461 2: DANE, when it applies, takes precedence over MTA-STS.
 	records, secure, err := netdns.LookupTLSA(ctx, p.s.cfg.Resolver, mxHost, p.s.cfg.SMTPPort)
 	if err != nil {
@@ -226,10 +237,24 @@ func (p *Plan) TLS(ctx context.Context, mxHost string) (*tls.Config, bool, strin
 		return nil, true, "", fmt.Errorf("DANE: looking up the TLSA records of %s: %w", mxHost, err)
 	}
 	cfg := &tls.Config{ServerName: mxHost, MinVersion: tls.VersionTLS12, InsecureSkipVerify: true}
+	roots := p.s.cfg.RootCAs
+	pkix := func(cs tls.ConnectionState) error { return verifyPKIX(cs, mxHost, roots) }
 	if secure && len(records) > 0 {
 		usable := usableTLSA(records)
 		h := p.host(mxHost, "tlsa")
 		h.policy = tlsaStrings(records)
+		if len(usable) == 0 && p.requireTLS {
+			// REQUIRETLS asks for an authenticated peer (RFC 8689 4.2.1):
+			// with no usable TLSA record, the certificate must verify.
+			cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+				if err := pkix(cs); err != nil {
+					h.failure = pkixFailure(err)
+					return fmt.Errorf("REQUIRETLS: %s publishes no usable TLSA record and %w", mxHost, err)
+				}
+				return nil
+			}
+			return cfg, true, "REQUIRETLS: " + mxHost + " publishes no usable TLSA record; its certificate must verify", nil
+		}
 		if len(usable) == 0 {
 			// RFC 7672 2.2: TLSA records none of which is usable still
 			// mean TLS is mandatory, unauthenticated.
@@ -245,8 +270,6 @@ func (p *Plan) TLS(ctx context.Context, mxHost string) (*tls.Config, bool, strin
 		}
 		return cfg, true, "DANE: " + mxHost + " publishes DNSSEC-signed TLSA records", nil
 	}
-	roots := p.s.cfg.RootCAs
-	pkix := func(cs tls.ConnectionState) error { return verifyPKIX(cs, mxHost, roots) }
 	switch {
 	case p.sts != nil && p.sts.Mode == "enforce":
 		h := p.host(mxHost, "sts")
@@ -270,13 +293,6 @@ func (p *Plan) TLS(ctx context.Context, mxHost string) (*tls.Config, bool, strin
 		}
 	}
 	h := p.host(mxHost, "no-policy-found")
-	if p.requireTLS && p.sts == nil && !p.mxSecure {
-		// RFC 8689 4.1: the MX host must come from a DNSSEC-validated
-		// answer or be named by an MTA-STS policy; a forged MX could
-		// otherwise present a valid certificate for a name of its own.
-		p.record(mxHost, nil, "no-policy-found", false, "validation-failure", "")
-		return nil, true, "", fmt.Errorf("REQUIRETLS: the MX records of %s are not DNSSEC-signed and it publishes no MTA-STS policy, so %s cannot be trusted (RFC 8689 4.1)", p.domain, mxHost)
-	}
 	if p.requireTLS || p.listed {
 		reason := "REQUIRETLS: the message asks for TLS with a valid certificate (RFC 8689)"
 		if p.listed {

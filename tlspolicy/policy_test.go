@@ -82,6 +82,7 @@ func TestPolicies(t *testing.T) {
 	daneTAWrongName := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx.danetaname.test", TLS: testnet.TLSMismatch})
 	signed := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx.signed.test", TLS: testnet.TLSValid})
 	plain := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx.plain.test"})
+	unusable := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx.unusable.test", TLS: testnet.TLSMismatch})
 	govMismatch := n.StartSMTP(testnet.SMTPConfig{Hostname: "mx.council.gov.test", TLS: testnet.TLSMismatch})
 	policy := func(mx string) string { return "version: STSv1\nmode: enforce\nmx: " + mx + "\nmax_age: 86400\n" }
 	pSTS := n.StartMTASTS("sts.test", policy("mx.sts.test"))
@@ -107,6 +108,8 @@ func TestPolicies(t *testing.T) {
 		zone("danetaname.test", true, daneTAWrongName, testnet.TLSA("_25._tcp.mx", 2, 0, 1, ca[:])),
 		zone("signed.test", true, signed),
 		zone("plain.test", false, plain),
+		// Usage 1 (PKIX-EE) is not usable for SMTP (RFC 7672 3.1.3).
+		zone("unusable.test", true, unusable, testnet.TLSA("_25._tcp.mx", 1, 1, 1, wrong[:])),
 		zone("council.gov.test", false, govMismatch),
 	)
 	rec := storetest.Open(t, storetest.Options{})
@@ -225,6 +228,20 @@ func TestPolicies(t *testing.T) {
 		// not trusted for REQUIRETLS: defer.
 		if _, required, _, err := plan("plain.test", true).TLS(ctx, plain.Hostname); err == nil || !required || !strings.Contains(err.Error(), "RFC 8689") {
 			t.Fatalf("REQUIRETLS to an unsigned domain without MTA-STS: required=%v err=%v", required, err)
+		}
+		// A policy in testing mode lets other mail go to any MX, but a
+		// REQUIRETLS message only to the hosts it names.
+		if !plan("ststesting.test", false).AllowMX("mx.elsewhere.test") || plan("ststesting.test", true).AllowMX("mx.elsewhere.test") {
+			t.Fatal("REQUIRETLS under an MTA-STS policy in testing mode: an MX the policy does not name was allowed")
+		}
+		// DNSSEC-signed TLSA records none of which is usable: other mail
+		// goes over unauthenticated TLS (RFC 7672 2.2), a REQUIRETLS
+		// message only to a certificate that verifies.
+		if _, _, err := starttls(t, plan("unusable.test", true), unusable); err == nil || !strings.Contains(err.Error(), "REQUIRETLS") {
+			t.Fatalf("REQUIRETLS with unusable TLSA records and a mismatching certificate: %v", err)
+		}
+		if _, _, err := starttls(t, plan("unusable.test", false), unusable); err != nil {
+			t.Fatalf("unusable TLSA records, without REQUIRETLS: %v", err)
 		}
 	})
 	t.Run("TLS-required list with a wildcard", func(t *testing.T) {
