@@ -59,6 +59,7 @@ defaults
 		t.Fatal(err)
 	}
 	b.cmd = exec.Command("haproxy", "-f", path, "-db")
+	dieWithTest(b.cmd)
 	b.cmd.Stdout, b.cmd.Stderr = f, f
 	if err := b.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -142,6 +142,7 @@ func (nd *Node) Start() {
 	}
 	defer f.Close()
 	cmd := exec.Command(nd.bin, nd.args...)
+	dieWithTest(cmd)
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
 		nd.t.Error(err)

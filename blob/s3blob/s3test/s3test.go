@@ -116,6 +116,7 @@ func (g *Gateway) Restart() {
 	}
 	cmd := exec.Command(g.bin, "--port", g.Addr, "--access", g.AccessKey, "--secret", g.SecretKey,
 		"--region", "us-east-1", "posix", "--nometa", g.Dir)
+	dieWithTest(cmd)
 	cmd.Stdout, cmd.Stderr = g.logf, g.logf
 	if err := cmd.Start(); err != nil {
 		g.t.Fatalf("starting versitygw: %v", err)
