@@ -39,6 +39,10 @@ func Find(nc net.Conn) *Conn {
 	return nil
 }
 
+// NetConn returns the connection it counts (the TCP socket), as tls.Conn's
+// NetConn does, so that code looking for the socket can look through it.
+func (c *Conn) NetConn() net.Conn { return c.Conn }
+
 // Refused returns why a connection returned by Listen with a nil Refuse is
 // past a cap ("" for a connection within the caps).
 func Refused(nc net.Conn) string {

@@ -10,6 +10,7 @@ import (
 
 	"wardmail/auth"
 	"wardmail/imapd/wire"
+	"wardmail/quickack"
 )
 
 // cmdStartTLS upgrades the connection (RFC 9051 6.2.1).
@@ -38,6 +39,10 @@ func cmdStartTLS(c *conn, cmd *wire.Command) error {
 		return errClosed
 	}
 	_ = tc.SetDeadline(time.Time{})
+	// The client's Finished ends the handshake and the server has nothing
+	// to send: acknowledge it now, or a client with Nagle's algorithm holds
+	// its next command for the delayed ACK (package quickack).
+	quickack.Ack(c.nc)
 	c.mu.Lock()
 	c.nc = tc
 	c.mu.Unlock()

@@ -35,6 +35,7 @@ import (
 	"wardmail/mail"
 	"wardmail/outbound"
 	"wardmail/policy"
+	"wardmail/quickack"
 	"wardmail/scan"
 	"wardmail/smtpd"
 	"wardmail/store"
@@ -300,7 +301,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		ReadHeaderTimeout: orDefault(cfg.HTTPReadHeaderTimeout, defHTTPHeader),
 		IdleTimeout:       orDefault(cfg.HTTPIdleTimeout, defHTTPIdle),
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		TLSConfig:         s.TLS.Clone(),
+		TLSConfig:         quickack.AfterHandshake(s.TLS),
 		ConnContext:       connContext,
 	}
 	s.closers = append(s.closers, httpSrv.Close)

@@ -15,6 +15,7 @@ import (
 
 	"wardmail/auth"
 	"wardmail/connlimit"
+	"wardmail/quickack"
 	"wardmail/store"
 	"wardmail/submit"
 )
@@ -57,8 +58,16 @@ func (s *session) Reset() {
 	s.sender.RequireTLS = false
 }
 
-// Logout implements smtp.Session.
+// Logout implements smtp.Session. go-smtp also ends the plain session right
+// after a STARTTLS handshake (RFC 3207 4.2: the client starts again with
+// EHLO); the client's Finished then waits for an ACK that the server, with
+// nothing to send, would delay, holding back the EHLO of a client with
+// Nagle's algorithm (package quickack). Sending it at the end of a session
+// over TLS costs at most one segment.
 func (s *session) Logout() error {
+	if _, isTLS := s.conn.TLSConnectionState(); isTLS {
+		quickack.Ack(s.conn.Conn())
+	}
 	if s.creds != nil {
 		s.creds.Close()
 	}
