@@ -241,29 +241,39 @@ func (s *Store) Materialise(ctx context.Context, personID int64) (int, error) {
 // rows the other added and the positions it moved. mail_post_once refuses
 // a second row whatever happens.
 func materialise(tx *Tx, personID, listID int64) (int, error) {
-	posts, found, err := pendingPosts(tx, personID, listID)
+	n, _, err := materialiseUpTo(tx, personID, listID, 0)
+	return n, err
+}
+
+// materialiseUpTo is materialise for at most limit posts (0: all), the
+// oldest first; more reports that posts were left pending. A prefix of the
+// log in id order holds a prefix of each list's posts, so each list's
+// position still moves past exactly what was read.
+func materialiseUpTo(tx *Tx, personID, listID int64, limit int) (added int, more bool, err error) {
+	posts, found, err := pendingPosts(tx, personID, listID, limit)
 	if err != nil || !found {
-		return 0, err
+		return 0, false, err
 	}
+	more = limit > 0 && len(posts) == limit
 	var add []newRow
 	var inboxID int64
 	if slices.ContainsFunc(posts, func(p pendingPost) bool { return !p.purged }) {
 		inbox, err := ensureMailboxes(tx, personID)
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		if _, err := tx.Exec(`UPDATE mailboxes SET uid_next = uid_next WHERE id = ?`, inbox.ID); err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		if tx.s.statementSnapshots {
-			if posts, found, err = pendingPosts(tx, personID, listID); err != nil || !found {
-				return 0, err
+			if posts, found, err = pendingPosts(tx, personID, listID, limit); err != nil || !found {
+				return 0, false, err
 			}
 		}
 		inboxID = inbox.ID
 		has, err := tx.tx.PrepareContext(tx.ctx, tx.s.q(`SELECT 1 FROM mail WHERE content_id = ? AND mailbox_id IN (SELECT id FROM mailboxes WHERE person_id = ?) LIMIT 1`))
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		defer has.Close()
 		seen := map[int64]bool{}
@@ -278,13 +288,13 @@ func materialise(tx *Tx, personID, listID int64) (int, error) {
 				continue // already there, by name or by another list
 			}
 			if !errors.Is(err, sql.ErrNoRows) {
-				return 0, err
+				return 0, false, err
 			}
 			add = append(add, newRow{contentID: p.content, date: time.Unix(p.date, 0)})
 		}
 	}
 	if err := appendRows(tx, inboxID, add); err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	// Each list's position moves to the newest of its posts read here, not
 	// to the end of the whole log: a post to another list still being
@@ -301,10 +311,10 @@ func materialise(tx *Tx, personID, listID int64) (int, error) {
 	for _, l := range lists {
 		if _, err := tx.Exec(`UPDATE memberships SET pos = ? WHERE list_id = ? AND person_id = ? AND pos < ?`,
 			ends[l], l, personID, ends[l]); err != nil {
-			return 0, err
+			return 0, false, err
 		}
 	}
-	return len(add), nil
+	return len(add), more, nil
 }
 
 // pendingPost is a post past a member's position.
@@ -314,8 +324,9 @@ type pendingPost struct {
 }
 
 // pendingPosts reads a person's pending posts (of one list, or of all with
-// listID 0) in log order; found is false when there are none.
-func pendingPosts(tx *Tx, personID, listID int64) (posts []pendingPost, found bool, err error) {
+// listID 0) in log order, the first limit of them (0: all); found is false
+// when there are none.
+func pendingPosts(tx *Tx, personID, listID int64, limit int) (posts []pendingPost, found bool, err error) {
 	query := `SELECT p.id, p.list_id, p.content_id, p.created_at, p.purged FROM memberships m
 		JOIN posts p ON p.list_id = m.list_id AND p.id > m.pos WHERE m.person_id = ?`
 	args := []any{personID}
@@ -323,7 +334,12 @@ func pendingPosts(tx *Tx, personID, listID int64) (posts []pendingPost, found bo
 		query += ` AND m.list_id = ?`
 		args = append(args, listID)
 	}
-	rows, err := tx.Query(query+` ORDER BY p.id`, args...)
+	query += ` ORDER BY p.id`
+	if limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := tx.Query(query, args...)
 	if err != nil {
 		return nil, false, err
 	}
@@ -354,9 +370,18 @@ func lockList(tx *Tx, listID int64) error {
 	return err
 }
 
+// trickleChunk bounds the posts one write of the trickle takes in for one
+// person: a reader whose own materialisation queues behind the trickle
+// waits for at most this many rows, not for a whole backlog of a list
+// flood (hundreds of posts a member).
+const trickleChunk = 64
+
 // Trickle materialises pending posts for up to limit people, oldest
 // positions first, for the background worker that runs when the system is
-// idle. It returns how many people it served.
+// idle. It returns how many people it served. Each write takes in at most
+// trickleChunk posts, and the trickle gives way as soon as another write
+// is waiting (a session's SELECT taking in its own posts, a delivery): it
+// stops there, and the worker comes back at its next idle moment.
 func (s *Store) Trickle(ctx context.Context, limit int) (int, error) {
 	rows, err := s.r.QueryContext(ctx, s.q(`SELECT DISTINCT m.person_id FROM memberships m
 		JOIN posts p ON p.list_id = m.list_id AND p.id > m.pos LIMIT ?`), limit)
@@ -375,10 +400,24 @@ func (s *Store) Trickle(ctx context.Context, limit int) (int, error) {
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return 0, err
 	}
+	served := 0
 	for _, p := range people {
-		if _, err := s.Materialise(ctx, p); err != nil {
-			return 0, err
+		for more := true; more; {
+			if s.WriteQueueLen() > 0 {
+				return served, nil
+			}
+			var n int
+			err := s.Write(ctx, func(tx *Tx) error {
+				var err error
+				n, more, err = materialiseUpTo(tx, p, 0, trickleChunk)
+				return err
+			})
+			if err != nil {
+				return served, err
+			}
+			s.metrics.materialised.Add(float64(n))
 		}
+		served++
 	}
-	return len(people), nil
+	return served, nil
 }
