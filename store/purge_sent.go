@@ -37,11 +37,11 @@ func (s *Store) purgeTargets(ctx context.Context, id string, thread bool) (*purg
 	if !strings.HasPrefix(id, "<") {
 		id = "<" + id + ">"
 	}
-	col := "message_id"
+	query, args := `SELECT id, content_id, sender_id, message_id FROM submissions WHERE message_id = ?`, []any{id}
 	if thread {
-		col = "thread_id"
+		query, args = threadSubmissions(`id, content_id, sender_id, message_id`), []any{id, id}
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, content_id, sender_id, message_id FROM submissions WHERE `+col+` = ?`), id)
+	rows, err := s.r.QueryContext(ctx, s.q(query+` ORDER BY id`), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,11 @@ func (s *Store) purgeTargets(ctx context.Context, id string, thread bool) (*purg
 		return nil, err
 	}
 	if len(t.subs) == 0 {
-		return nil, fmt.Errorf("%w: no message with %s %s", ErrNotFound, strings.ReplaceAll(col, "_", " "), id)
+		what := "message id"
+		if thread {
+			what = "thread id"
+		}
+		return nil, fmt.Errorf("%w: no message with %s %s", ErrNotFound, what, id)
 	}
 	return t, nil
 }

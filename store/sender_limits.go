@@ -29,7 +29,7 @@ func (s *Store) ReserveSending(ctx context.Context, senderID, recipients int64, 
 		}
 		var msgs, sent, flying, flyingTo int64
 		if err := tx.QueryRow(`SELECT COUNT(CASE WHEN created_at > ? THEN 1 END), COALESCE(SUM(audience), 0)
-			FROM submissions WHERE sender_id = ? AND created_at > ?`, minuteStart.Unix(), senderID, dayStart.Unix()).Scan(&msgs, &sent); err != nil {
+			FROM submissions WHERE sender_id = ? AND sender_id <> 0 AND created_at > ?`, minuteStart.Unix(), senderID, dayStart.Unix()).Scan(&msgs, &sent); err != nil {
 			return err
 		}
 		now := tx.s.now()

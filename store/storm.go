@@ -212,7 +212,7 @@ func (s *Store) SetStormBlock(ctx context.Context, actor, thread string, until t
 		err := tx.QueryRow(`SELECT 1 FROM storm_threads WHERE thread_id = ?`, thread).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			var subject string
-			err = tx.QueryRow(`SELECT subject FROM submissions WHERE thread_id = ? ORDER BY id LIMIT 1`, thread).Scan(&subject)
+			err = tx.QueryRow(`SELECT subject FROM (`+threadSubmissions(`id, subject`)+`) AS t ORDER BY id LIMIT 1`, thread, thread).Scan(&subject)
 			if errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("%w: no message in thread %s", ErrNotFound, thread)
 			}

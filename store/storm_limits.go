@@ -12,7 +12,7 @@ import (
 // the submissions record (so the limits survive a restart).
 func (s *Store) SenderUsage(ctx context.Context, senderID int64, minuteStart, dayStart time.Time) (messages, recipients int64, err error) {
 	err = s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(CASE WHEN created_at > ? THEN 1 END), COALESCE(SUM(audience), 0)
-		FROM submissions WHERE sender_id = ? AND created_at > ?`), minuteStart.Unix(), senderID, dayStart.Unix()).Scan(&messages, &recipients)
+		FROM submissions WHERE sender_id = ? AND sender_id <> 0 AND created_at > ?`), minuteStart.Unix(), senderID, dayStart.Unix()).Scan(&messages, &recipients)
 	return messages, recipients, err
 }
 
