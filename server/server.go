@@ -104,7 +104,7 @@ func bodyStore(ctx context.Context, cfg Config, log *slog.Logger) (func(*blob.Se
 	return func(sealer *blob.Sealer) (blob.Store, error) {
 		st, err := s3blob.Open(ctx, s3blob.Config{Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, Prefix: cfg.S3Prefix,
 			Region: cfg.S3Region, AccessKey: cfg.S3AccessKey, SecretKey: strings.TrimSpace(string(secret)),
-			Insecure: cfg.S3Insecure, CAFile: cfg.S3CAFile}, sealer)
+			Insecure: cfg.S3Insecure, CAFile: cfg.S3CAFile, Timeout: cfg.S3Timeout}, sealer)
 		if err != nil {
 			return nil, err
 		}

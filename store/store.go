@@ -34,6 +34,9 @@ var (
 	ErrInvalidName   = errors.New("invalid mailbox name")
 	ErrCannotDelete  = errors.New("mailbox cannot be deleted")
 	ErrTooManyWrites = errors.New("the write queue is full")
+	// ErrBodyUnavailable: the body store (an object store over the
+	// network) does not answer now; the message's rows are fine.
+	ErrBodyUnavailable = blob.ErrUnavailable
 )
 
 // Dialect is what differs between SQL databases. Each backend owns its
