@@ -155,6 +155,10 @@ type Config struct {
 
 	LogLevel string `key:"log_level"` // debug, info, warn, error
 
+	// ExtraMigrations are appended to the PostgreSQL backend's migrations.
+	// Not a config-file setting: only a test build of cmd/wardmail sets
+	// it, to play the next release in tests of rolling upgrades.
+	ExtraMigrations []string
 	// Version is the program's version, shown to the other nodes. Not a
 	// setting.
 	Version string

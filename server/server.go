@@ -82,7 +82,7 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*store.Store,
 	if cfg.Database != "" {
 		return postgres.Open(ctx, cfg.Database, postgres.Options{BlobDir: filepath.Join(cfg.DataDir, "blobs"), OpenBlobs: openBlobs,
 			KeyFile: cfg.KeyFile, TOTPKeyFile: totpKeyFile(cfg), InlineMax: cfg.InlineMax, Logger: log, Now: cfg.Now,
-			ListGovernance: listGovernance(cfg)})
+			ListGovernance: listGovernance(cfg), NodeName: nodeName(cfg), ExtraMigrations: cfg.ExtraMigrations})
 	}
 	return sqlite.Open(ctx, cfg.DataDir, sqlite.Options{KeyFile: cfg.KeyFile, TOTPKeyFile: totpKeyFile(cfg), InlineMax: cfg.InlineMax,
 		OpenBlobs: openBlobs, Logger: log, Now: cfg.Now, ListGovernance: listGovernance(cfg)})
