@@ -15,7 +15,7 @@ type NodeRow struct {
 	// (0: a node from before nodes recorded it).
 	SchemaStep int
 	Started    time.Time
-	Seen    time.Time
+	Seen       time.Time
 }
 
 // LeaseRow says which node runs a background job, until when.
