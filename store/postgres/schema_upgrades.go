@@ -5,8 +5,8 @@ import "slices"
 // upgradeSteps are store/sqlite's UpgradeSteps: what the rolling-upgrade
 // rule needs (each node's known schema step, the database's floor).
 var upgradeSteps = []string{`
-ALTER TABLE cluster_nodes ADD COLUMN schema_step INTEGER NOT NULL DEFAULT 0;
-CREATE TABLE schema_floor (oldest INTEGER NOT NULL);
+ALTER TABLE cluster_nodes ADD COLUMN schema_step BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE schema_floor (oldest BIGINT NOT NULL);
 INSERT INTO schema_floor (oldest) VALUES (0);
 `}
 
