@@ -116,6 +116,12 @@ func (s *Store) checkStep(ctx context.Context, tx *sql.Tx, step string, v, start
 				v+1, what, contractMarker+" after=N")
 		}
 	}
+	if start <= ru.ExpandOnlyFrom() {
+		// The database did not record the rule when this migration began:
+		// the nodes alive are of the release before it, which records no
+		// schema step (their rows say 0), and are the previous release.
+		return rule, nil
+	}
 	need := start
 	if rule.Contract && rule.After > need {
 		need = rule.After
@@ -134,8 +140,7 @@ func (s *Store) checkStep(ctx context.Context, tx *sql.Tx, step string, v, start
 }
 
 // olderNodes lists the other nodes alive that know fewer than step schema
-// steps. Before cluster_nodes records the steps (an upgrade from a release
-// without the rule), it lists none: those nodes are the previous release.
+// steps (none while cluster_nodes lacks the column).
 func (s *Store) olderNodes(ctx context.Context, tx *sql.Tx, step int) ([]NodeRow, error) {
 	var out []NodeRow
 	_, err := s.probe(ctx, tx, func() error {
