@@ -146,6 +146,8 @@ fuzz:
 	$(GO) test ./store/postgres/ -run '^$$' -fuzz '^FuzzParseKeys$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./auth/ -run '^$$' -fuzz '^FuzzParseAppPassword$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./auth/ -run '^$$' -fuzz '^FuzzParseSecondFactor$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./store/ -run '^$$' -fuzz '^FuzzExpandOnly$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./store/ -run '^$$' -fuzz '^FuzzParseStepRule$$' -fuzztime $(FUZZTIME)
 
 bench: build
 	./$(BIN) bench deliver

@@ -16,6 +16,11 @@ import (
 // ErrNotFound is returned for a hash the store does not hold.
 var ErrNotFound = errors.New("blob: not found")
 
+// ErrUnavailable wraps a failure to reach the store (a network object store
+// that does not answer, or answers with an error of its own): temporary,
+// worth trying again, and no sign that the body is missing.
+var ErrUnavailable = errors.New("blob: the body store is unavailable")
+
 // Store keeps bodies by hash.
 type Store interface {
 	// Put stores data under its hash and returns only once it is durable.

@@ -29,8 +29,9 @@ type Storage interface {
 
 // Defaults.
 const (
-	// HeartbeatEvery is how often a node rewrites its row.
-	HeartbeatEvery = 5 * time.Second
+	// HeartbeatEvery is how often a node rewrites its row; a node that has
+	// not for store.NodeAliveWithin (three beats) counts as gone.
+	HeartbeatEvery = store.NodeAliveWithin / 3
 	// LeaseFor is how long a lease lasts without renewal: after a node
 	// dies, its jobs wait at most this long for another node.
 	LeaseFor = 15 * time.Second

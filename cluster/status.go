@@ -37,7 +37,7 @@ func Read(ctx context.Context, st Storage, now time.Time) (*Status, error) {
 	idx := map[string]int{}
 	for _, n := range nodes {
 		idx[n.Name] = len(s.Nodes)
-		s.Nodes = append(s.Nodes, NodeStatus{NodeRow: n, Alive: now.Sub(n.Seen) <= 3*HeartbeatEvery})
+		s.Nodes = append(s.Nodes, NodeStatus{NodeRow: n, Alive: now.Sub(n.Seen) <= store.NodeAliveWithin})
 	}
 	for _, l := range leases {
 		i, ok := idx[l.Holder]

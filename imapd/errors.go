@@ -57,6 +57,10 @@ func storeError(err error) *respError {
 		return &respError{code: "CANNOT", msg: "That mailbox cannot be deleted."}
 	case errors.Is(err, mail.ErrTooManyWrites):
 		return &respError{code: "UNAVAILABLE", msg: "The server is busy; try again shortly."}
+	case errors.Is(err, mail.ErrBodyUnavailable):
+		// RFC 5530 3: UNAVAILABLE, a temporary failure of a subsystem.
+		return &respError{code: "UNAVAILABLE", msg: "The store holding message texts is not answering; " +
+			"headers and flags still work; try again shortly."}
 	}
 	return nil
 }

@@ -77,4 +77,7 @@ var (
 	ErrInvalidName   = store.ErrInvalidName
 	ErrCannotDelete  = store.ErrCannotDelete
 	ErrTooManyWrites = store.ErrTooManyWrites
+	// ErrBodyUnavailable: a message's text is in a body store that does
+	// not answer now; its envelope, flags and place in the list do.
+	ErrBodyUnavailable = store.ErrBodyUnavailable
 )

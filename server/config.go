@@ -64,6 +64,10 @@ type Config struct {
 	S3SecretKeyFile string `key:"s3_secret_key_file"`
 	S3CAFile        string `key:"s3_ca_file"`  // PEM roots for the endpoint's certificate; empty: the system's
 	S3Insecure      bool   `key:"s3_insecure"` // plain HTTP to the endpoint (a loopback gateway only)
+	// S3Timeout bounds each call to the object store, retries included
+	// (default 10s): what a submission or a FETCH waits at most before
+	// its temporary failure when the store hangs.
+	S3Timeout time.Duration `key:"s3_timeout"`
 
 	LocalDomains    []string `key:"local_domains"` // comma-separated in the file
 	MaxMessageBytes int64    `key:"max_message_bytes"`
@@ -151,6 +155,10 @@ type Config struct {
 
 	LogLevel string `key:"log_level"` // debug, info, warn, error
 
+	// ExtraMigrations are appended to the PostgreSQL backend's migrations.
+	// Not a config-file setting: only a test build of cmd/wardmail sets
+	// it, to play the next release in tests of rolling upgrades.
+	ExtraMigrations []string
 	// Version is the program's version, shown to the other nodes. Not a
 	// setting.
 	Version string
@@ -309,6 +317,12 @@ func (c *Config) Set(key, value string) error {
 		n, err = num(20)
 		*map[string]*int{"storm_replies": &c.StormReplies, "storm_brake_from": &c.StormBrakeFrom,
 			"sender_messages_per_minute": &c.SenderPerMinute}[key] = int(n)
+	case "s3_timeout":
+		d, derr := time.ParseDuration(value)
+		if derr != nil || d <= 0 || d > 10*time.Minute {
+			return fmt.Errorf("s3_timeout: %q is not a duration such as 10s (at most 10m)", value)
+		}
+		c.S3Timeout = d
 	case "storm_window", "storm_block", "storm_brake_delay":
 		d, derr := time.ParseDuration(value)
 		if derr != nil || d <= 0 {

@@ -83,7 +83,7 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*store.Store,
 	if cfg.Database != "" {
 		return postgres.Open(ctx, cfg.Database, postgres.Options{BlobDir: filepath.Join(cfg.DataDir, "blobs"), OpenBlobs: openBlobs,
 			KeyFile: cfg.KeyFile, TOTPKeyFile: totpKeyFile(cfg), InlineMax: cfg.InlineMax, Logger: log, Now: cfg.Now,
-			ListGovernance: listGovernance(cfg)})
+			ListGovernance: listGovernance(cfg), NodeName: nodeName(cfg), ExtraMigrations: cfg.ExtraMigrations})
 	}
 	return sqlite.Open(ctx, cfg.DataDir, sqlite.Options{KeyFile: cfg.KeyFile, TOTPKeyFile: totpKeyFile(cfg), InlineMax: cfg.InlineMax,
 		OpenBlobs: openBlobs, Logger: log, Now: cfg.Now, ListGovernance: listGovernance(cfg)})
@@ -105,7 +105,7 @@ func bodyStore(ctx context.Context, cfg Config, log *slog.Logger) (func(*blob.Se
 	return func(sealer *blob.Sealer) (blob.Store, error) {
 		st, err := s3blob.Open(ctx, s3blob.Config{Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, Prefix: cfg.S3Prefix,
 			Region: cfg.S3Region, AccessKey: cfg.S3AccessKey, SecretKey: strings.TrimSpace(string(secret)),
-			Insecure: cfg.S3Insecure, CAFile: cfg.S3CAFile}, sealer)
+			Insecure: cfg.S3Insecure, CAFile: cfg.S3CAFile, Timeout: cfg.S3Timeout}, sealer)
 		if err != nil {
 			return nil, err
 		}

@@ -11,8 +11,11 @@ type NodeRow struct {
 	Name    string
 	Version string
 	Doors   string // "smtp 0.0.0.0:25, imap 0.0.0.0:143, ..."
-	Started time.Time
-	Seen    time.Time
+	// SchemaStep is how many migration steps the node's binary knows
+	// (0: a node from before nodes recorded it).
+	SchemaStep int
+	Started    time.Time
+	Seen       time.Time
 }
 
 // LeaseRow says which node runs a background job, until when.
@@ -23,13 +26,14 @@ type LeaseRow struct {
 }
 
 // Heartbeat records that a node is alive now (the row is made on its first
-// beat and rewritten on each one after).
+// beat and rewritten on each one after), with the schema steps this binary
+// knows, which the rolling-upgrade checks read (upgrade.go).
 func (s *Store) Heartbeat(ctx context.Context, n NodeRow) error {
 	return s.Write(ctx, func(tx *Tx) error {
-		_, err := tx.Exec(`INSERT INTO cluster_nodes (name, version, doors, started, seen) VALUES (?, ?, ?, ?, ?)
+		_, err := tx.Exec(`INSERT INTO cluster_nodes (name, version, doors, started, seen, schema_step) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET version = excluded.version, doors = excluded.doors,
-				started = excluded.started, seen = excluded.seen`,
-			n.Name, n.Version, n.Doors, n.Started.Unix(), s.now().Unix())
+				started = excluded.started, seen = excluded.seen, schema_step = excluded.schema_step`,
+			n.Name, n.Version, n.Doors, n.Started.Unix(), s.now().Unix(), s.knownSteps)
 		return err
 	})
 }
@@ -48,7 +52,7 @@ func (s *Store) ForgetNode(ctx context.Context, name string) error {
 
 // Nodes lists the nodes that have beaten, most recently seen first.
 func (s *Store) Nodes(ctx context.Context) ([]NodeRow, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT name, version, doors, started, seen FROM cluster_nodes ORDER BY seen DESC, name`)
+	rows, err := s.r.QueryContext(ctx, `SELECT name, version, doors, started, seen, schema_step FROM cluster_nodes ORDER BY seen DESC, name`)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +61,7 @@ func (s *Store) Nodes(ctx context.Context) ([]NodeRow, error) {
 	for rows.Next() {
 		var n NodeRow
 		var started, seen int64
-		if err := rows.Scan(&n.Name, &n.Version, &n.Doors, &started, &seen); err != nil {
+		if err := rows.Scan(&n.Name, &n.Version, &n.Doors, &started, &seen, &n.SchemaStep); err != nil {
 			return nil, err
 		}
 		n.Started, n.Seen = time.Unix(started, 0), time.Unix(seen, 0)

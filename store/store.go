@@ -34,6 +34,9 @@ var (
 	ErrInvalidName   = errors.New("invalid mailbox name")
 	ErrCannotDelete  = errors.New("mailbox cannot be deleted")
 	ErrTooManyWrites = errors.New("the write queue is full")
+	// ErrBodyUnavailable: the body store (an object store over the
+	// network) does not answer now; the message's rows are fine.
+	ErrBodyUnavailable = blob.ErrUnavailable
 )
 
 // Dialect is what differs between SQL databases. Each backend owns its
@@ -103,6 +106,10 @@ type Config struct {
 	// Feed, when set, carries change announcements to and from the other
 	// processes sharing the database (feed.go).
 	Feed ChangeFeed
+	// NodeName is this process's name among the nodes sharing the
+	// database (cluster_nodes): the rolling-upgrade checks leave its own
+	// row, left by its previous run, out of the nodes still alive.
+	NodeName string
 	// ListGovernance is the list defaults in force (zero fields: the
 	// defaults of lists.DefaultGovernance); nesting a list checks the outer
 	// list's owners against it (list_rights.go).
@@ -145,6 +152,9 @@ type Store struct {
 	stmtMu sync.Mutex
 	stmts  map[string]string // ? query -> rebound query
 
+	nodeName   string // Config.NodeName
+	knownSteps int    // how many migration steps this binary knows (upgrade.go)
+
 	threads threadCache // threads.go
 	snaps   snapCache   // snapcache.go
 	words   wordIndexer // words.go
@@ -177,6 +187,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		stop: make(chan struct{}), idxStop: make(chan struct{}), metrics: newMetrics(), stmts: map[string]string{},
 	}
 	s.between, s.release = cfg.BetweenBatches, cfg.Release
+	s.nodeName = cfg.NodeName
 	s.statementSnapshots = cfg.Dialect.Name() != "sqlite"
 	s.revocations = newRevocations(s)
 	s.totpSealers = cfg.TOTPSealers
@@ -272,11 +283,15 @@ func (s *Store) q(query string) string {
 // migrate brings the schema up to date one step per transaction. Each
 // transaction takes the dialect's migration lock and reads the version
 // again under it, so a process that waited for another's migration finds
-// the work done.
+// the work done. Where nodes of two releases share the database, the
+// rolling-upgrade rule decides whether this node may run and migrate
+// (upgrade.go).
 func (s *Store) migrate(ctx context.Context) error {
 	steps := s.dialect.Schema()
+	s.knownSteps = len(steps)
+	start := -1
 	for {
-		done, err := s.migrateStep(ctx, steps)
+		done, err := s.migrateStep(ctx, steps, &start)
 		if err != nil || done {
 			return err
 		}
@@ -284,8 +299,9 @@ func (s *Store) migrate(ctx context.Context) error {
 }
 
 // migrateStep applies the next migration, if any, and reports whether the
-// schema was already current.
-func (s *Store) migrateStep(ctx context.Context, steps []string) (done bool, err error) {
+// schema was already current. *start is set to the version the first call
+// found: the schema the nodes already running know.
+func (s *Store) migrateStep(ctx context.Context, steps []string, start *int) (done bool, err error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
@@ -310,16 +326,29 @@ func (s *Store) migrateStep(ctx context.Context, steps []string) (done bool, err
 	} else if err != nil {
 		return false, fmt.Errorf("store: reading schema version: %w", err)
 	}
-	if v > len(steps) {
-		return false, fmt.Errorf("store: the database has schema version %d but this wardmail knows only %d: upgrade wardmail", v, len(steps))
+	if *start < 0 {
+		*start = v
 	}
-	if v == len(steps) {
+	ahead, err := s.checkSchemaAhead(ctx, tx, v, len(steps))
+	if err != nil {
+		return false, err
+	}
+	if ahead || v == len(steps) {
 		return true, tx.Commit()
+	}
+	rule, err := s.checkStep(ctx, tx, steps[v], v, *start)
+	if err != nil {
+		return false, err
 	}
 	if steps[v] == "" {
 		// A step reserved for a feature still being written.
 	} else if _, err := tx.ExecContext(ctx, steps[v]); err != nil {
 		return false, fmt.Errorf("store: migration %d: %w", v+1, err)
+	}
+	if rule.Contract {
+		if _, err := tx.ExecContext(ctx, s.dialect.Rebind(`UPDATE schema_floor SET oldest = ? WHERE oldest < ?`), rule.After, rule.After); err != nil {
+			return false, fmt.Errorf("store: migration %d: raising the schema floor: %w", v+1, err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, s.dialect.Rebind(`UPDATE schema_version SET version = ?`), v+1); err != nil {
 		return false, err
@@ -327,7 +356,7 @@ func (s *Store) migrateStep(ctx context.Context, steps []string) (done bool, err
 	if err := tx.Commit(); err != nil {
 		return false, fmt.Errorf("store: migration %d: %w", v+1, err)
 	}
-	s.log.Info("schema migrated", "version", v+1, "dialect", s.dialect.Name())
+	s.log.Info("schema migrated", "version", v+1, "dialect", s.dialect.Name(), "contract", rule.Contract)
 	return false, nil
 }
 

@@ -96,6 +96,11 @@ func (a *API) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 		p = errNotFound("That item")
 	case errors.Is(err, store.ErrTooManyWrites), errors.Is(err, context.DeadlineExceeded):
 		p = errUnavailable()
+	case errors.Is(err, store.ErrBodyUnavailable):
+		a.log.Warn("a message body is out of reach", "method", r.Method, "path", r.URL.Path, "err", err)
+		p = problem(http.StatusServiceUnavailable, "body-unavailable",
+			"This message's text cannot be read just now: the store that holds it is not answering. Your folders and message list still work; please try again in a minute.")
+		p.RetryAfter = 30
 	case errors.Is(err, context.Canceled):
 		return // the client went away
 	default:

@@ -51,13 +51,22 @@ type Config struct {
 	CAFile string
 	// Create makes the bucket when it does not exist.
 	Create bool
-	// Timeout bounds each request (default 30 s).
+	// Timeout bounds each call, its retries included (default 10 s): a
+	// store that hangs costs a submission or a FETCH this long, never more.
 	Timeout time.Duration
 }
+
+// DefaultTimeout is Config.Timeout's default.
+const DefaultTimeout = 10 * time.Second
+
+// pingTimeout bounds Ping, which a load balancer's health check waits on:
+// well under the second HAProxy and most balancers allow a check.
+const pingTimeout = 500 * time.Millisecond
 
 // Store is a blob.Store in an S3 bucket.
 type Store struct {
 	c       *minio.Client
+	probe   *minio.Client // for Ping: no retries, so a health check answers at once
 	bucket  string
 	prefix  string
 	sealer  *blob.Sealer
@@ -83,21 +92,28 @@ func Open(ctx context.Context, cfg Config, sealer *blob.Sealer) (*Store, error) 
 		}
 		tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
 	}
-	c, err := minio.New(cfg.Endpoint, &minio.Options{
-		Creds:     credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
-		Secure:    !cfg.Insecure,
-		Region:    cfg.Region,
-		Transport: tr,
-		// A few quick retries, then the caller's temporary failure: a
-		// submission waits seconds for an answer, not minutes.
-		MaxRetries: 3,
-	})
+	client := func(retries int) (*minio.Client, error) {
+		return minio.New(cfg.Endpoint, &minio.Options{
+			Creds:      credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+			Secure:     !cfg.Insecure,
+			Region:     cfg.Region,
+			Transport:  tr,
+			MaxRetries: retries,
+		})
+	}
+	// A few quick retries, then the caller's temporary failure: a
+	// submission waits seconds for an answer, not minutes.
+	c, err := client(3)
 	if err != nil {
 		return nil, fmt.Errorf("s3blob: %w", err)
 	}
-	s := &Store{c: c, bucket: cfg.Bucket, prefix: cfg.Prefix, sealer: sealer, timeout: cfg.Timeout}
+	probe, err := client(1)
+	if err != nil {
+		return nil, fmt.Errorf("s3blob: %w", err)
+	}
+	s := &Store{c: c, probe: probe, bucket: cfg.Bucket, prefix: cfg.Prefix, sealer: sealer, timeout: cfg.Timeout}
 	if s.timeout <= 0 {
-		s.timeout = 30 * time.Second
+		s.timeout = DefaultTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
@@ -139,7 +155,7 @@ func (s *Store) Put(ctx context.Context, hash string, data []byte) error {
 	_, err = s.c.PutObject(ctx, s.bucket, key, bytes.NewReader(data), int64(len(data)),
 		minio.PutObjectOptions{ContentType: "application/octet-stream", DisableMultipart: true, SendContentMd5: true})
 	if err != nil {
-		return fmt.Errorf("s3blob: storing %s: %w", hash, err)
+		return fmt.Errorf("s3blob: storing %s: %w: %w", hash, blob.ErrUnavailable, err)
 	}
 	return nil
 }
@@ -177,7 +193,7 @@ func (s *Store) readErr(hash string, err error) error {
 	if minio.ToErrorResponse(err).Code == "NoSuchKey" {
 		return blob.ErrNotFound
 	}
-	return fmt.Errorf("s3blob: reading %s: %w", hash, err)
+	return fmt.Errorf("s3blob: reading %s: %w: %w", hash, blob.ErrUnavailable, err)
 }
 
 // Delete implements blob.Store; deleting what is not there is not an error.
@@ -190,16 +206,19 @@ func (s *Store) Delete(ctx context.Context, hash string) error {
 	defer cancel()
 	if err := s.c.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}); err != nil &&
 		minio.ToErrorResponse(err).Code != "NoSuchKey" {
-		return fmt.Errorf("s3blob: deleting %s: %w", hash, err)
+		return fmt.Errorf("s3blob: deleting %s: %w: %w", hash, blob.ErrUnavailable, err)
 	}
 	return nil
 }
 
-// Ping checks that the bucket answers (for /healthz readiness).
+// Ping checks that the bucket answers (for /healthz readiness), once and
+// within half a second: a load balancer that waits longer for the node's
+// health check would take every node out of rotation for an outage that
+// only new mail suffers from.
 func (s *Store) Ping(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	ctx, cancel := context.WithTimeout(ctx, min(s.timeout, pingTimeout))
 	defer cancel()
-	_, err := s.c.BucketExists(ctx, s.bucket)
+	_, err := s.probe.BucketExists(ctx, s.bucket)
 	return err
 }
 

@@ -31,7 +31,11 @@ func runCluster(args []string) error {
 	var st *store.Store
 	var err error
 	if *database != "" {
-		st, err = postgres.Open(ctx, *database, postgres.Options{BlobDir: filepath.Join(*data, "blobs"), IndexEvery: -1})
+		var extra []string
+		if extra, err = testExtraMigrations(); err != nil {
+			return err
+		}
+		st, err = postgres.Open(ctx, *database, postgres.Options{BlobDir: filepath.Join(*data, "blobs"), IndexEvery: -1, ExtraMigrations: extra})
 	} else {
 		st, err = openStore(ctx, storeAt{Dir: *data})
 	}
@@ -47,16 +51,20 @@ func runCluster(args []string) error {
 	if err != nil {
 		return fmt.Errorf("reading the database's replication: %w", err)
 	}
+	schema, err := st.Schema(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the database's schema step: %w", err)
+	}
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"database": repl, "nodes": status.Nodes, "unheld_jobs": status.Unheld})
+		return enc.Encode(map[string]any{"database": repl, "schema": schema, "nodes": status.Nodes, "unheld_jobs": status.Unheld})
 	}
-	printCluster(os.Stdout, status, repl, time.Now())
+	printCluster(os.Stdout, status, repl, schema, time.Now())
 	return nil
 }
 
-func printCluster(w io.Writer, s *cluster.Status, r *store.Replication, now time.Time) {
+func printCluster(w io.Writer, s *cluster.Status, r *store.Replication, schema store.SchemaState, now time.Time) {
 	role := "primary"
 	if !r.Primary {
 		role = "STANDBY (read-only: nodes connected here cannot write)"
@@ -72,6 +80,7 @@ func printCluster(w io.Writer, s *cluster.Status, r *store.Replication, now time
 	if r.Backend == "postgres" && len(r.Standbys) == 0 && r.Primary {
 		fmt.Fprintln(w, "  no standby streams from it: losing this database server loses the service")
 	}
+	fmt.Fprintf(w, "schema: step %d; a node must know at least step %d to run on it (docs/upgrades.md)\n", schema.Step, schema.Floor)
 	fmt.Fprintf(w, "nodes: %d\n", len(s.Nodes))
 	for _, n := range s.Nodes {
 		state := "alive"
@@ -82,8 +91,15 @@ func printCluster(w io.Writer, s *cluster.Status, r *store.Replication, now time
 		if len(n.Jobs) > 0 {
 			jobs = strings.Join(n.Jobs, ", ")
 		}
-		fmt.Fprintf(w, "  %s  %s  version %s, up since %s\n    doors: %s\n    background jobs: %s\n",
-			n.Name, state, n.Version, n.Started.Local().Format("2006-01-02 15:04:05"), n.Doors, jobs)
+		step := fmt.Sprintf("schema step %d", n.SchemaStep)
+		switch {
+		case n.SchemaStep == 0:
+			step = "schema step unknown (a release from before nodes recorded it)"
+		case n.SchemaStep < schema.Step:
+			step += fmt.Sprintf(" (the database is at %d: a newer release has migrated it)", schema.Step)
+		}
+		fmt.Fprintf(w, "  %s  %s  version %s, %s, up since %s\n    doors: %s\n    background jobs: %s\n",
+			n.Name, state, n.Version, step, n.Started.Local().Format("2006-01-02 15:04:05"), n.Doors, jobs)
 	}
 	if len(s.Unheld) > 0 {
 		fmt.Fprintf(w, "background jobs no node runs now (a lease lapsed; another node takes it within %s): %s\n",

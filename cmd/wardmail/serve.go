@@ -63,6 +63,9 @@ func runServe(args []string) error {
 		return err
 	}
 	cfg.Version = version
+	if cfg.ExtraMigrations, err = testExtraMigrations(); err != nil {
+		return err
+	}
 	stop, err := startCPUProfile(*cpuProfile)
 	if err != nil {
 		return err

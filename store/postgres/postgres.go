@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +55,13 @@ type Options struct {
 	// IndexEvery is store.Config.IndexEvery: how often the word indexer
 	// wakes (default 250ms; negative: never, tests call IndexWords).
 	IndexEvery time.Duration
+	// NodeName is store.Config.NodeName: this node's name in
+	// cluster_nodes, which the rolling-upgrade checks leave out.
+	NodeName string
+	// ExtraMigrations are appended to Migrations. Only tests of rolling
+	// upgrades set it, to play the next release (a test build of
+	// cmd/wardmail, docs/upgrades.md); operators never do.
+	ExtraMigrations []string
 }
 
 // DefaultInlineMax is the default Options.InlineMax, as for SQLite.
@@ -112,7 +120,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*store.Store, error) {
 		return nil, err
 	}
 	st, err := store.Open(ctx, store.Config{Feed: feed,
-		Writer: w, Reader: r, Dialect: Dialect{}, Blobs: blobs, Sealer: sealer, TOTPSealers: totpSealers,
+		Writer: w, Reader: r, Dialect: Dialect{extra: opt.ExtraMigrations}, Blobs: blobs, NodeName: opt.NodeName, Sealer: sealer, TOTPSealers: totpSealers,
 		InlineMax: inline, Logger: opt.Logger, Now: opt.Now, IndexEvery: opt.IndexEvery, ListGovernance: opt.ListGovernance,
 	})
 	if err != nil {
@@ -142,13 +150,24 @@ func openPool(dsn, name string, params map[string]string) (*sql.DB, error) {
 }
 
 // Dialect is PostgreSQL's store.Dialect.
-type Dialect struct{}
+type Dialect struct {
+	extra []string // Options.ExtraMigrations
+}
 
 // Name implements store.Dialect.
 func (Dialect) Name() string { return "postgres" }
 
 // Schema implements store.Dialect.
-func (Dialect) Schema() []string { return Migrations }
+func (d Dialect) Schema() []string {
+	if len(d.extra) == 0 {
+		return Migrations
+	}
+	return slices.Concat(Migrations, d.extra)
+}
+
+// ExpandOnlyFrom implements store.RollingUpgrades: several nodes of two
+// releases share a PostgreSQL database while one of them migrates it.
+func (Dialect) ExpandOnlyFrom() int { return expandOnlyFrom }
 
 // migrationLock is the advisory lock key migrations hold: any constant
 // agreed by every node ("wardmail" in ASCII).

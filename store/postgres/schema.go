@@ -48,6 +48,7 @@ var Migrations = slices.Concat([]string{
 	[]string{schemaQueue},
 	ParityMigrations,
 	submissionSteps,
+	upgradeSteps,
 )
 
 const schemaV1 = `
