@@ -24,7 +24,8 @@ type Hasher interface {
 
 // Config is what the service needs.
 type Config struct {
-	Store  *store.Store
+	// Store is the database (Storage: *store.Store).
+	Store  Storage
 	Hasher Hasher
 	// Locks is the lockout state: the running engine in a server
 	// (EngineLocks), the store from the command line (StoreLocks).
@@ -36,7 +37,7 @@ type Config struct {
 // Service is the administration service. It is safe for concurrent use.
 type Service struct {
 	cfg Config
-	st  *store.Store
+	st  Storage
 }
 
 // New returns the service.
