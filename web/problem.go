@@ -9,9 +9,9 @@ import (
 	"wardmail/admin"
 	"wardmail/auth"
 	"wardmail/listsvc"
+	"wardmail/mail"
 	"wardmail/privilege"
 
-	"wardmail/store"
 	"wardmail/submit"
 )
 
@@ -92,9 +92,9 @@ func (a *API) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 		if se.Temporary() {
 			p.RetryAfter = 60
 		}
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, mail.ErrNotFound):
 		p = errNotFound("That item")
-	case errors.Is(err, store.ErrTooManyWrites), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, mail.ErrTooManyWrites), errors.Is(err, context.DeadlineExceeded):
 		p = errUnavailable()
 	case errors.Is(err, context.Canceled):
 		return // the client went away
