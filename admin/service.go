@@ -84,6 +84,16 @@ func (s *Service) Actor(ctx context.Context, p *store.Person) (*privilege.Princi
 	return s.st.Principal(ctx, p)
 }
 
+// ActorNamed is the person with this address as Actor sees them: the
+// administrator a command line's --by names.
+func (s *Service) ActorNamed(ctx context.Context, email string) (*privilege.Principal, error) {
+	p, err := s.person(ctx, email)
+	if err != nil {
+		return nil, err
+	}
+	return s.st.Principal(ctx, p)
+}
+
 // subject finds a person by address and asks whether the actor may take the
 // action on them. Someone outside the actor's organisations, and someone who
 // does not exist, are the same refusal.
