@@ -145,7 +145,6 @@ type Store struct {
 	stmtMu sync.Mutex
 	stmts  map[string]string // ? query -> rebound query
 
-	threads threadCache // threads.go
 	snaps   snapCache   // snapcache.go
 	words   wordIndexer // words.go
 	wordKey []byte      // with a Sealer: word keys are keyed hashes, and no vocabulary is kept
