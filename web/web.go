@@ -92,6 +92,12 @@ func New(cfg Config) http.Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	for what, missing := range map[string]bool{"Mail": cfg.Mail == nil, "Pipeline": cfg.Pipeline == nil, "Login": cfg.Login == nil,
+		"Sessions": cfg.Sessions == nil, "Directory": cfg.Directory == nil, "Lists": cfg.Lists == nil, "Admin": cfg.Admin == nil} {
+		if missing {
+			panic("web.New: Config." + what + " is required")
+		}
+	}
 	a := &API{cfg: cfg, lists: cfg.Lists, dir: cfg.Directory, auth: cfg.Login, sessions: cfg.Sessions, mail: cfg.Mail, pipeline: cfg.Pipeline,
 		log: cfg.Logger, now: cfg.Now, metrics: newMetrics(), inlineKey: newInlineKey()}
 	if cfg.Registry != nil {
