@@ -173,3 +173,52 @@ func TestConversationList(t *testing.T) {
 		t.Errorf("conversation of an unknown UID: %v %v", ok, err)
 	}
 }
+
+// Readers group a folder while messages arrive (the webmail and IMAP share
+// one service): every answer is a whole grouping, and the last one counts
+// every message.
+func TestConversationsWhileMessagesArrive(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	box := e.box(t, e.bob, "INBOX").ID
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				th, err := e.svc.Conversations(ctx, box)
+				if err != nil {
+					errs <- err
+					return
+				}
+				n := 0
+				for _, c := range th.List {
+					n += len(c.UIDs)
+				}
+				if n != th.Messages {
+					errs <- fmt.Errorf("%d messages in conversations, %d counted", n, th.Messages)
+					return
+				}
+			}
+		}()
+	}
+	for i := range 60 {
+		e.appendThreaded(t, box, i, fmt.Sprintf("Message-ID: <m%d@nhs.test>\r\nSubject: Re: Topic %d\r\n", i, i%5))
+	}
+	close(done)
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	th, err := e.svc.Conversations(ctx, box)
+	if err != nil || th.Messages != 60 || len(th.List) != 5 {
+		t.Fatalf("after the arrivals: %d messages in %d conversations, %v", th.Messages, len(th.List), err)
+	}
+}
