@@ -35,7 +35,7 @@ func (e EngineLocks) SetIncident(ctx context.Context, actor string, on bool) err
 
 // StoreLocks is the lockout state as stored: what the command line changes
 // beside a running server, which picks it up within a second.
-type StoreLocks struct{ Store *store.Store }
+type StoreLocks struct{ Store LockStorage }
 
 func (s StoreLocks) Locks(ctx context.Context) ([]store.LockoutRow, error) {
 	return s.Store.Lockouts(ctx)

@@ -24,7 +24,8 @@ type Hasher interface {
 
 // Config is what the service needs.
 type Config struct {
-	Store  *store.Store
+	// Store is the database (Storage: *store.Store).
+	Store  Storage
 	Hasher Hasher
 	// Locks is the lockout state: the running engine in a server
 	// (EngineLocks), the store from the command line (StoreLocks).
@@ -36,7 +37,7 @@ type Config struct {
 // Service is the administration service. It is safe for concurrent use.
 type Service struct {
 	cfg Config
-	st  *store.Store
+	st  Storage
 }
 
 // New returns the service.
@@ -80,6 +81,16 @@ func invalid(field, format string, args ...any) *Error {
 // Actor is a signed-in person with their grants, as the privilege model
 // decides for them.
 func (s *Service) Actor(ctx context.Context, p *store.Person) (*privilege.Principal, error) {
+	return s.st.Principal(ctx, p)
+}
+
+// ActorNamed is the person with this address as Actor sees them: the
+// administrator a command line's --by names.
+func (s *Service) ActorNamed(ctx context.Context, email string) (*privilege.Principal, error) {
+	p, err := s.person(ctx, email)
+	if err != nil {
+		return nil, err
+	}
 	return s.st.Principal(ctx, p)
 }
 

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"wardmail/mail"
 	"wardmail/message"
 	"wardmail/sim"
 	"wardmail/store"
@@ -134,16 +135,18 @@ func Mailbox(ctx context.Context, st *store.Store, cfg MailboxConfig) (*MailboxR
 	res.SeedSeconds = time.Since(start).Seconds()
 	res.PerSecond = float64(cfg.Count) / res.SeedSeconds
 
-	// The store's side of the message list and of the conversation list.
+	// The service's side of the message list and of the conversation list
+	// (the mail service groups and keeps the grouping).
+	msvc := mail.New(st, nil)
 	t0 := time.Now()
-	th, err := st.Conversations(ctx, box.ID)
+	th, err := msvc.Conversations(ctx, box.ID)
 	if err != nil {
 		return nil, err
 	}
 	res.GroupMs = float64(time.Since(t0).Microseconds()) / 1000
 	res.Conversations = len(th.List)
 	t0 = time.Now()
-	if _, err := st.Conversations(ctx, box.ID); err != nil {
+	if _, err := msvc.Conversations(ctx, box.ID); err != nil {
 		return nil, err
 	}
 	res.GroupCachedMs = float64(time.Since(t0).Microseconds()) / 1000
@@ -161,7 +164,7 @@ func Mailbox(ctx context.Context, st *store.Store, cfg MailboxConfig) (*MailboxR
 	if err != nil {
 		return nil, err
 	}
-	if res.GroupArrival, err = timeGroup(ctx, st, box.ID); err != nil {
+	if res.GroupArrival, err = timeGroup(ctx, msvc, box.ID); err != nil {
 		return nil, err
 	}
 	if _, _, err := st.SetFlags(ctx, box.ID, []uint32{uid}, store.FlagsAdd, []string{store.FlagDeleted}, 0); err != nil {
@@ -170,7 +173,7 @@ func Mailbox(ctx context.Context, st *store.Store, cfg MailboxConfig) (*MailboxR
 	if _, err := st.Expunge(ctx, box.ID, []uint32{uid}); err != nil {
 		return nil, err
 	}
-	if res.GroupRemoval, err = timeGroup(ctx, st, box.ID); err != nil {
+	if res.GroupRemoval, err = timeGroup(ctx, msvc, box.ID); err != nil {
 		return nil, err
 	}
 	for _, off := range Offsets {
@@ -237,9 +240,9 @@ func benchSearch(ctx context.Context, st *store.Store, box int64, samples int, r
 	return nil
 }
 
-func timeGroup(ctx context.Context, st *store.Store, box int64) (float64, error) {
+func timeGroup(ctx context.Context, msvc *mail.Service, box int64) (float64, error) {
 	t0 := time.Now()
-	_, err := st.Conversations(ctx, box)
+	_, err := msvc.Conversations(ctx, box)
 	return float64(time.Since(t0).Microseconds()) / 1000, err
 }
 

@@ -5,10 +5,8 @@ import (
 	"bytes"
 	"errors"
 	"testing"
-	"time"
 
 	"wardmail/imapd/wire"
-	"wardmail/message"
 )
 
 // FuzzCommandArgs runs the argument interpreters of the commands (sequence
@@ -131,60 +129,4 @@ func checkArgs(t *testing.T, cmd *wire.Command) {
 			}
 		}
 	}
-}
-
-// FuzzThread runs both RFC 5256 threading algorithms over messages whose
-// ids, references and subjects come from the input (a small alphabet, so
-// that duplicates, loops and self-references are common). Every message
-// must come out exactly once, in a tree without cycles.
-func FuzzThread(f *testing.F) {
-	f.Add([]byte("a:b c:Re: x\nb:a:x\nc:c b:\n:a:Re: y\nb::y"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var msgs []tmsg
-		for i, line := range bytes.Split(data, []byte("\n")) {
-			if i >= 200 {
-				break
-			}
-			parts := bytes.SplitN(line, []byte(":"), 3)
-			m := tmsg{idx: i, date: time.Unix(int64(len(line)%7), 0)}
-			m.id = string(parts[0])
-			if len(parts) > 1 {
-				for _, r := range bytes.Fields(parts[1]) {
-					m.refs = append(m.refs, string(r))
-				}
-			}
-			if len(parts) > 2 {
-				m.subject = message.NormalizeSubject(string(parts[2]))
-				m.reply = message.IsReplySubject(string(parts[2]))
-			}
-			msgs = append(msgs, m)
-		}
-		for _, roots := range [][]*tnode{threadReferences(msgs), threadOrderedSubject(msgs)} {
-			seen := make([]int, len(msgs))
-			visited := map[*tnode]bool{}
-			var walk func(n *tnode, depth int)
-			walk = func(n *tnode, depth int) {
-				if visited[n] || depth > len(msgs)+1 {
-					t.Fatalf("cycle in the thread tree")
-				}
-				visited[n] = true
-				if n.msg >= 0 {
-					seen[n.msg]++
-				} else if len(n.kids) == 0 {
-					t.Fatalf("empty dummy in the output")
-				}
-				for _, k := range n.kids {
-					walk(k, depth+1)
-				}
-			}
-			for _, r := range roots {
-				walk(r, 0)
-			}
-			for i, n := range seen {
-				if n != 1 {
-					t.Fatalf("message %d appears %d times", i, n)
-				}
-			}
-		}
-	})
 }

@@ -3,22 +3,15 @@ package imapd
 import (
 	"container/list"
 	"sync"
-	"time"
+
+	"wardmail/mail"
 )
 
-// threadFields is what THREAD needs of a message's content, decoded once:
-// a message's content never changes, so it is kept by content id like the
-// envelopes (envcache.go). Decoding the summary's JSON was more than half
-// of THREAD REFERENCES over a 100,000-message mailbox.
-type threadFields struct {
-	id      string
-	refs    []string
-	subject string
-	reply   bool
-	date    time.Time // zero: no readable Date, the internal date is used
-}
-
-// threadCache keeps threadFields by content id, least recently used
+// threadCache keeps what THREAD needs of a message's content
+// (mail.ThreadMessageOf), decoded once: a message's content never changes,
+// so it is kept by content id like the envelopes (envcache.go). Decoding
+// the summary's JSON was more than half of THREAD REFERENCES over a
+// 100,000-message mailbox. It keeps them by content id, least recently used
 // dropped past max entries.
 type threadCache struct {
 	mu    sync.Mutex
@@ -29,7 +22,7 @@ type threadCache struct {
 
 type threadEntry struct {
 	id int64
-	f  *threadFields
+	f  *mail.ThreadMessage
 }
 
 func newThreadCache(max int) *threadCache {
@@ -37,7 +30,7 @@ func newThreadCache(max int) *threadCache {
 }
 
 // get returns the fields cached for a content id, or nil.
-func (c *threadCache) get(id int64) *threadFields {
+func (c *threadCache) get(id int64) *mail.ThreadMessage {
 	if c == nil || c.max <= 0 {
 		return nil
 	}
@@ -52,7 +45,7 @@ func (c *threadCache) get(id int64) *threadFields {
 }
 
 // put remembers fields. Callers must not change them afterwards.
-func (c *threadCache) put(id int64, f *threadFields) {
+func (c *threadCache) put(id int64, f *mail.ThreadMessage) {
 	if c == nil || c.max <= 0 {
 		return
 	}

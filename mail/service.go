@@ -12,6 +12,9 @@ type Service struct {
 	st  Storage
 	log *slog.Logger
 	now func() time.Time
+	// threads keeps the conversations of the folders read last
+	// (threads.go).
+	threads threadCache
 }
 
 // New returns the mail service over st. A nil logger discards.
@@ -135,9 +138,4 @@ func (s *Service) Newest(ctx context.Context, mailboxID int64, after, before tim
 // FlagsOf reads the flags of some messages.
 func (s *Service) FlagsOf(ctx context.Context, mailboxID int64, uids []uint32) (map[uint32][]string, error) {
 	return s.st.FlagsOf(ctx, mailboxID, uids)
-}
-
-// Conversations are a mailbox's threads.
-func (s *Service) Conversations(ctx context.Context, mailboxID int64) (*Threads, error) {
-	return s.st.Conversations(ctx, mailboxID)
 }

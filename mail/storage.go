@@ -34,7 +34,7 @@ type Storage interface {
 	Body(ctx context.Context, contentID int64) ([]byte, error)
 	UIDsByDate(ctx context.Context, mailboxID int64, since, before time.Time, offset, limit int) ([]uint32, int64, error)
 	FlagsOf(ctx context.Context, mailboxID int64, uids []uint32) (map[uint32][]string, error)
-	Conversations(ctx context.Context, mailboxID int64) (*Threads, error)
+	ThreadRows(ctx context.Context, mailboxID int64, since ThreadMark, maxChange int) (*ThreadRead, error)
 
 	// Changing messages.
 	SetFlags(ctx context.Context, mailboxID int64, uids []uint32, op FlagOp, flags []string, unchangedSince uint64) (updated []MessageRef, failed []uint32, err error)

@@ -25,8 +25,11 @@ type (
 	FlagOp = store.FlagOp
 	// IndexHit is one message the word index found.
 	IndexHit = store.IndexHit
-	// Threads is a mailbox's conversations.
-	Threads = store.Threads
+	// ThreadMark, ThreadRow and ThreadRead are a folder's threading keys
+	// as Conversations reads them.
+	ThreadMark = store.ThreadMark
+	ThreadRow  = store.ThreadRow
+	ThreadRead = store.ThreadRead
 	// Upload is an attachment uploaded for a message being written.
 	Upload = store.Upload
 	// Hub announces committed changes to mailboxes.

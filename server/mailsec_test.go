@@ -103,4 +103,9 @@ func TestTLSReportsForAdministrators(t *testing.T) {
 	if code := call("n1@nhs.test", "GET", "/api/v1/admin/tls-reports", nil, nil); code != http.StatusForbidden {
 		t.Fatalf("a nurse read the TLS reports: %d", code)
 	}
+	var missing struct{ Detail string }
+	if code := call("nat1@nhs.test", "GET", "/api/v1/admin/tls-reports/999999", nil, &missing); code != http.StatusNotFound ||
+		missing.Detail != "There is no TLS report 999999." {
+		t.Fatalf("a report that does not exist: %d %+v", code, missing)
+	}
 }

@@ -28,9 +28,11 @@ import (
 	"wardmail/blob/s3blob"
 	"wardmail/cluster"
 	"wardmail/connlimit"
+	"wardmail/directory"
 	"wardmail/imapd"
 	"wardmail/inbound"
 	"wardmail/lists"
+	"wardmail/listsvc"
 	"wardmail/lockout"
 	"wardmail/mail"
 	"wardmail/outbound"
@@ -294,8 +296,12 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.Admin = admin.New(admin.Config{Store: st, Hasher: hasher, Locks: admin.EngineLocks{Engine: lock},
 		CheckPassword: auth.CheckPasswordPolicy})
 	httpSrv := &http.Server{
-		Handler: limitHTTP(web.New(web.Config{Store: st, Mail: mailSvc, Pipeline: s.Pipeline, Login: s.Login,
-			Registry: s.Registry, Logger: log, TLS: true, ReplyAll: s.Storms, Admin: s.Admin, Now: cfg.Now, Scanners: s.Scanner,
+		Handler: limitHTTP(web.New(web.Config{Mail: mailSvc, Pipeline: s.Pipeline, Login: s.Login,
+			Sessions:  auth.NewWebSessions(auth.WebSessionsConfig{Store: st, Now: cfg.Now, Logger: log}),
+			Directory: directory.NewService(st),
+			Lists:     listsvc.New(listsvc.Config{Store: st, Governance: s.Pipeline.Governance(), Notify: s.Pipeline}),
+			Health:    storeHealth{st},
+			Registry:  s.Registry, Logger: log, TLS: true, ReplyAll: s.Storms, Admin: s.Admin, Now: cfg.Now, Scanners: s.Scanner,
 			MTASTS: s.mtaSTSHandler(cfg), Queue: s.Queue}),
 			orDefault(cfg.HTTPBodyTimeout, defHTTPBody), orDefault(cfg.HTTPBodyMinRate, defMinRate)),
 		ReadHeaderTimeout: orDefault(cfg.HTTPReadHeaderTimeout, defHTTPHeader),

@@ -22,8 +22,8 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"wardmail/auth"
 	"wardmail/connlimit"
-	"wardmail/store"
 	"wardmail/submit"
 )
 
@@ -59,7 +59,13 @@ type Config struct {
 
 	// Revocations, when set, ends a signed-in session once the person's
 	// credentials are revoked (store/revoke.go): its next command gets 421.
-	Revocations *store.Revocations
+	Revocations Revocations
+}
+
+// Revocations watches a signed-in person's credentials for a door: onEnd
+// runs when they are revoked (*store.Revocations implements it).
+type Revocations interface {
+	Watch(p *auth.Person, door string, onEnd func(reason string)) *auth.CredWatch
 }
 
 // Server is one SMTP listener's worth of configuration.

@@ -16,13 +16,12 @@ import (
 	"wardmail/auth"
 	"wardmail/connlimit"
 	"wardmail/quickack"
-	"wardmail/store"
 	"wardmail/submit"
 )
 
 // Authenticator checks a person's credentials (auth.Login does).
 type Authenticator interface {
-	Authenticate(ctx context.Context, username, password string) (*store.Person, error)
+	Authenticate(ctx context.Context, username, password string) (*auth.Person, error)
 }
 
 // session is one SMTP connection's transaction state.
@@ -37,7 +36,7 @@ type session struct {
 	ended  bool // a 421 closed the session; pipelined commands get no work
 	// creds ends the session when the person's credentials are revoked
 	// after it signed in (revoke.go).
-	creds *store.CredWatch
+	creds *auth.CredWatch
 }
 
 var (

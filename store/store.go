@@ -155,7 +155,6 @@ type Store struct {
 	nodeName   string // Config.NodeName
 	knownSteps int    // how many migration steps this binary knows (upgrade.go)
 
-	threads threadCache // threads.go
 	snaps   snapCache   // snapcache.go
 	words   wordIndexer // words.go
 	wordKey []byte      // with a Sealer: word keys are keyed hashes, and no vocabulary is kept

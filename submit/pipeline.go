@@ -26,7 +26,8 @@ const (
 
 // Config is what a Pipeline needs.
 type Config struct {
-	Store    *store.Store
+	// Store is the database (Storage: *store.Store).
+	Store    Storage
 	Hostname string
 	// LocalDomains are accepted in addition to the domains of the people in
 	// the directory.

@@ -142,8 +142,14 @@ func Receive(ctx context.Context, st Store, ourDomains func(string) bool, msg []
 	if err != nil {
 		return rec, err
 	}
+	return rec, Keep(ctx, st, ourDomains, rec)
+}
+
+// Keep keeps a report already parsed (a JSON file an operator imports) when
+// it is about one of our domains; reports about other domains are refused.
+func Keep(ctx context.Context, st Store, ourDomains func(string) bool, rec Received) error {
 	if !ourDomains(rec.PolicyDomain) {
-		return rec, fmt.Errorf("tlsrpt: the report is about %s, not one of our domains", rec.PolicyDomain)
+		return fmt.Errorf("tlsrpt: the report is about %s, not one of our domains", rec.PolicyDomain)
 	}
-	return rec, st.AddTLSReport(ctx, rec)
+	return st.AddTLSReport(ctx, rec)
 }

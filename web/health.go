@@ -29,7 +29,7 @@ func (a *API) handleHealth(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	if err := a.store.Ping(ctx); err != nil {
+	if err := a.database(ctx); err != nil {
 		a.log.Warn("health check failed", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_ = json.NewEncoder(w).Encode(map[string]string{"status": "unavailable", "detail": "the mail store does not answer"})
@@ -40,8 +40,8 @@ func (a *API) handleHealth(w http.ResponseWriter, r *http.Request) {
 	if !allUp {
 		out["status"] = "degraded"
 	}
-	if p, ok := a.store.Blobs().(interface{ Ping(context.Context) error }); ok {
-		if err := p.Ping(ctx); err != nil {
+	if asked, err := a.objectStore(ctx); asked {
+		if err != nil {
 			a.log.Warn("health check: the object store does not answer", "err", err)
 			out["status"], out["object_store"] = "degraded", "unavailable: new mail waits (451) until it answers"
 		} else {
@@ -52,6 +52,20 @@ func (a *API) handleHealth(w http.ResponseWriter, r *http.Request) {
 		out["scanners"] = engines
 	}
 	_ = json.NewEncoder(w).Encode(out)
+}
+
+func (a *API) database(ctx context.Context) error {
+	if a.cfg.Health == nil {
+		return nil
+	}
+	return a.cfg.Health.Database(ctx)
+}
+
+func (a *API) objectStore(ctx context.Context) (bool, error) {
+	if a.cfg.Health == nil {
+		return false, nil
+	}
+	return a.cfg.Health.ObjectStore(ctx)
 }
 
 func (a *API) metricsHandler() http.Handler {

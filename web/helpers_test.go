@@ -19,7 +19,10 @@ import (
 
 	"wardmail/admin"
 	"wardmail/auth"
+	"wardmail/directory"
+	"wardmail/listsvc"
 	"wardmail/lockout"
+	"wardmail/mail"
 	"wardmail/store"
 	"wardmail/store/postgres"
 	"wardmail/store/sqlite"
@@ -136,9 +139,9 @@ func startWebWith(t testing.TB, dir string, opt sqlite.Options) *testServer {
 		t.Fatal(err)
 	}
 	login := auth.New(auth.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams(), 2, 2*time.Second), Lockout: lock})
-	h := web.New(web.Config{Store: st, Pipeline: ts.Pipe, Login: login, TLS: true,
-		Admin:    admin.New(admin.Config{Store: st, Hasher: login.Hasher(), Locks: admin.EngineLocks{Engine: lock}, CheckPassword: auth.CheckPasswordPolicy}),
-		ReplyAll: storm{}, Now: ts.Now})
+	cfg := services(st, ts.Pipe, login, lock, ts.Now)
+	cfg.ReplyAll = storm{}
+	h := web.New(cfg)
 	ts.srv = httptest.NewTLSServer(h)
 	ts.URL = ts.srv.URL
 	t.Cleanup(func() {
@@ -148,6 +151,19 @@ func startWebWith(t testing.TB, dir string, opt sqlite.Options) *testServer {
 		}
 	})
 	return ts
+}
+
+// services is the web door's configuration over st, with every service the
+// server wires (server/server.go) built over the same store.
+func services(st *store.Store, pipe *submit.Pipeline, login *auth.Login, lock *lockout.Engine, now func() time.Time) web.Config {
+	return web.Config{Pipeline: pipe, Login: login, TLS: true, Now: now,
+		Mail:      mail.New(st, nil),
+		Sessions:  auth.NewWebSessions(auth.WebSessionsConfig{Store: st, Now: now}),
+		Directory: directory.NewService(st),
+		Lists:     listsvc.New(listsvc.Config{Store: st, Governance: pipe.Governance(), Notify: pipe}),
+		Admin: admin.New(admin.Config{Store: st, Hasher: login.Hasher(), Locks: admin.EngineLocks{Engine: lock},
+			CheckPassword: auth.CheckPasswordPolicy}),
+	}
 }
 
 // client is one browser: a cookie jar and the CSRF token of its session.

@@ -9,9 +9,9 @@ import (
 	"wardmail/admin"
 	"wardmail/auth"
 	"wardmail/listsvc"
+	"wardmail/mail"
 	"wardmail/privilege"
 
-	"wardmail/store"
 	"wardmail/submit"
 )
 
@@ -92,11 +92,11 @@ func (a *API) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 		if se.Temporary() {
 			p.RetryAfter = 60
 		}
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, mail.ErrNotFound):
 		p = errNotFound("That item")
-	case errors.Is(err, store.ErrTooManyWrites), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, mail.ErrTooManyWrites), errors.Is(err, context.DeadlineExceeded):
 		p = errUnavailable()
-	case errors.Is(err, store.ErrBodyUnavailable):
+	case errors.Is(err, mail.ErrBodyUnavailable):
 		a.log.Warn("a message body is out of reach", "method", r.Method, "path", r.URL.Path, "err", err)
 		p = problem(http.StatusServiceUnavailable, "body-unavailable",
 			"This message's text cannot be read just now: the store that holds it is not answering. Your folders and message list still work; please try again in a minute.")

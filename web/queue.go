@@ -7,7 +7,6 @@ import (
 
 	"wardmail/outbound"
 	"wardmail/privilege"
-	"wardmail/store"
 )
 
 // The outbound queue in the administrators' API: what waits for other
@@ -37,7 +36,7 @@ func (a *API) handleQueue(w http.ResponseWriter, r *http.Request, who *Session, 
 	}
 	state := r.URL.Query().Get("state")
 	switch state {
-	case "", store.QueueQueued, store.QueueHeld, store.QueueDelivered, store.QueueFailed, store.QueueDeleted:
+	case "", outbound.StateQueued, outbound.StateHeld, outbound.StateDelivered, outbound.StateFailed, outbound.StateDeleted:
 	default:
 		return problem(http.StatusBadRequest, "bad-request", "state must be queued, held, delivered, failed or deleted, not %q.", state)
 	}
@@ -45,15 +44,15 @@ func (a *API) handleQueue(w http.ResponseWriter, r *http.Request, who *Session, 
 	if err != nil {
 		return err
 	}
-	msgs, err := q.List(r.Context(), *actor, store.QueueFilter{Domain: r.URL.Query().Get("domain"), State: state, Limit: limit})
+	msgs, err := q.List(r.Context(), *actor, outbound.QueueFilter{Domain: r.URL.Query().Get("domain"), State: state, Limit: limit})
 	if err != nil {
 		return err
 	}
 	if domains == nil {
-		domains = []store.QueueDomain{}
+		domains = []outbound.QueueDomain{}
 	}
 	if msgs == nil {
-		msgs = []*store.QueuedMessage{}
+		msgs = []*outbound.QueuedMessage{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"domains": domains, "messages": msgs, "at": a.now().UTC()})
 	return nil

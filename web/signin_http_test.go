@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"wardmail/admin"
 	"wardmail/auth"
 	"wardmail/lockout"
 	"wardmail/store"
@@ -46,8 +45,7 @@ func startSignin(t testing.TB, pol lockout.Policy, people map[string]string) *si
 		t.Fatal(err)
 	}
 	login := auth.New(auth.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams(), 2, 2*time.Second), Lockout: lock})
-	h := web.New(web.Config{Store: st, Pipeline: ts.Pipe, Login: login, TLS: true,
-		Admin: admin.New(admin.Config{Store: st, Hasher: login.Hasher(), Locks: admin.EngineLocks{Engine: lock}, CheckPassword: auth.CheckPasswordPolicy}), Now: ts.Now})
+	h := web.New(services(st, ts.Pipe, login, lock, ts.Now))
 	ts.srv = httptest.NewTLSServer(h)
 	ts.URL = ts.srv.URL
 	t.Cleanup(func() {

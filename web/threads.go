@@ -3,11 +3,9 @@ package web
 import (
 	"net/http"
 	"strconv"
-
-	"wardmail/mail"
 )
 
-// Conversations (store/threads.go groups a folder): the message list can
+// Conversations (mail/threads.go groups a folder): the message list can
 // show one row per conversation, and the reading pane a conversation's
 // messages.
 
@@ -30,22 +28,15 @@ func (a *API) handleConversations(w http.ResponseWriter, r *http.Request, who *S
 	if err != nil {
 		return err
 	}
-	t, err := a.mail.Conversations(r.Context(), m.ID)
+	page, err := a.mail.ConversationList(r.Context(), m.ID, offset, limit, maxThreadUIDs)
 	if err != nil {
 		return err
 	}
-	page := t.List[min(offset, len(t.List)):min(offset+limit, len(t.List))]
-	newest := make([]uint32, len(page))
-	var all []uint32
-	for i, th := range page {
-		newest[i] = th.UIDs[0]
-		all = append(all, th.UIDs[:min(len(th.UIDs), maxThreadUIDs)]...)
+	newest := make([]uint32, len(page.Conversations))
+	for i, c := range page.Conversations {
+		newest[i] = c.Newest
 	}
 	items, err := a.listItems(r.Context(), m.ID, newest)
-	if err != nil {
-		return err
-	}
-	flags, err := a.mail.FlagsOf(r.Context(), m.ID, all)
 	if err != nil {
 		return err
 	}
@@ -53,29 +44,16 @@ func (a *API) handleConversations(w http.ResponseWriter, r *http.Request, who *S
 	for _, it := range items {
 		byUID[it.UID] = it
 	}
-	out := make([]convItem, 0, len(page))
-	for _, th := range page {
-		it, ok := byUID[th.UIDs[0]]
+	out := make([]convItem, 0, len(page.Conversations))
+	for _, c := range page.Conversations {
+		it, ok := byUID[c.Newest]
 		if !ok {
 			continue // expunged since the grouping was made
 		}
-		c := convItem{listItem: it, UIDs: []uint32{}}
-		for _, u := range th.UIDs[:min(len(th.UIDs), maxThreadUIDs)] {
-			f, ok := flags[u]
-			if !ok {
-				continue
-			}
-			c.UIDs = append(c.UIDs, u)
-			if !hasFlag(f, mail.FlagSeen) {
-				c.Unread++
-			}
-			c.Flagged = c.Flagged || hasFlag(f, mail.FlagFlagged)
-		}
-		c.Count = len(th.UIDs)
-		c.Seen = c.Unread == 0
-		out = append(out, c)
+		it.Seen, it.Flagged = c.Unread == 0, it.Flagged || c.Flagged
+		out = append(out, convItem{listItem: it, Count: c.Count, Unread: c.Unread, UIDs: c.UIDs})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"folder": m.ID, "total": len(t.List), "messageCount": t.Messages, "offset": offset, "messages": out})
+	writeJSON(w, http.StatusOK, map[string]any{"folder": m.ID, "total": page.Total, "messageCount": page.Messages, "offset": offset, "messages": out})
 	return nil
 }
 
@@ -90,11 +68,10 @@ func (a *API) handleConversation(w http.ResponseWriter, r *http.Request, who *Se
 	if err != nil || uid == 0 {
 		return problem(http.StatusBadRequest, "bad-request", "%q is not a message number.", truncate(r.PathValue("uid"), 40))
 	}
-	t, err := a.mail.Conversations(r.Context(), m.ID)
+	th, ok, err := a.mail.ConversationOf(r.Context(), m.ID, uint32(uid))
 	if err != nil {
 		return err
 	}
-	th, ok := t.ThreadOf(uint32(uid))
 	if !ok {
 		return errNotFound("That conversation")
 	}

@@ -2,13 +2,10 @@ package web
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 
 	"wardmail/privilege"
-	"wardmail/store"
-	"wardmail/tlsrpt"
 )
 
 // handleMTASTS: GET /.well-known/mta-sts.txt on mta-sts.DOMAIN: the local
@@ -25,7 +22,7 @@ func (a *API) handleMTASTS(w http.ResponseWriter, r *http.Request) {
 // reports (RFC 8460) other operators sent about our domains, newest first,
 // with their totals. Reading them is not audited: they describe other
 // servers' connections to ours, not anyone's mail.
-func (a *API) handleTLSReports(w http.ResponseWriter, r *http.Request, _ *Session, _ *privilege.Principal) error {
+func (a *API) handleTLSReports(w http.ResponseWriter, r *http.Request, _ *Session, actor *privilege.Principal) error {
 	limit := 100
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -34,12 +31,9 @@ func (a *API) handleTLSReports(w http.ResponseWriter, r *http.Request, _ *Sessio
 		}
 		limit = n
 	}
-	reps, err := a.store.TLSReports(r.Context(), r.URL.Query().Get("domain"), limit)
+	reps, err := a.cfg.Admin.TLSReports(r.Context(), *actor, r.URL.Query().Get("domain"), limit)
 	if err != nil {
 		return err
-	}
-	if reps == nil {
-		reps = []tlsrpt.Received{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"reports": reps})
 	return nil
@@ -47,15 +41,12 @@ func (a *API) handleTLSReports(w http.ResponseWriter, r *http.Request, _ *Sessio
 
 // handleTLSReport: GET /api/v1/admin/tls-reports/{id}: one report with its
 // JSON as received.
-func (a *API) handleTLSReport(w http.ResponseWriter, r *http.Request, _ *Session, _ *privilege.Principal) error {
+func (a *API) handleTLSReport(w http.ResponseWriter, r *http.Request, _ *Session, actor *privilege.Principal) error {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		return problem(http.StatusBadRequest, "bad-request", "%q is not a report id.", r.PathValue("id"))
 	}
-	rep, err := a.store.TLSReport(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return problem(http.StatusNotFound, "not-found", "There is no TLS report %d.", id)
-	}
+	rep, err := a.cfg.Admin.TLSReport(r.Context(), *actor, id)
 	if err != nil {
 		return err
 	}

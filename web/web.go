@@ -25,46 +25,56 @@ import (
 	"wardmail/listsvc"
 	"wardmail/mail"
 	"wardmail/outbound"
-	"wardmail/store"
 	"wardmail/submit"
 )
 
 // Config is what the HTTP door needs.
 type Config struct {
-	Store *store.Store
 	// Mail is the mail service the webmail's folder, message, search and
-	// compose handlers call; nil makes one over Store.
+	// compose handlers call.
 	Mail     *mail.Service
 	Pipeline *submit.Pipeline
 	// Login is the sign-in service: credentials, smart lockout, two-step
 	// sign-in and the person's own sign-in settings.
-	Login    *auth.Login
+	Login *auth.Login
+	// Sessions are the webmail's sessions (idle and shift ends,
+	// revocation); the door keeps only the cookie and the CSRF check.
+	Sessions *auth.WebSessions
+	// Directory is the address book, the organisations and the import.
+	Directory *directory.Service
+	// Lists is the lists service.
+	Lists *listsvc.Service
+	// Admin is the administration service the administrators' API calls.
+	Admin *admin.Service
+	// Health is what readiness (/healthz) asks of this node's storage; nil
+	// asks nothing (a door tested without a database of its own).
+	Health   Health
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
 	// TLS says whether browsers reach this door over HTTPS (directly or
 	// through a TLS-terminating proxy): cookies are Secure and HSTS is sent.
 	TLS bool
-	// SessionIdle ends a session after this long without a request
-	// (default 30 minutes: ward PCs are shared). SessionMax ends it this long
-	// after sign-in whatever its activity (default 12 hours: one shift).
-	SessionIdle, SessionMax time.Duration
 	// ReplyAll, when set, says whether reply-all is allowed on a message's
 	// thread (the storm breaker fills it in).
 	ReplyAll ReplyAllPolicy
-	// Admin is the administration service the administrators' API calls.
-	Admin *admin.Service
 	// Scanners, when set, report the scanning engines' state on /healthz.
 	Scanners ScanHealth
 	// MTASTS, when set, serves /.well-known/mta-sts.txt for the hosts
 	// mta-sts.DOMAIN of local domains (RFC 8461 3.3).
 	MTASTS http.Handler
-	// Lists is the lists service (nil: one over Store, with the
-	// pipeline's governance, telling senders through the pipeline).
-	Lists *listsvc.Service
 	// Queue is the outbound queue (nil: outbound is off).
 	Queue *outbound.Queue
 	// Now returns the current time (tests replace it).
 	Now func() time.Time
+}
+
+// Health is this node's storage as readiness sees it.
+type Health interface {
+	// Database reports whether the database answers.
+	Database(ctx context.Context) error
+	// ObjectStore reports whether the object store holding the bodies
+	// answers; asked is false for one that cannot be asked (a folder).
+	ObjectStore(ctx context.Context) (asked bool, err error)
 }
 
 // ReplyAllPolicy is the storm breaker as the webmail sees it: whether a
@@ -73,7 +83,8 @@ type ReplyAllPolicy interface {
 	ReplyAllBlocked(ctx context.Context, threadID string) (blocked bool, reason string, until time.Time, err error)
 }
 
-// New returns the HTTP handler.
+// New returns the HTTP handler. Every service in cfg is required but Queue,
+// ReplyAll, Scanners, MTASTS, Health and Registry.
 func New(cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -81,22 +92,14 @@ func New(cfg Config) http.Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.SessionIdle <= 0 {
-		cfg.SessionIdle = 30 * time.Minute
+	for what, missing := range map[string]bool{"Mail": cfg.Mail == nil, "Pipeline": cfg.Pipeline == nil, "Login": cfg.Login == nil,
+		"Sessions": cfg.Sessions == nil, "Directory": cfg.Directory == nil, "Lists": cfg.Lists == nil, "Admin": cfg.Admin == nil} {
+		if missing {
+			panic("web.New: Config." + what + " is required")
+		}
 	}
-	if cfg.SessionMax <= 0 {
-		cfg.SessionMax = 12 * time.Hour
-	}
-	if cfg.Mail == nil {
-		cfg.Mail = mail.New(cfg.Store, cfg.Logger)
-	}
-	if cfg.Lists == nil {
-		cfg.Lists = listsvc.New(listsvc.Config{Store: cfg.Store, Governance: cfg.Pipeline.Governance(), Notify: cfg.Pipeline})
-	}
-	sessions := auth.NewWebSessions(auth.WebSessionsConfig{Store: cfg.Store, Idle: cfg.SessionIdle, Max: cfg.SessionMax, Now: cfg.Now,
-		Logger: cfg.Logger})
-	a := &API{cfg: cfg, lists: cfg.Lists, dir: directory.NewService(cfg.Store), auth: cfg.Login, sessions: sessions, store: cfg.Store, mail: cfg.Mail, pipeline: cfg.Pipeline, log: cfg.Logger, now: cfg.Now, metrics: newMetrics(),
-		inlineKey: newInlineKey()}
+	a := &API{cfg: cfg, lists: cfg.Lists, dir: cfg.Directory, auth: cfg.Login, sessions: cfg.Sessions, mail: cfg.Mail, pipeline: cfg.Pipeline,
+		log: cfg.Logger, now: cfg.Now, metrics: newMetrics(), inlineKey: newInlineKey()}
 	if cfg.Registry != nil {
 		if err := cfg.Registry.Register(a.metrics); err != nil {
 			cfg.Logger.Error("registering web metrics", "err", err)
@@ -110,7 +113,6 @@ func New(cfg Config) http.Handler {
 // API holds what every handler needs. Handler files add methods to it.
 type API struct {
 	cfg      Config
-	store    *store.Store
 	mail     *mail.Service
 	pipeline *submit.Pipeline
 	lists    *listsvc.Service

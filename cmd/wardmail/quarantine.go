@@ -40,19 +40,15 @@ func runQuarantine(args []string) error {
 		return err
 	}
 	defer st.Close()
+	svc := adminService(st)
 	actor := operatorPrincipal()
 	if *by != "" {
-		p, err := st.PersonByEmail(ctx, *by)
+		pr, err := svc.ActorNamed(ctx, *by)
 		if err != nil {
 			return fmt.Errorf("--by %s: %w", *by, err)
 		}
-		pr, err := st.Principal(ctx, p)
-		if err != nil {
-			return err
-		}
 		actor = *pr
 	}
-	svc := adminService(st)
 	switch verb {
 	case "list":
 		msgs, err := svc.Quarantine(ctx, actor, !*all, 0)

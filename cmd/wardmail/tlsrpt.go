@@ -53,12 +53,8 @@ func runTLSRPT(args []string) error {
 			}
 			fallthrough
 		case strings.HasSuffix(f, ".json"):
-			_, rec, err = tlsrpt.ParseReport(b)
-			if err == nil && !ours(rec.PolicyDomain) {
-				err = fmt.Errorf("the report is about %s, not one of our domains", rec.PolicyDomain)
-			}
-			if err == nil {
-				err = st.AddTLSReport(ctx, rec)
+			if _, rec, err = tlsrpt.ParseReport(b); err == nil {
+				err = tlsrpt.Keep(ctx, st, ours, rec)
 			}
 		default:
 			rec, err = tlsrpt.Receive(ctx, st, ours, b)
