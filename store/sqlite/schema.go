@@ -30,6 +30,7 @@ var Migrations = slices.Concat([]string{
 	DMARCSteps,            // schema_dmarc.go: DMARC results for aggregate reports, the outbox
 	[]string{SchemaQueue}, // schema_queue.go: the outbound queue
 	ParityMigrations,      // schema_parity.go: invariants the database holds (a post once per mailbox, sender limits)
+	SharedStateSteps,      // schema_shared.go: the storm breaker's and lockout's state that several servers share
 )
 
 // SchemaV1 is the first schema. INTEGER PRIMARY KEY is an alias of the rowid;
