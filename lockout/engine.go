@@ -329,8 +329,8 @@ func (e *Engine) count(en *entry, threshold int, now time.Time) (locked bool) {
 func (e *Engine) Success(account, source string) {
 	now := e.now()
 	k := key{account, source}
+	forgive := false
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	e.networkSuccess(source, now)
 	// Failures before a success are forgiven (typos), unless the source was
 	// ever locked: then only expiry (Forget) or an administrator clears it,
@@ -338,11 +338,10 @@ func (e *Engine) Success(account, source string) {
 	// time the person's phone reconnects.
 	if en, ok := e.entries[k]; ok && en.locks == 0 {
 		delete(e.entries, k)
-		if e.shared {
-			// Only if no server has counted a failure since.
-			e.forgiven[k] = now.Unix()
-		} else {
+		if !e.shared {
 			e.dirty[k] = struct{}{}
+		} else if en.failures > 0 || en.excused > 0 {
+			forgive = true
 		}
 	}
 	// Persist familiarity at most once a day per (account, source).
@@ -352,6 +351,27 @@ func (e *Engine) Success(account, source string) {
 		}
 		e.familiar[k] = now.Unix()
 		e.famPending[k] = now.Unix()
+	}
+	e.mu.Unlock()
+	if forgive {
+		e.forgive(k, now)
+	}
+}
+
+// forgive deletes a shared store's counter of a source that signed in
+// successfully, unless a server counted a failure since or it was ever
+// locked. It is written at once, so that the next failure, through any
+// server, starts from nothing; successes after failures are rare (a
+// typo), so this write is too. When it fails, the next batch tries again.
+func (e *Engine) forgive(k key, now time.Time) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r := store.LockoutRow{Account: k.account, Source: k.source, LastFailure: now}
+	if err := e.st.SaveLockoutBatch(ctx, store.LockoutBatch{Forgive: []store.LockoutRow{r}}); err != nil {
+		e.log.Warn("lockout: forgiving failures after a success", "err", err)
+		e.mu.Lock()
+		e.forgiven[k] = max(e.forgiven[k], now.Unix())
+		e.mu.Unlock()
 	}
 }
 
