@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"wardmail/store"
@@ -83,6 +84,19 @@ type Breaker struct {
 	now     func() time.Time
 	log     *slog.Logger
 	metrics *Metrics
+
+	// local is the check-and-count of a process that owns its database
+	// (SQLite): nil when the database is shared.
+	local *flights
+}
+
+// flights makes check-and-count one step in a process that owns its
+// database, without a write: two replies arriving together cannot both be
+// the 10th. n counts replies let through whose submission is not yet
+// stored and recorded.
+type flights struct {
+	mu sync.Mutex
+	n  map[string]int
 }
 
 // NewBreaker returns a breaker over a store. now may be nil (time.Now).
@@ -98,7 +112,11 @@ func NewBreaker(st Storage, cfg StormConfig, now func() time.Time, log *slog.Log
 		m = NewMetrics()
 	}
 	m.setStorm(cfg)
-	return &Breaker{st: st, cfg: cfg, now: now, log: log, metrics: m}
+	b := &Breaker{st: st, cfg: cfg, now: now, log: log, metrics: m}
+	if !st.Shared() {
+		b.local = &flights{n: map[string]int{}}
+	}
+	return b
 }
 
 // Config returns the breaker's settings.
@@ -132,6 +150,25 @@ func (b *Breaker) Counts(r Reply) bool {
 	return !b.cfg.Off && r.IsReply && r.Audience >= b.cfg.MinAudience && r.ThreadID != ""
 }
 
+// reserve is ReserveStormReply for a process that owns its database: the
+// thread is read and the reply counted under the process's lock.
+func (f *flights) reserve(ctx context.Context, st Storage, thread string, windowStart time.Time,
+	decide func(t *store.StormThread, inflight int64) error) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t, err := st.StormThread(ctx, thread, windowStart)
+	if errors.Is(err, store.ErrNotFound) {
+		t = nil
+	} else if err != nil {
+		return err
+	}
+	if err := decide(t, int64(f.n[thread])); err != nil {
+		return err
+	}
+	f.n[thread]++
+	return nil
+}
+
 // errRefused ends a reservation that the breaker refused.
 var errRefused = errors.New("policy: reply refused by the storm breaker")
 
@@ -145,21 +182,10 @@ func (b *Breaker) Check(ctx context.Context, r Reply) (*Ticket, error) {
 	}
 	now := b.now()
 	windowStart := now.Add(-b.cfg.Window)
-	// A blocked thread is refused on a read, so that in a storm the
-	// refusals do not queue behind each other's writes.
-	t, err := b.st.StormThread(ctx, r.ThreadID, windowStart)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
-	if t != nil && t.Blocked(now) {
-		return nil, b.refuse(ctx, r, *t.BlockedUntil, t.BlockedBy != "breaker")
-	}
-	// Otherwise the database counts the window and the replies let through
-	// on any server but not yet stored, and reserves a place, in one step.
 	var n int
 	var until time.Time
 	var manual bool
-	id, err := b.st.ReserveStormReply(ctx, r.ThreadID, windowStart, func(t *store.StormThread, inflight int64) error {
+	decide := func(t *store.StormThread, inflight int64) error {
 		var inWindow int64
 		if t != nil {
 			if t.Blocked(now) {
@@ -176,7 +202,27 @@ func (b *Breaker) Check(ctx context.Context, r Reply) (*Ticket, error) {
 			return errRefused
 		}
 		return nil
-	})
+	}
+	var id int64
+	var err error
+	if b.local != nil {
+		err = b.local.reserve(ctx, b.st, r.ThreadID, windowStart, decide)
+	} else {
+		// A blocked thread is refused on a read, so that in a storm the
+		// refusals do not queue behind each other's writes.
+		var t *store.StormThread
+		t, err = b.st.StormThread(ctx, r.ThreadID, windowStart)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if t != nil && t.Blocked(now) {
+			return nil, b.refuse(ctx, r, *t.BlockedUntil, t.BlockedBy != "breaker")
+		}
+		// Otherwise the database counts the window and the replies let
+		// through on any server but not yet stored, and reserves a place,
+		// in one step.
+		id, err = b.st.ReserveStormReply(ctx, r.ThreadID, windowStart, decide)
+	}
 	if errors.Is(err, errRefused) {
 		return nil, b.refuse(ctx, r, until, manual)
 	}
@@ -199,6 +245,20 @@ func (t *Ticket) Done(ctx context.Context, stored bool) error {
 	}
 	t.done = true
 	b := t.b
+	if b.local != nil {
+		// Recorded under the lock, before the reply leaves the in-flight
+		// count, so that no check sees it in neither or in both.
+		b.local.mu.Lock()
+		defer b.local.mu.Unlock()
+		defer func() {
+			if b.local.n[t.r.ThreadID]--; b.local.n[t.r.ThreadID] <= 0 {
+				delete(b.local.n, t.r.ThreadID)
+			}
+		}()
+		if !stored {
+			return nil
+		}
+	}
 	now := b.now()
 	if !stored {
 		_, err := b.st.FinishStormReply(ctx, t.r.ThreadID, t.id, nil, now.Add(-b.cfg.Window), b.cfg.Threshold, time.Time{})

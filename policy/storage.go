@@ -12,6 +12,11 @@ import (
 // Check-and-count steps (ReserveStormReply, ReserveSending) are decided by
 // the database in one write, so servers sharing it decide together.
 type Storage interface {
+	// Shared says whether other processes share the database: then the
+	// database decides the breaker's check-and-count; otherwise this
+	// process does, without a write.
+	Shared() bool
+
 	// The storm breaker's record.
 	StormThread(ctx context.Context, thread string, windowStart time.Time) (*store.StormThread, error)
 	StormThreads(ctx context.Context, windowStart, since, now time.Time, limit int) ([]store.StormThread, error)

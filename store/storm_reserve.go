@@ -62,8 +62,9 @@ func (s *Store) ReserveStormReply(ctx context.Context, thread string, windowStar
 	return id, err
 }
 
-// FinishStormReply ends a reservation. With r nil the reply was not stored
-// and stops counting. Otherwise it is recorded, and when the thread's
+// FinishStormReply ends a reservation (id 0: one the caller kept itself,
+// in a process that owns the database). With r nil the reply was not
+// stored and stops counting. Otherwise it is recorded, and when the thread's
 // replies since windowStart (this one included) reach threshold and no
 // block is in force, the thread is blocked until blockUntil, recorded in
 // the audit trail as the breaker's; blocked says so.
@@ -71,12 +72,14 @@ func (s *Store) FinishStormReply(ctx context.Context, thread string, id int64, r
 	threshold int, blockUntil time.Time) (blocked bool, err error) {
 	err = s.Write(ctx, func(tx *Tx) error {
 		blocked = false
-		if err := lockStorm(tx, thread); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(`DELETE FROM storm_inflight WHERE id = ? OR (thread_id = ? AND created_at <= ?)`,
-			id, thread, tx.s.now().Add(-inflightFor).Unix()); err != nil {
-			return err
+		if id != 0 {
+			if err := lockStorm(tx, thread); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(`DELETE FROM storm_inflight WHERE id = ? OR (thread_id = ? AND created_at <= ?)`,
+				id, thread, tx.s.now().Add(-inflightFor).Unix()); err != nil {
+				return err
+			}
 		}
 		if r == nil {
 			return nil
