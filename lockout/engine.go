@@ -54,9 +54,9 @@ type Engine struct {
 	st     Storage
 	shared bool
 	pol    Policy
-	log *slog.Logger
-	now func() time.Time
-	key []byte // HMAC key for fingerprints (Config.Key)
+	log    *slog.Logger
+	now    func() time.Time
+	key    []byte // HMAC key for fingerprints (Config.Key)
 
 	mu       sync.Mutex
 	entries  map[key]*entry
