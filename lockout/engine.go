@@ -45,12 +45,18 @@ func (en *entry) row(k key) store.LockoutRow {
 }
 
 // Engine decides and remembers. It is safe for concurrent use.
+//
+// On a store of its own (SQLite) it decides from memory and saves in
+// batches. On a shared store (PostgreSQL, several servers) the database
+// decides: Locked and NetworkThrottled read the rows, Failure changes them
+// in one write under their row locks, and the memory is a cache (shared.go).
 type Engine struct {
-	st  *store.Store
-	pol Policy
-	log *slog.Logger
-	now func() time.Time
-	key []byte // HMAC key for fingerprints (Config.Key)
+	st     Storage
+	shared bool
+	pol    Policy
+	log    *slog.Logger
+	now    func() time.Time
+	key    []byte // HMAC key for fingerprints (Config.Key)
 
 	mu       sync.Mutex
 	entries  map[key]*entry
@@ -61,6 +67,12 @@ type Engine struct {
 	netsForgotten time.Time
 
 	famPending map[key]int64 // successes to persist
+
+	// On a shared store: successes that forgive a source's failures, and
+	// successful sign-ins per network with failures, to save in a batch.
+	forgiven map[key]int64
+	netOKs   map[string]int
+	cleaned  time.Time
 
 	incident     atomic.Bool
 	suspectUntil atomic.Int64 // unix nanoseconds
@@ -74,14 +86,16 @@ type Engine struct {
 
 // Config sets up an Engine.
 type Config struct {
-	Store  *store.Store
+	Store  Storage
 	Policy Policy
 	Logger *slog.Logger
 	Now    func() time.Time // tests replace it
 	// Key is the secret that wrong-password fingerprints are keyed with
 	// (32 random bytes, kept in a file beside the database, not in it).
 	// With none, a random key is made for this process: fingerprints saved
-	// by an earlier one are then not recognised.
+	// by an earlier one are then not recognised. Servers sharing a database
+	// must be given the same key: one started with another key than the
+	// one the database has seen refuses to start (keycheck.go).
 	Key []byte
 }
 
@@ -95,12 +109,18 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	e := &Engine{st: cfg.Store, pol: cfg.Policy, log: cfg.Logger, now: cfg.Now, key: cfg.Key,
+	e := &Engine{st: cfg.Store, shared: cfg.Store.Shared(), pol: cfg.Policy, log: cfg.Logger, now: cfg.Now, key: cfg.Key,
 		entries: map[key]*entry{}, dirty: map[key]struct{}{}, familiar: map[key]int64{}, famPending: map[key]int64{},
+		forgiven: map[key]int64{}, netOKs: map[string]int{},
 		networks: map[string]*network{}, stop: make(chan struct{}), done: make(chan struct{})}
 	if len(e.key) == 0 {
 		e.key = make([]byte, 32)
 		_, _ = rand.Read(e.key) // never fails (crypto/rand panics instead)
+		if e.shared {
+			e.log.Warn("lockout: no sign-in key given on a shared database: a stale password arriving through several servers counts once per server (set signin_key_file)")
+		}
+	} else if err := e.checkKey(ctx); err != nil {
+		return nil, err
 	}
 	e.metrics = newMetrics(e)
 	rows, err := e.st.LockoutState(ctx, e.now().Add(-e.pol.Forget))
@@ -150,6 +170,9 @@ func (e *Engine) BackendFailed() {
 // (account, source).
 func (e *Engine) Locked(ctx context.Context, account, source string) (time.Time, bool) {
 	now := e.now()
+	if e.shared {
+		e.refreshEntries(ctx, account, source)
+	}
 	e.mu.Lock()
 	en := e.entries[key{account, source}]
 	agg := e.entries[key{account, AccountWide}]
@@ -211,29 +234,58 @@ func (e *Engine) Failure(ctx context.Context, account, source, secret string) Re
 	fp := e.Fingerprint(account, secret)
 	familiar := e.isFamiliar(ctx, account, source)
 
+	if e.shared {
+		return e.failureShared(ctx, account, source, fp, familiar, suspect, now)
+	}
+
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	k := key{account, source}
+	k, ak := key{account, source}, key{account, AccountWide}
 	en := e.entries[k]
 	if en == nil {
 		en = &entry{}
 		e.entries[k] = en
 	}
+	var agg *entry
+	if !familiar {
+		if agg = e.entries[ak]; agg == nil {
+			agg = &entry{}
+			e.entries[ak] = agg
+		}
+	}
+	res, locks := e.apply(source, en, agg, fp, familiar, suspect, now)
+	if res.Outcome != Repeat {
+		e.dirty[k] = struct{}{} // the fingerprint is saved even when not counted
+		if agg != nil {
+			e.dirty[ak] = struct{}{}
+		}
+	}
+	e.metrics.failures.WithLabelValues(res.Outcome).Inc()
+	e.metrics.locks.Add(float64(locks))
+	if res.Outcome == Counted && !familiar {
+		e.networkFailure(source, now)
+	}
+	return res
+}
+
+// apply is the failure's rule, on the source's entry and (for an
+// unfamiliar source) the account-wide one: it says what happened and how
+// many locks began. It only computes (on a shared store it runs inside the
+// write that holds the rows).
+func (e *Engine) apply(source string, en, agg *entry, fp uint32, familiar, suspect bool, now time.Time) (res Result, locks int) {
 	en.familiar = familiar
 	if slices.Contains(en.fps, fp) {
-		e.metrics.failures.WithLabelValues(Repeat).Inc()
-		return Result{Outcome: Repeat, Familiar: familiar, Failures: en.failures}
+		return Result{Outcome: Repeat, Familiar: familiar, Failures: en.failures}, 0
 	}
 	if len(en.fps) >= e.pol.Remember {
 		en.fps = slices.Delete(en.fps, 0, len(en.fps)-e.pol.Remember+1)
 	}
 	en.fps = append(en.fps, fp)
-	e.dirty[k] = struct{}{} // the fingerprint is saved even when not counted
 	threshold := e.pol.Threshold
 	if familiar {
 		threshold = e.pol.FamiliarThreshold
 	}
-	res := Result{Outcome: Counted, Familiar: familiar}
+	res = Result{Outcome: Counted, Familiar: familiar}
 	if suspect && en.excused < threshold {
 		// The store failed or was slow moments ago: a right password may
 		// have looked wrong. Excused, up to one threshold's worth per
@@ -242,38 +294,26 @@ func (e *Engine) Failure(ctx context.Context, account, source, secret string) Re
 		en.excused++
 		en.lastFailure = now // kept (with its fingerprints) until Forget
 		res.Outcome = Backend
-		e.metrics.failures.WithLabelValues(Backend).Inc()
-	} else if e.count(k, en, threshold, now) {
+	} else if e.count(en, threshold, now) {
+		locks++
 		res.LockedUntil, res.LockSource = en.lockedUntil, source
 	}
 	res.Failures = en.failures
-	if res.Outcome == Counted {
-		e.metrics.failures.WithLabelValues(Counted).Inc()
-		if !familiar {
-			e.networkFailure(source, now)
-		}
-	}
-	if !familiar {
-		ak := key{account, AccountWide}
-		agg := e.entries[ak]
-		if agg == nil {
-			agg = &entry{}
-			e.entries[ak] = agg
-		}
-		if e.count(ak, agg, e.pol.AccountThreshold, now) && res.LockedUntil.IsZero() {
+	if agg != nil && e.count(agg, e.pol.AccountThreshold, now) {
+		locks++
+		if res.LockedUntil.IsZero() {
 			res.LockedUntil, res.LockSource = agg.lockedUntil, AccountWide
 		}
 	}
-	return res
+	return res, locks
 }
 
 // count adds a failure to en and locks it when it reaches threshold. After a
 // lock the count stays one below the threshold, so the next failure once the
-// lock expires locks again, for twice as long. e.mu is held.
-func (e *Engine) count(k key, en *entry, threshold int, now time.Time) (locked bool) {
+// lock expires locks again, for twice as long.
+func (e *Engine) count(en *entry, threshold int, now time.Time) (locked bool) {
 	en.failures++
 	en.lastFailure = now
-	e.dirty[k] = struct{}{}
 	if en.failures < threshold || en.lockedUntil.After(now) {
 		return false
 	}
@@ -281,7 +321,6 @@ func (e *Engine) count(k key, en *entry, threshold int, now time.Time) (locked b
 	en.lockedAt = now
 	en.lockedUntil = now.Add(e.pol.lockFor(en.locks))
 	en.failures = threshold - 1
-	e.metrics.locks.Inc()
 	return true
 }
 
@@ -290,8 +329,8 @@ func (e *Engine) count(k key, en *entry, threshold int, now time.Time) (locked b
 func (e *Engine) Success(account, source string) {
 	now := e.now()
 	k := key{account, source}
+	forgive := false
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	e.networkSuccess(source, now)
 	// Failures before a success are forgiven (typos), unless the source was
 	// ever locked: then only expiry (Forget) or an administrator clears it,
@@ -299,7 +338,11 @@ func (e *Engine) Success(account, source string) {
 	// time the person's phone reconnects.
 	if en, ok := e.entries[k]; ok && en.locks == 0 {
 		delete(e.entries, k)
-		e.dirty[k] = struct{}{}
+		if !e.shared {
+			e.dirty[k] = struct{}{}
+		} else if en.failures > 0 || en.excused > 0 {
+			forgive = true
+		}
 	}
 	// Persist familiarity at most once a day per (account, source).
 	if last := e.familiar[k]; now.Unix()-last > 86400 {
@@ -308,6 +351,27 @@ func (e *Engine) Success(account, source string) {
 		}
 		e.familiar[k] = now.Unix()
 		e.famPending[k] = now.Unix()
+	}
+	e.mu.Unlock()
+	if forgive {
+		e.forgive(k, now)
+	}
+}
+
+// forgive deletes a shared store's counter of a source that signed in
+// successfully, unless a server counted a failure since or it was ever
+// locked. It is written at once, so that the next failure, through any
+// server, starts from nothing; successes after failures are rare (a
+// typo), so this write is too. When it fails, the next batch tries again.
+func (e *Engine) forgive(k key, now time.Time) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r := store.LockoutRow{Account: k.account, Source: k.source, LastFailure: now}
+	if err := e.st.SaveLockoutBatch(ctx, store.LockoutBatch{Forgive: []store.LockoutRow{r}}); err != nil {
+		e.log.Warn("lockout: forgiving failures after a success", "err", err)
+		e.mu.Lock()
+		e.forgiven[k] = max(e.forgiven[k], now.Unix())
+		e.mu.Unlock()
 	}
 }
 
@@ -391,9 +455,19 @@ func (e *Engine) Familiar(ctx context.Context, account, source string) bool {
 	return e.isFamiliar(ctx, account, source)
 }
 
-// Locks returns the locks running now, as this engine holds them (the store
-// has them within one Poll).
+// Locks returns the locks running now: as this engine holds them on a
+// store of its own (the store has them within one Poll), from the store
+// when servers share it.
 func (e *Engine) Locks() []Lock {
+	if e.shared {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if rows, err := e.st.Lockouts(ctx); err == nil {
+			return rows
+		} else {
+			e.log.Warn("lockout: reading locks", "err", err)
+		}
+	}
 	now := e.now()
 	e.mu.Lock()
 	defer e.mu.Unlock()

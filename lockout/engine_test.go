@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"wardmail/lockout"
 	"wardmail/store/sqlite"
@@ -162,15 +160,33 @@ func TestMaxEntries(t *testing.T) {
 	for i := range 200 {
 		e.Failure(ctx, fmt.Sprintf("made-up-%d@nhs.test", i), "192.0.2.0/24", "x")
 	}
-	want := "\n# HELP wardmail_lockout_evicted_total Counters dropped early because more than max entries were held (a spray of made-up names).\n# TYPE wardmail_lockout_evicted_total counter\nwardmail_lockout_evicted_total 312\n"
-	// Evictions happen as the engine's writes land: on a busy machine and
-	// PostgreSQL that takes more than a few seconds.
+	// 402 counters (each name and its account-wide budget, and Amira's
+	// two): evictions bring them down to 90 whenever more than 100 are
+	// held, so between 302 and 312 are evicted in all, depending on how
+	// many failures land between two polls (on PostgreSQL each failure is
+	// a write). They happen as the engine's writes land: on a busy machine
+	// and PostgreSQL that takes more than a few seconds.
+	evicted := func() float64 {
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == "wardmail_lockout_evicted_total" {
+				return mf.GetMetric()[0].GetCounter().GetValue()
+			}
+		}
+		return 0
+	}
 	deadline := time.Now().Add(30 * time.Second)
-	for testutil.GatherAndCompare(reg, strings.NewReader(want), "wardmail_lockout_evicted_total") != nil {
+	for evicted() < 302 {
 		if time.Now().After(deadline) {
-			t.Fatal(testutil.GatherAndCompare(reg, strings.NewReader(want), "wardmail_lockout_evicted_total"))
+			t.Fatalf("%v counters evicted, want 302 to 312", evicted())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+	if n := evicted(); n > 312 {
+		t.Errorf("%v counters evicted, want 302 to 312", n)
 	}
 	if _, locked := e.Locked(ctx, "amira@nhs.test", "192.0.2.0/24"); !locked {
 		t.Error("a lock was evicted")

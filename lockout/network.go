@@ -84,9 +84,14 @@ func (e *Engine) networkFailure(source string, now time.Time) {
 }
 
 // networkSuccess counts a successful sign-in from source. e.mu is held.
+// On a shared store they are also added to the network's row with the next
+// batch.
 func (e *Engine) networkSuccess(source string, now time.Time) {
 	if n := e.network(source, now); n != nil {
 		n.oks++
+		if e.shared {
+			e.netOKs[source]++
+		}
 	}
 }
 
@@ -96,6 +101,9 @@ func (e *Engine) networkSuccess(source string, now time.Time) {
 func (e *Engine) NetworkThrottled(ctx context.Context, account, source string) (time.Time, bool) {
 	if !isNetwork(source) {
 		return time.Time{}, false
+	}
+	if e.shared {
+		e.refreshNetwork(ctx, source)
 	}
 	now := e.now()
 	e.mu.Lock()

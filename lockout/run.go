@@ -28,6 +28,9 @@ func (e *Engine) run() {
 			e.log.Warn("lockout: reading unlocks", "err", err)
 		}
 		e.forget()
+		if e.shared {
+			e.cleanShared(ctx)
+		}
 		if err := e.flush(ctx); err != nil {
 			e.log.Warn("lockout: saving counters", "err", err)
 		}
@@ -123,83 +126,85 @@ func (e *Engine) forget() {
 	e.metrics.evicted.Add(float64(min(drop, len(old))))
 }
 
-// flush saves changed counters and new familiar sources in batched writes.
+// flush saves changed counters (on a store of its own), forgiven sources
+// and successful sign-ins per network (on a shared store), and new
+// familiar sources, in batched writes. What fails is kept for the next.
 func (e *Engine) flush(ctx context.Context) error {
-	type save struct {
-		k   key
-		row *store.LockoutRow
-	}
 	e.mu.Lock()
-	saves := make([]save, 0, len(e.dirty))
-	for k := range e.dirty {
-		s := save{k: k}
-		if en, ok := e.entries[k]; ok {
-			r := en.row(k)
-			s.row = &r
+	dirty := e.dirty
+	e.dirty = map[key]struct{}{}
+	var saves, deletes []store.LockoutRow
+	if !e.shared {
+		for k := range dirty {
+			if en, ok := e.entries[k]; ok {
+				saves = append(saves, en.row(k))
+			} else {
+				deletes = append(deletes, store.LockoutRow{Account: k.account, Source: k.source})
+			}
 		}
-		saves = append(saves, s)
 	}
-	clear(e.dirty)
-	fam := e.famPending
-	e.famPending = map[key]int64{}
+	fam, forgiven, netOKs := e.famPending, e.forgiven, e.netOKs
+	e.famPending, e.forgiven, e.netOKs = map[key]int64{}, map[key]int64{}, map[string]int{}
 	e.mu.Unlock()
 
-	const chunk = 5000
-	var err error
-	for len(saves) > 0 || len(fam) > 0 {
-		n := min(len(saves), chunk)
-		part := saves[:n]
-		saves = saves[n:]
-		var famPart []key
-		for k := range fam {
-			if len(famPart)+len(part) >= chunk {
-				break
+	keep := func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if !e.shared {
+			for k := range dirty {
+				e.dirty[k] = struct{}{}
 			}
-			famPart = append(famPart, k)
 		}
-		famAt := make([]int64, len(famPart))
-		for i, k := range famPart {
-			famAt[i] = fam[k]
-			delete(fam, k)
-		}
-		err = e.st.Write(ctx, func(tx *store.Tx) error {
-			for _, s := range part {
-				var err error
-				if s.row != nil {
-					err = tx.SaveLockout(*s.row)
-				} else {
-					err = tx.DeleteLockout(s.k.account, s.k.source)
-				}
-				if err != nil {
-					return err
-				}
-			}
-			for i, k := range famPart {
-				if err := tx.SetFamiliar(k.account, k.source, time.Unix(famAt[i], 0)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			// Keep what failed for the next flush.
-			e.mu.Lock()
-			for _, s := range part {
-				e.dirty[s.k] = struct{}{}
-			}
-			for i, k := range famPart {
-				e.famPending[k] = famAt[i]
-			}
-			for k, at := range fam {
+		for k, at := range fam {
+			if at > e.famPending[k] {
 				e.famPending[k] = at
 			}
-			for _, s := range saves {
-				e.dirty[s.k] = struct{}{}
+		}
+		for k, at := range forgiven {
+			if at > e.forgiven[k] {
+				e.forgiven[k] = at
 			}
-			e.mu.Unlock()
+		}
+		for n, oks := range netOKs {
+			e.netOKs[n] += oks
+		}
+	}
+	row := func(k key, at int64) store.LockoutRow {
+		return store.LockoutRow{Account: k.account, Source: k.source, LastFailure: time.Unix(at, 0)}
+	}
+	const chunk = 5000
+	b := store.LockoutBatch{Networks: netOKs, Now: e.now(), Window: e.pol.NetworkWindow}
+	for k, at := range forgiven {
+		b.Forgive = append(b.Forgive, row(k, at))
+	}
+	for k, at := range fam {
+		b.Familiar = append(b.Familiar, row(k, at))
+	}
+	b.Save, b.Delete = saves, deletes
+	// Large batches (a spray of made-up names) are written in parts.
+	for {
+		part := store.LockoutBatch{Networks: b.Networks, Now: b.Now, Window: b.Window}
+		b.Networks = nil
+		room := chunk
+		take := func(from *[]store.LockoutRow) []store.LockoutRow {
+			n := min(room, len(*from))
+			room -= n
+			out := (*from)[:n]
+			*from = (*from)[n:]
+			return out
+		}
+		part.Save, part.Delete, part.Forgive, part.Familiar = take(&b.Save), take(&b.Delete), take(&b.Forgive), take(&b.Familiar)
+		if room == chunk && len(part.Networks) == 0 {
+			return nil
+		}
+		if err := e.st.SaveLockoutBatch(ctx, part); err != nil {
+			// Everything not yet written is kept: the parts written
+			// again are the same rows, saved as they are then.
+			keep()
 			e.metrics.flushErrors.Inc()
 			return err
 		}
+		netOKs = nil // written with the first part: never added twice
+
 	}
-	return nil
 }

@@ -6,11 +6,14 @@
 //
 // The breaker's record (threads, replies, blocks) lives in the store, so it
 // survives a restart and the CLI sees and changes the same state as a
-// running server.
+// running server; its check-and-count is decided by the database
+// (Storage.ReserveStormReply), so servers sharing one database let through
+// no more replies between them than one server would.
 package policy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -76,21 +79,28 @@ func (c *StormConfig) Fill() {
 
 // Breaker is the reply-all storm breaker.
 type Breaker struct {
-	st      *store.Store
+	st      Storage
 	cfg     StormConfig
 	now     func() time.Time
 	log     *slog.Logger
 	metrics *Metrics
 
-	// mu makes check-and-count one step in this process: two replies
-	// arriving together cannot both be the 10th. inflight counts replies
-	// let through whose submission is not yet stored and recorded.
-	mu       sync.Mutex
-	inflight map[string]int
+	// local is the check-and-count of a process that owns its database
+	// (SQLite): nil when the database is shared.
+	local *flights
+}
+
+// flights makes check-and-count one step in a process that owns its
+// database, without a write: two replies arriving together cannot both be
+// the 10th. n counts replies let through whose submission is not yet
+// stored and recorded.
+type flights struct {
+	mu sync.Mutex
+	n  map[string]int
 }
 
 // NewBreaker returns a breaker over a store. now may be nil (time.Now).
-func NewBreaker(st *store.Store, cfg StormConfig, now func() time.Time, log *slog.Logger, m *Metrics) *Breaker {
+func NewBreaker(st Storage, cfg StormConfig, now func() time.Time, log *slog.Logger, m *Metrics) *Breaker {
 	cfg.Fill()
 	if now == nil {
 		now = time.Now
@@ -102,7 +112,11 @@ func NewBreaker(st *store.Store, cfg StormConfig, now func() time.Time, log *slo
 		m = NewMetrics()
 	}
 	m.setStorm(cfg)
-	return &Breaker{st: st, cfg: cfg, now: now, log: log, metrics: m, inflight: map[string]int{}}
+	b := &Breaker{st: st, cfg: cfg, now: now, log: log, metrics: m}
+	if !st.Shared() {
+		b.local = &flights{n: map[string]int{}}
+	}
+	return b
 }
 
 // Config returns the breaker's settings.
@@ -123,6 +137,7 @@ type Reply struct {
 type Ticket struct {
 	b       *Breaker
 	r       Reply
+	id      int64     // its reservation in the store
 	n       int       // its place in the window, counting itself
 	Brake   bool      // deliver to the large audience only after BrakeDelay
 	Release time.Time // when the brake lets it go
@@ -135,6 +150,28 @@ func (b *Breaker) Counts(r Reply) bool {
 	return !b.cfg.Off && r.IsReply && r.Audience >= b.cfg.MinAudience && r.ThreadID != ""
 }
 
+// reserve is ReserveStormReply for a process that owns its database: the
+// thread is read and the reply counted under the process's lock.
+func (f *flights) reserve(ctx context.Context, st Storage, thread string, windowStart time.Time,
+	decide func(t *store.StormThread, inflight int64) error) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t, err := st.StormThread(ctx, thread, windowStart)
+	if errors.Is(err, store.ErrNotFound) {
+		t = nil
+	} else if err != nil {
+		return err
+	}
+	if err := decide(t, int64(f.n[thread])); err != nil {
+		return err
+	}
+	f.n[thread]++
+	return nil
+}
+
+// errRefused ends a reservation that the breaker refused.
+var errRefused = errors.New("policy: reply refused by the storm breaker")
+
 // Check decides on a reply. It returns a nil Ticket and nil error for a
 // message the breaker does not count (not a reply, or a small audience:
 // replying to the sender alone always works), a *Refusal for a reply on a
@@ -144,80 +181,105 @@ func (b *Breaker) Check(ctx context.Context, r Reply) (*Ticket, error) {
 		return nil, nil
 	}
 	now := b.now()
-	tk, until, manual, err := b.decide(ctx, r, now)
-	if err != nil || tk != nil {
-		return tk, err
-	}
-	// Refused: recorded outside the lock, so refusals in a storm do not
-	// queue behind each other's writes.
-	return nil, b.refuse(ctx, r, until, manual)
-}
-
-// decide is Check's step under the lock: a ticket, or the end of the
-// block that refuses the reply.
-func (b *Breaker) decide(ctx context.Context, r Reply, now time.Time) (tk *Ticket, until time.Time, manual bool, err error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	t, err := b.st.StormThread(ctx, r.ThreadID, now.Add(-b.cfg.Window))
-	if err != nil && err != store.ErrNotFound {
-		return nil, until, false, err
-	}
-	var inWindow int64
-	if t != nil {
-		inWindow = t.InWindow
-		if t.Blocked(now) {
-			return nil, *t.BlockedUntil, t.BlockedBy != "breaker", nil
+	windowStart := now.Add(-b.cfg.Window)
+	var n int
+	var until time.Time
+	var manual bool
+	decide := func(t *store.StormThread, inflight int64) error {
+		var inWindow int64
+		if t != nil {
+			if t.Blocked(now) {
+				until, manual = *t.BlockedUntil, t.BlockedBy != "breaker"
+				return errRefused
+			}
+			inWindow = t.InWindow
 		}
+		n = int(inWindow+inflight) + 1
+		if n > b.cfg.Threshold {
+			// Only when the reply that reached the threshold is still
+			// being stored: it will block the thread when recorded.
+			until, manual = now.Add(b.cfg.BlockFor), false
+			return errRefused
+		}
+		return nil
 	}
-	n := int(inWindow) + b.inflight[r.ThreadID] + 1
-	if n > b.cfg.Threshold {
-		// Only when the reply that reached the threshold is still being
-		// stored: it will block the thread when recorded.
-		return nil, now.Add(b.cfg.BlockFor), false, nil
+	var id int64
+	var err error
+	if b.local != nil {
+		err = b.local.reserve(ctx, b.st, r.ThreadID, windowStart, decide)
+	} else {
+		// A blocked thread is refused on a read, so that in a storm the
+		// refusals do not queue behind each other's writes.
+		var t *store.StormThread
+		t, err = b.st.StormThread(ctx, r.ThreadID, windowStart)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if t != nil && t.Blocked(now) {
+			return nil, b.refuse(ctx, r, *t.BlockedUntil, t.BlockedBy != "breaker")
+		}
+		// Otherwise the database counts the window and the replies let
+		// through on any server but not yet stored, and reserves a place,
+		// in one step.
+		id, err = b.st.ReserveStormReply(ctx, r.ThreadID, windowStart, decide)
 	}
-	b.inflight[r.ThreadID]++
-	tk = &Ticket{b: b, r: r, n: n}
+	if errors.Is(err, errRefused) {
+		return nil, b.refuse(ctx, r, until, manual)
+	}
+	if err != nil {
+		return nil, err
+	}
+	tk := &Ticket{b: b, r: r, id: id, n: n}
 	if b.cfg.BrakeFrom > 0 && n >= b.cfg.BrakeFrom {
 		tk.Brake, tk.Release = true, now.Add(b.cfg.BrakeDelay)
 	}
-	return tk, until, false, nil
+	return tk, nil
 }
 
 // Done finishes a ticket: stored says whether the message was accepted.
-// An accepted reply is recorded; the one that reaches the threshold blocks
-// its thread.
+// An accepted reply is recorded; the one that brings the thread's window
+// to the threshold blocks it. A reply not stored stops counting.
 func (t *Ticket) Done(ctx context.Context, stored bool) error {
 	if t == nil || t.done {
 		return nil
 	}
 	t.done = true
 	b := t.b
-	// Recording happens under the lock, before the reply leaves the
-	// in-flight count, so no other check sees it in neither.
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	defer func() {
-		if b.inflight[t.r.ThreadID]--; b.inflight[t.r.ThreadID] <= 0 {
-			delete(b.inflight, t.r.ThreadID)
+	if b.local != nil {
+		// Recorded under the lock, before the reply leaves the in-flight
+		// count, so that no check sees it in neither or in both.
+		b.local.mu.Lock()
+		defer b.local.mu.Unlock()
+		defer func() {
+			if b.local.n[t.r.ThreadID]--; b.local.n[t.r.ThreadID] <= 0 {
+				delete(b.local.n, t.r.ThreadID)
+			}
+		}()
+		if !stored {
+			return nil
 		}
-	}()
-	if !stored {
-		return nil
 	}
 	now := b.now()
-	var until time.Time
-	if t.n >= b.cfg.Threshold {
-		until = now.Add(b.cfg.BlockFor)
-		b.metrics.blocks.WithLabelValues("breaker").Inc()
-		b.log.Warn("reply-all storm: thread blocked", "thread", t.r.ThreadID, "subject", t.r.Subject, "until", until.UTC(), "replies", t.n)
+	if !stored {
+		_, err := b.st.FinishStormReply(ctx, t.r.ThreadID, t.id, nil, now.Add(-b.cfg.Window), b.cfg.Threshold, time.Time{})
+		return err
+	}
+	until := now.Add(b.cfg.BlockFor)
+	blocked, err := b.st.FinishStormReply(ctx, t.r.ThreadID, t.id, &store.StormReply{ThreadID: t.r.ThreadID, MessageID: t.r.MessageID,
+		Sender: t.r.Sender, Subject: t.r.Subject, Audience: t.r.Audience, Braked: t.Brake, At: now}, now.Add(-b.cfg.Window), b.cfg.Threshold, until)
+	if err != nil {
+		return err
 	}
 	outcome := "accepted"
 	if t.Brake {
 		outcome = "braked"
 	}
 	b.metrics.replies.WithLabelValues(outcome).Inc()
-	return b.st.RecordStormReply(ctx, store.StormReply{ThreadID: t.r.ThreadID, MessageID: t.r.MessageID, Sender: t.r.Sender,
-		Subject: t.r.Subject, Audience: t.r.Audience, Braked: t.Brake, At: now}, until)
+	if blocked {
+		b.metrics.blocks.WithLabelValues("breaker").Inc()
+		b.log.Warn("reply-all storm: thread blocked", "thread", t.r.ThreadID, "subject", t.r.Subject, "until", until.UTC(), "replies", t.n)
+	}
+	return nil
 }
 
 func (b *Breaker) refuse(ctx context.Context, r Reply, until time.Time, manual bool) error {

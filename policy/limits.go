@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"sync"
 	"time"
-
-	"wardmail/store"
 )
 
 // LimitConfig sets the per-sender limits (DESIGN section 4), counted after
@@ -37,14 +35,14 @@ func (c *LimitConfig) Fill() {
 // sender that the database holds, so a person's concurrent sessions cannot
 // all pass at the edge, on one node or several.
 type Limits struct {
-	st      *store.Store
+	st      Storage
 	cfg     LimitConfig
 	now     func() time.Time
 	metrics *Metrics
 }
 
 // NewLimits returns the sender limits over a store.
-func NewLimits(st *store.Store, cfg LimitConfig, now func() time.Time, m *Metrics) *Limits {
+func NewLimits(st Storage, cfg LimitConfig, now func() time.Time, m *Metrics) *Limits {
 	cfg.Fill()
 	if now == nil {
 		now = time.Now

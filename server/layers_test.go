@@ -27,9 +27,7 @@ var wiring = []string{"server", "cmd/wardmail", "bench", "sim", "clustertest"}
 // *store.Tx) instead of a storage interface of their own, each with why.
 // When one is given its interface, take it off this list: the test says so.
 var storeHolders = map[string]string{
-	"policy":  "the storm breaker and sender limits still take *store.Store",
-	"lockout": "the lockout engine still takes *store.Store",
-	"auth":    "auth.Storage.Write hands sign-in's journal a *store.Tx",
+	"auth": "auth.Storage.Write hands sign-in's journal a *store.Tx",
 }
 
 // doors are the packages that speak a wire protocol: they call services and

@@ -48,3 +48,5 @@ func startBrakeWorker(b *policy.Breaker, every time.Duration, log *slog.Logger) 
 		return nil
 	}
 }
+
+var _ policy.Storage = (*store.Store)(nil)

@@ -147,38 +147,35 @@ func ensureStorm(tx *Tx, thread, replySubject string, at int64) error {
 	return err
 }
 
-// RecordStormReply records an accepted large-audience reply. A non-zero
-// blockUntil blocks the thread until then (the reply that reached the
-// threshold), recorded in the audit trail as the breaker's.
-func (s *Store) RecordStormReply(ctx context.Context, r StormReply, blockUntil time.Time) error {
-	return s.Write(ctx, func(tx *Tx) error {
-		at := r.At.Unix()
-		if err := ensureStorm(tx, r.ThreadID, r.Subject, at); err != nil {
-			return err
-		}
-		braked := 0
-		if r.Braked {
-			braked = 1
-		}
-		if _, err := tx.Exec(`INSERT INTO storm_replies (thread_id, at, message_id, sender, audience, braked) VALUES (?, ?, ?, ?, ?, ?)`,
-			r.ThreadID, at, r.MessageID, r.Sender, r.Audience, braked); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(`UPDATE storm_threads SET replies = replies + 1, braked = braked + ?, last_at = ?,
-			audience = CASE WHEN audience < ? THEN ? ELSE audience END WHERE thread_id = ?`,
-			braked, at, r.Audience, r.Audience, r.ThreadID); err != nil {
-			return err
-		}
-		if blockUntil.IsZero() {
-			return nil
-		}
-		if _, err := tx.Exec(`UPDATE storm_threads SET blocked_at = ?, blocked_until = ?, blocked_by = 'breaker' WHERE thread_id = ?`,
-			at, blockUntil.Unix(), r.ThreadID); err != nil {
-			return err
-		}
-		return tx.Audit("breaker", "storm.block", r.ThreadID, map[string]any{"until": blockUntil.UTC(), "subject": r.Subject,
-			"trigger": r.MessageID, "sender": r.Sender})
-	})
+// recordStormReply records an accepted large-audience reply.
+func recordStormReply(tx *Tx, r StormReply) error {
+	at := r.At.Unix()
+	if err := ensureStorm(tx, r.ThreadID, r.Subject, at); err != nil {
+		return err
+	}
+	braked := 0
+	if r.Braked {
+		braked = 1
+	}
+	if _, err := tx.Exec(`INSERT INTO storm_replies (thread_id, at, message_id, sender, audience, braked) VALUES (?, ?, ?, ?, ?, ?)`,
+		r.ThreadID, at, r.MessageID, r.Sender, r.Audience, braked); err != nil {
+		return err
+	}
+	_, err := tx.Exec(`UPDATE storm_threads SET replies = replies + 1, braked = braked + ?, last_at = ?,
+		audience = CASE WHEN audience < ? THEN ? ELSE audience END WHERE thread_id = ?`,
+		braked, at, r.Audience, r.Audience, r.ThreadID)
+	return err
+}
+
+// blockStorm blocks a thread until `until` as the breaker, with the reply
+// that reached the threshold in the audit trail.
+func blockStorm(tx *Tx, r StormReply, until time.Time) error {
+	if _, err := tx.Exec(`UPDATE storm_threads SET blocked_at = ?, blocked_until = ?, blocked_by = 'breaker' WHERE thread_id = ?`,
+		r.At.Unix(), until.Unix(), r.ThreadID); err != nil {
+		return err
+	}
+	return tx.Audit("breaker", "storm.block", r.ThreadID, map[string]any{"until": until.UTC(), "subject": r.Subject,
+		"trigger": r.MessageID, "sender": r.Sender})
 }
 
 // RecordStormRefusal counts a large-audience reply refused on a blocked

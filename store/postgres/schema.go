@@ -48,6 +48,7 @@ var Migrations = slices.Concat([]string{
 	[]string{schemaQueue},
 	ParityMigrations,
 	submissionSteps,
+	SharedStateSteps,
 	upgradeSteps,
 )
 

@@ -31,6 +31,7 @@ var Migrations = slices.Concat([]string{
 	[]string{SchemaQueue}, // schema_queue.go: the outbound queue
 	ParityMigrations,      // schema_parity.go: invariants the database holds (a post once per mailbox, sender limits)
 	SubmissionSteps,       // schema_submissions.go: partial indexes of submissions (replies, our own senders)
+	SharedStateSteps,      // schema_shared.go: the storm breaker's and lockout's state that several servers share
 	UpgradeSteps,          // schema_upgrades.go: each node's known schema step, the floor contract steps raise
 )
 
