@@ -215,9 +215,10 @@ func flood(srv *serveProc, fs *floodSecrets, members, posts int, quiet time.Dura
 		})
 	}
 	// The server's figures at each change of phase.
-	var marks [4]map[string]float64
-	var cpus [4]time.Duration
-	var loads [4]float64
+	// 0 start, 1 the flood starts, 2 its tail ends, 3 settled, 4 the end.
+	var marks [5]map[string]float64
+	var cpus [5]time.Duration
+	var loads [5]float64
 	mark := func(i int) {
 		marks[i], _ = srv.metrics()
 		cpus[i], _ = processCPU(srv.cmd.Process.Pid)
@@ -259,11 +260,10 @@ func flood(srv *serveProc, fs *floodSecrets, members, posts int, quiet time.Dura
 	if err := settleFlood(srv, fs, tlsc); err != nil {
 		return nil, err
 	}
-	m2b, _ := srv.metrics()
-	cpu2b, _ := processCPU(srv.cmd.Process.Pid)
+	mark(3)
 	phase.Store(2)
 	time.Sleep(quiet)
-	mark(3)
+	mark(4)
 	phase.Store(3)
 	wg.Wait()
 	if postErr != nil {
@@ -280,9 +280,8 @@ func flood(srv *serveProc, fs *floodSecrets, members, posts int, quiet time.Dura
 	res.AfterP50Ms, res.AfterP99Ms = sim.PercentileMs(totals(opens[2]), 50), sim.PercentileMs(totals(opens[2]), 99)
 	res.QuietP50Ms, res.QuietP99Ms = sim.PercentileMs(totals(opens[0]), 50), sim.PercentileMs(totals(opens[0]), 99)
 	res.FloodP50Ms, res.FloodP99Ms = sim.PercentileMs(totals(opens[1]), 50), sim.PercentileMs(totals(opens[1]), 99)
-	marks[2], cpus[2] = m2b, cpu2b // the after phase starts once settled
-	for i := range 3 {
-		res.Steps[i] = floodSteps(opens[i], marks[i], marks[i+1], (cpus[i+1] - cpus[i]).Seconds(), loads[i])
+	for i, at := range [3]int{0, 1, 3} { // the phases' starts; settling is left out
+		res.Steps[i] = floodSteps(opens[i], marks[at], marks[at+1], (cpus[at+1] - cpus[at]).Seconds(), loads[at])
 	}
 	res.QuietSelP99, res.SelectP99Ms = res.Steps[0].SelectP99Ms, res.Steps[1].SelectP99Ms
 	if q := max(res.QuietP99Ms, res.AfterP99Ms); q > 0 {
