@@ -72,9 +72,6 @@ func (s *selected) close() {
 	}
 }
 
-// wake makes the next sync look for changes.
-func (s *selected) wake() { s.woken = true }
-
 // poll makes the next sync look for changes and take in waiting list
 // posts: a client asking for new mail (NOOP, CHECK, IDLE, NOTIFY).
 func (s *selected) poll() { s.woken, s.takeIn = true, true }
