@@ -384,7 +384,8 @@ func ensureTools(out io.Writer, install bool, tools ...string) error {
 	return nil
 }
 
-// metrics reads the server's Prometheus counters (unlabelled series only).
+// metrics reads the server's Prometheus series: unlabelled ones by name,
+// labelled ones by name and labels as written (name{label="value"}).
 func (p *serveProc) metrics() (map[string]float64, error) {
 	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	resp, err := c.Get("https://" + p.doors["http"] + "/metrics")
@@ -401,8 +402,10 @@ func (p *serveProc) metrics() (map[string]float64, error) {
 	}
 	m := map[string]float64{}
 	for _, line := range strings.Split(string(b), "\n") {
-		name, val, ok := strings.Cut(line, " ")
-		if !ok || strings.HasPrefix(line, "#") || strings.Contains(name, "{") {
+		// The value is last: a label's value may hold a space.
+		i := strings.LastIndexByte(line, ' ')
+		name, val, ok := line[:max(i, 0)], line[i+1:], i > 0
+		if !ok || strings.HasPrefix(line, "#") {
 			continue
 		}
 		if v, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {

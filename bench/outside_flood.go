@@ -58,6 +58,10 @@ type OutsideFlood struct {
 	SelectP99Ms       float64 `json:"flood_select_p99_ms"`
 	QuietSelP99       float64 `json:"quiet_select_p99_ms"`
 	MaterialisedTotal float64 `json:"materialised"`
+	// Steps are per-step figures of the three phases: quiet before, during
+	// (the posts and the 10 s after), quiet after.
+	Steps   [3]FloodSteps `json:"steps"`
+	slowest []floodOpen   // the flood phase's opens
 }
 
 type floodSecrets struct {
@@ -140,40 +144,56 @@ func flood(srv *serveProc, fs *floodSecrets, members, posts int, quiet time.Dura
 		return nil, err
 	}
 	var errs atomic.Int64
-	open := func(rng *rand.Rand) (total, sel time.Duration, ok bool) {
-		user := fs.Readers[rng.IntN(len(fs.Readers))]
+	var start atomic.Int64 // the flood's start, UnixNano
+	var lastMu sync.Mutex
+	last := map[string]uint32{} // messages each member had at their last open
+	open := func(rng *rand.Rand) (o floodOpen, ok bool) {
+		o.user = fs.Readers[rng.IntN(len(fs.Readers))]
 		t0 := time.Now()
+		if s := start.Load(); s != 0 {
+			o.at = t0.Sub(time.Unix(0, s))
+		}
 		c, err := imapclient.DialStartTLS(srv.doors["imap"], &imapclient.Options{TLSConfig: tlsc})
 		if err != nil {
 			errs.Add(1)
-			return 0, 0, false
+			return o, false
 		}
 		defer c.Close()
-		if err := c.Login(user, fs.Secrets[user]).Wait(); err != nil {
-			errs.Add(1)
-			return 0, 0, false
-		}
 		t1 := time.Now()
-		if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		if err := c.Login(o.user, fs.Secrets[o.user]).Wait(); err != nil {
 			errs.Add(1)
-			return 0, 0, false
+			return o, false
 		}
-		sel = time.Since(t1)
+		t2 := time.Now()
+		sd, err := c.Select("INBOX", nil).Wait()
+		if err != nil {
+			errs.Add(1)
+			return o, false
+		}
+		t3 := time.Now()
 		all := imap.UIDSet{}
 		all.AddRange(1, 0)
 		if _, err := c.Fetch(all, &imap.FetchOptions{Flags: true, Envelope: true}).Collect(); err != nil {
 			errs.Add(1)
-			return 0, 0, false
+			return o, false
 		}
-		total = time.Since(t0)
+		t4 := time.Now()
+		o.connect, o.login, o.sel, o.fetch, o.total = t1.Sub(t0), t2.Sub(t1), t3.Sub(t2), t4.Sub(t3), t4.Sub(t0)
+		o.messages = sd.NumMessages
+		lastMu.Lock()
+		o.tookIn = -1
+		if n, seen := last[o.user]; seen {
+			o.tookIn = int64(o.messages) - int64(n)
+		}
+		last[o.user] = o.messages
+		lastMu.Unlock()
 		_ = c.Logout().Wait()
-		return total, sel, true
+		return o, true
 	}
 	// Four readers, each opening a random member's mailbox every 250 ms.
-	var phase atomic.Int32 // 0 quiet, 1 flood, 2 after, 3 stop
+	var phase atomic.Int32 // 0 quiet, 1 flood, 2 after, 3 stop, 4 settling (not timed)
 	var mu sync.Mutex
-	var opens [3][]time.Duration
-	var sels [3][]time.Duration
+	var opens [3][]floodOpen
 	var wg sync.WaitGroup
 	for r := range 4 {
 		wg.Go(func() {
@@ -185,19 +205,31 @@ func flood(srv *serveProc, fs *floodSecrets, members, posts int, quiet time.Dura
 					return
 				}
 				next := time.Now().Add(250 * time.Millisecond)
-				if d, s, ok := open(rng); ok && phase.Load() == ph {
+				if o, ok := open(rng); ok && phase.Load() == ph && ph < 3 {
 					mu.Lock()
-					opens[ph] = append(opens[ph], d)
-					sels[ph] = append(sels[ph], s)
+					opens[ph] = append(opens[ph], o)
 					mu.Unlock()
 				}
 				time.Sleep(time.Until(next))
 			}
 		})
 	}
+	// The server's figures at each change of phase.
+	// 0 start, 1 the flood starts, 2 its tail ends, 3 settled, 4 the end.
+	var marks [5]map[string]float64
+	var cpus [5]time.Duration
+	var loads [5]float64
+	mark := func(i int) {
+		marks[i], _ = srv.metrics()
+		cpus[i], _ = processCPU(srv.cmd.Process.Pid)
+		loads[i] = loadAverage()
+	}
+	mark(0)
 	time.Sleep(quiet)
+	mark(1)
 	phase.Store(1)
-	start := time.Now()
+	t0 := time.Now()
+	start.Store(t0.UnixNano())
 	var next atomic.Int64
 	var postErr error
 	var perrMu sync.Mutex
@@ -215,31 +247,90 @@ func flood(srv *serveProc, fs *floodSecrets, members, posts int, quiet time.Dura
 		})
 	}
 	pw.Wait()
-	res.PostSeconds = time.Since(start).Seconds()
+	res.PostSeconds = time.Since(t0).Seconds()
 	// The flood's tail: readers (and the idle-time trickle) take in what
 	// it left pending. Then the same mailboxes, quiet again, now holding
 	// the posts: what an open costs with the flood's messages in it.
 	time.Sleep(quiet)
+	mark(2)
+	// Quiet again means the readers' mailboxes hold the posts and nothing
+	// waits for them: each is opened once, untimed, first (the trickle
+	// has not reached most of the list's members in these seconds).
+	phase.Store(4)
+	if err := settleFlood(srv, fs, tlsc); err != nil {
+		return nil, err
+	}
+	mark(3)
 	phase.Store(2)
 	time.Sleep(quiet)
+	mark(4)
 	phase.Store(3)
 	wg.Wait()
 	if postErr != nil {
 		return nil, postErr
 	}
+	totals := func(os []floodOpen) []time.Duration {
+		d := make([]time.Duration, len(os))
+		for i, o := range os {
+			d[i] = o.total
+		}
+		return d
+	}
 	res.QuietOpens, res.FloodOpens, res.AfterOpens = len(opens[0]), len(opens[1]), len(opens[2])
-	res.AfterP50Ms, res.AfterP99Ms = sim.PercentileMs(opens[2], 50), sim.PercentileMs(opens[2], 99)
-	res.QuietP50Ms, res.QuietP99Ms = sim.PercentileMs(opens[0], 50), sim.PercentileMs(opens[0], 99)
-	res.FloodP50Ms, res.FloodP99Ms = sim.PercentileMs(opens[1], 50), sim.PercentileMs(opens[1], 99)
-	res.QuietSelP99, res.SelectP99Ms = sim.PercentileMs(sels[0], 99), sim.PercentileMs(sels[1], 99)
+	res.AfterP50Ms, res.AfterP99Ms = sim.PercentileMs(totals(opens[2]), 50), sim.PercentileMs(totals(opens[2]), 99)
+	res.QuietP50Ms, res.QuietP99Ms = sim.PercentileMs(totals(opens[0]), 50), sim.PercentileMs(totals(opens[0]), 99)
+	res.FloodP50Ms, res.FloodP99Ms = sim.PercentileMs(totals(opens[1]), 50), sim.PercentileMs(totals(opens[1]), 99)
+	for i, at := range [3]int{0, 1, 3} { // the phases' starts; settling is left out
+		res.Steps[i] = floodSteps(opens[i], marks[at], marks[at+1], (cpus[at+1] - cpus[at]).Seconds(), loads[at])
+	}
+	res.QuietSelP99, res.SelectP99Ms = res.Steps[0].SelectP99Ms, res.Steps[1].SelectP99Ms
 	if q := max(res.QuietP99Ms, res.AfterP99Ms); q > 0 {
 		res.P99Ratio = res.FloodP99Ms / q
 	}
+	res.slowest = opens[1]
 	res.OpenErrors = int(errs.Load())
 	if m1, err := srv.metrics(); err == nil {
 		res.MaterialisedTotal = m1["wardmail_store_materialised_total"] - m0["wardmail_store_materialised_total"]
 	}
 	return res, nil
+}
+
+// settleFlood opens every reader's INBOX once, four at a time, so that
+// the posts still waiting for them are taken in.
+func settleFlood(srv *serveProc, fs *floodSecrets, tlsc *tls.Config) error {
+	work := make(chan string)
+	errc := make(chan error, 4)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for user := range work {
+				c, err := imapclient.DialStartTLS(srv.doors["imap"], &imapclient.Options{TLSConfig: tlsc})
+				if err == nil {
+					if err = c.Login(user, fs.Secrets[user]).Wait(); err == nil {
+						_, err = c.Select("INBOX", nil).Wait()
+					}
+					_ = c.Close()
+				}
+				if err != nil {
+					select {
+					case errc <- fmt.Errorf("settling %s: %w", user, err):
+					default:
+					}
+				}
+			}
+		})
+	}
+	for _, u := range fs.Readers {
+		work <- u
+	}
+	close(work)
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return err
+	default:
+		return nil
+	}
 }
 
 // postOnce posts one message to the flood list over submission: a new
@@ -265,6 +356,13 @@ func (f *OutsideFlood) print(w io.Writer) {
 		f.Posts, f.Members, f.PostSeconds, f.QuietP50Ms, f.QuietP99Ms, f.QuietOpens, f.FloodP50Ms, f.FloodP99Ms, f.FloodOpens,
 		f.AfterP50Ms, f.AfterP99Ms, f.AfterOpens, f.P99Ratio,
 		f.QuietSelP99, f.SelectP99Ms, int(f.MaterialisedTotal), f.OpenErrors, f.LoadBefore)
+	for i, ph := range []string{"before", "during", "after"} {
+		f.Steps[i].print(w, ph)
+	}
+	if len(f.slowest) > 0 {
+		fmt.Fprintln(w, "  the slowest opens during the flood:")
+		printSlowest(w, f.slowest, 8)
+	}
 }
 
 // loadOrSeedFlood seeds the flood once per data folder and keeps the

@@ -71,7 +71,7 @@ func cmdNoop(c *conn, cmd *wire.Command) error {
 		return bad("%s takes no arguments.", cmd.Name)
 	}
 	if c.sel != nil {
-		c.sel.wake() // always look, even without a change token
+		c.sel.poll() // always look, even without a change token
 	}
 	return nil
 }

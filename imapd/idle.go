@@ -19,6 +19,9 @@ func cmdIdle(c *conn, cmd *wire.Command) error {
 	}
 	c.w.Raw("+ idling\r\n")
 	if c.sel != nil {
+		// Posts that a FETCH or STORE left waiting come in now, before
+		// the session waits for the next change.
+		c.sel.poll()
 		if err := c.sync(true); err != nil {
 			c.log.Warn("reporting mailbox changes", "err", err)
 		}

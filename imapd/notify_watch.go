@@ -102,7 +102,7 @@ func (c *conn) pushSelected(expunge bool) error {
 			c.sel.quietFlags = false
 		}
 	}()
-	c.sel.wake()
+	c.sel.poll()
 	return c.sync(expunge)
 }
 

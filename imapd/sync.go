@@ -40,6 +40,14 @@ type selected struct {
 	expunged map[uint32]bool
 	// woken forces the next sync to ask the store even without a token.
 	woken bool
+	// takeIn lets the next sync take the INBOX's waiting list posts in
+	// (a write): NOOP, CHECK, IDLE and a NOTIFY push set it. The syncs
+	// around other commands (FETCH, STORE, SEARCH...) only read what is
+	// committed, so that a list flood does not put a write in front of
+	// every command of an open INBOX; its posts reach the session at the
+	// next poll or push, or with the rows the trickle or another session
+	// took in (RFC 9051 7.5.1 lets the server choose when to send EXISTS).
+	takeIn bool
 	// quietFlags: a NOTIFY push for a client that did not ask for
 	// FlagChange takes flag changes in without reporting them (RFC 5465
 	// 5.1).
@@ -64,8 +72,9 @@ func (s *selected) close() {
 	}
 }
 
-// wake makes the next sync look for changes.
-func (s *selected) wake() { s.woken = true }
+// poll makes the next sync look for changes and take in waiting list
+// posts: a client asking for new mail (NOOP, CHECK, IDLE, NOTIFY).
+func (s *selected) poll() { s.woken, s.takeIn = true, true }
 
 // index returns the index of uid, or -1.
 func (s *selected) index(uid uint32) int {
@@ -108,10 +117,11 @@ func (c *conn) sync(allowExpunge bool) error {
 		pending = true
 	default:
 	}
-	s.woken = false
+	takeIn := s.takeIn
+	s.woken, s.takeIn = false, false
 	if pending {
 		s.ctxDirty = true
-		if err := c.takeChanges(); err != nil {
+		if err := c.takeChanges(takeIn); err != nil {
 			return err
 		}
 	}
@@ -121,9 +131,11 @@ func (c *conn) sync(allowExpunge bool) error {
 	return c.updateContexts()
 }
 
-func (c *conn) takeChanges() error {
+// takeChanges reads what changed since the session last looked; with
+// takeIn, an INBOX first takes in its waiting list posts.
+func (c *conn) takeChanges(takeIn bool) error {
 	s := c.sel
-	if mail.IsInbox(s.mb) {
+	if takeIn && mail.IsInbox(s.mb) {
 		// The wake-up may be a post to one of the person's lists, and the
 		// person may have joined or left lists since the subscription.
 		if err := c.refreshLists(); err != nil {

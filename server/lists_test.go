@@ -455,3 +455,83 @@ func TestJoinerInIdleGetsPosts(t *testing.T) {
 		t.Fatal("ben, who joined while idling, was not told of the post")
 	}
 }
+
+// A FETCH on an open INBOX answers from what is there: a list post that
+// arrived meanwhile waits for the client's next poll (NOOP) or IDLE, so a
+// flood of posts puts no write in front of each command. Nothing is lost:
+// NOOP takes it in, and so does IDLE after a FETCH saw the wake-up.
+func TestListPostReachesOpenInboxAtPollNotFetch(t *testing.T) {
+	e := startListServer(t, []who{{"amira@nhs.test", leeds, "Nurse", "LGI"}, {"ben@nhs.test", leeds, "Doctor", "LGI"}}, nil)
+	e.staticList("ward@nhs.test", "amira@nhs.test", "amira@nhs.test", "ben@nhs.test")
+	e.mustSubmit("amira@nhs.test", []string{"ward@nhs.test"}, "first")
+	exists := make(chan uint32, 8)
+	ben := e.imap("ben@nhs.test", &imapclient.Options{UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+		Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+			if d.NumMessages != nil {
+				exists <- *d.NumMessages
+			}
+		}}})
+	sel, err := ben.Select("INBOX", nil).Wait()
+	if err != nil || sel.NumMessages != 1 {
+		t.Fatalf("SELECT: %+v %v, want the first post", sel, err)
+	}
+	all := imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}}
+	fetchSubjects := func() []string {
+		t.Helper()
+		msgs, err := ben.Fetch(all, &imap.FetchOptions{UID: true, Envelope: true}).Collect()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, m := range msgs {
+			out = append(out, m.Envelope.Subject)
+		}
+		return out
+	}
+	told := func(want uint32, after string) {
+		t.Helper()
+		for {
+			select {
+			case n := <-exists:
+				if n == want {
+					return
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("after %s: no EXISTS %d", after, want)
+			}
+		}
+	}
+
+	e.mustSubmit("amira@nhs.test", []string{"ward@nhs.test"}, "second")
+	if got := fetchSubjects(); !equal(got, []string{"first"}) {
+		t.Errorf("FETCH after the second post: %q, want only what SELECT showed", got)
+	}
+	select {
+	case n := <-exists:
+		t.Errorf("FETCH reported EXISTS %d: it took the post in", n)
+	default:
+	}
+	if n := e.materialised("ben@nhs.test"); n != 1 {
+		t.Errorf("ben's INBOX holds %d rows after the FETCH, want 1 (the post still in the log)", n)
+	}
+	if err := ben.Noop().Wait(); err != nil {
+		t.Fatal(err)
+	}
+	told(2, "NOOP")
+	if got := fetchSubjects(); !equal(got, []string{"first", "second"}) {
+		t.Errorf("FETCH after NOOP: %q", got)
+	}
+
+	// A post whose wake-up a FETCH saw still reaches an IDLE that follows.
+	e.mustSubmit("amira@nhs.test", []string{"ward@nhs.test"}, "third")
+	if got := fetchSubjects(); len(got) != 2 {
+		t.Errorf("FETCH after the third post: %q", got)
+	}
+	idle, err := ben.Idle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	told(3, "IDLE")
+	_ = idle.Close()
+	_ = idle.Wait()
+}

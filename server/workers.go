@@ -56,9 +56,9 @@ func startWorkers(st *store.Store, pipe *submit.Pipeline, node *cluster.Node, tr
 			if !node.Holds(ctx, JobTrickle) {
 				continue
 			}
-			until := time.Now().Add(trickleEvery / 10)
-			for st.WriteQueueLen() == 0 && ctx.Err() == nil && time.Now().Before(until) {
-				n, err := st.Trickle(ctx, trickleBatch)
+			share, cancel := context.WithTimeout(ctx, trickleEvery/10)
+			for st.WriteQueueLen() == 0 && share.Err() == nil {
+				n, err := st.Trickle(share, trickleBatch)
 				if err != nil {
 					if ctx.Err() == nil {
 						log.Warn("materialising pending posts", "err", err)
@@ -69,6 +69,7 @@ func startWorkers(st *store.Store, pipe *submit.Pipeline, node *cluster.Node, tr
 					break
 				}
 			}
+			cancel()
 		}
 	}()
 	go func() {

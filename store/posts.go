@@ -271,25 +271,14 @@ func materialiseUpTo(tx *Tx, personID, listID int64, limit int) (added int, more
 			}
 		}
 		inboxID = inbox.ID
-		has, err := tx.tx.PrepareContext(tx.ctx, tx.s.q(`SELECT 1 FROM mail WHERE content_id = ? AND mailbox_id IN (SELECT id FROM mailboxes WHERE person_id = ?) LIMIT 1`))
-		if err != nil {
-			return 0, false, err
-		}
-		defer has.Close()
 		seen := map[int64]bool{}
 		for _, p := range posts {
-			if p.purged || seen[p.content] {
+			// p.there: already in one of the person's folders, by name
+			// or by another list.
+			if p.purged || p.there || seen[p.content] {
 				continue
 			}
 			seen[p.content] = true
-			var one int
-			err := has.QueryRowContext(tx.ctx, p.content, personID).Scan(&one)
-			if err == nil {
-				continue // already there, by name or by another list
-			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return 0, false, err
-			}
 			add = append(add, newRow{contentID: p.content, date: time.Unix(p.date, 0)})
 		}
 	}
@@ -321,15 +310,20 @@ func materialiseUpTo(tx *Tx, personID, listID int64, limit int) (added int, more
 type pendingPost struct {
 	id, list, content, date int64
 	purged                  bool
+	there                   bool // its message is already in one of the member's folders
 }
 
 // pendingPosts reads a person's pending posts (of one list, or of all with
 // listID 0) in log order, the first limit of them (0: all); found is false
-// when there are none.
+// when there are none. Whether each post's message is already in one of the
+// person's folders is read in the same statement: one look-up a post in a
+// statement of its own cost as much as the inserts that follow.
 func pendingPosts(tx *Tx, personID, listID int64, limit int) (posts []pendingPost, found bool, err error) {
-	query := `SELECT p.id, p.list_id, p.content_id, p.created_at, p.purged FROM memberships m
-		JOIN posts p ON p.list_id = m.list_id AND p.id > m.pos WHERE m.person_id = ?`
-	args := []any{personID}
+	query := `SELECT p.id, p.list_id, p.content_id, p.created_at, p.purged,
+		CASE WHEN EXISTS (SELECT 1 FROM mail x WHERE x.content_id = p.content_id
+			AND x.mailbox_id IN (SELECT b.id FROM mailboxes b WHERE b.person_id = ?)) THEN 1 ELSE 0 END
+		FROM memberships m JOIN posts p ON p.list_id = m.list_id AND p.id > m.pos WHERE m.person_id = ?`
+	args := []any{personID, personID}
 	if listID != 0 {
 		query += ` AND m.list_id = ?`
 		args = append(args, listID)
@@ -345,12 +339,12 @@ func pendingPosts(tx *Tx, personID, listID int64, limit int) (posts []pendingPos
 	}
 	for rows.Next() {
 		var p pendingPost
-		var purged int64
-		if err := rows.Scan(&p.id, &p.list, &p.content, &p.date, &purged); err != nil {
+		var purged, there int64
+		if err := rows.Scan(&p.id, &p.list, &p.content, &p.date, &purged, &there); err != nil {
 			rows.Close()
 			return nil, false, err
 		}
-		p.purged = purged != 0
+		p.purged, p.there = purged != 0, there != 0
 		posts = append(posts, p)
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
@@ -381,8 +375,20 @@ const trickleChunk = 64
 // idle. It returns how many people it served. Each write takes in at most
 // trickleChunk posts, and the trickle gives way as soon as another write
 // is waiting (a session's SELECT taking in its own posts, a delivery): it
-// stops there, and the worker comes back at its next idle moment.
+// stops there, and the worker comes back at its next idle moment. It also
+// stops at ctx's deadline, the worker's share of the time: a list flood
+// leaves millions of rows pending, and a trickle that ran until they were
+// all in would take the CPU from the very readers it serves.
 func (s *Store) Trickle(ctx context.Context, limit int) (int, error) {
+	served, err := s.trickle(ctx, limit)
+	if errors.Is(err, context.DeadlineExceeded) {
+		// The time was up before the write was queued: nothing was lost.
+		return served, nil
+	}
+	return served, err
+}
+
+func (s *Store) trickle(ctx context.Context, limit int) (int, error) {
 	rows, err := s.r.QueryContext(ctx, s.q(`SELECT DISTINCT m.person_id FROM memberships m
 		JOIN posts p ON p.list_id = m.list_id AND p.id > m.pos LIMIT ?`), limit)
 	if err != nil {
@@ -400,10 +406,11 @@ func (s *Store) Trickle(ctx context.Context, limit int) (int, error) {
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return 0, err
 	}
+	deadline, timed := ctx.Deadline()
 	served := 0
 	for _, p := range people {
 		for more := true; more; {
-			if s.WriteQueueLen() > 0 {
+			if s.WriteQueueLen() > 0 || timed && !time.Now().Before(deadline) {
 				return served, nil
 			}
 			var n int

@@ -51,6 +51,16 @@ func TestTrickleTakesInALongBacklogInOrder(t *testing.T) {
 		}
 		contents = append(contents, res.ContentID)
 	}
+	// Its share of the time spent, the trickle stops without an error and
+	// without a write.
+	spent, cancel := context.WithDeadline(ctx, time.Now().Add(-time.Second))
+	if n, err := s.Trickle(spent, 25); err != nil || n != 0 {
+		t.Errorf("trickle past its deadline: served %d, %v; want 0, nil", n, err)
+	}
+	cancel()
+	if n, err := s.PendingCount(ctx, ids[1]); err != nil || n != posts {
+		t.Errorf("%d posts pending after a trickle past its deadline (%v), want %d", n, err, posts)
+	}
 	for range 100 {
 		n, err := s.Trickle(ctx, 25)
 		if err != nil {
