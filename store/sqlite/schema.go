@@ -30,6 +30,7 @@ var Migrations = slices.Concat([]string{
 	DMARCSteps,            // schema_dmarc.go: DMARC results for aggregate reports, the outbox
 	[]string{SchemaQueue}, // schema_queue.go: the outbound queue
 	ParityMigrations,      // schema_parity.go: invariants the database holds (a post once per mailbox, sender limits)
+	QueueDueSteps,         // schema_queue_due.go: the queue's due index in batch order
 	SubmissionSteps,       // schema_submissions.go: partial indexes of submissions (replies, our own senders)
 	SharedStateSteps,      // schema_shared.go: the storm breaker's and lockout's state that several servers share
 	UpgradeSteps,          // schema_upgrades.go: each node's known schema step, the floor contract steps raise
