@@ -34,7 +34,20 @@ func runSimCluster(args []string) error {
 	fs.DurationVar(&cfg.Settle, "settle", 0, "wait after each phase for PostgreSQL's statistics (default 11s)")
 	phases := fs.String("phases", "", "comma-separated phases to run (default all: "+strings.Join(sim.ClusterPhases, ",")+")")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	report := fs.String("report", "", "print the report of a result saved with --json, run nothing")
 	_ = fs.Parse(args)
+	if *report != "" {
+		b, err := os.ReadFile(*report)
+		if err != nil {
+			return err
+		}
+		var res sim.ClusterResult
+		if err := json.Unmarshal(b, &res); err != nil {
+			return fmt.Errorf("%s: %w", *report, err)
+		}
+		fmt.Print(&res)
+		return nil
+	}
 	switch *s3 {
 	case "versitygw":
 		cfg.S3 = true
