@@ -92,6 +92,7 @@ func (sc *simCluster) runPhase(ctx context.Context, spec phaseSpec, baseline Rat
 	for _, w := range workers {
 		w.close()
 	}
+	sc.quiesce(ctx)
 	time.Sleep(sc.cfg.Settle)
 	after, err := sc.snap(ctx)
 	if err != nil {
@@ -122,6 +123,27 @@ func (sc *simCluster) runPhase(ctx context.Context, spec phaseSpec, baseline Rat
 		pr.Nodes = append(pr.Nodes, np)
 	}
 	return pr, nil
+}
+
+// quiesce waits until the nodes' word indexers have caught up with what
+// the phase stored (their count has not moved for three seconds), so that
+// a phase's cost includes the indexing it caused, not the next phase's.
+func (sc *simCluster) quiesce(ctx context.Context) {
+	last, still := -1.0, 0
+	for deadline := time.Now().Add(10 * time.Minute); still < 3 && time.Now().Before(deadline) && ctx.Err() == nil; {
+		total := 0.0
+		for _, nd := range sc.nodes {
+			if m, err := scrapeMetrics(nd.Addrs["http"], sc.tlsc); err == nil {
+				total += m["words_indexed"]
+			}
+		}
+		if total == last {
+			still++
+		} else {
+			last, still = total, 0
+		}
+		time.Sleep(time.Second)
+	}
 }
 
 // run is the whole measurement: preparation, baseline, the phases.

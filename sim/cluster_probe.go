@@ -161,6 +161,7 @@ func scrapeMetrics(httpAddr string, tlsc *tls.Config) (map[string]float64, error
 	add("wardmail_store_commits_total", "store_commits", "")
 	add("wardmail_store_materialised_total", "materialised", "")
 	add("wardmail_store_mailbox_deliveries_total", "deliveries", "")
+	add("wardmail_store_bodies_word_indexed_total", "words_indexed", "")
 	add("go_memstats_heap_inuse_bytes", "go_inuse", "")
 	add("go_memstats_stack_inuse_bytes", "go_inuse", "")
 	return out, nil
