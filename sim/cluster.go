@@ -28,6 +28,9 @@ type ClusterConfig struct {
 	// throwaway one (localcluster.StartPostgres), whose own CPU is then
 	// counted too.
 	Database string
+	// Standby gives the throwaway PostgreSQL a synchronous streaming
+	// standby, so every commit waits for a second server as in production.
+	Standby bool
 	// S3 starts Versity's S3 gateway for the bodies; without it each node
 	// keeps bodies in its own folder, which only one node can serve.
 	S3 bool
@@ -65,6 +68,7 @@ type ClusterResult struct {
 	Nodes      int     `json:"nodes"`
 	HAProxy    bool    `json:"haproxy"`
 	S3         bool    `json:"s3"`
+	Standby    bool    `json:"synchronous_standby"`
 	People     int64   `json:"people"`
 	BodyBytes  int     `json:"body_bytes"`
 	Load       string  `json:"load_before"`
@@ -208,7 +212,7 @@ func RunCluster(ctx context.Context, cfg ClusterConfig) (*ClusterResult, error) 
 	sc.logf = func(format string, a ...any) {
 		fmt.Fprintf(cfg.Out, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, a...)...)
 	}
-	res := &ClusterResult{Nodes: cfg.Nodes, HAProxy: cfg.HAProxy, S3: cfg.S3, BodyBytes: cfg.BodyBytes, Load: loadAverage(), CPUs: runtime.NumCPU()}
+	res := &ClusterResult{Nodes: cfg.Nodes, HAProxy: cfg.HAProxy, S3: cfg.S3, Standby: cfg.Standby && cfg.Database == "", BodyBytes: cfg.BodyBytes, Load: loadAverage(), CPUs: runtime.NumCPU()}
 	dir, err := os.MkdirTemp("", "wardmail-sim-cluster-")
 	if err != nil {
 		return nil, err
@@ -234,7 +238,8 @@ func (sc *simCluster) start(dir string) error {
 	if url == "" {
 		sc.logf("starting a throwaway PostgreSQL...")
 		var err error
-		sc.pg, err = localcluster.StartPostgres(localcluster.PostgresOptions{Conf: "max_connections = 400\nshared_buffers = 256MB\n"})
+		sc.pg, err = localcluster.StartPostgres(localcluster.PostgresOptions{Standby: cfg.Standby,
+			Conf: "max_connections = 400\nshared_buffers = 256MB\n"})
 		if err != nil {
 			return err
 		}

@@ -52,8 +52,12 @@ func (r *ClusterResult) String() string {
 	if r.S3 {
 		s3 = "Versity S3 gateway"
 	}
-	fmt.Fprintf(&b, "%d nodes on one PostgreSQL, bodies in %s, clients %s; %d people; %d-byte messages; %d CPUs; load before %s, after %s\n",
-		r.Nodes, s3, via, r.People, r.BodyBytes, r.CPUs, r.Load, r.LoadAfter)
+	pg := "one PostgreSQL"
+	if r.Standby {
+		pg = "one PostgreSQL with a synchronous standby"
+	}
+	fmt.Fprintf(&b, "%d nodes on %s, bodies in %s, clients %s; %d people; %d-byte messages; %d CPUs; load before %s, after %s\n",
+		r.Nodes, pg, s3, via, r.People, r.BodyBytes, r.CPUs, r.Load, r.LoadAfter)
 	fmt.Fprintf(&b, "database: %.0f bytes empty, %.0f bytes per person imported, %.0f bytes per delivered message; object store %.0f bytes per delivered message\n",
 		r.DBStart, r.PersonDB, r.MessageDB, r.ObjectDisk)
 	fmt.Fprintf(&b, "idle cluster per second (subtracted below): node CPU %.1f ms, PostgreSQL CPU %.1f ms, %.2f commits, %.0f WAL bytes\n",

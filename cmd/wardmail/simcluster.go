@@ -18,6 +18,7 @@ func runSimCluster(args []string) error {
 	cfg := sim.ClusterConfig{}
 	fs.IntVar(&cfg.Nodes, "nodes", 3, "wardmail serve processes")
 	fs.StringVar(&cfg.Database, "database", "", "postgres:// URL of the database the nodes share (empty: start a throwaway PostgreSQL and count its CPU)")
+	fs.BoolVar(&cfg.Standby, "standby", false, "give the throwaway PostgreSQL a synchronous streaming standby (every commit waits for it)")
 	s3 := fs.String("s3", "versitygw", "where the bodies go: versitygw (start Versity's S3 gateway) or off (each node's folder: only for bodies that stay inline)")
 	fs.BoolVar(&cfg.HAProxy, "haproxy", false, "send clients through HAProxy (default: round robin over the nodes, which gives per-node figures)")
 	fs.IntVar(&cfg.People, "people", 20000, "people in the synthetic health service imported first")
