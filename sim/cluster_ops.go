@@ -13,20 +13,47 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// clinicalWords make up the bodies; searches look for them.
+// clinicalWords are the commonest words of the bodies; the rest of their
+// vocabulary is made-up words (vocabWord), drawn with Zipf's law as the
+// words of real text are, so that a message has as many distinct words as
+// a real one of its size, which is what the word index stores.
 var clinicalWords = strings.Fields(`handover cannula sepsis bloods rota discharge referral triage obs nights
 	pharmacy theatre consultant registrar clinic vaccination audit incident escalation bed ward ambulance
 	radiology pathology physio outpatient antibiotics insulin warfarin allergy fluid chart dementia falls
 	midwife neonatal paediatric oncology renal cardiology stroke frailty palliative safeguarding infection
 	isolation swab covid influenza norovirus staffing locum annual leave training mandatory fire`)
 
+const vocabSize = 30000
+
+var syllables = strings.Fields("ba ce di fo gu ha ke li mo nu pa re si to vu wa ye zo an el in or us")
+
+// vocabWord is the word of rank i (0 is the commonest).
+func vocabWord(i int) string {
+	if i < len(clinicalWords) {
+		return clinicalWords[i]
+	}
+	var b strings.Builder
+	for n := i; ; n /= len(syllables) {
+		b.WriteString(syllables[n%len(syllables)])
+		if n < len(syllables) {
+			break
+		}
+	}
+	return b.String()
+}
+
+// searchWord is the k-th search's word: ranks 100 to 3,000, words that a
+// few of a mailbox's messages hold, as a name or a drug searched for.
+func searchWord(k int) string { return vocabWord(100 + (k*37)%2900) }
+
 // clinicalBody is message k's text: about size bytes of words.
 func clinicalBody(k, size int) string {
 	rng := rand.New(rand.NewPCG(uint64(k), 7))
+	zipf := rand.NewZipf(rng, 1.07, 2, vocabSize-1)
 	var b strings.Builder
-	for line := 0; b.Len() < size; line++ {
-		for range 10 {
-			b.WriteString(clinicalWords[rng.IntN(len(clinicalWords))])
+	for b.Len() < size {
+		for range 12 {
+			b.WriteString(vocabWord(int(zipf.Uint64())))
 			b.WriteByte(' ')
 		}
 		b.WriteString("\r\n")
@@ -156,8 +183,7 @@ func (sc *simCluster) phases(cp *clusterPeople) []phaseSpec {
 			return err
 		}),
 		session("search", func(ic *imapclient.Client, _ uint32, k int) error {
-			w := clinicalWords[k%len(clinicalWords)]
-			_, err := ic.UIDSearch(&imap.SearchCriteria{Body: []string{w}}, nil).Wait()
+			_, err := ic.UIDSearch(&imap.SearchCriteria{Body: []string{searchWord(k)}}, nil).Wait()
 			return err
 		}),
 		// Before the sign-ins: argon2id's memory would swell the nodes'
