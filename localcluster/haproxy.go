@@ -80,6 +80,9 @@ defaults
 	return b, nil
 }
 
+// PID is HAProxy's process id.
+func (b *Balancer) PID() int { return b.cmd.Process.Pid }
+
 // Stop ends HAProxy.
 func (b *Balancer) Stop() {
 	_ = b.cmd.Process.Kill()

@@ -63,17 +63,17 @@ func (r *ClusterResult) String() string {
 	fmt.Fprintf(&b, "idle cluster per second (subtracted below): node CPU %.1f ms, PostgreSQL CPU %.1f ms, %.2f commits, %.0f WAL bytes\n",
 		r.Baseline.NodeCPUms, r.Baseline.PGCPUms, r.Baseline.Commits, r.Baseline.WALBytes)
 	b.WriteString("\nper operation (CPU in ms; PostgreSQL's counters; object-store requests and bytes):\n")
-	fmt.Fprintf(&b, "%-16s %6s %4s %8s %8s %8s | %8s %8s %7s | %7s %8s %6s %8s %8s | %5s %5s %8s %8s\n",
-		"phase", "ops", "err", "ops/s", "p50 ms", "p99 ms", "node cpu", "pg cpu", "s3 cpu", "commits", "WAL B", "syncs", "blk read", "blk hit", "PUT", "GET", "PUT B", "GET B")
+	fmt.Fprintf(&b, "%-16s %6s %4s %8s %8s %8s | %8s %8s %7s %7s | %7s %8s %6s %8s %8s | %5s %5s %8s %8s\n",
+		"phase", "ops", "err", "ops/s", "p50 ms", "p99 ms", "node cpu", "pg cpu", "s3 cpu", "lb cpu", "commits", "WAL B", "syncs", "blk read", "blk hit", "PUT", "GET", "PUT B", "GET B")
 	for _, p := range r.Phases {
 		o := p.PerOp
-		fmt.Fprintf(&b, "%-16s %6d %4d %8.1f %8.1f %8.1f | %8.2f %8.2f %7.2f | %7.2f %8.0f %6.2f %8.2f %8.1f | %5.2f %5.2f %8.0f %8.0f\n",
-			p.Name, p.Ops, p.Errors, p.OpsPerSec, p.P50ms, p.P99ms, o.NodeCPUms, o.PGCPUms, o.S3CPUms,
+		fmt.Fprintf(&b, "%-16s %6d %4d %8.1f %8.1f %8.1f | %8.2f %8.2f %7.2f %7.2f | %7.2f %8.0f %6.2f %8.2f %8.1f | %5.2f %5.2f %8.0f %8.0f\n",
+			p.Name, p.Ops, p.Errors, p.OpsPerSec, p.P50ms, p.P99ms, o.NodeCPUms, o.PGCPUms, o.S3CPUms, o.LBCPUms,
 			o.Commits, o.WALBytes, o.WALSyncs, o.BlksRead, o.BlksHit, o.S3Puts, o.S3Gets, o.S3PutBytes, o.S3GetBytes)
 	}
 	if m, posts := r.MaterialisePerReaderPost(); posts > 0 {
-		fmt.Fprintf(&b, "%-16s %6s %4s %8s %8s %8s | %8.3f %8.3f %7.3f | %7.3f %8.0f %6.3f %8.3f %8.1f | %5.2f %5.2f %8.0f %8.0f\n",
-			"  materialise/reader-post", "", "", "", "", "", m.NodeCPUms, m.PGCPUms, m.S3CPUms, m.Commits, m.WALBytes, m.WALSyncs,
+		fmt.Fprintf(&b, "%-16s %6s %4s %8s %8s %8s | %8.3f %8.3f %7.3f %7.3f | %7.3f %8.0f %6.3f %8.3f %8.1f | %5.2f %5.2f %8.0f %8.0f\n",
+			"  materialise/reader-post", "", "", "", "", "", m.NodeCPUms, m.PGCPUms, m.S3CPUms, m.LBCPUms, m.Commits, m.WALBytes, m.WALSyncs,
 			m.BlksRead, m.BlksHit, m.S3Puts, m.S3Gets, m.S3PutBytes, m.S3GetBytes)
 	}
 	b.WriteString("\nper node:\n")

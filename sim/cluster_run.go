@@ -33,6 +33,7 @@ type snapshot struct {
 	metrics []map[string]float64
 	pgCPU   float64
 	s3CPU   float64
+	lbCPU   float64
 	pg      pgCounters
 	objects float64 // bytes under the gateway's folder
 }
@@ -50,6 +51,9 @@ func (sc *simCluster) snap(ctx context.Context) (snapshot, error) {
 	}
 	if sc.pg != nil {
 		s.pgCPU = treeCPUSeconds(sc.pg.PID(sc.pg.Primary))
+	}
+	if sc.lb != nil {
+		s.lbCPU = cpuSeconds(sc.lb.PID())
 	}
 	if sc.s3 != nil {
 		s.s3CPU = cpuSeconds(sc.s3.PID())
@@ -87,6 +91,7 @@ func diff(a, b snapshot) Rates {
 	}
 	r.PGCPUms = (b.pgCPU - a.pgCPU) * 1000
 	r.S3CPUms = (b.s3CPU - a.s3CPU) * 1000
+	r.LBCPUms = (b.lbCPU - a.lbCPU) * 1000
 	r.Commits = b.pg.Commits - a.pg.Commits
 	r.WALBytes = b.pg.WALBytes - a.pg.WALBytes
 	r.WALSyncs = b.pg.WALSyncs - a.pg.WALSyncs
