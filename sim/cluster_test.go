@@ -62,6 +62,36 @@ func TestClusterSim(t *testing.T) {
 	}
 }
 
+// Through HAProxy the clients reach the nodes and the balancer's own CPU
+// is counted.
+func TestClusterSimThroughHAProxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster")
+	}
+	clustertest.Enabled(t)
+	res, err := sim.RunCluster(context.Background(), sim.ClusterConfig{
+		Nodes: 2, S3: true, HAProxy: true, Binary: clustertest.Binary(t), Phases: []string{"signin-apppass"},
+		People: 300, Orgs: 3, Readers: 10, SignIns: 40, Clients: 4, ListSize: 10, Settle: time.Second, Out: testWriter{t},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + res.String())
+	p := res.Phases[0]
+	if p.Ops != 40 || p.Errors > 0 || p.PerOp.LBCPUms <= 0 {
+		t.Errorf("%d sign-ins through HAProxy, %d errors (%s), %.3f ms of HAProxy CPU each", p.Ops, p.Errors, p.FirstErr, p.PerOp.LBCPUms)
+	}
+	busy := 0
+	for _, n := range p.Nodes {
+		if n.CPUSec > 0 {
+			busy++
+		}
+	}
+	if busy != 2 {
+		t.Errorf("%d of 2 nodes did work behind the balancer", busy)
+	}
+}
+
 type testWriter struct{ t *testing.T }
 
 func (w testWriter) Write(p []byte) (int, error) {
