@@ -79,6 +79,7 @@ testnet-deps:
 # processes that the tests kill: node loss, database failover.
 test-cluster: cluster-deps
 	WARDMAIL_CLUSTER=require $(GO) test -count=1 -timeout 15m ./clustertest/
+	WARDMAIL_CLUSTER=require $(GO) test -count=1 -timeout 10m -run TestClusterSim ./sim/
 
 cluster-deps:
 	scripts/cluster-deps.sh

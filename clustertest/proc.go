@@ -1,14 +1,11 @@
 package clustertest
 
 import (
-	"fmt"
-	"net"
+	"errors"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"testing"
-	"time"
+
+	"wardmail/localcluster"
 )
 
 // Required reports whether a missing program fails the test.
@@ -24,56 +21,16 @@ func Enabled(t testing.TB) {
 	}
 }
 
-// need skips (or fails, when required) unless every program is found.
-func need(t testing.TB, paths ...string) {
+// check fails the test on err, but skips it when a program is missing
+// and the cluster tests are not required.
+func check(t testing.TB, err error) {
 	t.Helper()
-	for _, p := range paths {
-		if _, err := os.Stat(p); err != nil {
-			if _, err := exec.LookPath(p); err != nil {
-				msg := fmt.Sprintf("clustertest: %s not installed (run scripts/cluster-deps.sh)", p)
-				if Required() {
-					t.Fatal(msg)
-				}
-				t.Skip(msg)
-			}
-		}
+	if err == nil {
+		return
 	}
-}
-
-// freePort returns a loopback TCP port nothing listens on now.
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var m *localcluster.Missing
+	if errors.As(err, &m) && !Required() {
+		t.Skip("clustertest: " + err.Error())
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// waitPort waits until addr accepts a connection.
-func waitPort(addr string, within time.Duration) error {
-	deadline := time.Now().Add(within)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			_ = c.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-}
-
-func addr(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
-
-// tail returns the end of a log file, for failure messages.
-func tail(path string) string {
-	b, _ := os.ReadFile(path)
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
-	}
-	return fmt.Sprintf("--- %s ---\n%s", filepath.Base(path), b)
+	t.Fatal(err)
 }

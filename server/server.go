@@ -287,6 +287,12 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 			return fail(fmt.Errorf("registering metrics: %w", err))
 		}
 	}
+	// The object store's requests and bytes, when the bodies live in one.
+	if c, ok := st.Blobs().(prometheus.Collector); ok {
+		if err := s.Registry.Register(c); err != nil {
+			return fail(fmt.Errorf("registering metrics: %w", err))
+		}
+	}
 	if s.Queue != nil {
 		if err := s.Registry.Register(s.Queue.Metrics()); err != nil {
 			return fail(fmt.Errorf("registering metrics: %w", err))

@@ -71,6 +71,7 @@ type Store struct {
 	prefix  string
 	sealer  *blob.Sealer
 	timeout time.Duration
+	m       *metrics
 }
 
 // Open connects to the bucket, checks that it exists (or makes it, with
@@ -111,7 +112,8 @@ func Open(ctx context.Context, cfg Config, sealer *blob.Sealer) (*Store, error) 
 	if err != nil {
 		return nil, fmt.Errorf("s3blob: %w", err)
 	}
-	s := &Store{c: c, probe: probe, bucket: cfg.Bucket, prefix: cfg.Prefix, sealer: sealer, timeout: cfg.Timeout}
+	s := &Store{c: c, probe: probe, bucket: cfg.Bucket, prefix: cfg.Prefix, sealer: sealer, timeout: cfg.Timeout,
+		m: newMetrics()}
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
 	}
@@ -154,6 +156,10 @@ func (s *Store) Put(ctx context.Context, hash string, data []byte) error {
 	defer cancel()
 	_, err = s.c.PutObject(ctx, s.bucket, key, bytes.NewReader(data), int64(len(data)),
 		minio.PutObjectOptions{ContentType: "application/octet-stream", DisableMultipart: true, SendContentMd5: true})
+	s.m.request("put", err)
+	if err == nil {
+		s.m.bytes.WithLabelValues("put").Add(float64(len(data)))
+	}
 	if err != nil {
 		return fmt.Errorf("s3blob: storing %s: %w: %w", hash, blob.ErrUnavailable, err)
 	}
@@ -168,12 +174,17 @@ func (s *Store) Get(ctx context.Context, hash string) ([]byte, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
+	// minio-go sends the GET on the first read, so the request is counted
+	// once the body has been read (or has failed).
 	obj, err := s.c.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
 	if err != nil {
+		s.m.request("get", err)
 		return nil, s.readErr(hash, err)
 	}
 	defer obj.Close()
 	data, err := io.ReadAll(io.LimitReader(obj, MaxObjectBytes+1))
+	s.m.request("get", err)
+	s.m.bytes.WithLabelValues("get").Add(float64(len(data)))
 	if err != nil {
 		return nil, s.readErr(hash, err)
 	}
@@ -189,8 +200,10 @@ func (s *Store) Get(ctx context.Context, hash string) ([]byte, error) {
 	return data, nil
 }
 
+func isMissing(err error) bool { return minio.ToErrorResponse(err).Code == "NoSuchKey" }
+
 func (s *Store) readErr(hash string, err error) error {
-	if minio.ToErrorResponse(err).Code == "NoSuchKey" {
+	if isMissing(err) {
 		return blob.ErrNotFound
 	}
 	return fmt.Errorf("s3blob: reading %s: %w: %w", hash, blob.ErrUnavailable, err)
@@ -204,8 +217,9 @@ func (s *Store) Delete(ctx context.Context, hash string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	if err := s.c.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}); err != nil &&
-		minio.ToErrorResponse(err).Code != "NoSuchKey" {
+	err = s.c.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{})
+	s.m.request("delete", err)
+	if err != nil && !isMissing(err) {
 		return fmt.Errorf("s3blob: deleting %s: %w: %w", hash, blob.ErrUnavailable, err)
 	}
 	return nil
@@ -219,6 +233,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, min(s.timeout, pingTimeout))
 	defer cancel()
 	_, err := s.probe.BucketExists(ctx, s.bucket)
+	s.m.request("head", err)
 	return err
 }
 

@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"wardmail/blob"
 	"wardmail/blob/s3blob"
@@ -129,5 +134,52 @@ func TestStoreDown(t *testing.T) {
 	g.Restart()
 	if err := st.Put(ctx, blob.Hash(body), body); err != nil {
 		t.Fatalf("Put after the store came back: %v", err)
+	}
+}
+
+// What the node asked of the object store is on its metrics: requests by
+// operation and outcome, and the bytes each way.
+func TestMetricsCountRequestsAndBytes(t *testing.T) {
+	g := s3test.Start(t)
+	ctx := context.Background()
+	st, err := s3blob.Open(ctx, g.Config("bodies"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(st); err != nil {
+		t.Fatal(err)
+	}
+	body := bytes.Repeat([]byte("ward round notes "), 100)
+	h := blob.Hash(body)
+	if err := st.Put(ctx, h, body); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := st.Get(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	missing := blob.Hash([]byte("never stored"))
+	if _, err := st.Get(ctx, missing); !errors.Is(err, blob.ErrNotFound) {
+		t.Fatal(err)
+	}
+	if err := st.Delete(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf(`
+# HELP wardmail_s3_bytes_total Body bytes sent to (put) and read from (get) the object store.
+# TYPE wardmail_s3_bytes_total counter
+wardmail_s3_bytes_total{op="get"} %d
+wardmail_s3_bytes_total{op="put"} %d
+# HELP wardmail_s3_requests_total Requests to the object store by operation (put, get, delete, head) and outcome (ok, missing, error).
+# TYPE wardmail_s3_requests_total counter
+wardmail_s3_requests_total{op="delete",outcome="ok"} 1
+wardmail_s3_requests_total{op="get",outcome="missing"} 1
+wardmail_s3_requests_total{op="get",outcome="ok"} 2
+wardmail_s3_requests_total{op="put",outcome="ok"} 1
+`, 2*len(body), len(body))
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+		t.Error(err)
 	}
 }

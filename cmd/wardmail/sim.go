@@ -10,6 +10,9 @@ import (
 )
 
 func runSim(args []string) error {
+	if len(args) >= 1 && args[0] == "cluster" {
+		return runSimCluster(args[1:]) // simcluster.go
+	}
 	if len(args) >= 2 && args[0] == "replay" && args[1] == "lockout" {
 		return runReplayLockout(args[2:])
 	}
@@ -17,7 +20,7 @@ func runSim(args []string) error {
 		return runReplayStorm(args[1], args[2:]) // simstorm.go
 	}
 	if len(args) == 0 || args[0] != "gen" {
-		return errors.New("usage: wardmail sim gen --people N --orgs N --out FILE.csv [--seed N] [--domain D]\n       wardmail sim replay lockout [--people N --devices N ...] (-h for all)\n       wardmail sim replay list-scope|reply-all-storm [--protection on|off] [--target HOST] [--duration D] [--chart FILE.svg] (-h for all)")
+		return errors.New("usage: wardmail sim gen --people N --orgs N --out FILE.csv [--seed N] [--domain D]\n       wardmail sim replay lockout [--people N --devices N ...] (-h for all)\n       wardmail sim cluster [--nodes N] [--database URL] [--s3 versitygw|off] [--haproxy] [--ops N] (-h for all)\n       wardmail sim replay list-scope|reply-all-storm [--protection on|off] [--target HOST] [--duration D] [--chart FILE.svg] (-h for all)")
 	}
 	fs := flag.NewFlagSet("sim gen", flag.ExitOnError)
 	cfg := sim.GenConfig{}
