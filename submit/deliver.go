@@ -137,11 +137,15 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 	}
 	var heldLists []*listVerdict
 	var outside []string
+	var outsideDSN []store.RcptDSN
+	askedDSN := false
 	announce := false
 	for _, r := range rcpts {
 		switch {
 		case r.Outside:
 			outside = append(outside, r.Address)
+			outsideDSN = append(outsideDSN, r.DSN)
+			askedDSN = askedDSN || r.DSN != store.RcptDSN{}
 		case r.PersonID != 0:
 			sub.People = append(sub.People, r.PersonID)
 		case r.ListID != 0:
@@ -209,6 +213,10 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 			return nil, ErrUnavailable
 		}
 		sub.Outbound.RequireTLS = s.RequireTLS
+		sub.Outbound.EnvID, sub.Outbound.Ret = s.EnvID, s.Ret
+		if askedDSN {
+			sub.Outbound.RcptDSN = outsideDSN
+		}
 	}
 	stored, err := p.cfg.Store.Submit(ctx, sub)
 	if err != nil {

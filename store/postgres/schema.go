@@ -47,6 +47,7 @@ var Migrations = slices.Concat([]string{
 	dmarcSteps,
 	[]string{schemaQueue},
 	ParityMigrations,
+	schemaDSN,
 )
 
 const schemaV1 = `
