@@ -147,3 +147,13 @@ func (a securityPlans) Plan(ctx context.Context, domain string, requireTLS bool)
 	}
 	return p, nil
 }
+
+// PlanTLSOptional is the plan for a message that carries "TLS-Required:
+// No" (RFC 8689 5; outbound.TLSOptionalSecurity).
+func (a securityPlans) PlanTLSOptional(ctx context.Context, domain string) (outbound.SecurityPlan, error) {
+	p, err := a.s.PlanTLSOptional(ctx, domain)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}

@@ -29,14 +29,8 @@ type dsnRcpt struct {
 // parameters, as a mail client that asks for notices would.
 func (e *outEnv) submitDSN(from string, mail *smtp.MailOptions, to []dsnRcpt, subject, messageID, headers string) {
 	e.t.Helper()
-	c, err := smtp.DialStartTLS(e.srv.Addrs["submission"], &tls.Config{InsecureSkipVerify: true})
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	c := e.dialSubmission(from)
 	defer c.Close()
-	if err := c.Auth(sasl.NewPlainClient("", from, "pw-"+from)); err != nil {
-		e.t.Fatal(err)
-	}
 	if err := c.Mail(from, mail); err != nil {
 		e.t.Fatalf("MAIL: %v", err)
 	}
@@ -63,6 +57,19 @@ func (e *outEnv) submitDSN(from string, mail *smtp.MailOptions, to []dsnRcpt, su
 	if err := c.Quit(); err != nil {
 		e.t.Fatal(err)
 	}
+}
+
+// dialSubmission signs a person in on the submission door (STARTTLS).
+func (e *outEnv) dialSubmission(from string) *smtp.Client {
+	e.t.Helper()
+	c, err := smtp.DialStartTLS(e.srv.Addrs["submission"], &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := c.Auth(sasl.NewPlainClient("", from, "pw-"+from)); err != nil {
+		e.t.Fatal(err)
+	}
+	return c
 }
 
 // noticeWith returns the INBOX message of a person that holds want, or "".

@@ -47,7 +47,7 @@ var Migrations = slices.Concat([]string{
 	dmarcSteps,
 	[]string{schemaQueue},
 	ParityMigrations,
-	schemaDSN,
+	schemaSendOptions,
 )
 
 const schemaV1 = `

@@ -30,7 +30,7 @@ var Migrations = slices.Concat([]string{
 	DMARCSteps,            // schema_dmarc.go: DMARC results for aggregate reports, the outbox
 	[]string{SchemaQueue}, // schema_queue.go: the outbound queue
 	ParityMigrations,      // schema_parity.go: invariants the database holds (a post once per mailbox, sender limits)
-	SchemaDSN,             // schema_dsn.go: DSN parameters of queued mail (RFC 3461)
+	SchemaSendOptions,     // schema_sendopts.go: DSN parameters (RFC 3461), TLS-Required: No (RFC 8689)
 )
 
 // SchemaV1 is the first schema. INTEGER PRIMARY KEY is an alias of the rowid;
