@@ -251,7 +251,15 @@ func (p *Plan) TLS(ctx context.Context, mxHost string) (*tls.Config, bool, strin
 		return nil, true, "", fmt.Errorf("REQUIRETLS: the MX records of %s are not DNSSEC-signed and it publishes no MTA-STS policy, so %s cannot be trusted (RFC 8689 4.1)", p.domain, mxHost)
 	}
 	// RFC 8461 2: DANE, when it applies, takes precedence over MTA-STS.
-	records, secure, err := netdns.LookupTLSA(ctx, p.s.cfg.Resolver, mxHost, p.s.cfg.SMTPPort)
+	// A host given as an address (an operator's route to a smarthost)
+	// has no name to hold TLSA records (RFC 7672 2.2.3); asking the DNS
+	// for one would only wait for the resolver to give up.
+	var records []netdns.TLSA
+	var secure bool
+	var err error
+	if net.ParseIP(mxHost) == nil {
+		records, secure, err = netdns.LookupTLSA(ctx, p.s.cfg.Resolver, mxHost, p.s.cfg.SMTPPort)
+	}
 	if err != nil {
 		p.record(mxHost, nil, "tlsa", false, "dnssec-invalid", "")
 		if errors.Is(err, netdns.ErrBogus) {
