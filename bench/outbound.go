@@ -36,10 +36,12 @@ type OutboundConfig struct {
 	// Down queues this many messages for a destination that does not answer
 	// and reports memory and CPU while they wait, then the drain rate once
 	// it answers (0: skipped).
-	Down      int
-	Postfix   bool // also measure Postfix
-	SkipDrain bool // only the destination that is down
-	Out       io.Writer
+	Down    int
+	Postfix bool // also measure Postfix
+	// PostfixOnly measures Postfix alone (for trying its settings).
+	PostfixOnly bool
+	SkipDrain   bool // only the destination that is down
+	Out         io.Writer
 }
 
 // OutboundResult is what the benchmark measured.
@@ -113,9 +115,12 @@ func Outbound(ctx context.Context, cfg OutboundConfig) (*OutboundResult, error) 
 	for i := 0; i < cfg.Domains; i++ {
 		routes[fmt.Sprintf("d%d.bench.test", i)] = fmt.Sprintf("127.0.1.%d:%d", i+1, port)
 	}
+	if cfg.PostfixOnly {
+		cfg.Postfix = true
+	}
 	if cfg.SkipDrain {
 		cfg.Postfix = false
-	} else {
+	} else if !cfg.PostfixOnly {
 		fmt.Fprintf(cfg.Out, "wardmail: queueing %d messages of %d bytes for %d domains...\n", cfg.Messages, cfg.Size, cfg.Domains)
 		if res.Wardmail, err = wardmailDrain(ctx, cfg, routes); err != nil {
 			return res, err

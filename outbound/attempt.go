@@ -51,11 +51,19 @@ func (q *Queue) sendOne(c *conn, m *store.QueuedMessage) ([]store.OutboundOutcom
 		body = body[m.Skip:]
 	}
 	rcpts := make([]string, len(m.Rcpts))
+	var rcptDSN []store.RcptDSN
 	for i, r := range m.Rcpts {
 		rcpts[i] = r.Rcpt
+		if r.Notify != "" || r.ORcpt != "" {
+			if rcptDSN == nil {
+				rcptDSN = make([]store.RcptDSN, len(m.Rcpts))
+			}
+			rcptDSN[i] = store.RcptDSN{Notify: r.Notify, ORcpt: r.ORcpt}
+		}
 	}
 	start := time.Now()
-	res, err := c.send(m.Sender, rcpts, txOptions{size: m.Size, eightBit: m.EightBit, smtputf8: m.SMTPUTF8, requireTLS: m.RequireTLS}, m.Prefix, body)
+	res, err := c.send(m.Sender, rcpts, txOptions{size: m.Size, eightBit: m.EightBit, smtputf8: m.SMTPUTF8, requireTLS: m.RequireTLS,
+		envid: m.EnvID, ret: m.Ret, rcptDSN: rcptDSN}, m.Prefix, body)
 	q.metrics.attempt.Observe(time.Since(start).Seconds())
 	broken := err != nil
 	var lost *Reply
@@ -68,7 +76,7 @@ func (q *Queue) sendOne(c *conn, m *store.QueuedMessage) ([]store.OutboundOutcom
 		}
 		lost = &Reply{Code: 451, Enhanced: "4.4.2", Lines: []string{text}}
 	}
-	var failed []*store.QueuedRcpt
+	var failed, relayed []*store.QueuedRcpt
 	for i, r := range m.Rcpts {
 		reply, reason := lost, "network"
 		switch {
@@ -85,8 +93,15 @@ func (q *Queue) sendOne(c *conn, m *store.QueuedMessage) ([]store.OutboundOutcom
 		if f := q.outcomes(m, []*store.QueuedRcpt{r}, reply, c.mx, tlsName, reason, &outs); len(f) > 0 {
 			failed = append(failed, f...)
 		}
+		// NOTIFY=SUCCESS: a server that offers DSN was passed the
+		// request and reports delivery itself; of one that does not,
+		// the sender hears from us that it was relayed (RFC 3461 4.1).
+		if reply.Code/100 == 2 && wants(r.Notify, "SUCCESS") && !c.has("DSN") {
+			relayed = append(relayed, r)
+		}
 	}
-	return outs, q.notices(ctx, m, failed, q.delayed(m, outs)), broken
+	notices := q.notices(ctx, m, failed, q.delayed(m, outs))
+	return outs, append(notices, q.notice(ctx, m, relayed, kindRelayed)...), broken
 }
 
 // outcomes turns one reply for some recipients into their outcomes: 2xx

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"wardmail/store"
 )
 
 // client is one SMTP connection to a remote server (RFC 5321), carrying as
@@ -137,6 +139,12 @@ type txOptions struct {
 	eightBit   bool
 	smtputf8   bool
 	requireTLS bool
+	// The DSN parameters (RFC 3461 4), passed on when the server offers
+	// DSN: ENVID and RET, and NOTIFY and ORCPT per recipient (rcptDSN
+	// is nil or one per recipient).
+	envid   string
+	ret     string
+	rcptDSN []store.RcptDSN
 }
 
 // txResult is what the server said in one transaction.
@@ -166,13 +174,33 @@ func (c *client) send(from string, rcpts []string, o txOptions, prefix, body []b
 	if o.requireTLS && c.has("REQUIRETLS") {
 		mail += " REQUIRETLS"
 	}
+	dsn := c.has("DSN")
+	if dsn && o.ret != "" {
+		mail += " RET=" + o.ret
+	}
+	if dsn && o.envid != "" {
+		mail += " ENVID=" + XtextEncode(o.envid)
+	}
+	rcptLine := func(i int) string {
+		line := "RCPT TO:<" + rcpts[i] + ">"
+		if !dsn || i >= len(o.rcptDSN) {
+			return line
+		}
+		if n := o.rcptDSN[i].Notify; n != "" {
+			line += " NOTIFY=" + n
+		}
+		if typ, addr, ok := strings.Cut(o.rcptDSN[i].ORcpt, ";"); ok {
+			line += " ORCPT=" + typ + ";" + XtextEncode(addr)
+		}
+		return line
+	}
 	pipelined := c.has("PIPELINING")
 	if pipelined {
 		if err := c.write("%s", mail); err != nil {
 			return res, err
 		}
-		for _, r := range rcpts {
-			if err := c.write("RCPT TO:<%s>", r); err != nil {
+		for i := range rcpts {
+			if err := c.write("%s", rcptLine(i)); err != nil {
 				return res, err
 			}
 		}
@@ -194,11 +222,11 @@ func (c *client) send(from string, rcpts []string, o txOptions, prefix, body []b
 		return res, err
 	}
 	accepted := 0
-	for i, r := range rcpts {
+	for i := range rcpts {
 		if !pipelined && res.mail.Code != 250 {
 			break
 		}
-		if res.rcpts[i], err = next("RCPT TO:<" + r + ">"); err != nil {
+		if res.rcpts[i], err = next(rcptLine(i)); err != nil {
 			return res, err
 		}
 		if res.rcpts[i].Code == 250 || res.rcpts[i].Code == 251 {

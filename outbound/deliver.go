@@ -135,10 +135,14 @@ func (q *Queue) deliverDomain(domain string) {
 	}
 	d := q.newDestination(domain, hosts, plan, false)
 	var secure *destination      // for REQUIRETLS messages, made when one is due
-	deferred := map[int64]bool{} // REQUIRETLS messages this run deferred
+	var relaxed *destination     // for "TLS-Required: No" messages, likewise
+	deferred := map[int64]bool{} // REQUIRETLS and TLS-Required: No messages this run deferred
 	defer func() {
 		if secure != nil {
 			secure.close()
+		}
+		if relaxed != nil {
+			relaxed.close()
 		}
 	}()
 	for ctx.Err() == nil {
@@ -152,16 +156,20 @@ func (q *Queue) deliverDomain(domain string) {
 		if len(batch) == 0 {
 			break
 		}
-		var plain, required []*store.QueuedMessage
+		var plain, required, optional []*store.QueuedMessage
 		for _, m := range batch {
 			switch {
-			case !m.RequireTLS:
-				plain = append(plain, m)
-			case !deferred[m.ID]:
+			case m.RequireTLS && !deferred[m.ID]:
 				required = append(required, m)
+			case m.RequireTLS:
+			case m.TLSOptional && !deferred[m.ID]:
+				optional = append(optional, m)
+			case m.TLSOptional:
+			default:
+				plain = append(plain, m)
 			}
 		}
-		if len(plain) == 0 && len(required) == 0 {
+		if len(plain) == 0 && len(required) == 0 && len(optional) == 0 {
 			// Only what this run deferred already (due again within the
 			// store's one-second resolution of next attempts): not now.
 			break
@@ -183,6 +191,21 @@ func (q *Queue) deliverDomain(domain string) {
 				}
 			}
 		}
+		if len(optional) > 0 {
+			if relaxed == nil {
+				var de *destError
+				if relaxed, de = q.relaxedDestination(domain, d); de != nil {
+					q.deferEach(optional, de, deferred)
+					relaxed = nil
+				}
+			}
+			if relaxed != nil {
+				if de := relaxed.run(optional); de != nil {
+					q.deferEach(relaxed.untried, de, deferred)
+					relaxed.untried = nil
+				}
+			}
+		}
 		if len(plain) == 0 {
 			continue
 		}
@@ -193,7 +216,7 @@ func (q *Queue) deliverDomain(domain string) {
 		}
 	}
 	d.close()
-	if d.answered || (secure != nil && secure.answered) {
+	if d.answered || (secure != nil && secure.answered) || (relaxed != nil && relaxed.answered) {
 		if err := q.cfg.Store.RecordOutbound(context.Background(), nil, &store.DomainOutcome{Domain: domain}, nil); err != nil {
 			q.cfg.Logger.Error("outbound: recording a destination", "domain", domain, "err", err)
 		}
@@ -226,6 +249,29 @@ func (q *Queue) secureDestination(domain string) (*destination, *destError) {
 		return nil, de
 	}
 	return q.newDestination(domain, hosts, plan, true), nil
+}
+
+// relaxedDestination is the run for messages that carry "TLS-Required:
+// No" (RFC 8689 5): under a plan that sets MTA-STS and DANE aside, when
+// the Security can make one; else they go as other mail does (plain).
+func (q *Queue) relaxedDestination(domain string, plain *destination) (*destination, *destError) {
+	s, ok := q.cfg.Security.(TLSOptionalSecurity)
+	if !ok {
+		return plain, nil
+	}
+	plan, err := s.PlanTLSOptional(q.ctx, domain)
+	if err != nil {
+		return nil, &destError{code: 451, enhanced: "4.7.5", reason: "tls", text: "security policy of " + domain + ": " + err.Error()}
+	}
+	hosts, err := q.resolve(q.ctx, domain, plan)
+	if err != nil {
+		var de *destError
+		if !errors.As(err, &de) {
+			de = &destError{code: 451, reason: "dns", text: err.Error()}
+		}
+		return nil, de
+	}
+	return q.newDestination(domain, hosts, plan, false), nil
 }
 
 // deferEach records a failure of the destination against each message

@@ -51,3 +51,25 @@ func FuzzParseDSN(f *testing.F) {
 		}
 	})
 }
+
+// FuzzXtext: decoding arbitrary text never panics, what decodes encodes
+// back to canonical xtext that decodes to the same value, and every
+// string survives encoding (RFC 3461 4).
+func FuzzXtext(f *testing.F) {
+	for _, s := range []string{"", "abc", "a+2Bb", "a+3Db", "+", "+2", "+zz", "a b", "x=y", "\xff\x00", "+41+42"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		enc := XtextEncode(s)
+		if dec, err := XtextDecode(enc); len(enc) <= maxXtext && (err != nil || dec != s) {
+			t.Fatalf("XtextDecode(XtextEncode(%q)) = %q, %v", s, dec, err)
+		}
+		dec, err := XtextDecode(s)
+		if err != nil {
+			return
+		}
+		if again, err := XtextDecode(XtextEncode(dec)); len(XtextEncode(dec)) <= maxXtext && (err != nil || again != dec) {
+			t.Fatalf("round trip of %q: %q, %v", dec, again, err)
+		}
+	})
+}

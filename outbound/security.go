@@ -18,6 +18,15 @@ type Security interface {
 	Plan(ctx context.Context, domain string, requireTLS bool) (SecurityPlan, error)
 }
 
+// TLSOptionalSecurity is a Security that can plan for a message carrying
+// "TLS-Required: No" (RFC 8689 5): the recipient domain's own policies
+// (MTA-STS, DANE) are set aside, STARTTLS is still used when offered, and
+// what the operator requires (tls_required) still holds. A Security without
+// it sends such messages as it sends any other.
+type TLSOptionalSecurity interface {
+	PlanTLSOptional(ctx context.Context, domain string) (SecurityPlan, error)
+}
+
 // SecurityPlan is the protection for one attempt at one domain.
 type SecurityPlan interface {
 	// AllowMX reports whether an MX host may be used (MTA-STS mx

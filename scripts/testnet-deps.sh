@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian programs that the test internet (package testnet) runs:
 # Knot (authoritative DNS, signs zones), Unbound (validating resolver),
-# Postfix and OpenDKIM (independent peer MTAs), kdig, and dkimpy with its
+# Postfix with OpenDKIM, OpenDMARC and policyd-spf (independent peer MTAs and
+# independent judges of what Wardmail signs and sends), kdig, and dkimpy with its
 # authres module (python3-dkim, python3-authres: an independent ARC sealer for
 # the inbound tests of forwarded mail).
 #
@@ -13,8 +14,8 @@
 # Usage: scripts/testnet-deps.sh   (as root, or a user with sudo)
 set -eu
 
-PKGS="knot knot-dnsutils unbound postfix opendkim opendkim-tools python3-dkim python3-authres"
-SERVICES="knot unbound postfix opendkim"
+PKGS="knot knot-dnsutils unbound postfix opendkim opendkim-tools opendmarc postfix-policyd-spf-python python3-dkim python3-authres"
+SERVICES="knot unbound postfix opendkim opendmarc"
 
 SUDO=
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
@@ -63,10 +64,10 @@ for s in $SERVICES; do
 	fi
 done
 
-for b in knotd knotc kdig keymgr unbound unbound-control postfix postconf opendkim; do
+for b in knotd knotc kdig keymgr unbound unbound-control postfix postconf opendkim opendmarc policyd-spf; do
 	if ! PATH="$PATH:/usr/sbin:/sbin" command -v "$b" >/dev/null 2>&1; then
 		echo "testnet-deps: $b is still missing" >&2
 		exit 1
 	fi
 done
-echo "testnet-deps: knot, unbound, postfix and opendkim are installed and not running"
+echo "testnet-deps: knot, unbound, postfix, opendkim, opendmarc and policyd-spf are installed and not running"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,10 @@ type Outbound struct {
 	// MTASTSPort is where MTA-STS policies are fetched, default 443 (a
 	// test internet without root: 8443).
 	MTASTSPort int `key:"outbound_mta_sts_port"`
+	// BindAddress is the local address the queue sends from (Postfix's
+	// smtp_bind_address): the one address an SPF record names on a host
+	// with several. Empty: the system chooses.
+	BindAddress string `key:"outbound_bind_address"`
 	// Paused: the queue is made but not started (Server.Queue.Start starts
 	// it); for benchmarks that fill the queue first. Not a setting.
 	Paused bool
@@ -70,6 +75,12 @@ func (o *Outbound) set(key, value string) (ok bool, err error) {
 	switch key {
 	case "outbound_ca_file":
 		o.CAFile = value
+		return true, nil
+	case "outbound_bind_address":
+		if value != "" && net.ParseIP(value) == nil {
+			return true, fmt.Errorf("%s: %q is not an IP address", key, value)
+		}
+		o.BindAddress = value
 		return true, nil
 	case "outbound":
 		switch strings.ToLower(value) {
@@ -109,12 +120,16 @@ func (o *Outbound) set(key, value string) (ok bool, err error) {
 // through the configured resolver.
 func startQueue(st *store.Store, cfg Config, sec *MailSecurity, node *cluster.Node, log *slog.Logger) *outbound.Queue {
 	o := cfg.Outbound
+	var dialer *net.Dialer
+	if o.BindAddress != "" {
+		dialer = &net.Dialer{Timeout: 30 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(o.BindAddress)}}
+	}
 	q := outbound.New(outbound.Config{Store: st, Resolver: netdns.Resolver(cfg.DNSResolver), Hostname: cfg.Hostname,
 		Signer: sec.Signer, Security: securityPlans{sec.Security},
 		Runs: func(ctx context.Context) bool { return node.Holds(ctx, JobOutbound) },
 		Port: o.Port, Lifetime: o.Lifetime, DelayNotice: o.DelayNotice, RetryBase: o.RetryBase, RetryMax: o.RetryMax,
 		MaxConns: o.MaxConns, DomainConns: o.DomainConns, DomainRate: o.DomainRate, PerConn: o.PerConn, Tick: o.Tick,
-		Routes: o.Routes, Logger: log, Now: cfg.Now})
+		Routes: o.Routes, Dialer: dialer, Logger: log, Now: cfg.Now})
 	if !o.Paused {
 		q.Start()
 	}
@@ -127,6 +142,16 @@ type securityPlans struct{ s *tlspolicy.Security }
 
 func (a securityPlans) Plan(ctx context.Context, domain string, requireTLS bool) (outbound.SecurityPlan, error) {
 	p, err := a.s.Plan(ctx, domain, requireTLS)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// PlanTLSOptional is the plan for a message that carries "TLS-Required:
+// No" (RFC 8689 5; outbound.TLSOptionalSecurity).
+func (a securityPlans) PlanTLSOptional(ctx context.Context, domain string) (outbound.SecurityPlan, error) {
+	p, err := a.s.PlanTLSOptional(ctx, domain)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package sim
 import (
 	"context"
 	"crypto/tls"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -131,11 +130,7 @@ type PhaseResult struct {
 }
 
 // TableSize is one table's size on disk with its indexes.
-type TableSize struct {
-	Name  string  `json:"name"`
-	Bytes float64 `json:"bytes"`
-	Rows  float64 `json:"rows_estimate"`
-}
+type TableSize = localcluster.TableSize
 
 // NodePhase is one node's share of a phase.
 type NodePhase struct {
@@ -156,7 +151,7 @@ type simCluster struct {
 	pg    *localcluster.Postgres
 	s3    *localcluster.S3Gateway
 	lb    *localcluster.Balancer
-	db    *sql.DB
+	db    *localcluster.PGStats
 	url   string
 	tlsc  *tls.Config
 	logf  func(string, ...any)
@@ -280,11 +275,8 @@ func (sc *simCluster) start(dir string) error {
 		}
 	}
 	sc.url = url
-	if sc.db, err = sql.Open("pgx", url); err != nil {
-		return err
-	}
-	sc.db.SetMaxOpenConns(2)
-	return nil
+	sc.db, err = localcluster.OpenPGStats(url)
+	return err
 }
 
 func (sc *simCluster) stop() {

@@ -1,9 +1,7 @@
 package sim
 
 import (
-	"context"
 	"crypto/tls"
-	"database/sql"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +11,8 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"wardmail/localcluster"
 )
 
 // clockTicks is the kernel's USER_HZ, the unit of /proc/PID/stat's times
@@ -167,45 +167,5 @@ func scrapeMetrics(httpAddr string, tlsc *tls.Config) (map[string]float64, error
 	return out, nil
 }
 
-// pgCounters are PostgreSQL's own counters for the database the nodes use.
-type pgCounters struct {
-	Commits, Rollbacks, BlksRead, BlksHit, TupIns, TupUpd, TupDel float64
-	WALBytes, WALSyncs, WALFPI                                    float64
-	DBBytes                                                       float64
-}
-
-func readPG(ctx context.Context, db *sql.DB) (pgCounters, error) {
-	var c pgCounters
-	err := db.QueryRowContext(ctx, `SELECT xact_commit, xact_rollback, blks_read, blks_hit, tup_inserted, tup_updated, tup_deleted,
-		pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0'), pg_database_size(current_database())
-		FROM pg_stat_database WHERE datname = current_database()`).Scan(
-		&c.Commits, &c.Rollbacks, &c.BlksRead, &c.BlksHit, &c.TupIns, &c.TupUpd, &c.TupDel, &c.WALBytes, &c.DBBytes)
-	if err != nil {
-		return c, err
-	}
-	// pg_stat_wal (PostgreSQL 14 and later): WAL flushes and full-page
-	// images; absent on older servers, which is not an error.
-	_ = db.QueryRowContext(ctx, `SELECT wal_sync, wal_fpi FROM pg_stat_wal`).Scan(&c.WALSyncs, &c.WALFPI)
-	return c, nil
-}
-
-// largestTables are the n largest tables with their indexes and TOAST.
-func largestTables(ctx context.Context, db *sql.DB, n int) ([]TableSize, error) {
-	rows, err := db.QueryContext(ctx, `SELECT c.relname, pg_total_relation_size(c.oid), c.reltuples
-		FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
-		WHERE c.relkind = 'r' AND s.nspname NOT IN ('pg_catalog', 'information_schema')
-		ORDER BY 2 DESC LIMIT $1`, n)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []TableSize
-	for rows.Next() {
-		var t TableSize
-		if err := rows.Scan(&t.Name, &t.Bytes, &t.Rows); err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
-}
+// pgCounters are PostgreSQL's own counters (localcluster.PGCounters).
+type pgCounters = localcluster.PGCounters

@@ -60,7 +60,7 @@ func (sc *simCluster) snap(ctx context.Context) (snapshot, error) {
 		s.objects = dirBytes(sc.s3.Dir)
 	}
 	var err error
-	s.pg, err = readPG(ctx, sc.db)
+	s.pg, err = sc.db.Counters(ctx)
 	return s, err
 }
 
@@ -125,7 +125,7 @@ func (sc *simCluster) prepare(ctx context.Context, res *ClusterResult) (*cluster
 		return nil, err
 	}
 	defer st.Close()
-	before, err := readPG(ctx, sc.db)
+	before, err := sc.db.Counters(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (sc *simCluster) prepare(ctx context.Context, res *ClusterResult) (*cluster
 	if res.People, err = st.CountPeople(ctx); err != nil {
 		return nil, err
 	}
-	after, err := readPG(ctx, sc.db)
+	after, err := sc.db.Counters(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,9 @@ package smtpd_test
 
 import (
 	"bufio"
+	"crypto/tls"
+	"encoding/base64"
+	"fmt"
 	"io"
 	"net"
 	"regexp"
@@ -88,4 +91,90 @@ func converse(t *testing.T, addr string, in []byte) string {
 	}
 	<-done
 	return all.String()
+}
+
+// FuzzSubmissionDSN sends arbitrary DSN parameters (RFC 3461: ENVID, RET
+// on MAIL; NOTIFY, ORCPT on RCPT) from a signed-in sender. Every answer is
+// a well-formed 250 or 5xx reply (never an internal error), nothing
+// panics, and the session still takes the next command.
+func FuzzSubmissionDSN(f *testing.F) {
+	for _, s := range [][2]string{
+		{"ENVID=abc RET=HDRS", "NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;x+40ext.test"},
+		{"ENVID=" + strings.Repeat("a", 101), "NOTIFY=NEVER,DELAY"},
+		{"RET=FULL ENVID=+", "ORCPT=utf-8;\\x{E9}@ext.test"},
+		{"ENVID=a+2Bb+3D", "ORCPT=x400;" + strings.Repeat("+41", 200)},
+		{"RET=", "NOTIFY="},
+	} {
+		f.Add(s[0], s[1])
+	}
+	e := start(f, submit.Config{})
+	f.Fuzz(func(t *testing.T, mail, rcpt string) {
+		if strings.ContainsAny(mail+rcpt, "\r\n") || len(mail)+len(rcpt) > 1500 {
+			return
+		}
+		c, r, w := signedIn(t, e.submission)
+		defer c.Close()
+		for _, line := range []string{"MAIL FROM:<alice@nhs.test> " + mail, "RCPT TO:<gp@ext.test> " + rcpt, "RSET", "NOOP"} {
+			fmt.Fprintf(w, "%s\r\n", line)
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			reply := readReplyLines(t, r)
+			if !strings.HasPrefix(reply, "2") && !strings.HasPrefix(reply, "5") {
+				t.Fatalf("%q: %q", line, reply)
+			}
+		}
+		if n := e.metrics.Panics(); n != 0 {
+			t.Fatalf("%d panics recovered", n)
+		}
+	})
+}
+
+// signedIn opens a submission session over STARTTLS, signed in as alice.
+func signedIn(t *testing.T, addr string) (net.Conn, *bufio.Reader, *bufio.Writer) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	r, w := bufio.NewReader(c), bufio.NewWriter(c)
+	say := func(line string) string {
+		fmt.Fprintf(w, "%s\r\n", line)
+		_ = w.Flush()
+		return readReplyLines(t, r)
+	}
+	readReplyLines(t, r)
+	say("EHLO fuzz.test")
+	if got := say("STARTTLS"); !strings.HasPrefix(got, "220") {
+		t.Fatal(got)
+	}
+	tc := tls.Client(c, &tls.Config{InsecureSkipVerify: true})
+	r, w = bufio.NewReader(tc), bufio.NewWriter(tc)
+	say("EHLO fuzz.test")
+	auth := base64.StdEncoding.EncodeToString([]byte("\x00alice@nhs.test\x00" + password))
+	if got := say("AUTH PLAIN " + auth); !strings.HasPrefix(got, "235") {
+		t.Fatal(got)
+	}
+	return tc, r, w
+}
+
+// readReplyLines reads one reply and checks the form of each line.
+func readReplyLines(t *testing.T, r *bufio.Reader) string {
+	t.Helper()
+	var all []string
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading a reply: %v (so far %q)", err, all)
+		}
+		if !strings.HasSuffix(line, "\r\n") || !replyLine.MatchString(strings.TrimSuffix(line, "\r\n")) {
+			t.Fatalf("malformed reply line %q", line)
+		}
+		line = strings.TrimSuffix(line, "\r\n")
+		all = append(all, line)
+		if len(line) < 4 || line[3] != '-' {
+			return strings.Join(all, "\n")
+		}
+	}
 }

@@ -124,6 +124,11 @@ func New(cfg Config) *Server {
 	// advertises it only inside TLS. Mail arriving from other servers is
 	// delivered here, never relayed, so the inbound door has no use for it.
 	srv.EnableREQUIRETLS = cfg.Submission
+	// DSN (RFC 3461) likewise: the queue keeps and honours the parameters
+	// of mail it relays. The inbound door relays nothing, and telling
+	// remote senders of local deliveries would be backscatter; their own
+	// MTA says "relayed" to a sender who asked (RFC 3461 4.1).
+	srv.EnableDSN = cfg.Submission
 	srv.AllowInsecureAuth = false
 	srv.ErrorLog = slogAdapter{s.log}
 	s.smtp = srv

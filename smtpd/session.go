@@ -55,6 +55,7 @@ func (s *session) Reset() {
 	s.from = ""
 	s.rcpts = nil
 	s.sender.RequireTLS = false
+	s.sender.EnvID, s.sender.Ret = "", ""
 }
 
 // Logout implements smtp.Session. go-smtp also ends the plain session right
@@ -169,6 +170,13 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) (err error) {
 				Message: "REQUIRETLS needs this session to be over TLS first (STARTTLS)"})
 		}
 	}
+	if opts != nil {
+		envid, ret, err := mailDSN(opts)
+		if err != nil {
+			return s.refused(err)
+		}
+		s.sender.EnvID, s.sender.Ret = envid, ret
+	}
 	s.sender.RequireTLS = opts != nil && opts.RequireTLS
 	s.from = from
 	return nil
@@ -188,10 +196,18 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) (err error) {
 	}
 	ctx, cancel := s.ctx()
 	defer cancel()
+	var dsn submit.RcptDSN
+	if opts != nil {
+		var derr *smtp.SMTPError
+		if dsn, derr = rcptDSN(opts); derr != nil {
+			return s.refused(derr)
+		}
+	}
 	r, err := s.srv.cfg.Pipeline.CheckRecipient(ctx, &s.sender, to)
 	if err != nil {
 		return s.refused(toSMTP(err))
 	}
+	r.DSN = dsn
 	s.rcpts = append(s.rcpts, r)
 	return nil
 }

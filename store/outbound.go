@@ -25,6 +25,26 @@ type Outbound struct {
 	SMTPUTF8   bool // an address or the header is UTF-8: needs SMTPUTF8 (RFC 6531)
 	RequireTLS bool // REQUIRETLS (RFC 8689)
 	DSN        bool // a delivery notice: never bounced itself
+	// TLSOptional: the message carries "TLS-Required: No" (RFC 8689 5):
+	// MTA-STS and DANE are set aside for it.
+	TLSOptional bool
+	// EnvID and Ret are the sender's ENVID and RET (RFC 3461 4.3, 4.4),
+	// xtext-decoded; RcptDSN, when not nil, holds each of Rcpts' NOTIFY
+	// and ORCPT, in the same order.
+	EnvID   string
+	Ret     string
+	RcptDSN []RcptDSN
+}
+
+// RcptDSN is what a sender asked of notices about one recipient (RFC 3461
+// 4.1, 4.2).
+type RcptDSN struct {
+	// Notify is "NEVER", or some of "SUCCESS", "FAILURE", "DELAY" joined by
+	// commas; "" when not given.
+	Notify string
+	// ORcpt is the original recipient as "type;address", the address
+	// xtext-decoded; "" when not given.
+	ORcpt string
 }
 
 // Queued recipient states.
@@ -38,22 +58,26 @@ const (
 
 // QueuedMessage is one queued message and its outside recipients.
 type QueuedMessage struct {
-	ID         int64         `json:"-"`
-	QueueID    string        `json:"queue_id"`
-	MessageID  string        `json:"message_id"`
-	Subject    string        `json:"subject"`
-	Sender     string        `json:"sender"`
-	SenderID   int64         `json:"-"`
-	ContentID  int64         `json:"-"`
-	Skip       int           `json:"-"`
-	Prefix     []byte        `json:"-"`
-	Size       int64         `json:"size"`
-	EightBit   bool          `json:"eight_bit,omitempty"`
-	SMTPUTF8   bool          `json:"smtputf8,omitempty"`
-	RequireTLS bool          `json:"require_tls,omitempty"`
-	DSN        bool          `json:"dsn,omitempty"`
-	CreatedAt  time.Time     `json:"created_at"`
-	Rcpts      []*QueuedRcpt `json:"recipients"`
+	ID         int64  `json:"-"`
+	QueueID    string `json:"queue_id"`
+	MessageID  string `json:"message_id"`
+	Subject    string `json:"subject"`
+	Sender     string `json:"sender"`
+	SenderID   int64  `json:"-"`
+	ContentID  int64  `json:"-"`
+	Skip       int    `json:"-"`
+	Prefix     []byte `json:"-"`
+	Size       int64  `json:"size"`
+	EightBit   bool   `json:"eight_bit,omitempty"`
+	SMTPUTF8   bool   `json:"smtputf8,omitempty"`
+	RequireTLS bool   `json:"require_tls,omitempty"`
+	DSN        bool   `json:"dsn,omitempty"`
+	// TLSOptional: "TLS-Required: No" (RFC 8689 5).
+	TLSOptional bool          `json:"tls_optional,omitempty"`
+	EnvID       string        `json:"envid,omitempty"`
+	Ret         string        `json:"ret,omitempty"`
+	CreatedAt   time.Time     `json:"created_at"`
+	Rcpts       []*QueuedRcpt `json:"recipients"`
 }
 
 // QueuedRcpt is one recipient of a queued message.
@@ -74,6 +98,8 @@ type QueuedRcpt struct {
 	DelayNotified bool      `json:"delay_notified,omitempty"`
 	DoneAt        time.Time `json:"done_at"`
 	RemoteDSN     string    `json:"remote_dsn,omitempty"`
+	Notify        string    `json:"notify,omitempty"`
+	ORcpt         string    `json:"orcpt,omitempty"`
 }
 
 // OutboundOutcome is what one attempt did to one recipient.
@@ -115,22 +141,27 @@ func insertOutbound(tx *Tx, subID, contentID int64, sub *Submission) error {
 	}
 	now := tx.s.now().Unix()
 	var id int64
-	if err := tx.QueryRow(`INSERT INTO outbound_messages (submission_id, queue_id, message_id, subject, sender, sender_id, content_id, skip, prefix, size, eight_bit, smtputf8, require_tls, dsn, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+	if err := tx.QueryRow(`INSERT INTO outbound_messages (submission_id, queue_id, message_id, subject, sender, sender_id, content_id, skip, prefix, size, eight_bit, smtputf8, require_tls, dsn, created_at, envid, ret, tls_optional)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		subID, sub.QueueID, sub.MessageID, sub.Subject, sub.Sender, sub.SenderID, contentID, o.Skip, o.Prefix,
-		sub.Content.Size-int64(o.Skip)+int64(len(o.Prefix)), b2i(o.EightBit), b2i(o.SMTPUTF8), b2i(o.RequireTLS), b2i(o.DSN), now).Scan(&id); err != nil {
+		sub.Content.Size-int64(o.Skip)+int64(len(o.Prefix)), b2i(o.EightBit), b2i(o.SMTPUTF8), b2i(o.RequireTLS), b2i(o.DSN), now,
+		o.EnvID, o.Ret, b2i(o.TLSOptional)).Scan(&id); err != nil {
 		return err
 	}
 	seen := map[string]bool{}
-	for _, r := range o.Rcpts {
+	for i, r := range o.Rcpts {
 		key := strings.ToLower(r)
 		if seen[key] {
 			continue
 		}
 		seen[key] = true
 		domain := strings.ToLower(r[strings.LastIndexByte(r, '@')+1:])
-		if _, err := tx.Exec(`INSERT INTO outbound_rcpts (msg_id, rcpt, domain, created_at, next_at) VALUES (?, ?, ?, ?, ?)`,
-			id, r, domain, now, now); err != nil {
+		var dsn RcptDSN
+		if i < len(o.RcptDSN) {
+			dsn = o.RcptDSN[i]
+		}
+		if _, err := tx.Exec(`INSERT INTO outbound_rcpts (msg_id, rcpt, domain, created_at, next_at, notify, orcpt) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			id, r, domain, now, now, dsn.Notify, dsn.ORcpt); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(`INSERT INTO outbound_domains (domain) VALUES (?) ON CONFLICT (domain) DO NOTHING`, domain); err != nil {
@@ -169,17 +200,17 @@ func (s *Store) DueDomains(ctx context.Context, now time.Time, limit int) ([]str
 	return out, errors.Join(rows.Err(), rows.Close())
 }
 
-const queuedMessageCols = `m.id, m.queue_id, m.message_id, m.subject, m.sender, m.sender_id, m.content_id, m.skip, m.prefix, m.size, m.eight_bit, m.smtputf8, m.require_tls, m.dsn, m.created_at`
-const queuedRcptCols = `r.id, r.msg_id, r.rcpt, r.domain, r.state, r.attempts, r.created_at, r.next_at, r.last_at, r.last_code, r.last_reply, r.mx, r.tls, r.delay_notified, r.done_at, r.remote_dsn`
+const queuedMessageCols = `m.id, m.queue_id, m.message_id, m.subject, m.sender, m.sender_id, m.content_id, m.skip, m.prefix, m.size, m.eight_bit, m.smtputf8, m.require_tls, m.dsn, m.created_at, m.envid, m.ret, m.tls_optional`
+const queuedRcptCols = `r.id, r.msg_id, r.rcpt, r.domain, r.state, r.attempts, r.created_at, r.next_at, r.last_at, r.last_code, r.last_reply, r.mx, r.tls, r.delay_notified, r.done_at, r.remote_dsn, r.notify, r.orcpt`
 
 func scanQueuedMessage(sc interface{ Scan(...any) error }, m *QueuedMessage, extra ...any) error {
 	var created int64
-	var eb, u8, rt, dsn int
-	dest := append([]any{&m.ID, &m.QueueID, &m.MessageID, &m.Subject, &m.Sender, &m.SenderID, &m.ContentID, &m.Skip, &m.Prefix, &m.Size, &eb, &u8, &rt, &dsn, &created}, extra...)
+	var eb, u8, rt, dsn, opt int
+	dest := append([]any{&m.ID, &m.QueueID, &m.MessageID, &m.Subject, &m.Sender, &m.SenderID, &m.ContentID, &m.Skip, &m.Prefix, &m.Size, &eb, &u8, &rt, &dsn, &created, &m.EnvID, &m.Ret, &opt}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return err
 	}
-	m.EightBit, m.SMTPUTF8, m.RequireTLS, m.DSN = eb != 0, u8 != 0, rt != 0, dsn != 0
+	m.EightBit, m.SMTPUTF8, m.RequireTLS, m.DSN, m.TLSOptional = eb != 0, u8 != 0, rt != 0, dsn != 0, opt != 0
 	m.CreatedAt = time.Unix(created, 0).UTC()
 	return nil
 }
@@ -191,7 +222,7 @@ type rcptScan struct {
 
 func (x *rcptScan) dest() []any {
 	r := &x.r
-	return []any{&r.ID, &r.MsgID, &r.Rcpt, &r.Domain, &r.State, &r.Attempts, &x.created, &x.next, &x.last, &r.LastCode, &r.LastReply, &r.MX, &r.TLS, &x.notified, &x.doneAt, &r.RemoteDSN}
+	return []any{&r.ID, &r.MsgID, &r.Rcpt, &r.Domain, &r.State, &r.Attempts, &x.created, &x.next, &x.last, &r.LastCode, &r.LastReply, &r.MX, &r.TLS, &x.notified, &x.doneAt, &r.RemoteDSN, &r.Notify, &r.ORcpt}
 }
 
 func (x *rcptScan) done() *QueuedRcpt {

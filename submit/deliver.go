@@ -100,6 +100,16 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 		return nil, refuse(553, 5, 7, 1, "The From header must be your own address, %s", s.Person.Email)
 	}
 
+	// RFC 8689 5: "TLS-Required: No" asks that recipient policies
+	// demanding TLS (MTA-STS, DANE) be set aside; REQUIRETLS asks the
+	// opposite. A relay would ignore the field (4.1); a sender of ours
+	// who asks for both is told, rather than guessed for.
+	tlsOptional := strings.EqualFold(strings.TrimSpace(message.HeaderValue(body, hs, "TLS-Required")), "no")
+	if tlsOptional && s.RequireTLS {
+		return nil, refuse(554, 5, 7, 10, "The message asks for REQUIRETLS and also carries \"TLS-Required: No\" (RFC 8689): "+
+			"one asks for verified TLS all the way, the other to do without it; remove one")
+	}
+
 	// Message-ID (RFC 5322 3.6.4).
 	msgID := strings.TrimSpace(message.HeaderValue(body, hs, "Message-ID"))
 	if msgID == "" {
@@ -137,11 +147,15 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 	}
 	var heldLists []*listVerdict
 	var outside []string
+	var outsideDSN []store.RcptDSN
+	askedDSN := false
 	announce := false
 	for _, r := range rcpts {
 		switch {
 		case r.Outside:
 			outside = append(outside, r.Address)
+			outsideDSN = append(outsideDSN, r.DSN)
+			askedDSN = askedDSN || r.DSN != store.RcptDSN{}
 		case r.PersonID != 0:
 			sub.People = append(sub.People, r.PersonID)
 		case r.ListID != 0:
@@ -209,6 +223,11 @@ func (p *Pipeline) submit(ctx context.Context, s *Sender, from string, rcpts []R
 			return nil, ErrUnavailable
 		}
 		sub.Outbound.RequireTLS = s.RequireTLS
+		sub.Outbound.TLSOptional = tlsOptional && s.Person != nil
+		sub.Outbound.EnvID, sub.Outbound.Ret = s.EnvID, s.Ret
+		if askedDSN {
+			sub.Outbound.RcptDSN = outsideDSN
+		}
 	}
 	stored, err := p.cfg.Store.Submit(ctx, sub)
 	if err != nil {

@@ -117,6 +117,10 @@ type Sender struct {
 	// ... REQUIRETLS, RFC 8689): its copies for other servers travel only
 	// over verified TLS.
 	RequireTLS bool
+	// EnvID and Ret are the transaction's ENVID and RET (RFC 3461 4.3,
+	// 4.4): kept with its copies for other servers, for the notices.
+	EnvID string
+	Ret   string
 }
 
 // Recipient is a resolved recipient: a person, a list, or an address on
@@ -129,7 +133,14 @@ type Recipient struct {
 	// Report: the report address, whose TLS reports are kept for the
 	// administrators (reports.go); it may also be a person or a list.
 	Report bool
+	// DSN is what the sender asked of notices about this recipient
+	// (NOTIFY, ORCPT, RFC 3461 4.1, 4.2).
+	DSN RcptDSN
 }
+
+// RcptDSN is what a sender asked of notices about one recipient (RFC 3461
+// 4.1, 4.2), kept with a queued copy.
+type RcptDSN = store.RcptDSN
 
 // Outbound is the queue that takes mail for other domains.
 type Outbound interface {

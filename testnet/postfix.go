@@ -31,6 +31,13 @@ type PostfixConfig struct {
 	Hostname string
 	// Selector is its DKIM selector; "peer" if empty.
 	Selector string
+	// Judge adds independent judges of the mail it receives from other
+	// hosts: policyd-spf (Debian's postfix-policyd-spf-python, RFC 7208)
+	// checks SPF at RCPT and writes its verdict as Authentication-Results,
+	// and OpenDMARC (RFC 7489), a milter after OpenDKIM, reads both
+	// verdicts and writes dmarc=; a message that fails DMARC for a domain
+	// publishing p=reject is refused with OpenDMARC's 550.
+	Judge bool
 }
 
 // Postfix is a running Postfix (Debian's) on one loopback host, with
@@ -43,11 +50,13 @@ type Postfix struct {
 	Hostname string
 	Selector string
 
-	n        *Net
-	dir      string
-	dkimTXT  string
-	master   *proc
-	opendkim *proc
+	n         *Net
+	dir       string
+	dkimTXT   string
+	master    *proc
+	opendkim  *proc
+	opendmarc *proc
+	judge     bool
 }
 
 // StartPostfix starts a Postfix peer on a new host. Put its Records in the
@@ -55,6 +64,9 @@ type Postfix struct {
 func (n *Net) StartPostfix(cfg PostfixConfig) *Postfix {
 	n.t.Helper()
 	Need(n.t, "postconf", "opendkim", "master")
+	if cfg.Judge {
+		Need(n.t, "opendmarc", "policyd-spf", "unshare")
+	}
 	NeedRoot(n.t)
 	p, err := n.startPostfix(cfg)
 	if err != nil {
@@ -78,7 +90,7 @@ func (n *Net) startPostfix(cfg PostfixConfig) (*Postfix, error) {
 		return nil, err
 	}
 	p := &Postfix{Addr: addr, Domain: normZone(cfg.Domain), Hostname: cfg.Hostname, Selector: cfg.Selector,
-		n: n, dir: filepath.Join(n.dir, "postfix-"+addr.String())}
+		n: n, dir: filepath.Join(n.dir, "postfix-"+addr.String()), judge: cfg.Judge}
 	pfUser, err := user.Lookup("postfix")
 	if err != nil {
 		return nil, fmt.Errorf("testnet: the postfix user: %w", err)
@@ -134,7 +146,17 @@ func (n *Net) startPostfix(cfg PostfixConfig) (*Postfix, error) {
 	}
 	// The master in the foreground (as postfix start-fg runs it), so that
 	// the test owns it; -s keeps its output in the log.
-	p.master, err = n.start("postfix-"+addr.String(), nil, "master", "-c", p.path("conf"), "-s")
+	program, args := "master", []string{"-c", p.path("conf"), "-s"}
+	if p.judge {
+		if err := p.startJudges(); err != nil {
+			return nil, err
+		}
+		// policyd-spf, spawned by the master, reads /etc/resolv.conf.
+		if program, args, err = withResolvConf(p.path("conf", "resolv.conf"), program, args...); err != nil {
+			return nil, err
+		}
+	}
+	p.master, err = n.start("postfix-"+addr.String(), nil, program, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +190,8 @@ func (p *Postfix) makeDirs(uid, postdrop int) error {
 	dirs := []d{{p.path("conf"), 0, 0, 0o755, true}, {p.path("queue"), 0, 0, 0o755, true},
 		{p.path("queue", "pid"), 0, 0, 0o755, true}, {p.path("data"), uid, 0, 0o700, false},
 		{p.path("queue", "maildrop"), uid, postdrop, 0o730, false}, {p.path("queue", "public"), uid, postdrop, 0o710, false},
-		{p.path("mail"), 65534, 65534, 0o755, false}, {p.path("opendkim"), 0, 0, 0o755, true}}
+		{p.path("mail"), 65534, 65534, 0o755, false}, {p.path("opendkim"), 0, 0, 0o755, true},
+		{p.path("opendmarc"), 0, 0, 0o755, true}}
 	for _, q := range []string{"active", "bounce", "corrupt", "defer", "deferred", "flush", "hold", "incoming", "private", "saved", "trace"} {
 		dirs = append(dirs, d{p.path("queue", q), uid, 0, 0o700, false})
 	}
@@ -237,7 +260,7 @@ virtual_gid_maps = static:65534
 transport_maps = socketmap:inet:%[5]s:%[3]s
 smtp_tcp_port = %[6]d
 smtpd_milters = unix:%[1]s/opendkim/opendkim.sock
-non_smtpd_milters = $smtpd_milters
+non_smtpd_milters = unix:%[1]s/opendkim/opendkim.sock
 milter_default_action = tempfail
 smtpd_tls_cert_file = %[1]s/conf/cert.pem
 smtpd_tls_key_file = %[1]s/conf/key.pem
@@ -255,6 +278,9 @@ maximal_queue_lifetime = 1h
 bounce_queue_lifetime = 1h
 in_flow_delay = 0
 `, p.dir, p.Hostname, p.Domain, p.Addr, socketmap, n.Port, n.CAFile())
+	if p.judge {
+		mainCF += p.judgeMainCF()
+	}
 	masterCF := fmt.Sprintf("%s:%d inet n - n - - smtpd\n", p.Addr, n.Port) + `pickup    unix  n  -  n  60     1  pickup
 cleanup   unix  n  -  n  -      0  cleanup
 qmgr      unix  n  -  n  300    1  qmgr
@@ -277,6 +303,9 @@ scache    unix  -  -  n  -      1  scache
 tlsmgr    unix  -  -  n  1000?  1  tlsmgr
 postlog   unix-dgram n  -  n  -  1  postlogd
 `
+	if p.judge {
+		masterCF += p.judgeMasterCF()
+	}
 	// OpenDKIM looks up keys (and whatever else) through libunbound,
 	// forwarding to the test resolver. Like Unbound, libunbound answers
 	// names under test. and invalid. itself (RFC 6761) unless told not to.
@@ -306,10 +335,14 @@ AuthservID %[5]s
 AlwaysAddARHeader yes
 ResolverConfiguration %[1]s/opendkim/unbound.conf
 `, p.dir, p.Domain, p.Selector, p.Addr, p.Hostname)
-	for path, text := range map[string]string{
+	files := map[string]string{
 		p.path("conf", "main.cf"): mainCF, p.path("conf", "master.cf"): masterCF,
 		p.path("opendkim", "unbound.conf"): unboundConf, p.path("opendkim", "opendkim.conf"): dkimConf,
-	} {
+	}
+	if p.judge {
+		p.judgeFiles(files)
+	}
+	for path, text := range files {
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			return err
 		}

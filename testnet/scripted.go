@@ -47,6 +47,8 @@ type SMTPConfig struct {
 	Greylist bool
 	// RequireTLS advertises REQUIRETLS (RFC 8689) inside TLS.
 	RequireTLS bool
+	// DSN advertises DSN (RFC 3461) and records its parameters.
+	DSN bool
 }
 
 // Transaction is one mail transaction a scripted host saw, whatever became of it.
@@ -59,6 +61,13 @@ type Transaction struct {
 	TLS    *tls.ConnectionState
 	// RequireTLS: MAIL FROM carried the REQUIRETLS parameter.
 	RequireTLS bool
+	// EnvID and Ret are MAIL FROM's ENVID (decoded) and RET; Notify and
+	// ORcpt RCPT's NOTIFY (joined by commas) and ORCPT ("type;address",
+	// decoded), one per accepted recipient (RFC 3461).
+	EnvID  string
+	Ret    string
+	Notify []string
+	ORcpt  []string
 	// Reply is the final reply code: 250 when accepted, the 4xx or 5xx it
 	// answered, 0 when it dropped the connection or the client gave up.
 	Reply int
@@ -106,6 +115,7 @@ func (n *Net) startSMTP(cfg SMTPConfig) (*SMTPHost, error) {
 	s.WriteTimeout = time.Minute
 	s.ErrorLog = discardLogger{}
 	s.EnableREQUIRETLS = cfg.RequireTLS
+	s.EnableDSN = cfg.DSN
 	switch cfg.TLS {
 	case TLSValid, TLSMismatch:
 		name := cfg.Hostname
@@ -181,6 +191,9 @@ func (s *session) update(f func(tr *Transaction)) {
 func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	tr := Transaction{Remote: s.conn.Conn().RemoteAddr().String(), Helo: s.conn.Hostname(), From: from,
 		RequireTLS: opts != nil && opts.RequireTLS}
+	if opts != nil {
+		tr.EnvID, tr.Ret = opts.EnvelopeID, string(opts.Return)
+	}
 	if state, ok := s.conn.TLSConnectionState(); ok {
 		tr.TLS = &state
 	}
@@ -191,7 +204,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	return nil
 }
 
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	cfg := s.h.cfg
 	if cfg.Reject {
 		err := &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user here"}
@@ -212,7 +225,24 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 			return &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "Greylisted, try again later"}
 		}
 	}
-	s.update(func(tr *Transaction) { tr.To = append(tr.To, to); tr.Reply = 0 })
+	var notify, orcpt string
+	if opts != nil {
+		for i, n := range opts.Notify {
+			if i > 0 {
+				notify += ","
+			}
+			notify += string(n)
+		}
+		if opts.OriginalRecipient != "" {
+			orcpt = string(opts.OriginalRecipientType) + ";" + opts.OriginalRecipient
+		}
+	}
+	s.update(func(tr *Transaction) {
+		tr.To = append(tr.To, to)
+		tr.Notify = append(tr.Notify, notify)
+		tr.ORcpt = append(tr.ORcpt, orcpt)
+		tr.Reply = 0
+	})
 	return nil
 }
 

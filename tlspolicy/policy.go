@@ -111,6 +111,11 @@ type Plan struct {
 	s          *Security
 	domain     string
 	requireTLS bool // REQUIRETLS (RFC 8689) on the message
+	// relaxed: the message carries "TLS-Required: No" (RFC 8689 5) and
+	// the domain is not on the operator's list: MTA-STS and DANE are set
+	// aside, and nothing is recorded for TLS reports (no policy was
+	// applied).
+	relaxed    bool
 	listed     bool // on the operator's TLS-required list
 	sts        *STS
 	stsFailure string // a policy announced but unusable (TLS-RPT failure type)
@@ -153,6 +158,20 @@ func (s *Security) Plan(ctx context.Context, domain string, requireTLS bool) (*P
 		p.mxSecure = err == nil && a.Secure
 	}
 	return p, nil
+}
+
+// PlanTLSOptional is the plan for a message that carries "TLS-Required:
+// No" (RFC 8689 5): the sender asks that the recipient domain's policies
+// (MTA-STS, DANE) not stop it, so neither is looked up and STARTTLS is
+// opportunistic (still used whenever offered, RFC 7435). The operator's
+// tls_required list still holds: a domain on it gets the ordinary plan, as
+// the operator's rule is about the destination, not one sender's wish.
+func (s *Security) PlanTLSOptional(ctx context.Context, domain string) (*Plan, error) {
+	domain = strings.ToLower(strings.TrimSuffix(domain, "."))
+	if MatchRequired(s.cfg.Required, domain) {
+		return s.Plan(ctx, domain, false)
+	}
+	return &Plan{s: s, domain: domain, relaxed: true, hosts: map[string]*hostState{}}, nil
 }
 
 // RequireTLS reports whether the message carries REQUIRETLS (RFC 8689): the
@@ -218,6 +237,10 @@ func (p *Plan) TLS(ctx context.Context, mxHost string) (*tls.Config, bool, strin
 	p.mu.Lock()
 	delete(p.hosts, mxHost)
 	p.mu.Unlock()
+	if p.relaxed {
+		return &tls.Config{ServerName: mxHost, MinVersion: tls.VersionTLS12, InsecureSkipVerify: true, // #nosec G402 -- RFC 8689 5, RFC 7435
+			VerifyConnection: func(tls.ConnectionState) error { return nil }}, false, "", nil
+	}
 	if p.requireTLS && p.sts == nil && !p.mxSecure {
 		// RFC 8689 4.1: the MX host must come from a DNSSEC-validated
 		// answer or be named by an MTA-STS policy; a forged MX could
@@ -228,7 +251,15 @@ func (p *Plan) TLS(ctx context.Context, mxHost string) (*tls.Config, bool, strin
 		return nil, true, "", fmt.Errorf("REQUIRETLS: the MX records of %s are not DNSSEC-signed and it publishes no MTA-STS policy, so %s cannot be trusted (RFC 8689 4.1)", p.domain, mxHost)
 	}
 	// RFC 8461 2: DANE, when it applies, takes precedence over MTA-STS.
-	records, secure, err := netdns.LookupTLSA(ctx, p.s.cfg.Resolver, mxHost, p.s.cfg.SMTPPort)
+	// A host given as an address (an operator's route to a smarthost)
+	// has no name to hold TLSA records (RFC 7672 2.2.3); asking the DNS
+	// for one would only wait for the resolver to give up.
+	var records []netdns.TLSA
+	var secure bool
+	var err error
+	if net.ParseIP(mxHost) == nil {
+		records, secure, err = netdns.LookupTLSA(ctx, p.s.cfg.Resolver, mxHost, p.s.cfg.SMTPPort)
+	}
 	if err != nil {
 		p.record(mxHost, nil, "tlsa", false, "dnssec-invalid", "")
 		if errors.Is(err, netdns.ErrBogus) {
@@ -351,6 +382,9 @@ func pkixFailure(err error) string {
 // handshake's, nil when there was no TLS; err the connection's error, nil on
 // success.
 func (p *Plan) Report(mxHost string, state *tls.ConnectionState, err error) {
+	if p.relaxed {
+		return
+	}
 	mxHost = strings.ToLower(strings.TrimSuffix(mxHost, "."))
 	h := p.host(mxHost, "no-policy-found")
 	p.mu.Lock()

@@ -309,3 +309,27 @@ func FuzzParseSTS(f *testing.F) {
 		}
 	})
 }
+
+// A route to an address (outbound_routes "domain=192.0.2.10:25") has no
+// name to publish TLSA records under: the plan does not ask the DNS for
+// them, so a resolver that cannot answer does not hold the mail back, and
+// STARTTLS stays opportunistic.
+func TestAddressRouteAsksNoTLSA(t *testing.T) {
+	l, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := l.LocalAddr().String()
+	_ = l.Close() // nothing answers there now
+	sec := tlspolicy.New(tlspolicy.Config{Resolver: dead})
+	for _, host := range []string{"192.0.2.10", "2001:db8::25"} {
+		ordinary, err := sec.Plan(context.Background(), "partner.test", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, required, why, err := ordinary.TLS(context.Background(), host)
+		if err != nil || required || cfg == nil {
+			t.Errorf("TLS(%s): required %v (%s), err %v; want opportunistic TLS and no DNS", host, required, why, err)
+		}
+	}
+}

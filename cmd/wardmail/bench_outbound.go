@@ -19,6 +19,7 @@ func runBenchOutbound(args []string) error {
 	fs.IntVar(&cfg.Domains, "domains", 20, "destination domains, each with its own address on loopback (smtp-sink)")
 	fs.IntVar(&cfg.Size, "size", 2048, "message size in bytes")
 	fs.BoolVar(&cfg.Postfix, "postfix", false, "also measure Postfix's SMTP client (Debian's) delivering the same messages to the same sink")
+	fs.BoolVar(&cfg.PostfixOnly, "postfix-only", false, "measure only Postfix (to try its settings with WARDMAIL_BENCH_POSTFIX_MAIN_CF)")
 	fs.IntVar(&cfg.Down, "down", 0, "also queue this many messages for a destination that is down: RSS, idle CPU, then the drain rate")
 	fs.BoolVar(&cfg.SkipDrain, "down-only", false, "only the destination that is down (--down)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")

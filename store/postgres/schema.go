@@ -50,6 +50,7 @@ var Migrations = slices.Concat([]string{
 	queueDueSteps,
 	submissionSteps,
 	SharedStateSteps,
+	schemaSendOptions,
 	upgradeSteps,
 )
 

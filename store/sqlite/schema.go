@@ -33,6 +33,7 @@ var Migrations = slices.Concat([]string{
 	QueueDueSteps,         // schema_queue_due.go: the queue's due index in batch order
 	SubmissionSteps,       // schema_submissions.go: partial indexes of submissions (replies, our own senders)
 	SharedStateSteps,      // schema_shared.go: the storm breaker's and lockout's state that several servers share
+	SchemaSendOptions,     // schema_sendopts.go: DSN parameters (RFC 3461), TLS-Required: No (RFC 8689)
 	UpgradeSteps,          // schema_upgrades.go: each node's known schema step, the floor contract steps raise
 )
 
