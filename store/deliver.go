@@ -91,16 +91,11 @@ func (s *Store) Deliver(ctx context.Context, c *Content, personIDs []int64, date
 				continue
 			}
 			seen[pid] = true
-			// The content's row goes out with this lookup: cid is set.
-			inbox, err := deliveryInbox(tx, pid)
+			d, err := appendToInbox(tx, pid, c.Hash, &cid, date)
 			if err != nil {
 				return err
 			}
-			uid, err := appendRow(tx, inbox.ID, cid, 0, "", date)
-			if err != nil {
-				return err
-			}
-			out = append(out, Delivered{PersonID: pid, MailboxID: inbox.ID, UID: uid})
+			out = append(out, d)
 		}
 		return nil
 	})
@@ -125,6 +120,48 @@ func (s *Store) Append(ctx context.Context, mailboxID int64, c *Content, flags [
 	})
 	return uid, err
 }
+
+// appendToInbox appends a delivered message to a person's INBOX, naming
+// its content by hash so that it can go out in the round trip that stores
+// the content. On a pipelining database the usual case, an INBOX and no
+// posts pending, is that one round trip: lock the INBOX row, insert the
+// row at its UIDNEXT unless posts are pending, and move UIDNEXT and
+// HIGHESTMODSEQ on if and only if that row is there (the lock keeps anyone
+// else from appending in between). Otherwise, or in process, the INBOX is
+// read (made at the person's first message, pending posts put in it
+// first) and the row appended after.
+func appendToInbox(tx *Tx, personID int64, hash string, contentID *int64, date time.Time) (Delivered, error) {
+	d := Delivered{PersonID: personID}
+	if tx.s.pipe != nil && tx.conn != nil {
+		tx.Later(`UPDATE mailboxes SET uid_next = uid_next WHERE person_id = ? AND name = 'INBOX'`, nil, personID)
+		tx.Later(`INSERT INTO mail (mailbox_id, uid, content_id, flags, keywords, modseq, internal_date, saved_date)
+			SELECT id, uid_next, `+contentByHash+`, 0, '', highest_modseq + 1, ?, ? FROM mailboxes
+			WHERE person_id = ? AND name = 'INBOX' AND NOT EXISTS (`+pendingForPerson+`)`, nil,
+			hash, date.Unix(), tx.s.now().Unix(), personID, personID)
+		err := tx.ScanRow([]any{&d.MailboxID, &d.UID}, `UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1
+			WHERE person_id = ? AND name = 'INBOX' AND EXISTS (SELECT 1 FROM mail WHERE mail.mailbox_id = mailboxes.id AND mail.uid = mailboxes.uid_next)
+			RETURNING id, uid_next - 1`, personID)
+		if err == nil {
+			tx.Touch(d.MailboxID)
+			return d, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return d, err
+		}
+	}
+	inbox, err := deliveryInbox(tx, personID)
+	if err != nil {
+		return d, err
+	}
+	d.MailboxID = inbox.ID
+	// The content's row went out with the lookup: *contentID is set.
+	d.UID, err = appendRow(tx, inbox.ID, *contentID, 0, "", date)
+	return d, err
+}
+
+// pendingForPerson selects a person's (the argument's) posts not yet in
+// their INBOX.
+const pendingForPerson = `SELECT 1 FROM memberships m JOIN posts p ON p.list_id = m.list_id AND p.id > m.pos WHERE m.person_id = ?`
 
 // deliveryInbox is the INBOX a delivery appends to, with the person's
 // pending posts put in it first so that UIDs follow arrival; the mailboxes

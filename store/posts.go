@@ -130,16 +130,21 @@ func (s *Store) Submit(ctx context.Context, sub *Submission) (*SubmitResult, err
 			if viaList {
 				continue
 			}
-			// With the queued rows, so cid is set after it.
-			inbox, err := deliveryInbox(tx, pid)
-			if err != nil {
-				return err
-			}
-			to := inbox.ID
-			if sub.Junk {
-				if to, err = junkMailbox(tx, pid); err != nil {
+			if !sub.Junk {
+				d, err := appendToInbox(tx, pid, sub.Content.Hash, &cid, sub.Date)
+				if err != nil {
 					return err
 				}
+				res.Delivered = append(res.Delivered, d)
+				continue
+			}
+			// The queued rows go out with this lookup: cid is set after it.
+			if _, err := deliveryInbox(tx, pid); err != nil {
+				return err
+			}
+			to, err := junkMailbox(tx, pid)
+			if err != nil {
+				return err
 			}
 			uid, err := appendRow(tx, to, cid, 0, "", sub.Date)
 			if err != nil {
