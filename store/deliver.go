@@ -124,19 +124,22 @@ func (s *Store) Append(ctx context.Context, mailboxID int64, c *Content, flags [
 // appendToInbox appends a delivered message to a person's INBOX, naming
 // its content by hash so that it can go out in the round trip that stores
 // the content. On a pipelining database the usual case, an INBOX and no
-// posts pending, is that one round trip: lock the INBOX row, insert the
-// row at its UIDNEXT unless posts are pending, and move UIDNEXT and
-// HIGHESTMODSEQ on if and only if that row is there (the lock keeps anyone
-// else from appending in between). Otherwise, or in process, the INBOX is
-// read (made at the person's first message, pending posts put in it
-// first) and the row appended after.
+// posts pending, is that one round trip: insert the row at the INBOX's
+// UIDNEXT unless posts are pending, then move UIDNEXT and HIGHESTMODSEQ on
+// if and only if a row is at UIDNEXT, which can only be this one: another
+// process's uncommitted row is not seen, and its commit moves UIDNEXT
+// past its row. When another process took that UID first the insert
+// waits for it and does nothing, and so does the update. Otherwise, or in
+// process, the INBOX is read under its row lock (made at the person's
+// first message, pending posts put in it first) and the row appended
+// after.
 func appendToInbox(tx *Tx, personID int64, hash string, contentID *int64, date time.Time) (Delivered, error) {
 	d := Delivered{PersonID: personID}
 	if tx.s.pipe != nil && tx.conn != nil {
-		tx.Later(`UPDATE mailboxes SET uid_next = uid_next WHERE person_id = ? AND name = 'INBOX'`, nil, personID)
 		tx.Later(`INSERT INTO mail (mailbox_id, uid, content_id, flags, keywords, modseq, internal_date, saved_date)
 			SELECT id, uid_next, `+contentByHash+`, 0, '', highest_modseq + 1, ?, ? FROM mailboxes
-			WHERE person_id = ? AND name = 'INBOX' AND NOT EXISTS (`+pendingForPerson+`)`, nil,
+			WHERE person_id = ? AND name = 'INBOX' AND NOT EXISTS (`+pendingForPerson+`)
+			ON CONFLICT (mailbox_id, uid) DO NOTHING`, nil,
 			hash, date.Unix(), tx.s.now().Unix(), personID, personID)
 		err := tx.ScanRow([]any{&d.MailboxID, &d.UID}, `UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1
 			WHERE person_id = ? AND name = 'INBOX' AND EXISTS (SELECT 1 FROM mail WHERE mail.mailbox_id = mailboxes.id AND mail.uid = mailboxes.uid_next)
