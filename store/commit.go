@@ -58,6 +58,9 @@ func (t *Tx) run(fn func(*Tx) error) error {
 // Exec runs a statement written with ? placeholders, after what Later
 // queued.
 func (t *Tx) Exec(query string, args ...any) (sql.Result, error) {
+	if t.s.pipe != nil && t.conn != nil {
+		return t.execNow(query, args)
+	}
 	if err := t.Flush(); err != nil {
 		return nil, err
 	}

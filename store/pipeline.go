@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 )
 
 // Pipelining: on a database in another process every statement is a round
@@ -31,6 +32,9 @@ type Queued struct {
 	Query string
 	Args  []any
 	Dest  []any
+	// Affected, when set, receives the rows a statement without Dest
+	// changed.
+	Affected *int64
 }
 
 // Later queues a statement written with ? placeholders. It runs before the
@@ -83,6 +87,34 @@ func (t *Tx) ScanRow(dest []any, query string, args ...any) error {
 		return err
 	}
 	return nil
+}
+
+// execNow is Exec on a pipelining dialect: the statement goes out with
+// what is queued (the request's savepoint at least), one round trip.
+func (t *Tx) execNow(query string, args []any) (sql.Result, error) {
+	if t.err != nil {
+		return nil, t.err
+	}
+	var n int64
+	t.queue = append(t.queue, Queued{Query: t.s.q(query), Args: args, Affected: &n})
+	at := len(t.queue) - 1
+	if err := t.Flush(); err != nil {
+		if t.failed < at {
+			return nil, err
+		}
+		// The statement's own failure: the caller's to return.
+		t.err = nil
+		return nil, err
+	}
+	return affected(n), nil
+}
+
+// affected is the sql.Result of a pipelined statement.
+type affected int64
+
+func (a affected) RowsAffected() (int64, error) { return int64(a), nil }
+func (affected) LastInsertId() (int64, error) {
+	return 0, errors.New("store: no LastInsertId: use RETURNING")
 }
 
 // Flush runs what Later queued and returns the first error of the

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"wardmail/store"
 )
@@ -32,7 +33,11 @@ func (Dialect) Pipeline(ctx context.Context, conn *sql.Conn, qs []store.Queued) 
 		for i, q := range qs {
 			var err error
 			if q.Dest == nil {
-				_, err = br.Exec()
+				var tag pgconn.CommandTag
+				tag, err = br.Exec()
+				if q.Affected != nil {
+					*q.Affected = tag.RowsAffected()
+				}
 			} else {
 				err = br.QueryRow().Scan(q.Dest...)
 			}
