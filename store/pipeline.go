@@ -135,3 +135,12 @@ func (t *Tx) Flush() error {
 // Err is the first error of a statement queued by Later (nil when every
 // one that ran so far succeeded).
 func (t *Tx) Err() error { return t.err }
+
+// CustomPlanner is implemented by a Dialect whose prepared statements may
+// run with a plan made once for any arguments (PostgreSQL's generic plans,
+// chosen when they look no dearer on average). CustomPlans is a statement
+// that makes the rest of a transaction plan each statement for its own
+// arguments, for reads whose cost depends on them.
+type CustomPlanner interface {
+	CustomPlans() string
+}

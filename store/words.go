@@ -325,6 +325,13 @@ func (s *Store) SearchIndex(ctx context.Context, mailboxID int64, terms [][]int6
 		return nil, err
 	}
 	defer func() { _ = tx.Rollback() }()
+	if cp, ok := s.dialect.(CustomPlanner); ok {
+		// A common word's postings probed for 500 bodies: the plan made
+		// for other arguments filters every posting of the word.
+		if _, err := tx.ExecContext(ctx, cp.CustomPlans()); err != nil {
+			return nil, err
+		}
+	}
 	type row struct {
 		uid  uint32
 		date int64
