@@ -29,21 +29,67 @@ type Tx struct {
 	tx      *sql.Tx
 	ctx     context.Context
 	changed []int64
+
+	// Statements queued by Later (pipeline.go), sent with the next one
+	// waited for. conn is the writer's connection, set when the dialect
+	// pipelines.
+	conn   *sql.Conn
+	queue  []Queued
+	err    error // the first error of a queued statement
+	failed int   // which statement of the last pipeline gave err
+	sent   bool  // a pipeline went out
 }
 
-// Exec runs a statement written with ? placeholders.
+// run runs a write function and then what it left queued. A statement it
+// queued that failed is the request's error, whatever the function made of
+// what followed; what is still queued when the function fails is dropped.
+func (t *Tx) run(fn func(*Tx) error) error {
+	err := safeRun(fn, t)
+	if err == nil {
+		err = t.Flush()
+	}
+	if t.err != nil {
+		err = t.err
+	}
+	t.queue = nil
+	return err
+}
+
+// Exec runs a statement written with ? placeholders, after what Later
+// queued.
 func (t *Tx) Exec(query string, args ...any) (sql.Result, error) {
+	if t.s.pipe != nil && t.conn != nil {
+		return t.execNow(query, args)
+	}
+	if err := t.Flush(); err != nil {
+		return nil, err
+	}
 	return t.tx.ExecContext(t.ctx, t.s.q(query), args...)
 }
 
-// QueryRow runs a query written with ? placeholders.
+// QueryRow runs a query written with ? placeholders, after what Later
+// queued. When a queued statement failed, the query fails too and the
+// request's error is the queued statement's (Err).
 func (t *Tx) QueryRow(query string, args ...any) *sql.Row {
+	_ = t.Flush()
 	return t.tx.QueryRowContext(t.ctx, t.s.q(query), args...)
 }
 
-// Query runs a query written with ? placeholders.
+// Query runs a query written with ? placeholders, after what Later queued.
 func (t *Tx) Query(query string, args ...any) (*sql.Rows, error) {
+	if err := t.Flush(); err != nil {
+		return nil, err
+	}
 	return t.tx.QueryContext(t.ctx, t.s.q(query), args...)
+}
+
+// prepare prepares a statement written with ? placeholders for repeated
+// use in this transaction, after what Later queued.
+func (t *Tx) prepare(query string) (*sql.Stmt, error) {
+	if err := t.Flush(); err != nil {
+		return nil, err
+	}
+	return t.tx.PrepareContext(t.ctx, t.s.q(query))
 }
 
 // Touch records that a mailbox changed, so the hub announces it after commit.
@@ -136,7 +182,18 @@ func retryable(err error) bool {
 // process and runs again in a batch of its own once this one commits.
 var errLater = errors.New("store: run again after this batch")
 
+// commit runs a batch, and again the requests of it that must run again.
 func (s *Store) commit(batch []*writeReq) {
+	for len(batch) > 0 {
+		batch = s.commitOnce(batch)
+	}
+}
+
+// commitOnce runs a batch in one transaction and answers its requests,
+// except those it returns: they lost a conflict with another process and
+// run again once this transaction has ended (and given the connection
+// back).
+func (s *Store) commitOnce(batch []*writeReq) (again []*writeReq) {
 	start := time.Now()
 	ctx := context.Background()
 	errs := make([]error, len(batch))
@@ -146,28 +203,50 @@ func (s *Store) commit(batch []*writeReq) {
 		}
 		s.metrics.commitErrors.Inc()
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
+	// A pipelining dialect sends statements on the connection itself
+	// (pipeline.go), so the transaction is begun on a connection held for
+	// the batch.
+	var conn *sql.Conn
+	var tx *sql.Tx
+	var err error
+	if s.pipe != nil {
+		if conn, err = s.w.Conn(ctx); err == nil {
+			defer conn.Close()
+			tx, err = conn.BeginTx(ctx, nil)
+		}
+	} else {
+		tx, err = s.w.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		fail(fmt.Errorf("store: begin: %w", err))
 		return
 	}
 	single := len(batch) == 1
 	// Each request after the first releases the previous one's savepoint
-	// and opens its own in one round trip; COMMIT releases the last.
+	// and opens its own in one round trip (pipelined: in the round trip
+	// of the request's first statement); COMMIT releases the last.
 	savepoint := "SAVEPOINT w"
 	for i, r := range batch {
-		t := &Tx{s: s, tx: tx, ctx: ctx}
+		t := &Tx{s: s, tx: tx, ctx: ctx, conn: conn}
 		if single {
-			errs[i] = safeRun(r.fn, t)
+			errs[i] = t.run(r.fn)
 		} else {
-			if _, err := tx.ExecContext(ctx, savepoint); err != nil {
+			if conn != nil {
+				if i > 0 {
+					t.Later("RELEASE SAVEPOINT w", nil)
+				}
+				t.Later("SAVEPOINT w", nil)
+			} else if _, err := tx.ExecContext(ctx, savepoint); err != nil {
 				_ = tx.Rollback()
 				fail(fmt.Errorf("store: savepoint: %w", err))
 				return
 			}
 			savepoint = "RELEASE SAVEPOINT w; SAVEPOINT w"
-			errs[i] = safeRun(r.fn, t)
-			if errs[i] != nil {
+			errs[i] = t.run(r.fn)
+			// A pipelined request that failed before any of its
+			// statements went out (its savepoint included) left
+			// nothing to undo.
+			if errs[i] != nil && (conn == nil || t.sent) {
 				if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT w"); err != nil {
 					_ = tx.Rollback()
 					fail(fmt.Errorf("store: rollback to savepoint: %w", err))
@@ -191,8 +270,7 @@ func (s *Store) commit(batch []*writeReq) {
 		if r := batch[0]; r.tries < maxRetries && retryable(errs[0]) {
 			r.tries++
 			s.metrics.retries.Inc()
-			s.commit(batch)
-			return
+			return batch
 		}
 		batch[0].done <- errs[0]
 		return
@@ -224,9 +302,7 @@ func (s *Store) commit(batch []*writeReq) {
 		s.metrics.writeWait.Observe(time.Since(r.queued).Seconds())
 		r.done <- errs[i]
 	}
-	if len(later) > 0 {
-		s.commit(later)
-	}
+	return later
 }
 
 // safeRun turns a panic in a write function into an error, so one bad request

@@ -77,3 +77,76 @@ func TestFailedWritesInABatchLeaveTheOthers(t *testing.T) {
 		t.Errorf("HIGHESTMODSEQ %d, want %d: a refused write left something, or an accepted one lost it", mb.HighestModSeq, want)
 	}
 }
+
+// A statement queued with Later that the database refuses fails its own
+// request, even when the write function returned nil, and nothing else: the
+// requests around it in the batch keep their changes, and a request that
+// fails before any of its statements went out takes nothing of the one
+// before it with it.
+func TestQueuedStatementsThatFailLeaveTheOthers(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, storetest.Options{IndexEvery: -1})
+	ids := addPeople(t, s, "a@nhs.test")
+	deliver(t, s, "Subject: first\r\n\r\nx\r\n", ids...)
+	inbox, err := s.MailboxByName(ctx, ids[0], "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, before, err := s.Snapshot(ctx, inbox.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := errors.New("refused on purpose")
+	const n = 150
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok, delivered := 0, 0
+	for i := range n {
+		wg.Go(func() {
+			err := s.Write(ctx, func(tx *store.Tx) error {
+				if i%3 == 1 {
+					return refused // before anything went out
+				}
+				tx.Later(`UPDATE mailboxes SET highest_modseq = highest_modseq + 1000 WHERE id = ?`, nil, inbox.ID)
+				if i%3 == 0 {
+					// The first message's row again: the primary key refuses it.
+					tx.Later(`INSERT INTO mail (mailbox_id, uid, content_id, flags, keywords, modseq, internal_date, saved_date)
+						SELECT mailbox_id, uid, content_id, 0, '', modseq, internal_date, saved_date FROM mail WHERE mailbox_id = ? AND uid = 1`, nil, inbox.ID)
+				}
+				return nil
+			})
+			switch {
+			case i%3 == 2 && err != nil:
+				t.Errorf("write %d: %v", i, err)
+			case i%3 == 2:
+				mu.Lock()
+				ok++
+				mu.Unlock()
+			case err == nil:
+				t.Errorf("write %d: no error", i)
+			}
+			c, err := s.PrepareContent(ctx, []byte(fmt.Sprintf("Subject: %d\r\n\r\nbody\r\n", i)), []byte(`{}`))
+			if err == nil {
+				_, err = s.Deliver(ctx, c, ids, time.Now())
+			}
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			delivered++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	refs, mb, err := s.Snapshot(ctx, inbox.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok != n/3 || len(refs) != delivered+1 {
+		t.Fatalf("%d writes answered OK, %d messages; want %d and %d", ok, len(refs), n/3, delivered+1)
+	}
+	if want := before.HighestModSeq + uint64(ok*1000+delivered); mb.HighestModSeq != want {
+		t.Errorf("HIGHESTMODSEQ %d, want %d: a refused write left something, or an accepted one lost it", mb.HighestModSeq, want)
+	}
+}

@@ -43,15 +43,30 @@ func (s *Store) PrepareContent(ctx context.Context, body, summary []byte) (*Cont
 
 func putContent(tx *Tx, c *Content) (int64, error) {
 	var id int64
+	tx.Later(putContentSQL, []any{&id}, putContentArgs(tx, c)...)
+	return id, tx.Flush()
+}
+
+// putContentLater queues the content's row; *id is set once the queue has
+// gone out (Tx.Later). Statements queued after it name the row by its
+// hash (contentByHash), so they need not wait.
+func putContentLater(tx *Tx, c *Content, id *int64) {
+	tx.Later(putContentSQL, []any{id}, putContentArgs(tx, c)...)
+}
+
+// contentByHash is the id of the content whose hash is the argument.
+const contentByHash = `(SELECT id FROM contents WHERE hash = ?)`
+
+const putContentSQL = `INSERT INTO contents (hash, size, inline_body, summary, created_at, thread_self, thread_parent, thread_root, thread_subject)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (hash) DO UPDATE SET hash = excluded.hash RETURNING id`
+
+func putContentArgs(tx *Tx, c *Content) []any {
 	var inline any
 	if c.inline != nil {
 		inline = c.inline
 	}
-	err := tx.QueryRow(`INSERT INTO contents (hash, size, inline_body, summary, created_at, thread_self, thread_parent, thread_root, thread_subject)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (hash) DO UPDATE SET hash = excluded.hash RETURNING id`,
-		c.Hash, c.Size, inline, c.Summary, tx.s.now().Unix(), c.keys.Self, c.keys.Parent, c.keys.Root, subjectColumn(c.keys)).Scan(&id)
-	return id, err
+	return []any{c.Hash, c.Size, inline, c.Summary, tx.s.now().Unix(), c.keys.Self, c.keys.Parent, c.keys.Root, subjectColumn(c.keys)}
 }
 
 // Delivered says where a delivery put a message.
@@ -68,29 +83,19 @@ func (s *Store) Deliver(ctx context.Context, c *Content, personIDs []int64, date
 	var out []Delivered
 	err := s.Write(ctx, func(tx *Tx) error {
 		out = out[:0]
-		cid, err := putContent(tx, c)
-		if err != nil {
-			return err
-		}
+		var cid int64
+		putContentLater(tx, c, &cid)
 		seen := make(map[int64]bool, len(personIDs))
 		for _, pid := range personIDs {
 			if seen[pid] {
 				continue
 			}
 			seen[pid] = true
-			inbox, err := ensureMailboxes(tx, pid)
+			d, err := appendToInbox(tx, pid, c.Hash, &cid, date)
 			if err != nil {
 				return err
 			}
-			// Posts still pending come first, so UIDs follow arrival.
-			if _, err := materialise(tx, pid, 0); err != nil {
-				return err
-			}
-			uid, err := appendRow(tx, inbox.ID, cid, 0, "", date)
-			if err != nil {
-				return err
-			}
-			out = append(out, Delivered{PersonID: pid, MailboxID: inbox.ID, UID: uid})
+			out = append(out, d)
 		}
 		return nil
 	})
@@ -116,19 +121,89 @@ func (s *Store) Append(ctx context.Context, mailboxID int64, c *Content, flags [
 	return uid, err
 }
 
-// appendRow gives a message the mailbox's next UID and MODSEQ.
+// appendToInbox appends a delivered message to a person's INBOX, naming
+// its content by hash so that it can go out in the round trip that stores
+// the content. On a pipelining database the usual case, an INBOX and no
+// posts pending, is that one round trip: insert the row at the INBOX's
+// UIDNEXT unless posts are pending, then move UIDNEXT and HIGHESTMODSEQ on
+// if and only if a row is at UIDNEXT, which can only be this one: another
+// process's uncommitted row is not seen, and its commit moves UIDNEXT
+// past its row. When another process took that UID first the insert
+// waits for it and does nothing, and so does the update. Otherwise, or in
+// process, the INBOX is read under its row lock (made at the person's
+// first message, pending posts put in it first) and the row appended
+// after.
+func appendToInbox(tx *Tx, personID int64, hash string, contentID *int64, date time.Time) (Delivered, error) {
+	d := Delivered{PersonID: personID}
+	if tx.s.pipe != nil && tx.conn != nil {
+		tx.Later(`INSERT INTO mail (mailbox_id, uid, content_id, flags, keywords, modseq, internal_date, saved_date)
+			SELECT id, uid_next, `+contentByHash+`, 0, '', highest_modseq + 1, ?, ? FROM mailboxes
+			WHERE person_id = ? AND name = 'INBOX' AND NOT EXISTS (`+pendingForPerson+`)
+			ON CONFLICT (mailbox_id, uid) DO NOTHING`, nil,
+			hash, date.Unix(), tx.s.now().Unix(), personID, personID)
+		err := tx.ScanRow([]any{&d.MailboxID, &d.UID}, `UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1
+			WHERE person_id = ? AND name = 'INBOX' AND EXISTS (SELECT 1 FROM mail WHERE mail.mailbox_id = mailboxes.id AND mail.uid = mailboxes.uid_next)
+			RETURNING id, uid_next - 1`, personID)
+		if err == nil {
+			tx.Touch(d.MailboxID)
+			return d, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return d, err
+		}
+	}
+	inbox, err := deliveryInbox(tx, personID)
+	if err != nil {
+		return d, err
+	}
+	d.MailboxID = inbox.ID
+	// The content's row went out with the lookup: *contentID is set.
+	d.UID, err = appendRow(tx, inbox.ID, *contentID, 0, "", date)
+	return d, err
+}
+
+// pendingForPerson selects a person's (the argument's) posts not yet in
+// their INBOX.
+const pendingForPerson = `SELECT 1 FROM memberships m JOIN posts p ON p.list_id = m.list_id AND p.id > m.pos WHERE m.person_id = ?`
+
+// deliveryInbox is the INBOX a delivery appends to, with the person's
+// pending posts put in it first so that UIDs follow arrival; the mailboxes
+// are made at the person's first message. The usual case, an INBOX and
+// nothing pending, is one statement.
+func deliveryInbox(tx *Tx, personID int64) (*Mailbox, error) {
+	var m Mailbox
+	var sub, pending int64
+	err := tx.ScanRow([]any{&m.ID, &m.PersonID, &m.Name, &m.SpecialUse, &m.UIDNext, &m.HighestModSeq, &sub, &m.RecentUID, &m.uidValidity, &pending},
+		`SELECT `+mailboxCols+`, CASE WHEN EXISTS (SELECT 1 FROM memberships m JOIN posts p ON p.list_id = m.list_id AND p.id > m.pos WHERE m.person_id = mailboxes.person_id) THEN 1 ELSE 0 END
+		FROM mailboxes WHERE person_id = ? AND name = 'INBOX'`, personID)
+	if err == nil && pending == 0 {
+		m.Subscribed = sub != 0
+		return &m, nil
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	inbox, err := ensureMailboxes(tx, personID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := materialise(tx, personID, 0); err != nil {
+		return nil, err
+	}
+	return inbox, nil
+}
+
+// appendRow gives a message the mailboxes's next UID and MODSEQ. The
+// update takes the mailbox's row lock and the insert reads the numbers it
+// left, in one round trip.
 func appendRow(tx *Tx, mailboxID, contentID int64, bits int64, kw string, date time.Time) (uint32, error) {
-	var next uint32
-	var modseq uint64
-	if err := tx.QueryRow(`UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING uid_next, highest_modseq`,
-		mailboxID).Scan(&next, &modseq); errors.Is(err, sql.ErrNoRows) {
+	tx.Later(`UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1 WHERE id = ?`, nil, mailboxID)
+	var uid uint32
+	if err := tx.ScanRow([]any{&uid}, `INSERT INTO mail (mailbox_id, uid, content_id, flags, keywords, modseq, internal_date, saved_date)
+		SELECT id, uid_next - 1, ?, ?, ?, highest_modseq, ?, ? FROM mailboxes WHERE id = ? RETURNING uid`,
+		contentID, bits, kw, date.Unix(), tx.s.now().Unix(), mailboxID); errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrNotFound
 	} else if err != nil {
-		return 0, err
-	}
-	uid := next - 1
-	if _, err := tx.Exec(`INSERT INTO mail (mailbox_id, uid, content_id, flags, keywords, modseq, internal_date, saved_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		mailboxID, uid, contentID, bits, kw, modseq, date.Unix(), tx.s.now().Unix()); err != nil {
 		return 0, err
 	}
 	tx.Touch(mailboxID)
@@ -158,7 +233,7 @@ func appendRows(tx *Tx, mailboxID int64, rows []newRow) error {
 		return err
 	}
 	firstUID, firstModSeq := next-uint32(len(rows)), modseq-uint64(len(rows))+1
-	ins, err := tx.tx.PrepareContext(tx.ctx, tx.s.q(`INSERT INTO mail (mailbox_id, uid, content_id, flags, keywords, modseq, internal_date, saved_date, via_post) VALUES (?, ?, ?, 0, '', ?, ?, ?, 1)`))
+	ins, err := tx.prepare(`INSERT INTO mail (mailbox_id, uid, content_id, flags, keywords, modseq, internal_date, saved_date, via_post) VALUES (?, ?, ?, 0, '', ?, ?, ?, 1)`)
 	if err != nil {
 		return err
 	}

@@ -342,7 +342,7 @@ func (s *Store) applyMembership(ctx context.Context, listID int64, members []int
 			if err != nil {
 				return err
 			}
-			st, err := tx.tx.PrepareContext(tx.ctx, tx.s.q(`INSERT INTO memberships (list_id, person_id, pos) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`))
+			st, err := tx.prepare(`INSERT INTO memberships (list_id, person_id, pos) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`)
 			if err != nil {
 				return err
 			}

@@ -311,3 +311,58 @@ func TestTwoNodesHubCrossesProcesses(t *testing.T) {
 		t.Fatalf("node A sees %d messages, %v", len(refs), err)
 	}
 }
+
+// Both nodes deliver to the same two people at once, each through its own
+// group commit: every delivery answered OK is in the INBOX once, under a
+// UID of its own, and UIDNEXT and HIGHESTMODSEQ are past every row. A
+// delivery that loses the race for a UID to the other node's takes the
+// next one; none is refused.
+func TestTwoNodesDeliverToOneInbox(t *testing.T) {
+	ctx := context.Background()
+	a, b := twoNodes(t)
+	ids := addPeople(t, a, "busy@nhs.test", "other@nhs.test")
+	deliver(t, a, "Subject: first\r\n\r\nx\r\n", ids...) // the INBOXes exist
+	const each = 150
+	var wg sync.WaitGroup
+	for n, s := range []*store.Store{a, b} {
+		for g := range 5 {
+			wg.Go(func() {
+				for i := range each / 5 {
+					c := content(t, s, fmt.Sprintf("Subject: node %d writer %d message %d\r\n\r\nx\r\n", n, g, i))
+					if _, err := s.Deliver(ctx, c, ids, time.Now()); err != nil {
+						t.Errorf("node %d: %v", n, err)
+						return
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for _, p := range ids {
+		got := inboxContents(t, b, p)
+		if len(got) != 2*each+1 {
+			t.Errorf("person %d: %d distinct messages, want %d", p, len(got), 2*each+1)
+		}
+		for h, n := range got {
+			if n != 1 {
+				t.Errorf("person %d: body %s %d times", p, h[:8], n)
+			}
+		}
+		mb, err := a.MailboxByName(ctx, p, "INBOX")
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs, _, err := a.Snapshot(ctx, mb.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var maxUID uint32
+		var maxMod uint64
+		for _, r := range refs {
+			maxUID, maxMod = max(maxUID, r.UID), max(maxMod, r.ModSeq)
+		}
+		if mb.UIDNext <= maxUID || mb.HighestModSeq < maxMod {
+			t.Errorf("person %d: UIDNEXT %d, HIGHESTMODSEQ %d, but a row has UID %d, MODSEQ %d", p, mb.UIDNext, mb.HighestModSeq, maxUID, maxMod)
+		}
+	}
+}

@@ -190,11 +190,11 @@ func countPeople(tx *Tx) (int64, error) {
 
 func upsertPeople(tx *Tx, recs []PersonRecord, orgs map[string]int64, domains map[string]bool) error {
 	now := tx.s.now().Unix()
-	ins, err := tx.tx.PrepareContext(tx.ctx, tx.s.q(`INSERT INTO people (email, name, org_id, role, site, password_hash, created_at, updated_at)
+	ins, err := tx.prepare(`INSERT INTO people (email, name, org_id, role, site, password_hash, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (email) DO UPDATE SET name = excluded.name, org_id = excluded.org_id, role = excluded.role,
 			site = excluded.site, updated_at = excluded.updated_at,
-			password_hash = CASE WHEN excluded.password_hash = '' THEN people.password_hash ELSE excluded.password_hash END`))
+			password_hash = CASE WHEN excluded.password_hash = '' THEN people.password_hash ELSE excluded.password_hash END`)
 	if err != nil {
 		return err
 	}

@@ -71,6 +71,7 @@ func (s *Store) Submit(ctx context.Context, sub *Submission) (*SubmitResult, err
 	postTo := slices.Clone(sub.Lists)
 	slices.Sort(postTo)
 	postTo = slices.Compact(postTo)
+	var cid int64
 	err := s.Write(ctx, func(tx *Tx) error {
 		*res = SubmitResult{}
 		// The lists first, in id order, before any INBOX row: every writer
@@ -80,11 +81,11 @@ func (s *Store) Submit(ctx context.Context, sub *Submission) (*SubmitResult, err
 				return err
 			}
 		}
-		cid, err := putContent(tx, sub.Content)
-		if err != nil {
-			return err
-		}
-		res.ContentID = cid
+		// The content and submission rows are queued (pipeline.go) and go
+		// out with the next statement that waits: by the time anything
+		// reads cid or res.ID below, a Flush or a lookup has sent them.
+		cid = 0
+		putContentLater(tx, sub.Content, &cid)
 		now := tx.s.now().Unix()
 		var listNames []string
 		for _, l := range sub.Lists {
@@ -101,11 +102,14 @@ func (s *Store) Submit(ctx context.Context, sub *Submission) (*SubmitResult, err
 		if sub.Quarantine != nil {
 			state = "quarantined"
 		}
-		if err := tx.QueryRow(`INSERT INTO submissions (queue_id, message_id, thread_id, subject, sender, sender_id, content_id, audience, lists, direct, state, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			sub.QueueID, sub.MessageID, sub.ThreadID, sub.Subject, sub.Sender, sub.SenderID, cid, sub.Audience,
-			strings.Join(listNames, " "), len(sub.People), state, now).Scan(&res.ID); err != nil {
-			return err
+		tx.Later(`INSERT INTO submissions (queue_id, message_id, thread_id, subject, sender, sender_id, content_id, audience, lists, direct, state, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, `+contentByHash+`, ?, ?, ?, ?, ?) RETURNING id`, []any{&res.ID},
+			sub.QueueID, sub.MessageID, sub.ThreadID, sub.Subject, sub.Sender, sub.SenderID, sub.Content.Hash, sub.Audience,
+			strings.Join(listNames, " "), len(sub.People), state, now)
+		if sub.Quarantine != nil || sub.Outbound != nil || len(sub.Lists) > 0 || len(sub.Held) > 0 {
+			if err := tx.Flush(); err != nil {
+				return err
+			}
 		}
 		if sub.Quarantine != nil {
 			return quarantineTx(tx, sub, res.ID, cid)
@@ -126,19 +130,21 @@ func (s *Store) Submit(ctx context.Context, sub *Submission) (*SubmitResult, err
 			if viaList {
 				continue
 			}
-			inbox, err := ensureMailboxes(tx, pid)
-			if err != nil {
-				return err
-			}
-			// Posts still pending come first, so UIDs follow arrival.
-			if _, err := materialise(tx, pid, 0); err != nil {
-				return err
-			}
-			to := inbox.ID
-			if sub.Junk {
-				if to, err = junkMailbox(tx, pid); err != nil {
+			if !sub.Junk {
+				d, err := appendToInbox(tx, pid, sub.Content.Hash, &cid, sub.Date)
+				if err != nil {
 					return err
 				}
+				res.Delivered = append(res.Delivered, d)
+				continue
+			}
+			// The queued rows go out with this lookup: cid is set after it.
+			if _, err := deliveryInbox(tx, pid); err != nil {
+				return err
+			}
+			to, err := junkMailbox(tx, pid)
+			if err != nil {
+				return err
 			}
 			uid, err := appendRow(tx, to, cid, 0, "", sub.Date)
 			if err != nil {
@@ -172,9 +178,10 @@ func (s *Store) Submit(ctx context.Context, sub *Submission) (*SubmitResult, err
 			}
 			res.Held = append(res.Held, id)
 		}
-		return nil
+		return tx.Flush()
 	})
 	if err == nil {
+		res.ContentID = cid
 		s.metrics.deliveries.Add(float64(len(res.Delivered)))
 	}
 	return res, err

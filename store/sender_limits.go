@@ -22,26 +22,24 @@ func (s *Store) ReserveSending(ctx context.Context, senderID, recipients int64, 
 	decide func(messages, recipients int64) error) (release func(), err error) {
 	var id int64
 	err = s.Write(ctx, func(tx *Tx) error {
-		// The sender's lock row: whoever holds it counts and reserves.
-		if _, err := tx.Exec(`INSERT INTO sender_locks (sender_id) VALUES (?)
-			ON CONFLICT (sender_id) DO UPDATE SET sender_id = excluded.sender_id`, senderID); err != nil {
-			return err
-		}
+		// The sender's lock row: whoever holds it counts and reserves. The
+		// lock and the two counts go out together (pipeline.go); each
+		// count runs after the lock is held.
+		tx.Later(`INSERT INTO sender_locks (sender_id) VALUES (?)
+			ON CONFLICT (sender_id) DO UPDATE SET sender_id = excluded.sender_id`, nil, senderID)
 		var msgs, sent, flying, flyingTo int64
-		if err := tx.QueryRow(`SELECT COUNT(CASE WHEN created_at > ? THEN 1 END), COALESCE(SUM(audience), 0)
-			FROM submissions WHERE sender_id = ? AND sender_id <> 0 AND created_at > ?`, minuteStart.Unix(), senderID, dayStart.Unix()).Scan(&msgs, &sent); err != nil {
-			return err
-		}
+		tx.Later(`SELECT COUNT(CASE WHEN created_at > ? THEN 1 END), COALESCE(SUM(audience), 0)
+			FROM submissions WHERE sender_id = ? AND sender_id <> 0 AND created_at > ?`, []any{&msgs, &sent}, minuteStart.Unix(), senderID, dayStart.Unix())
 		now := tx.s.now()
-		if err := tx.QueryRow(`SELECT COUNT(*), COALESCE(SUM(recipients), 0) FROM sender_inflight WHERE sender_id = ? AND created_at > ?`,
-			senderID, now.Add(-inflightFor).Unix()).Scan(&flying, &flyingTo); err != nil {
+		if err := tx.ScanRow([]any{&flying, &flyingTo}, `SELECT COUNT(*), COALESCE(SUM(recipients), 0) FROM sender_inflight WHERE sender_id = ? AND created_at > ?`,
+			senderID, now.Add(-inflightFor).Unix()); err != nil {
 			return err
 		}
 		if err := decide(msgs+flying, sent+flyingTo); err != nil {
 			return err
 		}
-		return tx.QueryRow(`INSERT INTO sender_inflight (sender_id, recipients, created_at) VALUES (?, ?, ?) RETURNING id`,
-			senderID, recipients, now.Unix()).Scan(&id)
+		return tx.ScanRow([]any{&id}, `INSERT INTO sender_inflight (sender_id, recipients, created_at) VALUES (?, ?, ?) RETURNING id`,
+			senderID, recipients, now.Unix())
 	})
 	if err != nil {
 		return nil, err
@@ -50,8 +48,8 @@ func (s *Store) ReserveSending(ctx context.Context, senderID, recipients int64, 
 		// Also once the caller's context has ended: a reservation left
 		// behind would count against the person for minutes.
 		if err := s.Write(context.WithoutCancel(ctx), func(tx *Tx) error {
-			_, err := tx.Exec(`DELETE FROM sender_inflight WHERE id = ? OR created_at <= ?`, id, tx.s.now().Add(-inflightFor).Unix())
-			return err
+			tx.Later(`DELETE FROM sender_inflight WHERE id = ? OR created_at <= ?`, nil, id, tx.s.now().Add(-inflightFor).Unix())
+			return nil
 		}); err != nil {
 			s.log.Warn("releasing a sender's in-flight message", "sender", senderID, "err", err)
 		}

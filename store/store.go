@@ -120,6 +120,7 @@ type Config struct {
 type Store struct {
 	w, r    *sql.DB
 	dialect Dialect
+	pipe    Pipeliner // the dialect, when it pipelines (pipeline.go)
 	// statementSnapshots: each statement of a write sees what other
 	// processes committed since the previous one (PostgreSQL's READ
 	// COMMITTED), so what was read before taking a row lock is read again
@@ -188,6 +189,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.between, s.release = cfg.BetweenBatches, cfg.Release
 	s.nodeName = cfg.NodeName
 	s.statementSnapshots = cfg.Dialect.Name() != "sqlite"
+	s.pipe, _ = cfg.Dialect.(Pipeliner)
 	s.revocations = newRevocations(s)
 	s.totpSealers = cfg.TOTPSealers
 	if len(s.totpSealers) == 0 && cfg.Sealer != nil {

@@ -216,9 +216,7 @@ func (s *Store) IndexWords(ctx context.Context) (int, error) {
 			if !b.whole {
 				state = indexPartial
 			}
-			if _, err := tx.Exec(`UPDATE contents SET words_indexed = ? WHERE id = ?`, state, b.id); err != nil {
-				return err
-			}
+			tx.Later(`UPDATE contents SET words_indexed = ? WHERE id = ?`, nil, state, b.id)
 		}
 		return nil
 	})
@@ -233,18 +231,16 @@ func (s *Store) IndexWords(ctx context.Context) (int, error) {
 }
 
 // insertMany inserts args (per values each) in multi-row statements of up
-// to 250 rows.
+// to 250 rows, queued (Tx.Later): they go out together.
 func insertMany(tx *Tx, head, row string, per int, args []any, tail string) error {
 	const rows = 250
 	for len(args) > 0 {
 		n := min(len(args)/per, rows)
 		q := head + strings.Repeat(row+", ", n-1) + row + tail
-		if _, err := tx.Exec(q, args[:n*per]...); err != nil {
-			return err
-		}
+		tx.Later(q, nil, args[:n*per]...)
 		args = args[n*per:]
 	}
-	return nil
+	return tx.Err()
 }
 
 // indexWords runs the indexer until Close: every interval it indexes while
@@ -329,6 +325,13 @@ func (s *Store) SearchIndex(ctx context.Context, mailboxID int64, terms [][]int6
 		return nil, err
 	}
 	defer func() { _ = tx.Rollback() }()
+	if cp, ok := s.dialect.(CustomPlanner); ok {
+		// A common word's postings probed for 500 bodies: the plan made
+		// for other arguments filters every posting of the word.
+		if _, err := tx.ExecContext(ctx, cp.CustomPlans()); err != nil {
+			return nil, err
+		}
+	}
 	type row struct {
 		uid  uint32
 		date int64
