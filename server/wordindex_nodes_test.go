@@ -150,6 +150,9 @@ func TestWordIndexRunsOnceAcrossNodes(t *testing.T) {
 	// whatever part the indexer has reached.
 	send(a, 0, n/2)
 	send(b, n/2, n)
+	if left, err := other.Store.WordIndexBacklog(ctx, 1000); err == nil {
+		t.Logf("searching on %s with %d of %d bodies not indexed yet", other.Node.Name(), left, n)
+	}
 	checkSearch(other, n, "just delivered")
 	caughtUp(a)
 	if ia, ib := indexed(a), indexed(b); ia+ib != n || indexed(other) != 0 {
