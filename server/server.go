@@ -85,7 +85,8 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*store.Store,
 	if cfg.Database != "" {
 		return postgres.Open(ctx, cfg.Database, postgres.Options{BlobDir: filepath.Join(cfg.DataDir, "blobs"), OpenBlobs: openBlobs,
 			KeyFile: cfg.KeyFile, TOTPKeyFile: totpKeyFile(cfg), InlineMax: cfg.InlineMax, Logger: log, Now: cfg.Now,
-			ListGovernance: listGovernance(cfg), NodeName: nodeName(cfg), ExtraMigrations: cfg.ExtraMigrations})
+			ListGovernance: listGovernance(cfg), NodeName: nodeName(cfg), ExtraMigrations: cfg.ExtraMigrations,
+			IndexEvery: -1}) // the word indexer runs under a lease, once joined (startIndexer)
 	}
 	return sqlite.Open(ctx, cfg.DataDir, sqlite.Options{KeyFile: cfg.KeyFile, TOTPKeyFile: totpKeyFile(cfg), InlineMax: cfg.InlineMax,
 		OpenBlobs: openBlobs, Logger: log, Now: cfg.Now, ListGovernance: listGovernance(cfg)})
@@ -208,6 +209,10 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		defer cancel()
 		return node.Leave(ctx)
 	})
+	if cfg.Database != "" {
+		// Stopped before the node leaves (closers run last first).
+		s.closers = append(s.closers, startIndexer(st, node))
+	}
 	s.Scanner = newScanner(cfg.Scan, cfg)
 	var queue submit.Outbound
 	var reports inbound.Enqueuer = st // kept in the outbox until a queue takes them

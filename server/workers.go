@@ -20,6 +20,7 @@ const (
 	JobTrickle    = "post-trickle"
 	JobHeldExpiry = "held-expiry"
 	JobOutbound   = "outbound-queue" // the outbound queue's scheduler (one node sends, so none sends twice)
+	JobWordIndex  = "word-index"     // the word indexer of search (one node reads and indexes each body)
 )
 
 // trickleBatch is how many people one idle moment serves: small enough that
@@ -97,6 +98,19 @@ func startWorkers(st *store.Store, pipe *submit.Pipeline, node *cluster.Node, tr
 		cancel()
 		<-done
 		<-done
+		return nil
+	}
+}
+
+// startIndexer runs the store's word indexer on the node holding the
+// word-index lease, so that each body is fetched and indexed once across
+// the cluster rather than once per node; a search on any node still finds
+// the bodies not indexed yet by reading them (mail/search.go). On SQLite
+// the store runs its indexer itself, as the only process.
+func startIndexer(st *store.Store, node *cluster.Node) func() error {
+	stop := st.StartIndexer(0, func(ctx context.Context) bool { return node.Holds(ctx, JobWordIndex) })
+	return func() error {
+		stop()
 		return nil
 	}
 }

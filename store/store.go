@@ -101,7 +101,8 @@ type Config struct {
 	Release func() error
 	// IndexEvery is how often the word indexer wakes to index the bodies
 	// delivered since (default 250ms); negative: no background indexer
-	// (IndexWords is then called by hand).
+	// (IndexWords is then called by hand, or StartIndexer starts one under
+	// a cluster lease).
 	IndexEvery time.Duration
 	// Feed, when set, carries change announcements to and from the other
 	// processes sharing the database (feed.go).
@@ -207,11 +208,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.stopped.Add(1)
 	go s.writer()
 	if cfg.IndexEvery >= 0 {
-		if cfg.IndexEvery == 0 {
-			cfg.IndexEvery = 250 * time.Millisecond
-		}
-		s.idxDone.Add(1)
-		go s.indexWords(cfg.IndexEvery)
+		s.StartIndexer(cfg.IndexEvery, nil)
 	}
 	if cfg.Maintain != nil {
 		if cfg.MaintainEvery <= 0 {

@@ -243,26 +243,58 @@ func insertMany(tx *Tx, head, row string, per int, args []any, tail string) erro
 	return tx.Err()
 }
 
-// indexWords runs the indexer until Close: every interval it indexes while
-// the writer is free, for at most a quarter of the interval.
-func (s *Store) indexWords(every time.Duration) {
-	defer s.idxDone.Done()
-	t := time.NewTicker(every)
-	defer t.Stop()
+// StartIndexer starts a background word indexer that runs until Close or
+// until stop is called: every interval (0: 250ms) it indexes while the
+// writer is free, for at most a tenth of the interval, and only when runs
+// (nil: always) says this process should. Where several processes share
+// one database, runs is the cluster's lease on the job, so that each body is
+// read and indexed by one node, and another takes over when it stops; a
+// search on any node finds what is not indexed yet by reading it
+// (SearchIndex's Pending hits). Store.Open starts one with no gate when
+// Config.IndexEvery is not negative.
+func (s *Store) StartIndexer(every time.Duration, runs func(context.Context) bool) (stop func()) {
+	if every <= 0 {
+		every = 250 * time.Millisecond
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	done := make(chan struct{})
+	s.idxDone.Add(2)
 	go func() {
-		<-s.idxStop
-		cancel()
-	}()
-	for {
+		defer s.idxDone.Done()
 		select {
 		case <-s.idxStop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	go func() {
+		defer s.idxDone.Done()
+		defer close(done)
+		s.indexWords(ctx, every, runs)
+	}()
+	// Once stop returns, the indexer asks runs no more: a node leaving the
+	// cluster stops it first, so it cannot take the lease again on its way out.
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// indexWords runs the indexer until ctx ends.
+func (s *Store) indexWords(ctx context.Context, every time.Duration, runs func(context.Context) bool) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		if runs != nil && !runs(ctx) {
+			continue
+		}
 		// Deliveries come first: a batch only while nothing else waits to
-		// be written, and for at most a quarter of each interval, so a
+		// be written, and for at most a tenth of each interval, so a
 		// delivery burst leaves the index behind (search checks the
 		// unindexed tail itself) and it catches up when mail is quiet.
 		until := time.Now().Add(every / 10)
@@ -500,4 +532,13 @@ func sortHits(h []IndexHit) {
 		}
 		return h[i].UID > h[j].UID
 	})
+}
+
+// WordIndexBacklog counts the bodies the word indexer has not reached yet,
+// up to max (the partial index contents_unindexed keeps this cheap while
+// the indexer keeps up).
+func (s *Store) WordIndexBacklog(ctx context.Context, max int) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM (SELECT 1 FROM contents WHERE words_indexed = 0 LIMIT ?) x`), max).Scan(&n)
+	return n, err
 }
