@@ -88,6 +88,9 @@ func Fanout(ctx context.Context, cfg FanoutConfig) (*FanoutResult, error) {
 	// Throughput, not policy: each simulated client sends far more than a
 	// person's 30 messages a minute (policy.LimitConfig).
 	sc.SenderLimitsOff = true
+	// Every reader connects from 127.0.0.1, one network to the door's
+	// per-network cap; they hold their sessions open together.
+	sc.IMAPMaxConnsPerNet = max(cfg.Readers+100, 1000)
 	srv, err := server.Start(ctx, sc, nil)
 	if err != nil {
 		return nil, err
