@@ -149,19 +149,15 @@ func (j *journal) flush() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err := j.st.Write(ctx, func(tx *store.Tx) error {
-		for _, a := range audits {
-			if err := tx.Audit(a.actor, a.action, a.target, a.detail); err != nil {
-				return err
-			}
-		}
-		for id, t := range touches {
-			if err := tx.TouchAppPassword(id, t.at, t.from); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	batch := make([]store.JournalAudit, len(audits))
+	for i, a := range audits {
+		batch[i] = store.JournalAudit{Actor: a.actor, Action: a.action, Target: a.target, Detail: a.detail}
+	}
+	uses := make(map[int64]store.AppPasswordUse, len(touches))
+	for id, t := range touches {
+		uses[id] = store.AppPasswordUse{At: t.at, From: t.from}
+	}
+	err := j.st.WriteSignInJournal(ctx, batch, uses)
 	if err != nil {
 		j.metrics.dropped.Add(float64(len(audits)))
 		return err

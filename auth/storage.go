@@ -27,5 +27,7 @@ type Storage interface {
 	SetRecoveryCodes(ctx context.Context, actor string, personID int64, hashes [][]byte) error
 	RecoveryCodesLeft(ctx context.Context, personID int64) (int, error)
 
-	Write(ctx context.Context, fn func(*store.Tx) error) error
+	// WriteSignInJournal writes the journal's batch of audit entries and
+	// app passwords' last uses in one write.
+	WriteSignInJournal(ctx context.Context, audits []store.JournalAudit, uses map[int64]store.AppPasswordUse) error
 }

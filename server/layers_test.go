@@ -26,9 +26,7 @@ var wiring = []string{"server", "cmd/wardmail", "bench", "sim", "clustertest", "
 // storeHolders are services that still take *store.Store (or hand out a
 // *store.Tx) instead of a storage interface of their own, each with why.
 // When one is given its interface, take it off this list: the test says so.
-var storeHolders = map[string]string{
-	"auth": "auth.Storage.Write hands sign-in's journal a *store.Tx",
-}
+var storeHolders = map[string]string{}
 
 // doors are the packages that speak a wire protocol: they call services and
 // import no storage at all.
