@@ -62,9 +62,11 @@ func TestClusterSim(t *testing.T) {
 	}
 }
 
-// Through HAProxy the clients reach both nodes, and the report has a
-// column for the balancer's CPU. (Forty sign-ins cost HAProxy less than the
-// 10 ms tick of /proc's CPU times, so its figure here may be zero.)
+// Through HAProxy every client's sign-in succeeds, and the report has a
+// column for the balancer's CPU. Forty sign-ins cost HAProxy, and each
+// node, less than the 10 ms tick of /proc's CPU times above the idle
+// baseline, so neither figure is asserted here (TestClusterSim asserts the
+// costs on a larger phase; clustertest proves the balancing).
 func TestClusterSimThroughHAProxy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster")
@@ -81,15 +83,6 @@ func TestClusterSimThroughHAProxy(t *testing.T) {
 	p := res.Phases[0]
 	if p.Ops != 40 || p.Errors > 0 || p.PerOp.LBCPUms < 0 || !strings.Contains(res.String(), "lb cpu") {
 		t.Errorf("%d sign-ins through HAProxy, %d errors (%s), %.3f ms of HAProxy CPU each", p.Ops, p.Errors, p.FirstErr, p.PerOp.LBCPUms)
-	}
-	busy := 0
-	for _, n := range p.Nodes {
-		if n.CPUSec > 0 {
-			busy++
-		}
-	}
-	if busy != 2 {
-		t.Errorf("%d of 2 nodes did work behind the balancer", busy)
 	}
 }
 
