@@ -18,6 +18,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"wardmail/auth"
+	"wardmail/freeport"
 	"wardmail/outbound"
 	"wardmail/privilege"
 	"wardmail/server"
@@ -95,7 +96,7 @@ func Outbound(ctx context.Context, cfg OutboundConfig) (*OutboundResult, error) 
 	if err := ensureTools(cfg.Out, false, "smtp-sink"); err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := freeport.Get()
 	if err != nil {
 		return nil, err
 	}
@@ -306,7 +307,7 @@ func postfixE2E(cfg OutboundConfig, routes map[string]string) (float64, error) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return 0, err
 	}
-	port, err := freePort()
+	port, err := freeport.Get()
 	if err != nil {
 		return 0, err
 	}
@@ -353,7 +354,7 @@ func postfixDrain(cfg OutboundConfig, routes map[string]string) (*DrainResult, e
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := freeport.Get()
 	if err != nil {
 		return nil, err
 	}
@@ -431,7 +432,7 @@ func countFiles(dir string) (int, error) {
 // not answer, measures the process while they wait, then points the
 // destination at the sink and measures the drain.
 func downQueue(ctx context.Context, cfg OutboundConfig) (*DownResult, error) {
-	deadPort, err := freePort() // nothing listens there
+	deadPort, err := freeport.Get() // nothing listens there
 	if err != nil {
 		return nil, err
 	}

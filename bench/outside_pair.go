@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"wardmail/freeport"
 )
 
 // mailPair is the reference the issue measures against: a stock Postfix
@@ -23,15 +24,6 @@ type mailPair struct {
 	dir                         string
 	master, dovecot             *exec.Cmd
 	smtpAddr, imapAddr, lmtpAdr string
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // startMailPair starts the pair; Dovecot offers STARTTLS with the
@@ -48,7 +40,7 @@ func startMailPair(certDir, password string) (*mailPair, error) {
 	p := &mailPair{dir: dir}
 	ports := make([]int, 3)
 	for i := range ports {
-		if ports[i], err = freePort(); err != nil {
+		if ports[i], err = freeport.Get(); err != nil {
 			return nil, err
 		}
 	}

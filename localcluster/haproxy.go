@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"wardmail/freeport"
 )
 
 // Balancer is HAProxy in TCP mode in front of the nodes: one frontend per
@@ -38,7 +39,7 @@ defaults
   option redispatch
 `)
 	for _, door := range Doors {
-		p, err := FreePort()
+		p, err := freeport.Get()
 		if err != nil {
 			return nil, err
 		}

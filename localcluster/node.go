@@ -14,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"wardmail/freeport"
 )
 
 // Doors are the listeners every node opens, by config key.
@@ -90,7 +91,7 @@ func NewNode(name string, opt NodeOptions) (*Node, error) {
 		return nil, fmt.Errorf("node %s: %w", name, err)
 	}
 	for _, door := range Doors {
-		p, err := FreePort()
+		p, err := freeport.Get()
 		if err != nil {
 			return nil, err
 		}

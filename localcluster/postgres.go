@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"wardmail/freeport"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 )
@@ -79,7 +80,7 @@ func StartPostgres(opt PostgresOptions) (*Postgres, error) {
 		p.Stop()
 		return nil, err
 	}
-	port, err := FreePort()
+	port, err := freeport.Get()
 	if err != nil {
 		return fail(err)
 	}
@@ -101,7 +102,7 @@ func StartPostgres(opt PostgresOptions) (*Postgres, error) {
 	if !opt.Standby {
 		return p, nil
 	}
-	if port, err = FreePort(); err != nil {
+	if port, err = freeport.Get(); err != nil {
 		return fail(err)
 	}
 	p.Standby = &PGServer{Name: "standby", Dir: filepath.Join(dir, "standby"), Port: port, Log: filepath.Join(dir, "standby.log")}

@@ -30,16 +30,6 @@ func need(paths ...string) error {
 	return nil
 }
 
-// FreePort returns a loopback TCP port nothing listens on now.
-func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // WaitPort waits until addr accepts a connection.
 func WaitPort(addr string, within time.Duration) error {
 	deadline := time.Now().Add(within)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"wardmail/freeport"
 )
 
 // S3Gateway is Versity's S3 gateway (`versitygw posix`) over a folder: a
@@ -59,7 +60,7 @@ func StartS3(dir string) (*S3Gateway, error) {
 	if err := os.MkdirAll(g.Dir, 0o700); err != nil {
 		return nil, err
 	}
-	port, err := FreePort()
+	port, err := freeport.Get()
 	if err != nil {
 		return nil, err
 	}

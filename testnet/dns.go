@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"wardmail/freeport"
 )
 
 // DNS is the test internet's DNS: Knot serving the zones and a signed test
@@ -63,7 +64,7 @@ func (n *Net) startDNS(zones []Zone) (*DNS, error) {
 		}
 	}
 	var err error
-	if d.knotPort, err = freePort(); err != nil {
+	if d.knotPort, err = freeport.Get(); err != nil {
 		return nil, err
 	}
 	if d.unboundPort, err = n.resolverPort(); err != nil {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"wardmail/freeport"
 )
 
 // Options choose the ports that every host shares. Zero values take the
@@ -222,7 +223,7 @@ func (n *Net) resolverPort() (int, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.unboundPort == 0 {
-		p, err := freePort()
+		p, err := freeport.Get()
 		if err != nil {
 			return 0, err
 		}
@@ -234,23 +235,4 @@ func (n *Net) resolverPort() (int, error) {
 // listen opens the shared SMTP (or HTTPS) port on a host.
 func (n *Net) listen(addr netip.Addr, port int) (net.Listener, error) {
 	return net.Listen("tcp", netip.AddrPortFrom(addr, uint16(port)).String())
-}
-
-// freePort finds a port on 127.0.0.1 free for both TCP and UDP, for a daemon
-// (Knot, Unbound) that binds it a moment later.
-func freePort() (int, error) {
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		_ = l.Close()
-		if err == nil {
-			_ = u.Close()
-			return port, nil
-		}
-	}
-	return 0, errors.New("testnet: no free port")
 }

@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"wardmail/freeport"
 )
 
 //go:embed wardmail-test.ndb
@@ -249,12 +250,11 @@ func Rspamd(t testing.TB) *Daemon {
 			t.Fatal(err)
 		}
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freeport.Get()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	_ = l.Close()
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	files := map[string]string{
 		"worker-normal.inc":     fmt.Sprintf("bind_socket = %q;\ncount = 1;\n", addr),
 		"worker-controller.inc": "enabled = false;\n",
