@@ -225,14 +225,18 @@ func (s *Store) commitOnce(batch []*writeReq) (again []*writeReq) {
 	// Each request after the first releases the previous one's savepoint
 	// and opens its own in one round trip (pipelined: in the round trip
 	// of the request's first statement); COMMIT releases the last.
+	// A pipelined request that fails before any of its statements went
+	// out never opened its savepoint, nor released the one before it, so
+	// whether a savepoint is open is tracked, not assumed from i.
 	savepoint := "SAVEPOINT w"
+	open := false // savepoint w exists in the transaction
 	for i, r := range batch {
 		t := &Tx{s: s, tx: tx, ctx: ctx, conn: conn}
 		if single {
 			errs[i] = t.run(r.fn)
 		} else {
 			if conn != nil {
-				if i > 0 {
+				if open {
 					t.Later("RELEASE SAVEPOINT w", nil)
 				}
 				t.Later("SAVEPOINT w", nil)
@@ -243,6 +247,9 @@ func (s *Store) commitOnce(batch []*writeReq) (again []*writeReq) {
 			}
 			savepoint = "RELEASE SAVEPOINT w; SAVEPOINT w"
 			errs[i] = t.run(r.fn)
+			if conn == nil || t.sent {
+				open = true
+			}
 			// A pipelined request that failed before any of its
 			// statements went out (its savepoint included) left
 			// nothing to undo.

@@ -150,3 +150,51 @@ func TestQueuedStatementsThatFailLeaveTheOthers(t *testing.T) {
 		t.Errorf("HIGHESTMODSEQ %d, want %d: a refused write left something, or an accepted one lost it", mb.HighestModSeq, want)
 	}
 }
+
+// A write refused before any of its statements went out, first in its
+// batch, leaves the next write of the batch to succeed: the savepoint the
+// refused one never opened is not released or rolled back to.
+func TestAWriteRefusedFirstInItsBatchLeavesTheNext(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, storetest.Options{IndexEvery: -1})
+	ids := addPeople(t, s, "a@nhs.test")
+	deliver(t, s, "Subject: first\r\n\r\nx\r\n", ids...)
+	inbox, err := s.MailboxByName(ctx, ids[0], "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A write that holds the writer until the next two are queued behind
+	// it, so that they are taken together as one batch.
+	hold, held := make(chan struct{}), make(chan struct{})
+	go func() {
+		_ = s.Write(ctx, func(*store.Tx) error {
+			close(held)
+			<-hold
+			return nil
+		})
+	}()
+	<-held
+	refused := errors.New("refused on purpose")
+	answers := make(chan error, 2)
+	go func() { answers <- s.Write(ctx, func(*store.Tx) error { return refused }) }()
+	for s.WriteQueueLen() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	good := make(chan error, 1)
+	go func() {
+		good <- s.Write(ctx, func(tx *store.Tx) error {
+			tx.Later(`UPDATE mailboxes SET highest_modseq = highest_modseq + 1000 WHERE id = ?`, nil, inbox.ID)
+			return nil
+		})
+	}()
+	for s.WriteQueueLen() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	close(hold)
+	if err := <-answers; !errors.Is(err, refused) {
+		t.Errorf("the refused write: %v, want its own error", err)
+	}
+	if err := <-good; err != nil {
+		t.Fatalf("the good write after it: %v", err)
+	}
+}

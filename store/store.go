@@ -190,12 +190,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.between, s.release = cfg.BetweenBatches, cfg.Release
 	s.nodeName = cfg.NodeName
 	s.statementSnapshots = cfg.Dialect.Name() != "sqlite"
-	// Pipelining (pipeline.go) is off until a fault is fixed: under load a
-	// request that failed in a pipelined batch can leave the next request
-	// without its savepoint ("savepoint w does not exist", seen in
-	// TestQueuedStatementsThatFailLeaveTheOthers on PostgreSQL), failing a
-	// good write. Statements then run one round trip each, as before.
-	_, _ = cfg.Dialect.(Pipeliner)
+	s.pipe, _ = cfg.Dialect.(Pipeliner)
 	s.revocations = newRevocations(s)
 	s.totpSealers = cfg.TOTPSealers
 	if len(s.totpSealers) == 0 && cfg.Sealer != nil {
