@@ -12,6 +12,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,6 +47,9 @@ type DeliverConfig struct {
 	// serve's --database; empty: SQLite in the data folder.
 	Database string
 	Out      io.Writer
+	// LoadProfile, when set, receives a CPU profile of the load phase
+	// alone: not the seeding nor the idle measurement before it.
+	LoadProfile io.Writer
 }
 
 // DeliverResult holds the figures.
@@ -64,11 +68,12 @@ type DeliverResult struct {
 	LoadOpenP99Ms  float64 `json:"imap_open_load_p99_ms"`
 	OpenSamples    [2]int  `json:"imap_open_samples"`
 	// The SELECT alone, without the argon2id hash that LOGIN pays.
-	IdleSelectP50Ms float64 `json:"imap_select_idle_p50_ms"`
-	IdleSelectP99Ms float64 `json:"imap_select_idle_p99_ms"`
-	LoadSelectP50Ms float64 `json:"imap_select_load_p50_ms"`
-	LoadSelectP99Ms float64 `json:"imap_select_load_p99_ms"`
-	Stored          int     `json:"stored_rows_checked"`
+	IdleSelectP50Ms float64     `json:"imap_select_idle_p50_ms"`
+	IdleSelectP99Ms float64     `json:"imap_select_idle_p99_ms"`
+	LoadSelectP50Ms float64     `json:"imap_select_load_p50_ms"`
+	LoadSelectP99Ms float64     `json:"imap_select_load_p99_ms"`
+	Stored          int         `json:"stored_rows_checked"`
+	Writer          WriterStats `json:"store_writer"`
 }
 
 const benchPassword = "bench-password-2026"
@@ -119,6 +124,11 @@ func Deliver(ctx context.Context, cfg DeliverConfig) (*DeliverResult, error) {
 	res.IdleSelectP50Ms, res.IdleSelectP99Ms = sim.PercentileMs(idleSel, 50), sim.PercentileMs(idleSel, 99)
 
 	// Phase 2: the load, with opens and visibility measured alongside.
+	if cfg.LoadProfile != nil {
+		if err := pprof.StartCPUProfile(cfg.LoadProfile); err != nil {
+			return nil, err
+		}
+	}
 	fmt.Fprintf(cfg.Out, "sending %d messages of %d bytes from %d submission clients...\n", cfg.Messages, cfg.Size, cfg.Clients)
 	done := make(chan struct{})
 	var loadOpens, loadSel, visible []time.Duration
@@ -138,6 +148,7 @@ func Deliver(ctx context.Context, cfg DeliverConfig) (*DeliverResult, error) {
 	lat := make([][]time.Duration, cfg.Clients)
 	var wg sync.WaitGroup
 	start := time.Now()
+	writerBefore := readWriterCounters(srv.Registry)
 	var sendErr atomic.Value
 	for i := 0; i < cfg.Clients; i++ {
 		wg.Add(1)
@@ -164,6 +175,10 @@ func Deliver(ctx context.Context, cfg DeliverConfig) (*DeliverResult, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	res.Writer = writerStats(writerBefore, readWriterCounters(srv.Registry), elapsed.Seconds())
+	if cfg.LoadProfile != nil {
+		pprof.StopCPUProfile()
+	}
 	close(done)
 	side.Wait()
 	if e, ok := sendErr.Load().(error); ok {
@@ -202,6 +217,7 @@ func (r *DeliverResult) Print(w io.Writer) {
 	fmt.Fprintf(w, "IMAP LOGIN+SELECT, load    p50 %7.2f ms   p99 %7.2f ms   (%d samples)\n", r.LoadOpenP50Ms, r.LoadOpenP99Ms, r.OpenSamples[1])
 	fmt.Fprintf(w, "IMAP SELECT alone, idle    p50 %7.2f ms   p99 %7.2f ms\n", r.IdleSelectP50Ms, r.IdleSelectP99Ms)
 	fmt.Fprintf(w, "IMAP SELECT alone, load    p50 %7.2f ms   p99 %7.2f ms\n", r.LoadSelectP50Ms, r.LoadSelectP99Ms)
+	r.Writer.print(w)
 	fmt.Fprintf(w, "checked over IMAP STATUS: %d messages in the recipients' INBOXes\n", r.Stored)
 	b, _ := json.Marshal(r)
 	fmt.Fprintf(w, "%s\n", b)

@@ -8,6 +8,9 @@
 #   scripts/test-postgres.sh go test ./store/...  # any command
 #
 # PG_LOG=1 prints the end of the server's log when the command fails.
+# PG_OPTS adds server options, e.g. to see where a benchmark's statements
+# spend PostgreSQL's time:
+#   PG_OPTS="-c shared_preload_libraries=pg_stat_statements" scripts/test-postgres.sh ...
 #
 # Tests given WARDMAIL_TEST_POSTGRES create a database of their own per test
 # (store/storetest), so they stay independent and run in parallel.
@@ -48,7 +51,7 @@ trap stop EXIT
 	{ cat "$dir/initdb.log" >&2; exit 1; }
 # Many tests run at once, each with a database and a reader pool of its own.
 "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o \
-	"-c listen_addresses= -k $dir -p $port -c max_connections=400 -c shared_buffers=64MB" start >/dev/null ||
+	"-c listen_addresses= -k $dir -p $port -c max_connections=400 -c shared_buffers=64MB ${PG_OPTS:-}" start >/dev/null ||
 	{ cat "$dir/server.log" >&2; exit 1; }
 
 export WARDMAIL_TEST_POSTGRES="postgres://wardmail@/postgres?host=$dir&port=$port&sslmode=disable"

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -54,15 +55,26 @@ func runBench(args []string) error {
 	fs.DurationVar(&cfg.Idle, "idle", 5*time.Second, "how long to measure IMAP opens before the load")
 	fs.StringVar(&cfg.DataDir, "data", "", "data folder (default: a temporary one)")
 	database, backends := backendFlags(fs)
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load phase (not the seeding nor the idle opens) to this file; with --backends, one file per backend with its name appended")
 	_ = fs.Parse(args[1:])
-	stop, err := startCPUProfile(*cpuProfile)
-	if err != nil {
-		return err
+	profile := func(name string) (io.Writer, func(), error) {
+		if *cpuProfile == "" {
+			return nil, func() {}, nil
+		}
+		f, err := os.Create(*cpuProfile + name)
+		if err != nil {
+			return nil, nil, err
+		}
+		return f, func() { _ = f.Close() }, nil
 	}
-	defer stop()
 	if *backends == "" {
 		cfg.Database = *database
+		w, done, err := profile("")
+		if err != nil {
+			return err
+		}
+		defer done()
+		cfg.LoadProfile = w
 		res, err := bench.Deliver(context.Background(), cfg)
 		if res != nil {
 			res.Print(os.Stdout)
@@ -71,12 +83,18 @@ func runBench(args []string) error {
 	}
 	var names []string
 	var all []*bench.DeliverResult
-	err = bench.Backends(context.Background(), strings.Split(*backends, ","), *database, os.Stdout, func(name, db string) error {
+	err := bench.Backends(context.Background(), strings.Split(*backends, ","), *database, os.Stdout, func(name, db string) error {
 		c := cfg
 		c.Database = db
 		if c.DataDir != "" {
 			c.DataDir = filepath.Join(c.DataDir, name)
 		}
+		w, done, err := profile("." + name)
+		if err != nil {
+			return err
+		}
+		defer done()
+		c.LoadProfile = w
 		res, err := bench.Deliver(context.Background(), c)
 		if res != nil {
 			res.Print(os.Stdout)
