@@ -30,35 +30,57 @@ type Tx struct {
 	ctx     context.Context
 	changed []int64
 
-	// Statements queued by Later (pipeline.go), sent with the next one
-	// waited for. conn is the writer's connection, set when the dialect
-	// pipelines.
+	// On a pipelining dialect (pipeline.go): conn is the writer's
+	// connection, b what the batch's writes queued, idx this write's place
+	// in the batch, afters the functions to run once its queued statements
+	// have run.
 	conn   *sql.Conn
-	queue  []Queued
-	err    error // the first error of a queued statement
-	failed int   // which statement of the last pipeline gave err
-	sent   bool  // a pipeline went out
+	b      *pipeBatch
+	idx    int
+	afters []func(*Tx) error
+	err    error // the first error of a queued statement or After function
 }
 
-// run runs a write function and then what it left queued. A statement it
-// queued that failed is the request's error, whatever the function made of
-// what followed; what is still queued when the function fails is dropped.
+// run runs a write function, what it left queued and its After functions,
+// for a write that has its transaction, or its savepoint, to itself. A
+// statement it queued that failed is the write's error, whatever the
+// function made of what followed.
 func (t *Tx) run(fn func(*Tx) error) error {
 	err := safeRun(fn, t)
 	if err == nil {
-		err = t.Flush()
+		err = t.finish()
 	}
 	if t.err != nil {
 		err = t.err
 	}
-	t.queue = nil
 	return err
+}
+
+// finish sends what the write queued and runs its After functions (which
+// may queue more), until nothing is left.
+func (t *Tx) finish() error {
+	for {
+		if err := t.Flush(); err != nil {
+			return err
+		}
+		if len(t.afters) == 0 {
+			return nil
+		}
+		fn := t.afters[0]
+		t.afters = t.afters[1:]
+		if err := safeRun(fn, t); err != nil {
+			if t.err == nil {
+				t.err = err
+			}
+			return t.err
+		}
+	}
 }
 
 // Exec runs a statement written with ? placeholders, after what Later
 // queued.
 func (t *Tx) Exec(query string, args ...any) (sql.Result, error) {
-	if t.s.pipe != nil && t.conn != nil {
+	if t.pipelined() {
 		return t.execNow(query, args)
 	}
 	if err := t.Flush(); err != nil {
@@ -106,7 +128,10 @@ func (t *Tx) TouchList(listID int64) { t.changed = append(t.changed, -listID) }
 func (t *Tx) TouchPerson(personID int64) { t.changed = append(t.changed, PersonKey(personID)) }
 
 // Write runs fn in the next group commit and returns once that commit is
-// durable (or failed). fn must not block on anything but the database.
+// durable (or failed). fn must not block on anything but the database, and
+// may run more than once (after a deadlock with another process, or when
+// an earlier write of its batch failed after fn's statements went out with
+// it): it sets, rather than adds to, what it leaves outside.
 func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 	req := &writeReq{fn: fn, done: make(chan error, 1), queued: time.Now()}
 	select {
@@ -222,55 +247,24 @@ func (s *Store) commitOnce(batch []*writeReq) (again []*writeReq) {
 		return
 	}
 	single := len(batch) == 1
-	// Each request after the first releases the previous one's savepoint
-	// and opens its own in one round trip (pipelined: in the round trip
-	// of the request's first statement); COMMIT releases the last.
-	// A pipelined request that fails before any of its statements went
-	// out never opened its savepoint, nor released the one before it, so
-	// whether a savepoint is open is tracked, not assumed from i.
-	savepoint := "SAVEPOINT w"
-	open := false // savepoint w exists in the transaction
-	for i, r := range batch {
+	switch {
+	case single:
 		t := &Tx{s: s, tx: tx, ctx: ctx, conn: conn}
-		if single {
-			errs[i] = t.run(r.fn)
-		} else {
-			if conn != nil {
-				if open {
-					t.Later("RELEASE SAVEPOINT w", nil)
-				}
-				t.Later("SAVEPOINT w", nil)
-			} else if _, err := tx.ExecContext(ctx, savepoint); err != nil {
-				_ = tx.Rollback()
-				fail(fmt.Errorf("store: savepoint: %w", err))
-				return
-			}
-			savepoint = "RELEASE SAVEPOINT w; SAVEPOINT w"
-			errs[i] = t.run(r.fn)
-			if conn == nil || t.sent {
-				open = true
-			}
-			// A pipelined request that failed before any of its
-			// statements went out (its savepoint included) left
-			// nothing to undo.
-			if errs[i] != nil && (conn == nil || t.sent) {
-				if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT w"); err != nil {
-					_ = tx.Rollback()
-					fail(fmt.Errorf("store: rollback to savepoint: %w", err))
-					return
-				}
-				// A deadlock with another process: the rollback gave up
-				// the locks this request took, but the batch's earlier
-				// requests keep theirs until the commit, so running it
-				// again now could meet the same cycle. It runs after.
-				if r.tries < maxRetries && retryable(errs[i]) {
-					errs[i] = errLater
-				}
-			}
+		if conn != nil {
+			t.b = &pipeBatch{sent: make([]bool, 1)}
 		}
-		if errs[i] == nil {
-			r.changed = t.changed
+		if errs[0] = t.run(batch[0].fn); errs[0] == nil {
+			batch[0].changed = t.changed
 		}
+	case conn != nil:
+		err = s.runPipelined(ctx, tx, conn, batch, errs)
+	default:
+		err = s.runInProcess(ctx, tx, batch, errs)
+	}
+	if err != nil {
+		_ = tx.Rollback()
+		fail(err)
+		return
 	}
 	if single && errs[0] != nil {
 		_ = tx.Rollback()

@@ -163,38 +163,117 @@ func TestAWriteRefusedFirstInItsBatchLeavesTheNext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A write that holds the writer until the next two are queued behind
-	// it, so that they are taken together as one batch.
+	refused := errors.New("refused on purpose")
+	errs := queueWrites(t, s,
+		func(*store.Tx) error { return refused },
+		func(tx *store.Tx) error {
+			tx.Later(`UPDATE mailboxes SET highest_modseq = highest_modseq + 1000 WHERE id = ?`, nil, inbox.ID)
+			return nil
+		})
+	if !errors.Is(errs[0], refused) {
+		t.Errorf("the refused write: %v, want its own error", errs[0])
+	}
+	if errs[1] != nil {
+		t.Fatalf("the good write after it: %v", errs[1])
+	}
+}
+
+// holdWriter queues a write that holds the writer until release is
+// called, and returns once the writer is held: writes queued meanwhile are
+// taken together as the next batch.
+func holdWriter(t *testing.T, s *store.Store) (release func()) {
+	t.Helper()
 	hold, held := make(chan struct{}), make(chan struct{})
 	go func() {
-		_ = s.Write(ctx, func(*store.Tx) error {
+		_ = s.Write(context.Background(), func(*store.Tx) error {
 			close(held)
 			<-hold
 			return nil
 		})
 	}()
 	<-held
-	refused := errors.New("refused on purpose")
-	answers := make(chan error, 2)
-	go func() { answers <- s.Write(ctx, func(*store.Tx) error { return refused }) }()
-	for s.WriteQueueLen() < 1 {
-		time.Sleep(time.Millisecond)
+	return func() { close(hold) }
+}
+
+// queueWrites queues the writes in order behind a held writer, as one
+// batch, and returns their answers in the same order.
+func queueWrites(t *testing.T, s *store.Store, fns ...func(*store.Tx) error) []error {
+	t.Helper()
+	release := holdWriter(t, s)
+	answers := make([]chan error, len(fns))
+	for i, fn := range fns {
+		answers[i] = make(chan error, 1)
+		go func() { answers[i] <- s.Write(context.Background(), fn) }()
+		for s.WriteQueueLen() < i+1 {
+			time.Sleep(time.Millisecond)
+		}
 	}
-	good := make(chan error, 1)
-	go func() {
-		good <- s.Write(ctx, func(tx *store.Tx) error {
-			tx.Later(`UPDATE mailboxes SET highest_modseq = highest_modseq + 1000 WHERE id = ?`, nil, inbox.ID)
-			return nil
-		})
-	}()
-	for s.WriteQueueLen() < 2 {
-		time.Sleep(time.Millisecond)
+	release()
+	errs := make([]error, len(fns))
+	for i := range answers {
+		errs[i] = <-answers[i]
 	}
-	close(hold)
-	if err := <-answers; !errors.Is(err, refused) {
-		t.Errorf("the refused write: %v, want its own error", err)
+	return errs
+}
+
+// In a batch whose writes' statements go out together, a write whose
+// statement fails (here a second row under an existing UID), or whose
+// After function fails, fails alone: the writes before and after it in the
+// batch are stored, each once.
+func TestAFailedWriteInAPipelinedBatchLeavesTheOthers(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, storetest.Options{IndexEvery: -1})
+	ids := addPeople(t, s, "a@nhs.test")
+	deliver(t, s, "Subject: first\r\n\r\nx\r\n", ids...)
+	inbox, err := s.MailboxByName(ctx, ids[0], "INBOX")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := <-good; err != nil {
-		t.Fatalf("the good write after it: %v", err)
+	_, before, err := s.Snapshot(ctx, inbox.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bump := func(tx *store.Tx) error {
+		tx.Later(`UPDATE mailboxes SET highest_modseq = highest_modseq + 1000 WHERE id = ?`, nil, inbox.ID)
+		return nil
+	}
+	duplicate := func(tx *store.Tx) error {
+		tx.Later(`UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ?`, nil, inbox.ID)
+		tx.Later(`INSERT INTO mail (mailbox_id, uid, content_id, flags, keywords, modseq, internal_date, saved_date)
+			SELECT mailbox_id, uid, content_id, 0, '', modseq, internal_date, saved_date FROM mail WHERE mailbox_id = ? AND uid = 1`, nil, inbox.ID)
+		return nil
+	}
+	refused := errors.New("refused after its statements ran")
+	failsAfter := func(tx *store.Tx) error {
+		tx.Later(`UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ?`, nil, inbox.ID)
+		tx.After(func(*store.Tx) error { return refused })
+		return nil
+	}
+	errs := queueWrites(t, s, bump, duplicate, bump, failsAfter, bump)
+	for i, err := range errs {
+		switch i {
+		case 1:
+			if err == nil {
+				t.Errorf("write %d: the duplicate row was accepted", i)
+			}
+		case 3:
+			if !errors.Is(err, refused) {
+				t.Errorf("write %d: %v, want its After function's error", i, err)
+			}
+		default:
+			if err != nil {
+				t.Errorf("write %d: %v", i, err)
+			}
+		}
+	}
+	refs, mb, err := s.Snapshot(ctx, inbox.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refs) != 1 {
+		t.Errorf("%d messages, want the 1 delivered", len(refs))
+	}
+	if want := before.HighestModSeq + 3000; mb.HighestModSeq != want {
+		t.Errorf("HIGHESTMODSEQ %d, want %d: a failed write left something, or a good one was lost", mb.HighestModSeq, want)
 	}
 }

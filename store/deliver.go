@@ -82,7 +82,9 @@ type Delivered struct {
 func (s *Store) Deliver(ctx context.Context, c *Content, personIDs []int64, date time.Time) ([]Delivered, error) {
 	var out []Delivered
 	err := s.Write(ctx, func(tx *Tx) error {
-		out = out[:0]
+		// Each appended place is filled once its statements have run
+		// (pipeline.go): the slice is made big enough never to move.
+		out = make([]Delivered, 0, len(personIDs))
 		var cid int64
 		putContentLater(tx, c, &cid)
 		seen := make(map[int64]bool, len(personIDs))
@@ -91,11 +93,14 @@ func (s *Store) Deliver(ctx context.Context, c *Content, personIDs []int64, date
 				continue
 			}
 			seen[pid] = true
-			d, err := appendToInbox(tx, pid, c.Hash, &cid, date)
-			if err != nil {
+			out = append(out, Delivered{})
+			add := appendToInbox
+			if len(personIDs) == 1 {
+				add = appendToInboxLater
+			}
+			if err := add(tx, pid, c.Hash, &cid, date, &out[len(out)-1]); err != nil {
 				return err
 			}
-			out = append(out, d)
 		}
 		return nil
 	})
@@ -133,33 +138,74 @@ func (s *Store) Append(ctx context.Context, mailboxID int64, c *Content, flags [
 // process, the INBOX is read under its row lock (made at the person's
 // first message, pending posts put in it first) and the row appended
 // after.
-func appendToInbox(tx *Tx, personID int64, hash string, contentID *int64, date time.Time) (Delivered, error) {
-	d := Delivered{PersonID: personID}
-	if tx.s.pipe != nil && tx.conn != nil {
-		tx.Later(`INSERT INTO mail (mailbox_id, uid, content_id, flags, keywords, modseq, internal_date, saved_date)
-			SELECT id, uid_next, `+contentByHash+`, 0, '', highest_modseq + 1, ?, ? FROM mailboxes
-			WHERE person_id = ? AND name = 'INBOX' AND NOT EXISTS (`+pendingForPerson+`)
-			ON CONFLICT (mailbox_id, uid) DO NOTHING`, nil,
-			hash, date.Unix(), tx.s.now().Unix(), personID, personID)
-		err := tx.ScanRow([]any{&d.MailboxID, &d.UID}, `UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1
-			WHERE person_id = ? AND name = 'INBOX' AND EXISTS (SELECT 1 FROM mail WHERE mail.mailbox_id = mailboxes.id AND mail.uid = mailboxes.uid_next)
-			RETURNING id, uid_next - 1`, personID)
+func appendToInbox(tx *Tx, personID int64, hash string, contentID *int64, date time.Time, d *Delivered) error {
+	*d = Delivered{PersonID: personID}
+	if tx.pipelined() {
+		tx.Later(appendToInboxSQL, nil, hash, date.Unix(), tx.s.now().Unix(), personID, personID)
+		err := tx.ScanRow([]any{&d.MailboxID, &d.UID}, moveInboxSQL, personID)
 		if err == nil {
 			tx.Touch(d.MailboxID)
-			return d, nil
+			return nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
-			return d, err
+			return err
 		}
 	}
+	return appendToInboxSlowly(tx, personID, contentID, date, d)
+}
+
+// appendToInboxLater is appendToInbox for a write that delivers to one
+// person: on a pipelining database the usual case costs no round trip of
+// its own, its statements going out with the batch's and its outcome read
+// after them (Tx.After). A write to several people takes their INBOXes'
+// locks in order with appendToInbox instead: one whose usual case failed
+// would take its lock in an After function, after the others', and could
+// deadlock with another process taking them in order.
+func appendToInboxLater(tx *Tx, personID int64, hash string, contentID *int64, date time.Time, d *Delivered) error {
+	if !tx.pipelined() {
+		return appendToInbox(tx, personID, hash, contentID, date, d)
+	}
+	*d = Delivered{PersonID: personID}
+	tx.Later(appendToInboxSQL, nil, hash, date.Unix(), tx.s.now().Unix(), personID, personID)
+	var found bool
+	tx.LaterRow(moveInboxSQL, &found, []any{&d.MailboxID, &d.UID}, personID)
+	tx.After(func(tx *Tx) error {
+		if found {
+			tx.Touch(d.MailboxID)
+			return nil
+		}
+		return appendToInboxSlowly(tx, personID, contentID, date, d)
+	})
+	return nil
+}
+
+// appendToInboxSQL inserts a message at its INBOX's UIDNEXT unless posts
+// are pending for the person (arguments: content hash, internal date,
+// saved date, person, person); moveInboxSQL then moves UIDNEXT and
+// HIGHESTMODSEQ on if and only if a row is at UIDNEXT, returning the
+// mailbox and the UID (argument: person).
+const (
+	appendToInboxSQL = `INSERT INTO mail (mailbox_id, uid, content_id, flags, keywords, modseq, internal_date, saved_date)
+		SELECT id, uid_next, ` + contentByHash + `, 0, '', highest_modseq + 1, ?, ? FROM mailboxes
+		WHERE person_id = ? AND name = 'INBOX' AND NOT EXISTS (` + pendingForPerson + `)
+		ON CONFLICT (mailbox_id, uid) DO NOTHING`
+	moveInboxSQL = `UPDATE mailboxes SET uid_next = uid_next + 1, highest_modseq = highest_modseq + 1
+		WHERE person_id = ? AND name = 'INBOX' AND EXISTS (SELECT 1 FROM mail WHERE mail.mailbox_id = mailboxes.id AND mail.uid = mailboxes.uid_next)
+		RETURNING id, uid_next - 1`
+)
+
+// appendToInboxSlowly reads the INBOX under its row lock, makes the
+// mailboxes at a person's first message and takes in pending posts first,
+// then appends the row.
+func appendToInboxSlowly(tx *Tx, personID int64, contentID *int64, date time.Time, d *Delivered) error {
 	inbox, err := deliveryInbox(tx, personID)
 	if err != nil {
-		return d, err
+		return err
 	}
 	d.MailboxID = inbox.ID
 	// The content's row went out with the lookup: *contentID is set.
 	d.UID, err = appendRow(tx, inbox.ID, *contentID, 0, "", date)
-	return d, err
+	return err
 }
 
 // pendingForPerson selects a person's (the argument's) posts not yet in

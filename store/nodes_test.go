@@ -366,3 +366,60 @@ func TestTwoNodesDeliverToOneInbox(t *testing.T) {
 		}
 	}
 }
+
+// Both nodes deliver one-to-one messages to the same two people at once:
+// the statements of such a delivery go out with the rest of its batch and
+// its outcome is read after them, so a delivery that lost its UID to the
+// other node's takes the next one afterwards. Every delivery answered OK
+// is in the INBOX once, under the UID it was answered with.
+func TestTwoNodesDeliverOneToOne(t *testing.T) {
+	ctx := context.Background()
+	a, b := twoNodes(t)
+	ids := addPeople(t, a, "busy@nhs.test", "other@nhs.test")
+	deliver(t, a, "Subject: first\r\n\r\nx\r\n", ids...) // the INBOXes exist
+	const each = 200
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	answered := map[[2]int64]string{} // mailbox and UID: the body's hash
+	for n, s := range []*store.Store{a, b} {
+		for g := range 10 {
+			wg.Go(func() {
+				for i := range each / 10 {
+					c := content(t, s, fmt.Sprintf("Subject: node %d writer %d message %d\r\n\r\nx\r\n", n, g, i))
+					out, err := s.Deliver(ctx, c, ids[i%2:i%2+1], time.Now())
+					if err != nil {
+						t.Errorf("node %d: %v", n, err)
+						return
+					}
+					mu.Lock()
+					k := [2]int64{out[0].MailboxID, int64(out[0].UID)}
+					if _, ok := answered[k]; ok || out[0].UID == 0 {
+						t.Errorf("mailbox %d UID %d answered twice", k[0], k[1])
+					}
+					answered[k] = c.Hash
+					mu.Unlock()
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for _, p := range ids {
+		if got := inboxContents(t, b, p); len(got) != each+1 {
+			t.Errorf("person %d: %d distinct messages, want %d", p, len(got), each+1)
+		}
+		mb, err := a.MailboxByName(ctx, p, "INBOX")
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs, _, err := a.Snapshot(ctx, mb.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range refs {
+			delete(answered, [2]int64{mb.ID, int64(r.UID)})
+		}
+	}
+	if len(answered) != 0 {
+		t.Errorf("%d deliveries answered with a UID that holds no message", len(answered))
+	}
+}

@@ -7,21 +7,23 @@ import (
 )
 
 // Pipelining: on a database in another process every statement is a round
-// trip, and the group commit's one writer runs its batch's statements one
-// after the other, so the round trips of a delivery, not the commit, bound
-// how many deliveries a second it can store. A write function queues the
-// statements whose results it does not need at once (Tx.Later) and the
-// queue goes out with the next statement it waits for (Tx.ScanRow, or any
-// Exec, Query or QueryRow), in one round trip when the dialect can
-// pipeline. On SQLite, in process, a queued statement simply runs at once.
+// trip, and the group commit's one writer runs its batch's writes one after
+// the other, so round trips, not the commit, bound how many deliveries a
+// second it can store. A write function queues the statements whose
+// results it does not need at once (Tx.Later, Tx.LaterRow) and reads their
+// results in a function run after them (Tx.After). The writer sends what
+// every write of a batch queued together, in one round trip, and runs the
+// After functions once the results are back; a statement a write waits for
+// (Tx.ScanRow, or any Exec, Query or QueryRow) takes everything queued
+// before it along. On SQLite, in process, a queued statement simply runs at
+// once, and so does an After function.
 
 // Pipeliner is implemented by a Dialect whose driver can send several
 // statements in one round trip. Pipeline runs qs in order on conn, inside
 // the transaction open on it, and scans the first row of each query that
-// has a Dest (sql.ErrNoRows when it has none). It returns the first error
-// and the index of the statement that gave it, after which the rest did not
-// run (and on PostgreSQL the transaction is aborted until the writer rolls
-// back to its savepoint).
+// has a Dest. It returns the first error and the index of the statement
+// that gave it, after which the rest did not run (and on PostgreSQL the
+// transaction is aborted until the writer rolls back to a savepoint).
 type Pipeliner interface {
 	Pipeline(ctx context.Context, conn *sql.Conn, qs []Queued) (failed int, err error)
 }
@@ -32,39 +34,106 @@ type Queued struct {
 	Query string
 	Args  []any
 	Dest  []any
+	// Found, when set with Dest, makes a query that returns no row a
+	// success: *Found says whether a row came (otherwise no row is
+	// sql.ErrNoRows).
+	Found *bool
 	// Affected, when set, receives the rows a statement without Dest
 	// changed.
 	Affected *int64
 }
 
+// pipeBatch is what the writes of one batch queued and has not been sent,
+// with the write (its index in the batch) each statement belongs to, and
+// what a write learnt of another's failure.
+type pipeBatch struct {
+	q     []Queued
+	owner []int
+	sent  []bool // a statement of the write went out
+	// The write, before the one flushing, whose statement failed, and the
+	// error: the flushing write stops with errEarlierWrite.
+	earlier    int
+	earlierErr error
+}
+
+// errEarlierWrite stops a write whose round trip failed on a statement of
+// an earlier write of the batch: the statements after it did not run, and
+// the writer runs this write again once it has rolled the earlier one back.
+var errEarlierWrite = errors.New("store: an earlier write of the batch failed")
+
+// pipelined reports whether statements are queued and sent together.
+func (t *Tx) pipelined() bool { return t.b != nil }
+
 // Later queues a statement written with ? placeholders. It runs before the
-// next statement the write function waits for, or when the function
-// returns; dest, if given, is filled with its first row by then. Its error
-// fails the write function's request (Err) even when the function itself
-// returns nil, so a function need not check it.
+// next statement the write function waits for, or with the batch; dest, if
+// given, is filled with its first row before any After function runs and
+// before the write is answered. Its error fails the write (Err) even when
+// the function itself returns nil, so a function need not check it.
 func (t *Tx) Later(query string, dest []any, args ...any) {
+	t.later(Queued{Query: t.s.q(query), Args: args, Dest: dest})
+}
+
+// LaterRow queues a query whose row may be missing: *found says, once it
+// has run (in an After function), whether dest was filled.
+func (t *Tx) LaterRow(query string, found *bool, dest []any, args ...any) {
+	t.later(Queued{Query: t.s.q(query), Args: args, Dest: dest, Found: found})
+}
+
+func (t *Tx) later(q Queued) {
 	if t.err != nil {
 		return
 	}
-	if t.s.pipe == nil || t.conn == nil {
+	if !t.pipelined() {
 		// In process: nothing to save by waiting.
-		var err error
-		if dest == nil {
-			_, err = t.tx.ExecContext(t.ctx, t.s.q(query), args...)
-		} else {
-			err = t.tx.QueryRowContext(t.ctx, t.s.q(query), args...).Scan(dest...)
-		}
-		t.err = err
+		t.err = t.runNow(q)
 		return
 	}
-	t.queue = append(t.queue, Queued{Query: t.s.q(query), Args: args, Dest: dest})
+	t.b.q = append(t.b.q, q)
+	t.b.owner = append(t.b.owner, t.idx)
+}
+
+// runNow runs one queued statement on the transaction.
+func (t *Tx) runNow(q Queued) error {
+	if q.Dest == nil {
+		res, err := t.tx.ExecContext(t.ctx, q.Query, q.Args...)
+		if err == nil && q.Affected != nil {
+			*q.Affected, err = res.RowsAffected()
+		}
+		return err
+	}
+	err := t.tx.QueryRowContext(t.ctx, q.Query, q.Args...).Scan(q.Dest...)
+	if q.Found != nil {
+		*q.Found = err == nil
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+	}
+	return err
+}
+
+// After runs fn once the statements queued so far have run and filled
+// their destinations: at once in process; on a pipelining database after
+// the batch's statements came back, possibly after other writes' ones. fn
+// runs in the write's transaction and may queue more; its error, like a
+// queued statement's, fails the write.
+func (t *Tx) After(fn func(*Tx) error) {
+	if t.err != nil {
+		return
+	}
+	if !t.pipelined() {
+		if err := fn(t); err != nil && t.err == nil {
+			t.err = err
+		}
+		return
+	}
+	t.afters = append(t.afters, fn)
 }
 
 // ScanRow runs a query written with ? placeholders together with whatever
-// Later queued, in one round trip, and scans its first row into dest
+// was queued, in one round trip, and scans its first row into dest
 // (sql.ErrNoRows when there is none).
 func (t *Tx) ScanRow(dest []any, query string, args ...any) error {
-	if t.s.pipe == nil || t.conn == nil {
+	if !t.pipelined() {
 		if err := t.Flush(); err != nil {
 			return err
 		}
@@ -73,40 +142,40 @@ func (t *Tx) ScanRow(dest []any, query string, args ...any) error {
 	if t.err != nil {
 		return t.err
 	}
-	t.queue = append(t.queue, Queued{Query: t.s.q(query), Args: args, Dest: dest})
-	n := len(t.queue)
-	if err := t.Flush(); err != nil {
-		if t.failed < n-1 {
-			// A queued statement before this one failed: that is the
-			// request's error, and this query did not run.
-			return err
-		}
-		// This query's own outcome (sql.ErrNoRows included) is the
-		// caller's to judge, not a failure of the request.
-		t.err = nil
-		return err
-	}
-	return nil
+	t.b.q = append(t.b.q, Queued{Query: t.s.q(query), Args: args, Dest: dest})
+	t.b.owner = append(t.b.owner, t.idx)
+	return t.flushOwn()
 }
 
 // execNow is Exec on a pipelining dialect: the statement goes out with
-// what is queued (the request's savepoint at least), one round trip.
+// what is queued (the write's savepoint at least), one round trip.
 func (t *Tx) execNow(query string, args []any) (sql.Result, error) {
 	if t.err != nil {
 		return nil, t.err
 	}
 	var n int64
-	t.queue = append(t.queue, Queued{Query: t.s.q(query), Args: args, Affected: &n})
-	at := len(t.queue) - 1
-	if err := t.Flush(); err != nil {
-		if t.failed < at {
-			return nil, err
-		}
-		// The statement's own failure: the caller's to return.
-		t.err = nil
+	t.b.q = append(t.b.q, Queued{Query: t.s.q(query), Args: args, Affected: &n})
+	t.b.owner = append(t.b.owner, t.idx)
+	if err := t.flushOwn(); err != nil {
 		return nil, err
 	}
 	return affected(n), nil
+}
+
+// flushOwn sends what is queued, of which the last statement is the
+// caller's: that statement's own failure (sql.ErrNoRows included) is the
+// caller's to judge and does not fail the write by itself, an earlier
+// one's does.
+func (t *Tx) flushOwn() error {
+	last := len(t.b.q) - 1
+	failed, err := t.send()
+	if err == nil {
+		return nil
+	}
+	if failed == last && !errors.Is(err, errEarlierWrite) {
+		t.err = nil
+	}
+	return err
 }
 
 // affected is the sql.Result of a pipelined statement.
@@ -117,19 +186,50 @@ func (affected) LastInsertId() (int64, error) {
 	return 0, errors.New("store: no LastInsertId: use RETURNING")
 }
 
-// Flush runs what Later queued and returns the first error of the
-// request's queued statements, now or earlier.
+// Flush runs what was queued and returns the first error of the write's
+// queued statements, now or earlier.
 func (t *Tx) Flush() error {
-	if t.err != nil || len(t.queue) == 0 {
+	if t.err != nil || !t.pipelined() {
 		return t.err
 	}
-	q := t.queue
-	t.queue = t.queue[:0]
-	t.sent = true
-	if failed, err := t.s.pipe.Pipeline(t.ctx, t.conn, q); err != nil {
-		t.failed, t.err = failed, err
+	_, err := t.send()
+	return err
+}
+
+// send sends the batch's queued statements in one round trip. A failure
+// of one of this write's statements becomes its error (t.err); a failure
+// of an earlier write's is recorded for the writer, and this write stops
+// with errEarlierWrite. It returns the failed statement's index.
+func (t *Tx) send() (int, error) {
+	b := t.b
+	if len(b.q) == 0 {
+		return 0, t.err
 	}
-	return t.err
+	q, owner := b.q, b.owner
+	b.q, b.owner = nil, nil
+	for _, o := range owner {
+		b.sent[o] = true
+	}
+	failed, err := t.s.pipe.Pipeline(t.ctx, t.conn, q)
+	if err == nil {
+		return 0, nil
+	}
+	if owner[failed] != t.idx {
+		b.earlier, b.earlierErr = owner[failed], err
+		err = errEarlierWrite
+	}
+	t.err = err
+	return failed, err
+}
+
+// dropQueued forgets what this write queued and did not send: it failed
+// before they went out.
+func (b *pipeBatch) dropQueued(idx int) {
+	n := len(b.owner)
+	for n > 0 && b.owner[n-1] == idx {
+		n--
+	}
+	b.q, b.owner = b.q[:n], b.owner[:n]
 }
 
 // Err is the first error of a statement queued by Later (nil when every

@@ -117,6 +117,9 @@ func (s *Store) Submit(ctx context.Context, sub *Submission) (*SubmitResult, err
 		if err := insertOutbound(tx, res.ID, cid, sub); err != nil {
 			return err
 		}
+		// Each appended place is filled once its statements have run
+		// (pipeline.go): the slice is made big enough never to move.
+		res.Delivered = make([]Delivered, 0, len(sub.People))
 		seen := make(map[int64]bool, len(sub.People))
 		for _, pid := range sub.People {
 			if seen[pid] {
@@ -131,11 +134,14 @@ func (s *Store) Submit(ctx context.Context, sub *Submission) (*SubmitResult, err
 				continue
 			}
 			if !sub.Junk {
-				d, err := appendToInbox(tx, pid, sub.Content.Hash, &cid, sub.Date)
-				if err != nil {
+				res.Delivered = append(res.Delivered, Delivered{})
+				add := appendToInbox
+				if len(sub.People) == 1 && len(sub.Lists) == 0 {
+					add = appendToInboxLater
+				}
+				if err := add(tx, pid, sub.Content.Hash, &cid, sub.Date, &res.Delivered[len(res.Delivered)-1]); err != nil {
 					return err
 				}
-				res.Delivered = append(res.Delivered, d)
 				continue
 			}
 			// The queued rows go out with this lookup: cid is set after it.
@@ -178,7 +184,7 @@ func (s *Store) Submit(ctx context.Context, sub *Submission) (*SubmitResult, err
 			}
 			res.Held = append(res.Held, id)
 		}
-		return tx.Flush()
+		return nil
 	})
 	if err == nil {
 		res.ContentID = cid

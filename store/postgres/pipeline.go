@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -40,6 +41,12 @@ func (Dialect) Pipeline(ctx context.Context, conn *sql.Conn, qs []store.Queued) 
 				}
 			} else {
 				err = br.QueryRow().Scan(q.Dest...)
+				if q.Found != nil {
+					*q.Found = err == nil
+					if errors.Is(err, pgx.ErrNoRows) {
+						err = nil
+					}
+				}
 			}
 			if err != nil {
 				failed, first = i, err
