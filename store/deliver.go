@@ -279,16 +279,14 @@ func appendRows(tx *Tx, mailboxID int64, rows []newRow) error {
 		return err
 	}
 	firstUID, firstModSeq := next-uint32(len(rows)), modseq-uint64(len(rows))+1
-	ins, err := tx.prepare(`INSERT INTO mail (mailbox_id, uid, content_id, flags, keywords, modseq, internal_date, saved_date, via_post) VALUES (?, ?, ?, 0, '', ?, ?, ?, 1)`)
-	if err != nil {
-		return err
-	}
-	defer ins.Close()
 	saved := tx.s.now().Unix()
+	args := make([]any, 0, 6*len(rows))
 	for i, r := range rows {
-		if _, err := ins.ExecContext(tx.ctx, mailboxID, firstUID+uint32(i), r.contentID, firstModSeq+uint64(i), r.date.Unix(), saved); err != nil {
-			return err
-		}
+		args = append(args, mailboxID, firstUID+uint32(i), r.contentID, firstModSeq+uint64(i), r.date.Unix(), saved)
+	}
+	if err := insertMany(tx, `INSERT INTO mail (mailbox_id, uid, content_id, flags, keywords, modseq, internal_date, saved_date, via_post) VALUES `,
+		"(?, ?, ?, 0, '', ?, ?, ?, 1)", 6, args, ""); err != nil {
+		return err
 	}
 	tx.Touch(mailboxID)
 	return nil

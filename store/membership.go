@@ -340,15 +340,12 @@ func (s *Store) applyMembership(ctx context.Context, listID int64, members []int
 			if err != nil {
 				return err
 			}
-			st, err := tx.prepare(`INSERT INTO memberships (list_id, person_id, pos) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
+			args := make([]any, 0, 3*len(chunk))
 			for _, p := range chunk {
-				if _, err := st.ExecContext(tx.ctx, listID, p, end); err != nil {
-					return err
-				}
+				args = append(args, listID, p, end)
+			}
+			if err := insertMany(tx, `INSERT INTO memberships (list_id, person_id, pos) VALUES `, "(?, ?, ?)", 3, args, ` ON CONFLICT DO NOTHING`); err != nil {
+				return err
 			}
 			// A joiner's open IMAP session learns of its new list when
 			// woken; for a few joiners, wake them now. (A national list's

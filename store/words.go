@@ -230,19 +230,6 @@ func (s *Store) IndexWords(ctx context.Context) (int, error) {
 	return len(batch), nil
 }
 
-// insertMany inserts args (per values each) in multi-row statements of up
-// to 250 rows, queued (Tx.Later): they go out together.
-func insertMany(tx *Tx, head, row string, per int, args []any, tail string) error {
-	const rows = 250
-	for len(args) > 0 {
-		n := min(len(args)/per, rows)
-		q := head + strings.Repeat(row+", ", n-1) + row + tail
-		tx.Later(q, nil, args[:n*per]...)
-		args = args[n*per:]
-	}
-	return tx.Err()
-}
-
 // StartIndexer starts a background word indexer that runs until Close or
 // until stop is called: every interval (0: 250ms) it indexes while the
 // writer is free, for at most a tenth of the interval, and only when runs
