@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
 )
 
@@ -45,13 +47,15 @@ func (s *Store) runInProcess(ctx context.Context, tx *sql.Tx, batch []*writeReq,
 // its statements in a round trip that carried theirs, or its After
 // function), the batch rolls back to "wj" and runs the writes after j
 // again: a write function may run more than once, as after a deadlock.
-func (s *Store) runPipelined(ctx context.Context, tx *sql.Tx, conn *sql.Conn, batch []*writeReq, errs []error) error {
-	b := &pipeBatch{sent: make([]bool, len(batch))}
+func (s *Store) runPipelined(ctx context.Context, conn *sql.Conn, b *pipeBatch, batch []*writeReq, errs []error) error {
 	txs := make([]*Tx, len(batch))
 	// undo rolls back write j and all after it, and records j's error.
 	undo := func(j int, err error) error {
+		if j < 0 {
+			return fmt.Errorf("store: begin: %w", err)
+		}
 		b.q, b.owner = nil, nil
-		if _, rerr := tx.ExecContext(ctx, fmt.Sprintf("ROLLBACK TO SAVEPOINT w%d", j)); rerr != nil {
+		if _, rerr := conn.ExecContext(ctx, fmt.Sprintf("ROLLBACK TO SAVEPOINT w%d", j)); rerr != nil {
 			return fmt.Errorf("store: rollback to savepoint: %w", rerr)
 		}
 		errs[j] = s.orLater(batch[j], err)
@@ -64,7 +68,7 @@ func (s *Store) runPipelined(ctx context.Context, tx *sql.Tx, conn *sql.Conn, ba
 	for from := 0; ; {
 		redo := -1 // the write after which the others run again
 		for i := from; i < len(batch) && redo < 0; i++ {
-			t := &Tx{s: s, tx: tx, ctx: ctx, conn: conn, b: b, idx: i}
+			t := &Tx{s: s, tx: conn, ctx: ctx, conn: conn, b: b, idx: i}
 			txs[i], errs[i], b.sent[i] = t, nil, false
 			t.Later(fmt.Sprintf("SAVEPOINT w%d", i), nil)
 			err := safeRun(batch[i].fn, t)
@@ -93,7 +97,7 @@ func (s *Store) runPipelined(ctx context.Context, tx *sql.Tx, conn *sql.Conn, ba
 			continue
 		}
 		// The rest of the queue, then the After functions in write order.
-		end := &Tx{s: s, tx: tx, ctx: ctx, conn: conn, b: b, idx: -1}
+		end := &Tx{s: s, tx: conn, ctx: ctx, conn: conn, b: b, idx: -1}
 		if _, err := end.send(); err != nil {
 			if err := undo(b.earlier, b.earlierErr); err != nil {
 				return err
@@ -136,4 +140,70 @@ func (s *Store) orLater(r *writeReq, err error) error {
 		return errLater
 	}
 	return err
+}
+
+// commitPipelined runs a batch on a pipelining dialect, on a connection
+// held for it: BEGIN goes out with the first round trip and COMMIT with the
+// changes' announcement in the last, so that a batch of writes that need
+// no answer before the end costs two round trips in all. ok says the batch
+// committed; otherwise its writes were answered, except those returned to
+// run again.
+func (s *Store) commitPipelined(ctx context.Context, batch []*writeReq, errs []error, fail func(error)) (again []*writeReq, ok bool) {
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		fail(fmt.Errorf("store: begin: %w", err))
+		return nil, false
+	}
+	defer conn.Close()
+	b := &pipeBatch{sent: make([]bool, len(batch)), q: []Queued{{Query: "BEGIN"}}, owner: []int{-1}}
+	// rollback ends the transaction when BEGIN went out; a connection it
+	// cannot roll back is closed, not given back to the pool.
+	rollback := func() {
+		if b.began {
+			if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+		}
+	}
+	if len(batch) == 1 {
+		t := &Tx{s: s, tx: conn, ctx: ctx, conn: conn, b: b}
+		errs[0] = t.run(batch[0].fn)
+		if errors.Is(errs[0], errEarlierWrite) {
+			errs[0] = fmt.Errorf("store: begin: %w", b.earlierErr)
+		}
+		if errs[0] != nil {
+			rollback()
+			return s.again(batch[0], errs[0]), false
+		}
+		batch[0].changed = t.changed
+	} else if err := s.runPipelined(ctx, conn, b, batch, errs); err != nil {
+		rollback()
+		fail(err)
+		return nil, false
+	}
+	if err := s.announce(ctx, queueing{b}, batch, errs); err != nil {
+		rollback()
+		s.metrics.notifyErrors.Inc()
+		fail(fmt.Errorf("store: announcing the changes: %w", err))
+		return nil, false
+	}
+	b.q, b.owner = append(b.q, Queued{Query: "COMMIT"}), append(b.owner, -1)
+	end := &Tx{s: s, tx: conn, ctx: ctx, conn: conn, b: b, idx: -1}
+	if _, err := end.send(); err != nil {
+		// A failed COMMIT ends the transaction; a statement before it
+		// that failed leaves it open, aborted.
+		rollback()
+		fail(fmt.Errorf("store: commit: %w", b.earlierErr))
+		return nil, false
+	}
+	return nil, true
+}
+
+// queueing is an Execer that queues its statements in a batch, for the
+// changes' announcement that goes out with COMMIT.
+type queueing struct{ b *pipeBatch }
+
+func (q queueing) ExecContext(_ context.Context, query string, args ...any) (sql.Result, error) {
+	q.b.q, q.b.owner = append(q.b.q, Queued{Query: query, Args: args}), append(q.b.owner, -1)
+	return affected(0), nil
 }

@@ -26,7 +26,7 @@ type writeReq struct {
 // Tx is a write transaction as a write function sees it.
 type Tx struct {
 	s       *Store
-	tx      *sql.Tx
+	tx      execer
 	ctx     context.Context
 	changed []int64
 
@@ -228,63 +228,40 @@ func (s *Store) commitOnce(batch []*writeReq) (again []*writeReq) {
 		}
 		s.metrics.commitErrors.Inc()
 	}
-	// A pipelining dialect sends statements on the connection itself
-	// (pipeline.go), so the transaction is begun on a connection held for
-	// the batch.
-	var conn *sql.Conn
-	var tx *sql.Tx
-	var err error
 	if s.pipe != nil {
-		if conn, err = s.w.Conn(ctx); err == nil {
-			defer conn.Close()
-			tx, err = conn.BeginTx(ctx, nil)
+		if again, ok := s.commitPipelined(ctx, batch, errs, fail); !ok {
+			return again
 		}
 	} else {
-		tx, err = s.w.BeginTx(ctx, nil)
-	}
-	if err != nil {
-		fail(fmt.Errorf("store: begin: %w", err))
-		return
-	}
-	single := len(batch) == 1
-	switch {
-	case single:
-		t := &Tx{s: s, tx: tx, ctx: ctx, conn: conn}
-		if conn != nil {
-			t.b = &pipeBatch{sent: make([]bool, 1)}
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			fail(fmt.Errorf("store: begin: %w", err))
+			return
 		}
-		if errs[0] = t.run(batch[0].fn); errs[0] == nil {
-			batch[0].changed = t.changed
+		if len(batch) == 1 {
+			t := &Tx{s: s, tx: tx, ctx: ctx}
+			if errs[0] = t.run(batch[0].fn); errs[0] == nil {
+				batch[0].changed = t.changed
+			}
+		} else if err := s.runInProcess(ctx, tx, batch, errs); err != nil {
+			_ = tx.Rollback()
+			fail(err)
+			return
 		}
-	case conn != nil:
-		err = s.runPipelined(ctx, tx, conn, batch, errs)
-	default:
-		err = s.runInProcess(ctx, tx, batch, errs)
-	}
-	if err != nil {
-		_ = tx.Rollback()
-		fail(err)
-		return
-	}
-	if single && errs[0] != nil {
-		_ = tx.Rollback()
-		if r := batch[0]; r.tries < maxRetries && retryable(errs[0]) {
-			r.tries++
-			s.metrics.retries.Inc()
-			return batch
+		if len(batch) == 1 && errs[0] != nil {
+			_ = tx.Rollback()
+			return s.again(batch[0], errs[0])
 		}
-		batch[0].done <- errs[0]
-		return
-	}
-	if err := s.announce(ctx, tx, batch, errs); err != nil {
-		_ = tx.Rollback()
-		s.metrics.notifyErrors.Inc()
-		fail(fmt.Errorf("store: announcing the changes: %w", err))
-		return
-	}
-	if err := tx.Commit(); err != nil {
-		fail(fmt.Errorf("store: commit: %w", err))
-		return
+		if err := s.announce(ctx, tx, batch, errs); err != nil {
+			_ = tx.Rollback()
+			s.metrics.notifyErrors.Inc()
+			fail(fmt.Errorf("store: announcing the changes: %w", err))
+			return
+		}
+		if err := tx.Commit(); err != nil {
+			fail(fmt.Errorf("store: commit: %w", err))
+			return
+		}
 	}
 	s.metrics.commits.Inc()
 	s.metrics.batchSize.Observe(float64(len(batch)))
@@ -304,6 +281,18 @@ func (s *Store) commitOnce(batch []*writeReq) (again []*writeReq) {
 		r.done <- errs[i]
 	}
 	return later
+}
+
+// again answers a batch of one whose write failed, or returns it to run
+// again when it lost a conflict with another process.
+func (s *Store) again(r *writeReq, err error) []*writeReq {
+	if r.tries < maxRetries && retryable(err) {
+		r.tries++
+		s.metrics.retries.Inc()
+		return []*writeReq{r}
+	}
+	r.done <- err
+	return nil
 }
 
 // safeRun turns a panic in a write function into an error, so one bad request

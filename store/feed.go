@@ -16,12 +16,28 @@ type ChangeFeed interface {
 	// the hub keys (mailbox ids, negative list ids) the transaction
 	// changed: the announcement reaches the other processes if and only if
 	// the commit does.
-	Announce(ctx context.Context, tx *sql.Tx, keys []int64) error
+	Announce(ctx context.Context, tx Execer, keys []int64) error
 	// Listen calls publish with the keys other processes announce until
 	// ctx ends. After a gap in which announcements may have been lost (a
 	// connection dropped and made again) it calls publish with nil:
 	// anything may have changed.
 	Listen(ctx context.Context, publish func(keys []int64))
+}
+
+// Execer runs a statement in a write transaction: a *sql.Tx, or what
+// queues it to go out with the batch's COMMIT (pipeline.go).
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// execer runs a write function's statements: the transaction's *sql.Tx, or
+// on a pipelining dialect the writer's *sql.Conn with the transaction begun
+// by a statement.
+type execer interface {
+	Execer
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
 // feed runs a ChangeFeed's listener for the store's lifetime.
@@ -56,7 +72,7 @@ func (s *Store) stopFeed() {
 
 // announce tells the other processes what a batch changed, inside its
 // transaction.
-func (s *Store) announce(ctx context.Context, tx *sql.Tx, batch []*writeReq, errs []error) error {
+func (s *Store) announce(ctx context.Context, tx Execer, batch []*writeReq, errs []error) error {
 	if s.feed == nil {
 		return nil
 	}

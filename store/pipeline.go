@@ -50,6 +50,7 @@ type pipeBatch struct {
 	q     []Queued
 	owner []int
 	sent  []bool // a statement of the write went out
+	began bool   // a round trip went out: the first carries BEGIN
 	// The write, before the one flushing, whose statement failed, and the
 	// error: the flushing write stops with errEarlierWrite.
 	earlier    int
@@ -207,15 +208,20 @@ func (t *Tx) send() (int, error) {
 	}
 	q, owner := b.q, b.owner
 	b.q, b.owner = nil, nil
+	b.began = true
 	for _, o := range owner {
-		b.sent[o] = true
+		if o >= 0 {
+			b.sent[o] = true
+		}
 	}
 	failed, err := t.s.pipe.Pipeline(t.ctx, t.conn, q)
 	if err == nil {
 		return 0, nil
 	}
-	if owner[failed] != t.idx {
-		b.earlier, b.earlierErr = owner[failed], err
+	if o := owner[failed]; o != t.idx || o < 0 {
+		// Another write's statement, or the batch's own (BEGIN, the
+		// announcement, COMMIT: owner -1).
+		b.earlier, b.earlierErr = o, err
 		err = errEarlierWrite
 	}
 	t.err = err

@@ -3,13 +3,13 @@ package postgres
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"log/slog"
 	"strconv"
 	"strings"
 	"time"
+	"wardmail/store"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -56,7 +56,7 @@ func newChangeFeed(dsn string, log *slog.Logger) (*changeFeed, error) {
 }
 
 // Announce implements store.ChangeFeed.
-func (f *changeFeed) Announce(ctx context.Context, tx *sql.Tx, keys []int64) error {
+func (f *changeFeed) Announce(ctx context.Context, tx store.Execer, keys []int64) error {
 	var b strings.Builder
 	flush := func() error {
 		if b.Len() == 0 {
