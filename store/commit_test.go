@@ -17,17 +17,7 @@ import (
 // no part of a failed one is.
 func TestFailedWritesInABatchLeaveTheOthers(t *testing.T) {
 	ctx := context.Background()
-	s := open(t, storetest.Options{IndexEvery: -1})
-	ids := addPeople(t, s, "a@nhs.test")
-	deliver(t, s, "Subject: first\r\n\r\nx\r\n", ids...)
-	inbox, err := s.MailboxByName(ctx, ids[0], "INBOX")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, before, err := s.Snapshot(ctx, inbox.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, ids, inbox, before := oneMessage(t)
 	refused := errors.New("refused on purpose")
 	const n = 120
 	var wg sync.WaitGroup
@@ -85,17 +75,7 @@ func TestFailedWritesInABatchLeaveTheOthers(t *testing.T) {
 // before it with it.
 func TestQueuedStatementsThatFailLeaveTheOthers(t *testing.T) {
 	ctx := context.Background()
-	s := open(t, storetest.Options{IndexEvery: -1})
-	ids := addPeople(t, s, "a@nhs.test")
-	deliver(t, s, "Subject: first\r\n\r\nx\r\n", ids...)
-	inbox, err := s.MailboxByName(ctx, ids[0], "INBOX")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, before, err := s.Snapshot(ctx, inbox.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, ids, inbox, before := oneMessage(t)
 	refused := errors.New("refused on purpose")
 	const n = 150
 	var wg sync.WaitGroup
@@ -155,14 +135,7 @@ func TestQueuedStatementsThatFailLeaveTheOthers(t *testing.T) {
 // batch, leaves the next write of the batch to succeed: the savepoint the
 // refused one never opened is not released or rolled back to.
 func TestAWriteRefusedFirstInItsBatchLeavesTheNext(t *testing.T) {
-	ctx := context.Background()
-	s := open(t, storetest.Options{IndexEvery: -1})
-	ids := addPeople(t, s, "a@nhs.test")
-	deliver(t, s, "Subject: first\r\n\r\nx\r\n", ids...)
-	inbox, err := s.MailboxByName(ctx, ids[0], "INBOX")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _, inbox, _ := oneMessage(t)
 	refused := errors.New("refused on purpose")
 	errs := queueWrites(t, s,
 		func(*store.Tx) error { return refused },
@@ -222,17 +195,7 @@ func queueWrites(t *testing.T, s *store.Store, fns ...func(*store.Tx) error) []e
 // batch are stored, each once.
 func TestAFailedWriteInAPipelinedBatchLeavesTheOthers(t *testing.T) {
 	ctx := context.Background()
-	s := open(t, storetest.Options{IndexEvery: -1})
-	ids := addPeople(t, s, "a@nhs.test")
-	deliver(t, s, "Subject: first\r\n\r\nx\r\n", ids...)
-	inbox, err := s.MailboxByName(ctx, ids[0], "INBOX")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, before, err := s.Snapshot(ctx, inbox.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _, inbox, before := oneMessage(t)
 	bump := func(tx *store.Tx) error {
 		tx.Later(`UPDATE mailboxes SET highest_modseq = highest_modseq + 1000 WHERE id = ?`, nil, inbox.ID)
 		return nil
@@ -276,4 +239,22 @@ func TestAFailedWriteInAPipelinedBatchLeavesTheOthers(t *testing.T) {
 	if want := before.HighestModSeq + 3000; mb.HighestModSeq != want {
 		t.Errorf("HIGHESTMODSEQ %d, want %d: a failed write left something, or a good one was lost", mb.HighestModSeq, want)
 	}
+}
+
+// oneMessage opens a store with one person whose INBOX holds one message,
+// and returns the INBOX as it is then.
+func oneMessage(t *testing.T) (s *store.Store, ids []int64, inbox *store.Mailbox, before *store.Mailbox) {
+	t.Helper()
+	ctx := context.Background()
+	s = open(t, storetest.Options{IndexEvery: -1})
+	ids = addPeople(t, s, "a@nhs.test")
+	deliver(t, s, "Subject: first\r\n\r\nx\r\n", ids...)
+	inbox, err := s.MailboxByName(ctx, ids[0], "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, before, err = s.Snapshot(ctx, inbox.ID); err != nil {
+		t.Fatal(err)
+	}
+	return s, ids, inbox, before
 }
