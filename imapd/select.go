@@ -75,7 +75,11 @@ func (c *conn) selectMailbox(cmd *wire.Command, readOnly bool) error {
 		return err
 	}
 	// Subscribe before the snapshot, so no change falls between them
-	// (mail.Service.Watch; an INBOX takes in its pending list posts).
+	// (mail.Service.Watch; an INBOX takes in its pending list posts, after
+	// the take-in begun at sign-in).
+	if mail.IsInbox(mb) {
+		c.awaitTakeIn()
+	}
 	sub, lists, err := c.srv.cfg.Mail.Watch(c.ctx, c.person.ID, mb)
 	if err != nil {
 		return err
