@@ -97,3 +97,31 @@ func TestListPostsTakenInOnceBySeveralSignIns(t *testing.T) {
 		t.Errorf("ben's INBOX holds %d rows, want %d", n, posts)
 	}
 }
+
+// The idle-time trickle leaves the writer to readers taking in their own
+// posts, but not for ever: while one member keeps reading a busy list, the
+// posts still reach the INBOX of a member who never signs in.
+func TestTrickleStillRunsWhileMembersRead(t *testing.T) {
+	e := startListServer(t, []who{{"amira@nhs.test", leeds, "Nurse", "LGI"}, {"ben@nhs.test", leeds, "Doctor", "LGI"},
+		{"chloe@nhs.test", leeds, "Nurse", "SJUH"}},
+		func(c *server.Config) { c.SenderLimitsOff = true; c.PostTrickle = 20 * time.Millisecond })
+	e.staticList("ward@nhs.test", "amira@nhs.test", "amira@nhs.test", "ben@nhs.test", "chloe@nhs.test")
+	ben := e.imap("ben@nhs.test", nil)
+	if _, err := ben.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for i := 0; ; i++ {
+		// A post, and ben's client polling for it: each poll takes in.
+		e.mustSubmit("amira@nhs.test", []string{"ward@nhs.test"}, fmt.Sprintf("update %d", i))
+		if err := ben.Noop().Wait(); err != nil {
+			t.Fatal(err)
+		}
+		if e.materialised("chloe@nhs.test") > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %d posts read by ben as they came, chloe's INBOX is still empty: the trickle never ran", i+1)
+		}
+	}
+}
