@@ -310,22 +310,12 @@ func sameFlags(a, b []string) bool {
 	return true
 }
 
-// materialise takes in the signed-in person's pending list posts.
+// materialise takes in the signed-in person's pending list posts, or
+// waits for the take-in begun at sign-in (mail.Service.TakeInAfter).
 func (c *conn) materialise() error {
-	c.awaitTakeIn()
-	return c.srv.cfg.Mail.Materialise(c.ctx, c.person.ID)
-}
-
-// awaitTakeIn waits for the take-in started at sign-in, if one is still
-// outstanding, so that the command's own take-in (a read, when nothing
-// arrived meanwhile) does not queue a second write beside it. Its error
-// is the command's own take-in's to report.
-func (c *conn) awaitTakeIn() {
-	if c.takeIn == nil {
-		return
-	}
-	_ = c.takeIn.Wait(c.ctx)
+	ahead := c.takeIn
 	c.takeIn = nil
+	return c.srv.cfg.Mail.TakeInAfter(c.ctx, c.person.ID, ahead)
 }
 
 // refreshLists re-subscribes an INBOX to its owner's lists when they changed.

@@ -22,11 +22,9 @@ type TakeIn struct {
 }
 
 // TakeInAhead starts taking the person's waiting list posts into their INBOX
-// and returns at once; Wait reports when it ended. It stops early, having
-// written nothing, if ctx ends before its write is queued (the session
-// closed); once queued, the write completes and is durable like any other.
-// The read that follows still calls Materialise (Watch does) after Wait, for
-// posts that arrived meanwhile: that is a cheap read when nothing waits.
+// and returns at once. It stops early, having written nothing, if ctx ends
+// before its write is queued (the session closed); once queued, the write
+// completes and is durable like any other.
 func (s *Service) TakeInAhead(ctx context.Context, personID int64) *TakeIn {
 	t := &TakeIn{done: make(chan struct{})}
 	go func() {
@@ -39,17 +37,29 @@ func (s *Service) TakeInAhead(ctx context.Context, personID int64) *TakeIn {
 	return t
 }
 
-// Wait waits until the take-in has ended or ctx is done. Its error is only
-// informative: the read that waited takes in for itself next, and reports
-// the failure if it persists.
-func (t *TakeIn) Wait(ctx context.Context) error {
-	if t == nil {
-		return nil
+// TakeInAfter is Materialise for a read that follows a take-in started
+// ahead (t, nil if none). When t was still running as the read arrived,
+// the read waits for it and writes nothing more: what t read is as recent
+// as the read itself, and posts arriving meanwhile reach the open mailbox
+// at its next poll or IDLE, like posts arriving just after a SELECT. A
+// second write right behind the first would wait a whole group commit
+// again, during a flood for a handful of posts. When t had ended before
+// the read (or failed), the read takes in for itself: a cheap read when
+// nothing arrived since.
+func (s *Service) TakeInAfter(ctx context.Context, personID int64, t *TakeIn) error {
+	if t != nil {
+		select {
+		case <-t.done:
+		default:
+			select {
+			case <-t.done:
+				if t.err == nil {
+					return nil
+				}
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
 	}
-	select {
-	case <-t.done:
-		return t.err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return s.Materialise(ctx, personID)
 }
