@@ -2,6 +2,7 @@ package mail
 
 import (
 	"context"
+	"time"
 )
 
 // Taking in list posts ahead of the read that needs them (DESIGN section 3).
@@ -17,9 +18,18 @@ import (
 // TakeIn is a take-in of a person's waiting list posts started ahead of the
 // read that needs it (TakeInAhead).
 type TakeIn struct {
-	done chan struct{}
-	err  error
+	done  chan struct{}
+	err   error
+	ended time.Time
 }
+
+// aheadFresh is how long a take-in begun ahead stands for the reads that
+// follow it: a client's SELECT right after sign-in shows what the sign-in
+// took in, and posts that came in between reach the open INBOX at its next
+// poll or IDLE, as posts arriving just after a SELECT always did. During a
+// flood a second take-in right behind the first would wait a whole group
+// commit again for the handful of posts that came meanwhile.
+const aheadFresh = time.Second
 
 // TakeInAhead starts taking the person's waiting list posts into their INBOX
 // and returns at once. It stops early, having written nothing, if ctx ends
@@ -30,6 +40,7 @@ func (s *Service) TakeInAhead(ctx context.Context, personID int64) *TakeIn {
 	go func() {
 		defer close(t.done)
 		t.err = s.Materialise(ctx, personID)
+		t.ended = time.Now()
 		if t.err != nil && ctx.Err() == nil {
 			s.log.Warn("taking in list posts ahead", "person", personID, "err", t.err)
 		}
@@ -37,28 +48,20 @@ func (s *Service) TakeInAhead(ctx context.Context, personID int64) *TakeIn {
 	return t
 }
 
-// TakeInAfter is Materialise for a read that follows a take-in started
-// ahead (t, nil if none). When t was still running as the read arrived,
-// the read waits for it and writes nothing more: what t read is as recent
-// as the read itself, and posts arriving meanwhile reach the open mailbox
-// at its next poll or IDLE, like posts arriving just after a SELECT. A
-// second write right behind the first would wait a whole group commit
-// again, during a flood for a handful of posts. When t had ended before
-// the read (or failed), the read takes in for itself: a cheap read when
-// nothing arrived since.
+// TakeInAfter is Materialise for a read that follows a take-in begun ahead
+// (t, nil if none): it waits for t, and writes nothing more when t
+// succeeded less than aheadFresh ago; otherwise (t failed, or ended long
+// before this read) it takes in for itself, a cheap read when nothing is
+// pending.
 func (s *Service) TakeInAfter(ctx context.Context, personID int64, t *TakeIn) error {
 	if t != nil {
 		select {
 		case <-t.done:
-		default:
-			select {
-			case <-t.done:
-				if t.err == nil {
-					return nil
-				}
-			case <-ctx.Done():
-				return ctx.Err()
+			if t.err == nil && time.Since(t.ended) < aheadFresh {
+				return nil
 			}
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 	return s.Materialise(ctx, personID)

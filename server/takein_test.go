@@ -42,15 +42,20 @@ func TestListPostsTakenInAtSignIn(t *testing.T) {
 		t.Errorf("ben has %d posts pending after the take-in at LOGIN (%v), want 0", n, err)
 	}
 
-	// One more post after LOGIN, before SELECT: SELECT takes it in.
+	// One more post after LOGIN, before SELECT: SELECT shows what LOGIN
+	// took in (or, a second later, takes in for itself); the client's next
+	// poll brings the rest, as for any post to an open INBOX.
 	want = append(want, "late bulletin")
 	e.mustSubmit("amira@nhs.test", []string{"ward@nhs.test"}, want[len(want)-1])
 	sel, err := ben.Select("INBOX", nil).Wait()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if int(sel.NumMessages) != len(want) {
-		t.Errorf("SELECT: %d messages, want %d", sel.NumMessages, len(want))
+	if n := int(sel.NumMessages); n != posts && n != len(want) {
+		t.Errorf("SELECT: %d messages, want the %d taken in at LOGIN (or %d)", n, posts, len(want))
+	}
+	if err := ben.Noop().Wait(); err != nil {
+		t.Fatal(err)
 	}
 	msgs, err := ben.Fetch(imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}}, &imap.FetchOptions{UID: true, Envelope: true}).Collect()
 	if err != nil {
