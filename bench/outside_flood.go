@@ -60,8 +60,12 @@ type OutsideFlood struct {
 	MaterialisedTotal float64 `json:"materialised"`
 	// Steps are per-step figures of the three phases: quiet before, during
 	// (the posts and the 10 s after), quiet after.
-	Steps   [3]FloodSteps `json:"steps"`
-	slowest []floodOpen   // the flood phase's opens
+	Steps [3]FloodSteps `json:"steps"`
+	// Burst is the opens that began while the senders were posting: the
+	// p99 of the whole phase is its second-slowest open, nearly always one
+	// of these few, so they are shown apart.
+	Burst   FloodBurst  `json:"burst"`
+	slowest []floodOpen // the flood phase's opens
 }
 
 type floodSecrets struct {
@@ -288,6 +292,7 @@ func flood(srv *serveProc, fs *floodSecrets, members, posts int, quiet time.Dura
 		res.P99Ratio = res.FloodP99Ms / q
 	}
 	res.slowest = opens[1]
+	res.Burst = floodBurst(opens[1], time.Duration(res.PostSeconds*float64(time.Second)))
 	res.OpenErrors = int(errs.Load())
 	if m1, err := srv.metrics(); err == nil {
 		res.MaterialisedTotal = m1["wardmail_store_materialised_total"] - m0["wardmail_store_materialised_total"]
@@ -359,6 +364,7 @@ func (f *OutsideFlood) print(w io.Writer) {
 	for i, ph := range []string{"before", "during", "after"} {
 		f.Steps[i].print(w, ph)
 	}
+	f.Burst.print(w)
 	if len(f.slowest) > 0 {
 		fmt.Fprintln(w, "  the slowest opens during the flood:")
 		printSlowest(w, f.slowest, 8)

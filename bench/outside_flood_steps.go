@@ -163,3 +163,36 @@ func printSlowest(w io.Writer, opens []floodOpen, n int) {
 			ms(o.total), o.at.Seconds(), ms(o.connect), ms(o.login), ms(o.sel), ms(o.fetch), o.messages, took)
 	}
 }
+
+// FloodBurst describes the opens that began while the senders were posting.
+type FloodBurst struct {
+	Opens       int     `json:"opens"`
+	P50Ms       float64 `json:"p50_ms"`
+	P90Ms       float64 `json:"p90_ms"`
+	MaxMs       float64 `json:"max_ms"`
+	SelectP50Ms float64 `json:"select_p50_ms"`
+	SelectMaxMs float64 `json:"select_max_ms"`
+}
+
+func floodBurst(opens []floodOpen, posting time.Duration) FloodBurst {
+	var total, sel []time.Duration
+	for _, o := range opens {
+		if o.at < posting {
+			total = append(total, o.total)
+			sel = append(sel, o.sel)
+		}
+	}
+	if len(total) == 0 {
+		return FloodBurst{}
+	}
+	return FloodBurst{Opens: len(total), P50Ms: sim.PercentileMs(total, 50), P90Ms: sim.PercentileMs(total, 90),
+		MaxMs: ms(slices.Max(total)), SelectP50Ms: sim.PercentileMs(sel, 50), SelectMaxMs: ms(slices.Max(sel))}
+}
+
+func (b FloodBurst) print(w io.Writer) {
+	if b.Opens == 0 {
+		return
+	}
+	fmt.Fprintf(w, "  burst   %3d opens begun while the senders posted: p50 %.1f, p90 %.1f, max %.1f ms; SELECT p50 %.1f, max %.1f ms\n",
+		b.Opens, b.P50Ms, b.P90Ms, b.MaxMs, b.SelectP50Ms, b.SelectMaxMs)
+}

@@ -155,6 +155,10 @@ func (c *conn) signIn(user, pass string) error {
 		c.log.Warn("preparing mailboxes", "person", p.Email, "err", err)
 		return no("UNAVAILABLE", "Your mailbox is temporarily unavailable; try again later.")
 	}
+	// The INBOX's waiting list posts are taken in now, while the answer
+	// goes out and the client sends its SELECT, which then waits for what
+	// is left of the write instead of starting it (mail/takein.go).
+	c.takeIn = c.srv.cfg.Mail.TakeInAhead(c.ctx, p.ID)
 	c.srv.metrics.logins.WithLabelValues("ok").Inc()
 	// Revoking these credentials ends the session (disable, password reset,
 	// the app password revoked, sign out everywhere).
@@ -180,6 +184,7 @@ func cmdUnauthenticate(c *conn, cmd *wire.Command) error {
 		c.sel = nil
 	}
 	c.stopNotify()
+	c.takeIn = nil // it completes by itself; the next person's is their own
 	if c.creds != nil {
 		c.creds.Close()
 		c.creds = nil

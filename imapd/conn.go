@@ -75,6 +75,9 @@ type conn struct {
 	// while signed in (creds, taken at sign-in).
 	revoked string
 	creds   *mail.CredWatch
+	// takeIn is the INBOX's take-in of list posts started at sign-in
+	// (mail.Service.TakeInAhead), until a command that takes in waits for it.
+	takeIn *mail.TakeIn
 }
 
 func (s *Server) newConn(nc net.Conn, implicitTLS bool) *conn {

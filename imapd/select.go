@@ -75,8 +75,13 @@ func (c *conn) selectMailbox(cmd *wire.Command, readOnly bool) error {
 		return err
 	}
 	// Subscribe before the snapshot, so no change falls between them
-	// (mail.Service.Watch; an INBOX takes in its pending list posts).
-	sub, lists, err := c.srv.cfg.Mail.Watch(c.ctx, c.person.ID, mb)
+	// (mail.Service.Watch; an INBOX takes in its pending list posts, or
+	// waits for the take-in begun at sign-in).
+	var ahead *mail.TakeIn
+	if mail.IsInbox(mb) {
+		ahead, c.takeIn = c.takeIn, nil
+	}
+	sub, lists, err := c.srv.cfg.Mail.WatchAfter(c.ctx, c.person.ID, mb, ahead)
 	if err != nil {
 		return err
 	}

@@ -310,9 +310,12 @@ func sameFlags(a, b []string) bool {
 	return true
 }
 
-// materialise takes in the signed-in person's pending list posts.
+// materialise takes in the signed-in person's pending list posts, or
+// waits for the take-in begun at sign-in (mail.Service.TakeInAfter).
 func (c *conn) materialise() error {
-	return c.srv.cfg.Mail.Materialise(c.ctx, c.person.ID)
+	ahead := c.takeIn
+	c.takeIn = nil
+	return c.srv.cfg.Mail.TakeInAfter(c.ctx, c.person.ID, ahead)
 }
 
 // refreshLists re-subscribes an INBOX to its owner's lists when they changed.

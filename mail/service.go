@@ -85,6 +85,12 @@ func IsInbox(mb *Mailbox) bool { return mb.Name == "INBOX" }
 // of its owner's lists (returned, sorted) and takes in their waiting posts
 // first (DESIGN section 3).
 func (s *Service) Watch(ctx context.Context, personID int64, mb *Mailbox) (*Subscription, []int64, error) {
+	return s.WatchAfter(ctx, personID, mb, nil)
+}
+
+// WatchAfter is Watch for a session whose INBOX take-in began ahead, at
+// sign-in (TakeInAhead, TakeInAfter).
+func (s *Service) WatchAfter(ctx context.Context, personID int64, mb *Mailbox, ahead *TakeIn) (*Subscription, []int64, error) {
 	if !IsInbox(mb) {
 		return s.Subscribe(mb.ID), nil, nil
 	}
@@ -94,7 +100,7 @@ func (s *Service) Watch(ctx context.Context, personID int64, mb *Mailbox) (*Subs
 	}
 	slices.Sort(lists)
 	sub := s.SubscribeInbox(mb.ID, lists)
-	if err := s.Materialise(ctx, personID); err != nil {
+	if err := s.TakeInAfter(ctx, personID, ahead); err != nil {
 		sub.Close()
 		return nil, nil, err
 	}

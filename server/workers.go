@@ -27,6 +27,12 @@ const (
 // the trickle's time budget is checked often.
 const trickleBatch = 25
 
+// trickleMaxSkips bounds how many intervals in a row the trickle leaves to
+// readers taking in their own posts (a list flood being read): it then runs
+// one interval anyway, so that under steady reading it still gets a tenth
+// of its share and the backlog is taken in eventually.
+const trickleMaxSkips = 9
+
 // startWorkers runs the workers until the returned stop function is called.
 // Each runs on one node of a cluster at a time: the one holding its lease
 // (package cluster).
@@ -41,6 +47,7 @@ func startWorkers(st *store.Store, pipe *submit.Pipeline, node *cluster.Node, tr
 		}
 		t := time.NewTicker(trickleEvery)
 		defer t.Stop()
+		skipped := 0
 		for {
 			select {
 			case <-ctx.Done():
@@ -57,6 +64,16 @@ func startWorkers(st *store.Store, pipe *submit.Pipeline, node *cluster.Node, tr
 			if !node.Holds(ctx, JobTrickle) {
 				continue
 			}
+			// Nor while readers are taking in their own posts (the
+			// moments after a post to a large list): each of the
+			// trickle's writes, its commit and the checkpoint of what
+			// it wrote would be in front of their SELECTs, for people
+			// who are not reading.
+			if time.Since(st.LastTakeIn()) < trickleEvery && skipped < trickleMaxSkips {
+				skipped++
+				continue
+			}
+			skipped = 0
 			share, cancel := context.WithTimeout(ctx, trickleEvery/10)
 			for st.WriteQueueLen() == 0 && share.Err() == nil {
 				n, err := st.Trickle(share, trickleBatch)

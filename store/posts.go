@@ -230,6 +230,7 @@ func (s *Store) Materialise(ctx context.Context, personID int64) (int, error) {
 	if err != nil || !pending {
 		return 0, err
 	}
+	s.takeInAt.Store(time.Now().UnixNano())
 	var n int
 	err = s.Write(ctx, func(tx *Tx) error {
 		var err error
@@ -240,6 +241,18 @@ func (s *Store) Materialise(ctx context.Context, personID int64) (int, error) {
 		s.metrics.materialised.Add(float64(n))
 	}
 	return n, err
+}
+
+// LastTakeIn is when a reader last took list posts into their INBOX on this
+// node (Materialise with posts pending), the zero time if never: while
+// readers take in their own, the idle-time trickle keeps out of their way
+// (server/workers.go).
+func (s *Store) LastTakeIn() time.Time {
+	n := s.takeInAt.Load()
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
 }
 
 // materialise appends the pending posts of one list (or of all, listID 0)

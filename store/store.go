@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"wardmail/blob"
@@ -156,6 +157,10 @@ type Store struct {
 
 	nodeName   string // Config.NodeName
 	knownSteps int    // how many migration steps this binary knows (upgrade.go)
+
+	// takeInAt is when a reader last took in list posts (UnixNano), for
+	// the trickle to stay out of their way (posts.go, LastTakeIn).
+	takeInAt atomic.Int64
 
 	snaps   snapCache   // snapcache.go
 	words   wordIndexer // words.go
