@@ -325,6 +325,7 @@ func (s *Store) applyMembership(ctx context.Context, listID int64, members []int
 			return err
 		}
 	}
+	joined := len(joins)
 	for len(joins) > 0 {
 		n := min(len(joins), membershipChunk)
 		chunk := joins[:n]
@@ -358,10 +359,34 @@ func (s *Store) applyMembership(ctx context.Context, listID int64, members []int
 			return err
 		}
 	}
-	return s.Write(ctx, func(tx *Tx) error {
+	if err := s.Write(ctx, func(tx *Tx) error {
 		_, err := tx.Exec(`UPDATE lists SET size = (SELECT COUNT(*) FROM memberships WHERE list_id = ?) WHERE id = ?`, listID, listID)
 		return err
-	})
+	}); err != nil {
+		return err
+	}
+	if a, ok := s.dialect.(BulkAnalyzer); ok && joined >= bulkJoins {
+		// The planner's statistics of memberships now describe a table
+		// a fraction of its size until autovacuum comes round: a
+		// member's "posts pending?" probe, asked at every sign-in and
+		// SELECT, was planned as a scan of every membership.
+		if _, err := s.w.ExecContext(ctx, a.Analyze("memberships")); err != nil {
+			s.log.Warn("store: analysing memberships after a bulk join", "err", err)
+		}
+	}
+	return nil
+}
+
+// bulkJoins is how many people joining a list at once make the
+// memberships' statistics worth renewing (BulkAnalyzer).
+const bulkJoins = 10000
+
+// BulkAnalyzer is implemented by a Dialect whose planner works from
+// statistics that a bulk insert leaves stale until a background job renews
+// them (PostgreSQL's autovacuum). Analyze is the statement that renews a
+// table's.
+type BulkAnalyzer interface {
+	Analyze(table string) string
 }
 
 func (s *Store) currentMembers(ctx context.Context, listID int64) ([]int64, error) {

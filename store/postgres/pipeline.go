@@ -84,3 +84,6 @@ func validArgs(args []any) []any {
 // every statement of every read would double a small lookup's time, so
 // only the searches ask for it.
 func (Dialect) CustomPlans() string { return `SET LOCAL plan_cache_mode = force_custom_plan` }
+
+// Analyze implements store.BulkAnalyzer.
+func (Dialect) Analyze(table string) string { return `ANALYZE ` + table }
