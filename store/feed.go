@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"time"
 )
 
 // ChangeFeed carries the hub's announcements between processes that share
@@ -18,9 +19,10 @@ type ChangeFeed interface {
 	// the commit does.
 	Announce(ctx context.Context, tx Execer, keys []int64) error
 	// Listen calls publish with the keys other processes announce until
-	// ctx ends. After a gap in which announcements may have been lost (a
-	// connection dropped and made again) it calls publish with nil:
-	// anything may have changed.
+	// ctx ends. Each time it starts listening, the first time included,
+	// it calls publish with nil: announcements made before (while the
+	// store was opening, or while a dropped connection was made again)
+	// were not heard, so anything may have changed.
 	Listen(ctx context.Context, publish func(keys []int64))
 }
 
@@ -51,17 +53,32 @@ func (s *Store) startFeed(f ChangeFeed) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.feed = &feed{ChangeFeed: f, cancel: cancel}
 	s.feed.done.Add(1)
+	listening := make(chan struct{})
+	var once sync.Once
 	go func() {
 		defer s.feed.done.Done()
 		f.Listen(ctx, func(keys []int64) {
 			if keys == nil {
+				once.Do(func() { close(listening) })
 				s.hub.publishAll()
 				return
 			}
 			s.hub.Publish(keys...)
 		})
 	}()
+	// The store serves once it hears other processes' announcements, so
+	// that a session's wait for new mail cannot begin in a gap where they
+	// are lost; the first publish(nil) wakes any that did.
+	select {
+	case <-listening:
+	case <-time.After(feedStartWait):
+		s.log.Warn("store: not yet listening to other processes' changes; serving meanwhile")
+	}
 }
+
+// feedStartWait bounds how long opening the store waits for the change
+// feed's first connection.
+const feedStartWait = 5 * time.Second
 
 func (s *Store) stopFeed() {
 	if s.feed != nil {

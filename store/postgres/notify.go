@@ -83,14 +83,10 @@ func (f *changeFeed) Announce(ctx context.Context, tx store.Execer, keys []int64
 // Listen implements store.ChangeFeed.
 func (f *changeFeed) Listen(ctx context.Context, publish func([]int64)) {
 	wait := 50 * time.Millisecond
-	connected := false
 	for ctx.Err() == nil {
 		err := f.listen(ctx, func() {
-			if connected {
-				// Whatever was announced while we were away is lost.
-				publish(nil)
-			}
-			connected = true
+			// Whatever was announced before we listened is lost.
+			publish(nil)
 			wait = 50 * time.Millisecond
 		}, publish)
 		if ctx.Err() != nil {
