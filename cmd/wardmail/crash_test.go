@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -44,14 +45,30 @@ func startServe(t *testing.T, bin, data string) (*exec.Cmd, string, string) {
 // startServeWith is startServe with more config-file lines.
 func startServeWith(t *testing.T, bin, data, config string) (*exec.Cmd, string, string) {
 	t.Helper()
-	// The stream is one sender far above a person's 30 messages a minute:
-	// the sender limits (policy) are off for this test of durability.
+	cmd, addrs := serveDoors(t, bin, data, config, "smtp", "submission")
+	return cmd, addrs["smtp"], addrs["submission"]
+}
+
+// serveDoors runs `wardmail serve` with config-file lines and the named
+// doors (smtp, submission, imap) on loopback ports, the others off, and
+// returns it with each door's address once it listens.
+func serveDoors(t *testing.T, bin, data, config string, doors ...string) (*exec.Cmd, map[string]string) {
+	t.Helper()
+	// The tests send far above a person's 30 messages a minute: the
+	// sender limits (policy) are off for these tests of durability.
 	conf := filepath.Join(t.TempDir(), "wardmail.conf")
 	if err := os.WriteFile(conf, []byte("sender_limits = off\n"+config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "serve", "--config", conf, "--data", data, "--hostname", "mx.nhs.test",
-		"--smtp", "127.0.0.1:0", "--submission", "127.0.0.1:0", "--imap", "", "--http", "", "--log-level", "warn")
+	args := []string{"serve", "--config", conf, "--data", data, "--hostname", "mx.nhs.test", "--http", "", "--log-level", "warn"}
+	for _, door := range []string{"smtp", "submission", "imap"} {
+		addr := ""
+		if slices.Contains(doors, door) {
+			addr = "127.0.0.1:0"
+		}
+		args = append(args, "--"+door, addr)
+	}
+	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -59,24 +76,29 @@ func startServeWith(t *testing.T, bin, data, config string) (*exec.Cmd, string, 
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	re := regexp.MustCompile(`serving smtp (127\.0\.0\.1:\d+), submission (127\.0\.0\.1:\d+)`)
-	addr := make(chan [2]string, 1)
+	re := regexp.MustCompile(`\b(smtp|submission|imap) (127\.0\.0\.1:\d+)`)
+	found := make(chan map[string]string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- [2]string{m[1], m[2]}
+			if !strings.Contains(sc.Text(), "serving ") {
+				continue
 			}
+			addrs := map[string]string{}
+			for _, m := range re.FindAllStringSubmatch(sc.Text(), -1) {
+				addrs[m[1]] = m[2]
+			}
+			found <- addrs
 		}
 	}()
 	select {
-	case a := <-addr:
-		return cmd, a[0], a[1]
+	case addrs := <-found:
+		return cmd, addrs
 	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
 		t.Fatal("wardmail serve did not start listening")
 	}
-	return nil, "", ""
+	return nil, nil
 }
 
 // TestKillMinus9LosesNothing streams mail into a real `wardmail serve`, to a

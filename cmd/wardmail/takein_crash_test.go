@@ -1,13 +1,11 @@
 package main_test
 
 import (
-	"bufio"
 	"crypto/tls"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -23,37 +21,8 @@ import (
 // and returns their addresses once it is listening.
 func startServeIMAP(t *testing.T, bin, data string) (cmd *exec.Cmd, submission, imapAddr string) {
 	t.Helper()
-	conf := filepath.Join(t.TempDir(), "wardmail.conf")
-	if err := os.WriteFile(conf, []byte("sender_limits = off\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd = exec.Command(bin, "serve", "--config", conf, "--data", data, "--hostname", "mx.nhs.test",
-		"--smtp", "", "--submission", "127.0.0.1:0", "--imap", "127.0.0.1:0", "--http", "", "--log-level", "warn")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	re := regexp.MustCompile(`serving submission (127\.0\.0\.1:\d+), imap (127\.0\.0\.1:\d+)`)
-	addr := make(chan [2]string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- [2]string{m[1], m[2]}
-			}
-		}
-	}()
-	select {
-	case a := <-addr:
-		return cmd, a[0], a[1]
-	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("wardmail serve did not start listening")
-	}
-	return nil, "", ""
+	cmd, addrs := serveDoors(t, bin, data, "", "submission", "imap")
+	return cmd, addrs["submission"], addrs["imap"]
 }
 
 // A member's sign-in over IMAP starts taking their waiting list posts into
