@@ -155,7 +155,8 @@ func (s *Store) commitPipelined(ctx context.Context, batch []*writeReq, errs []e
 		return nil, false
 	}
 	defer conn.Close()
-	b := &pipeBatch{sent: make([]bool, len(batch)), q: []Queued{{Query: "BEGIN"}}, owner: []int{-1}}
+	b := &pipeBatch{sent: make([]bool, len(batch))}
+	b.add(Queued{Query: "BEGIN"}, -1)
 	// rollback ends the transaction when BEGIN went out; a connection it
 	// cannot roll back is closed, not given back to the pool.
 	rollback := func() {
@@ -187,7 +188,7 @@ func (s *Store) commitPipelined(ctx context.Context, batch []*writeReq, errs []e
 		fail(fmt.Errorf("store: announcing the changes: %w", err))
 		return nil, false
 	}
-	b.q, b.owner = append(b.q, Queued{Query: "COMMIT"}), append(b.owner, -1)
+	b.add(Queued{Query: "COMMIT"}, -1)
 	end := &Tx{s: s, tx: conn, ctx: ctx, conn: conn, b: b, idx: -1}
 	if _, err := end.send(); err != nil {
 		// A failed COMMIT ends the transaction; a statement before it
@@ -204,6 +205,6 @@ func (s *Store) commitPipelined(ctx context.Context, batch []*writeReq, errs []e
 type queueing struct{ b *pipeBatch }
 
 func (q queueing) ExecContext(_ context.Context, query string, args ...any) (sql.Result, error) {
-	q.b.q, q.b.owner = append(q.b.q, Queued{Query: query, Args: args}), append(q.b.owner, -1)
+	q.b.add(Queued{Query: query, Args: args}, -1)
 	return affected(0), nil
 }

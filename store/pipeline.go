@@ -89,8 +89,7 @@ func (t *Tx) later(q Queued) {
 		t.err = t.runNow(q)
 		return
 	}
-	t.b.q = append(t.b.q, q)
-	t.b.owner = append(t.b.owner, t.idx)
+	t.b.add(q, t.idx)
 }
 
 // runNow runs one queued statement on the transaction.
@@ -143,8 +142,7 @@ func (t *Tx) ScanRow(dest []any, query string, args ...any) error {
 	if t.err != nil {
 		return t.err
 	}
-	t.b.q = append(t.b.q, Queued{Query: t.s.q(query), Args: args, Dest: dest})
-	t.b.owner = append(t.b.owner, t.idx)
+	t.b.add(Queued{Query: t.s.q(query), Args: args, Dest: dest}, t.idx)
 	return t.flushOwn()
 }
 
@@ -155,8 +153,7 @@ func (t *Tx) execNow(query string, args []any) (sql.Result, error) {
 		return nil, t.err
 	}
 	var n int64
-	t.b.q = append(t.b.q, Queued{Query: t.s.q(query), Args: args, Affected: &n})
-	t.b.owner = append(t.b.owner, t.idx)
+	t.b.add(Queued{Query: t.s.q(query), Args: args, Affected: &n}, t.idx)
 	if err := t.flushOwn(); err != nil {
 		return nil, err
 	}
@@ -226,6 +223,12 @@ func (t *Tx) send() (int, error) {
 	}
 	t.err = err
 	return failed, err
+}
+
+// add queues a statement of the write at index owner (-1: the batch's
+// own, BEGIN, the announcement, COMMIT).
+func (b *pipeBatch) add(q Queued, owner int) {
+	b.q, b.owner = append(b.q, q), append(b.owner, owner)
 }
 
 // dropQueued forgets what this write queued and did not send: it failed
